@@ -1,0 +1,206 @@
+//! `Msg`: everything that can happen to the app, and `Effect`: everything the app asks for.
+//!
+//! `State::update(Msg) -> Vec<Effect>` is pure; the runtime executes effects against the store,
+//! the sync engine and the OS, and reports back with more `Msg`s.
+
+use chrono::{DateTime, Utc};
+
+use super::action::Action;
+use crate::domain::{
+    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Deployment, EntityRef, Incident,
+    IncidentEvent, Slo, Tab,
+};
+use crate::store::read::{SyncState, TabCounts};
+use crate::store::{Operation, OutboxEntry, OutboxSummary};
+
+/// Text-input keys, delivered when an input field has focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKey {
+    /// A printable character.
+    Char(char),
+    /// Delete backwards.
+    Backspace,
+    /// Accept.
+    Enter,
+    /// Cancel.
+    Esc,
+    /// Move the selection up (palette, choices).
+    Up,
+    /// Move the selection down.
+    Down,
+}
+
+/// Rows loaded for one tab.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rows {
+    /// Customers.
+    Customers(Vec<Customer>),
+    /// Bugs.
+    Bugs(Vec<Bug>),
+    /// Incidents and alerts.
+    Incidents(Vec<Incident>, Vec<Alert>),
+    /// Deployments.
+    Deployments(Vec<Deployment>),
+    /// SLOs.
+    Slos(Vec<Slo>),
+    /// Checklist documents and items.
+    Checklist(Vec<ChecklistDoc>, Vec<ChecklistItem>),
+}
+
+impl Rows {
+    /// The tab these rows belong to.
+    #[must_use]
+    pub fn tab(&self) -> Tab {
+        match self {
+            Rows::Customers(_) => Tab::Customers,
+            Rows::Bugs(_) => Tab::Bugs,
+            Rows::Incidents(..) => Tab::Incidents,
+            Rows::Deployments(_) => Tab::Deployments,
+            Rows::Slos(_) => Tab::Slos,
+            Rows::Checklist(..) => Tab::Checklist,
+        }
+    }
+}
+
+/// Extra data for the detail pane of the selected row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Detail {
+    /// An incident's merged timeline.
+    Timeline(i64, Vec<IncidentEvent>),
+    /// A customer's notes.
+    CustomerNotes(i64, Vec<CustomerNote>),
+}
+
+/// What a background sync reports: *that* something changed, never the data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncEvent {
+    /// A source started syncing.
+    Started {
+        /// Source name.
+        source: String,
+    },
+    /// A source finished; these tabs have new data.
+    Finished {
+        /// Source name.
+        source: String,
+        /// Tabs whose tables changed.
+        changed: Vec<Tab>,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// A source failed (the others carry on).
+    Failed {
+        /// Source name.
+        source: String,
+        /// Sanitized message.
+        error: String,
+    },
+    /// The outbox changed (an edit was pushed, failed or conflicted).
+    OutboxChanged,
+}
+
+/// Inputs to `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// A resolved user action.
+    Action(Action),
+    /// A key for a focused text field.
+    Input(InputKey),
+    /// The clock ticked.
+    Tick(DateTime<Utc>),
+    /// The terminal was resized.
+    Resize(u16, u16),
+    /// Rows arrived for a tab (`complete` false for the first page only).
+    Loaded {
+        /// The rows.
+        rows: Rows,
+        /// Whether this is every row.
+        complete: bool,
+    },
+    /// Tab counts, outbox summary and sync states arrived.
+    Status {
+        /// Tab counts.
+        counts: TabCounts,
+        /// Outbox summary.
+        outbox: OutboxSummary,
+        /// Sync states.
+        sources: Vec<SyncState>,
+    },
+    /// Outbox entries arrived for the outbox view.
+    OutboxLoaded(Vec<OutboxEntry>),
+    /// Detail data arrived.
+    DetailLoaded(Detail),
+    /// An edit was committed to the cache and the outbox.
+    Committed {
+        /// What the user did.
+        description: String,
+        /// Whether it waits for a push (`false`: done locally).
+        queued: bool,
+    },
+    /// Something the runtime did succeeded with a message for the user.
+    Notice(String),
+    /// An effect failed; the message is shown, nothing else changes.
+    EffectFailed(String),
+    /// A sync event.
+    Sync(SyncEvent),
+}
+
+/// One edit to commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edit {
+    /// The row.
+    pub entity: EntityRef,
+    /// The operation.
+    pub op: Operation,
+}
+
+/// What the outbox view asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxCommand {
+    /// Retry now.
+    Retry,
+    /// Discard (confirmed).
+    Discard,
+    /// Keep mine.
+    KeepMine,
+    /// Take theirs.
+    TakeTheirs,
+}
+
+/// Outputs of `update`: requests to the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Reload a tab's rows.
+    Reload(Tab),
+    /// Reload counts, outbox summary and sync states.
+    ReloadStatus,
+    /// Load the detail of one row.
+    LoadDetail(EntityRef),
+    /// Commit edits (one transaction each) then reload.
+    Commit(Vec<Edit>),
+    /// Undo the last unpushed edit.
+    Undo,
+    /// Load the outbox view.
+    LoadOutbox,
+    /// Act on an outbox entry.
+    Outbox(i64, OutboxCommand),
+    /// Ask the sync engine to refresh (None: every source).
+    SyncNow(Option<Vec<String>>),
+    /// Open an http(s) URL in the browser.
+    OpenUrl(String),
+    /// Copy text to the clipboard (OSC 52).
+    Copy(String),
+    /// Write the incident report.
+    ExportIncident(i64),
+    /// Save a review note.
+    SaveReviewNote {
+        /// ISO week.
+        week: String,
+        /// Page.
+        area: String,
+        /// Text.
+        text: String,
+    },
+    /// Quit.
+    Quit,
+}

@@ -1,0 +1,251 @@
+//! How each row type takes part in lists: id, filter haystack, sort keys, links.
+//!
+//! The `/` filter is fuzzy (nucleo-matcher, the matcher helix uses) over the columns the tab
+//! shows. Sorting is stable over the store's default order, so `s` cycles through columns and
+//! back to the default.
+
+use std::cmp::Ordering;
+
+use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+
+use super::state::ListState;
+use crate::domain::{
+    Alert, Bug, ChecklistItem, Customer, Deployment, EntityKind, EntityRef, Incident, Slo,
+};
+
+/// A sortable value.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+pub enum SortKey {
+    /// Text (case-insensitive).
+    Text(String),
+    /// A number.
+    Num(f64),
+}
+
+/// What lists need from a row type.
+pub trait RowView {
+    /// Names of the sort columns after the default order (index 1..).
+    const SORTS: &'static [&'static str];
+    /// The row's entity.
+    fn entity(&self) -> EntityRef;
+    /// Text the filter matches against (the visible columns).
+    fn haystack(&self) -> String;
+    /// Sort key for sort column `col` (1-based; 0 is the default order).
+    fn sort_key(&self, col: usize) -> SortKey;
+    /// Link for `o` / `Y`.
+    fn url(&self) -> Option<&str> {
+        None
+    }
+    /// Id for `y`.
+    fn copy_id(&self) -> String;
+}
+
+fn t(s: &str) -> SortKey {
+    SortKey::Text(s.to_lowercase())
+}
+
+#[allow(clippy::cast_precision_loss, reason = "sort keys only")]
+fn n(v: i64) -> SortKey {
+    SortKey::Num(v as f64)
+}
+
+impl RowView for Bug {
+    const SORTS: &'static [&'static str] = &["priority", "age", "assignee", "key"];
+    fn entity(&self) -> EntityRef {
+        EntityRef { kind: EntityKind::Bug, id: self.id }
+    }
+    fn haystack(&self) -> String {
+        format!("{} {} {} {} {} {}", self.key, self.title, self.priority, self.status, self.assignee.as_deref().unwrap_or(""), self.labels.join(" "))
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            1 => n(i64::from(self.priority.rank())),
+            2 => n(self.created_at.timestamp()),
+            3 => t(self.assignee.as_deref().unwrap_or("~")),
+            _ => t(&self.key),
+        }
+    }
+    fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+    fn copy_id(&self) -> String {
+        self.key.clone()
+    }
+}
+
+impl RowView for Incident {
+    const SORTS: &'static [&'static str] = &["severity", "created", "service"];
+    fn entity(&self) -> EntityRef {
+        EntityRef { kind: EntityKind::Incident, id: self.id }
+    }
+    fn haystack(&self) -> String {
+        format!("{} {} {} {} {} {}", self.external_id, self.title, self.severity, self.status, self.service, self.assignee.as_deref().unwrap_or(""))
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            1 => n(i64::from(self.severity.rank())),
+            2 => n(-self.created_at.timestamp()),
+            _ => t(&self.service),
+        }
+    }
+    fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+    fn copy_id(&self) -> String {
+        self.external_id.clone()
+    }
+}
+
+impl RowView for Alert {
+    const SORTS: &'static [&'static str] = &["name", "service", "started"];
+    fn entity(&self) -> EntityRef {
+        EntityRef { kind: EntityKind::Alert, id: self.id }
+    }
+    fn haystack(&self) -> String {
+        format!("{} {} {} {}", self.name, self.severity, self.service, self.state)
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            1 => t(&self.name),
+            2 => t(&self.service),
+            _ => n(-self.starts_at.timestamp()),
+        }
+    }
+    fn copy_id(&self) -> String {
+        self.fingerprint.clone()
+    }
+}
+
+impl RowView for Deployment {
+    const SORTS: &'static [&'static str] = &["service", "status", "duration"];
+    fn entity(&self) -> EntityRef {
+        EntityRef { kind: EntityKind::Deployment, id: self.id }
+    }
+    fn haystack(&self) -> String {
+        format!("{} {} {} {} {} {}", self.service, self.environment, self.git_ref, self.sha.get(..7).unwrap_or(&self.sha), self.status, self.creator)
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            1 => t(&self.service),
+            2 => t(self.status.as_str()),
+            _ => n(-self.duration_secs().unwrap_or(0)),
+        }
+    }
+    fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+    fn copy_id(&self) -> String {
+        self.sha.clone()
+    }
+}
+
+impl RowView for Customer {
+    const SORTS: &'static [&'static str] = &["stage", "acv", "churn risk"];
+    fn entity(&self) -> EntityRef {
+        EntityRef { kind: EntityKind::Customer, id: self.id }
+    }
+    fn haystack(&self) -> String {
+        format!("{} {} {} {} {}", self.name, self.stage, self.vertical, self.owner, self.churn_risk)
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            1 => n(crate::domain::Stage::ALL.iter().position(|s| *s == self.stage).map_or(0, |p| i64::try_from(p).unwrap_or(0))),
+            2 => n(-self.acv_usd),
+            _ => n(-(crate::domain::ChurnRisk::ALL.iter().position(|s| *s == self.churn_risk).map_or(0, |p| i64::try_from(p).unwrap_or(0)))),
+        }
+    }
+    fn copy_id(&self) -> String {
+        self.slug.clone()
+    }
+}
+
+impl RowView for Slo {
+    const SORTS: &'static [&'static str] = &["service", "objective"];
+    fn entity(&self) -> EntityRef {
+        EntityRef { kind: EntityKind::Slo, id: self.id }
+    }
+    fn haystack(&self) -> String {
+        format!("{} {} {}", self.name, self.service, self.objective)
+    }
+    fn sort_key(&self, col: usize) -> SortKey {
+        match col {
+            1 => t(&self.service),
+            _ => t(&self.objective),
+        }
+    }
+    fn copy_id(&self) -> String {
+        self.name.clone()
+    }
+}
+
+impl RowView for ChecklistItem {
+    const SORTS: &'static [&'static str] = &[];
+    fn entity(&self) -> EntityRef {
+        EntityRef { kind: EntityKind::ChecklistItem, id: self.id }
+    }
+    fn haystack(&self) -> String {
+        format!("{} {} {} {}", self.section, self.group, self.text, self.owner.as_deref().unwrap_or(""))
+    }
+    fn sort_key(&self, _col: usize) -> SortKey {
+        n(self.ordinal)
+    }
+    fn copy_id(&self) -> String {
+        self.code.clone().unwrap_or_else(|| self.text.clone())
+    }
+}
+
+/// Recomputes a list's view from its rows, filter and sort; keeps the selection on the same
+/// row when it is still visible.
+pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bool) {
+    let selected_id = list.selected_row().map(|r| r.entity());
+    let mut view: Vec<usize> = Vec::with_capacity(list.rows.len());
+    if list.filter.trim().is_empty() {
+        view.extend((0..list.rows.len()).filter(|i| list.rows.get(*i).is_some_and(&keep)));
+    } else {
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let pattern = Pattern::new(&list.filter, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy);
+        let mut buf = Vec::new();
+        let mut scored: Vec<(u32, usize)> = Vec::new();
+        for (i, row) in list.rows.iter().enumerate() {
+            if !keep(row) {
+                continue;
+            }
+            let hay = row.haystack();
+            if let Some(score) = pattern.score(Utf32Str::new(&hay, &mut buf), &mut matcher) {
+                scored.push((score, i));
+            }
+        }
+        // Keep the store's order among matches (stable, predictable), as lazygit does.
+        scored.sort_by_key(|(_, i)| *i);
+        view.extend(scored.into_iter().map(|(_, i)| i));
+    }
+    if list.sort > 0 {
+        let col = list.sort;
+        view.sort_by(|a, b| {
+            let ka = list.rows.get(*a).map(|r| r.sort_key(col));
+            let kb = list.rows.get(*b).map(|r| r.sort_key(col));
+            ka.partial_cmp(&kb).unwrap_or(Ordering::Equal)
+        });
+    }
+    list.view = view;
+    list.selected = selected_id
+        .and_then(|id| list.view.iter().position(|i| list.rows.get(*i).is_some_and(|r| r.entity() == id)))
+        .unwrap_or_else(|| list.selected.min(list.view.len().saturating_sub(1)));
+}
+
+/// Fuzzy-ranks `candidates` against `query` (palette), best first.
+#[must_use]
+pub fn fuzzy_rank<'a>(query: &str, candidates: impl Iterator<Item = (usize, &'a str)>) -> Vec<usize> {
+    if query.trim().is_empty() {
+        return candidates.map(|(i, _)| i).collect();
+    }
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let pattern = Pattern::new(query, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy);
+    let mut buf = Vec::new();
+    let mut scored: Vec<(u32, usize)> = candidates
+        .filter_map(|(i, s)| pattern.score(Utf32Str::new(s, &mut buf), &mut matcher).map(|sc| (sc, i)))
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().map(|(_, i)| i).collect()
+}

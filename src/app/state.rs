@@ -1,0 +1,350 @@
+//! `State`: the model the UI draws from, and the per-tab list state.
+//!
+//! `State` holds only data: rows loaded from the cache, selection, filter, overlays, and status.
+//! It is changed only by [`State::update`](super::update) and read by `ui::draw` through `&State`.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+
+use super::action::Action;
+use super::msg::{Detail, Edit};
+use super::rows::RowView;
+use crate::config::keymap::{Context, KeySeq};
+use crate::config::Policy;
+use crate::domain::{Alert, Bug, ChecklistDoc, ChecklistItem, Customer, Deployment, Incident, Slo, Tab};
+use crate::store::read::{SyncState, TabCounts};
+use crate::store::{OutboxEntry, OutboxSummary};
+
+/// A list with selection, fuzzy filter, sort and marks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListState<R> {
+    /// All loaded rows, in the store's default order.
+    pub rows: Vec<R>,
+    /// Indices into `rows` that pass the filter, in display order.
+    pub view: Vec<usize>,
+    /// Selected position in `view`.
+    pub selected: usize,
+    /// Filter text.
+    pub filter: String,
+    /// Sort column (0 = the store's default order).
+    pub sort: usize,
+    /// Row ids marked for a bulk action.
+    pub marked: BTreeSet<i64>,
+    /// All rows are loaded (not just the first page).
+    pub complete: bool,
+    /// Rows have arrived at least once.
+    pub loaded: bool,
+}
+
+impl<R> Default for ListState<R> {
+    fn default() -> Self {
+        ListState {
+            rows: Vec::new(),
+            view: Vec::new(),
+            selected: 0,
+            filter: String::new(),
+            sort: 0,
+            marked: BTreeSet::new(),
+            complete: false,
+            loaded: false,
+        }
+    }
+}
+
+impl<R: RowView> ListState<R> {
+    /// The selected row.
+    #[must_use]
+    pub fn selected_row(&self) -> Option<&R> {
+        self.view.get(self.selected).and_then(|i| self.rows.get(*i))
+    }
+
+    /// Rows in display order.
+    pub fn visible(&self) -> impl Iterator<Item = &R> {
+        self.view.iter().filter_map(|i| self.rows.get(*i))
+    }
+}
+
+/// Text fields that can have focus.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prompt {
+    /// Free text, then `then` runs with the text.
+    Text {
+        /// Title.
+        title: String,
+        /// Current text.
+        text: String,
+        /// What happens with the text.
+        then: PromptThen,
+    },
+    /// One of several choices.
+    Choice {
+        /// Title.
+        title: String,
+        /// Options shown.
+        options: Vec<String>,
+        /// Selected option.
+        selected: usize,
+        /// What happens with the choice.
+        then: PromptThen,
+    },
+}
+
+/// What a prompt's answer is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptThen {
+    /// Bug close reason.
+    CloseReason,
+    /// New priority.
+    Priority,
+    /// New assignee.
+    Assignee,
+    /// Label to add.
+    AddLabel,
+    /// Label to remove.
+    RemoveLabel,
+    /// Comment / note text.
+    Comment,
+    /// Incident resolution note.
+    Resolution,
+    /// Silence duration.
+    SilenceDuration,
+    /// Silence comment (with the chosen duration in seconds).
+    SilenceComment(i64),
+    /// Local incident title.
+    DeclareTitle,
+    /// Local incident severity (with the title).
+    DeclareSeverity(String),
+    /// Rollback reason.
+    RollbackReason,
+    /// Incident key to link.
+    LinkIncident,
+    /// Manual deployment: `service environment ref`.
+    RecordDeployment,
+    /// Checklist text.
+    ItemText,
+    /// Checklist owner.
+    ItemOwner,
+    /// Checklist note.
+    ItemNote,
+    /// NPS score.
+    NpsScore,
+    /// Customer feedback note.
+    CustomerNote,
+    /// Customer field to edit.
+    CustomerField,
+    /// Value for that field.
+    CustomerValue(String),
+    /// Review note for a page.
+    ReviewNote,
+}
+
+/// Modal layers over the tabs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    /// Keys help.
+    Help,
+    /// Command palette with a fuzzy query.
+    Palette {
+        /// Query.
+        query: String,
+        /// Selected match.
+        selected: usize,
+    },
+    /// A question with text or choices.
+    Prompt(Prompt),
+    /// Confirmation before a destructive or bulk edit.
+    Confirm {
+        /// Question.
+        message: String,
+        /// What to commit on yes.
+        edits: Vec<Edit>,
+    },
+    /// Confirm discarding an outbox entry.
+    ConfirmDiscard(i64),
+    /// The outbox view.
+    Outbox {
+        /// Entries.
+        entries: Vec<OutboxEntry>,
+        /// Selected entry.
+        selected: usize,
+    },
+    /// The sources view.
+    Sources,
+    /// The Friday review (frozen snapshot lives in the review module).
+    Review {
+        /// Page index.
+        page: usize,
+    },
+}
+
+/// A message at the bottom of the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toast {
+    /// Text (sanitized).
+    pub text: String,
+    /// Error or info.
+    pub error: bool,
+    /// When it appeared.
+    pub at: DateTime<Utc>,
+}
+
+/// The whole UI model.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// Current time (from the injected clock via `Msg::Tick`).
+    pub now: DateTime<Utc>,
+    /// Team time zone.
+    pub tz: chrono_tz::Tz,
+    /// Policies from config.
+    pub policy: Policy,
+    /// Active tab.
+    pub tab: Tab,
+    /// Customers.
+    pub customers: ListState<Customer>,
+    /// Bugs.
+    pub bugs: ListState<Bug>,
+    /// Incidents.
+    pub incidents: ListState<Incident>,
+    /// Alerts.
+    pub alerts: ListState<Alert>,
+    /// Deployments.
+    pub deployments: ListState<Deployment>,
+    /// SLOs.
+    pub slos: ListState<Slo>,
+    /// Checklist items (the view hides folded sections).
+    pub checklist: ListState<ChecklistItem>,
+    /// Checklist documents.
+    pub checklist_docs: Vec<ChecklistDoc>,
+    /// Folded checklist sections.
+    pub folded: BTreeSet<String>,
+    /// Show only open checklist items.
+    pub open_only: bool,
+    /// In the incidents tab, the alert section has focus.
+    pub alerts_focus: bool,
+    /// Show the detail pane.
+    pub show_detail: bool,
+    /// Detail data for the selected row.
+    pub detail: Option<Detail>,
+    /// Burn-rate window shown in the SLO tab (index into [`SLO_WINDOWS`]).
+    pub slo_window: usize,
+    /// DORA window in days.
+    pub dora_window_days: u32,
+    /// The `/` filter has focus.
+    pub filtering: bool,
+    /// Modal overlay.
+    pub overlay: Option<Overlay>,
+    /// Tab counts.
+    pub counts: TabCounts,
+    /// Outbox summary.
+    pub outbox: OutboxSummary,
+    /// Sync states.
+    pub sources: Vec<SyncState>,
+    /// Sources currently syncing.
+    pub syncing: BTreeSet<String>,
+    /// Configured remote sources (edits to other sources complete locally).
+    pub remote_sources: Vec<String>,
+    /// Demo workspace.
+    pub demo: bool,
+    /// Read-only mode.
+    pub read_only: bool,
+    /// ASCII borders.
+    pub ascii: bool,
+    /// Colours off (`NO_COLOR`).
+    pub no_color: bool,
+    /// Last message.
+    pub toast: Option<Toast>,
+    /// Terminal size.
+    pub size: (u16, u16),
+    /// Key bindings per context (for help, palette and hints), from the live keymap.
+    pub bindings: Vec<(Context, Vec<(String, KeySeq, Action)>)>,
+    /// Pending key prefix (`g`), shown in the status bar.
+    pub pending_keys: String,
+    /// The ISO week the review covers and its frozen snapshot.
+    pub review: Option<crate::review::ReviewSnapshot>,
+    /// The review page a note is being typed for.
+    pub review_page_for_note: Option<usize>,
+    /// The user asked to quit.
+    pub quit: bool,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+}
+
+/// Burn-rate windows the SLO tab can show.
+pub const SLO_WINDOWS: &[&str] = &["1h", "5m", "30m", "2h", "6h", "1d", "3d"];
+
+/// DORA windows (days) `w` cycles through.
+pub const DORA_WINDOWS: &[u32] = &[14, 30, 90, 7];
+
+impl State {
+    /// A fresh state at `now`.
+    #[must_use]
+    pub fn new(now: DateTime<Utc>, tz: chrono_tz::Tz, policy: Policy) -> State {
+        State {
+            now,
+            tz,
+            policy,
+            tab: Tab::Incidents,
+            customers: ListState::default(),
+            bugs: ListState::default(),
+            incidents: ListState::default(),
+            alerts: ListState::default(),
+            deployments: ListState::default(),
+            slos: ListState::default(),
+            checklist: ListState::default(),
+            checklist_docs: Vec::new(),
+            folded: BTreeSet::new(),
+            open_only: false,
+            alerts_focus: false,
+            show_detail: true,
+            detail: None,
+            slo_window: 0,
+            dora_window_days: DORA_WINDOWS[0],
+            filtering: false,
+            overlay: None,
+            counts: TabCounts::default(),
+            outbox: OutboxSummary::default(),
+            sources: Vec::new(),
+            syncing: BTreeSet::new(),
+            remote_sources: Vec::new(),
+            demo: false,
+            read_only: false,
+            ascii: false,
+            no_color: false,
+            toast: None,
+            size: (80, 24),
+            bindings: Vec::new(),
+            pending_keys: String::new(),
+            review: None,
+            review_page_for_note: None,
+            quit: false,
+            dirty: true,
+        }
+    }
+
+    /// The keymap context the user is in.
+    #[must_use]
+    pub fn key_context(&self) -> Context {
+        match &self.overlay {
+            Some(Overlay::Outbox { .. }) => Context::Outbox,
+            Some(Overlay::Review { .. }) => Context::Review,
+            _ => Context::Tab(self.tab, self.tab == Tab::Incidents && self.alerts_focus),
+        }
+    }
+
+    /// Whether keys go to a text field instead of the keymap.
+    #[must_use]
+    pub fn text_input_focused(&self) -> bool {
+        self.filtering
+            || matches!(
+                self.overlay,
+                Some(Overlay::Palette { .. } | Overlay::Prompt(_) | Overlay::Confirm { .. } | Overlay::ConfirmDiscard(_))
+            )
+    }
+
+    /// The bindings for a context (empty if the keymap was not installed).
+    #[must_use]
+    pub fn bindings_for(&self, ctx: Context) -> &[(String, KeySeq, Action)] {
+        self.bindings.iter().find(|(c, _)| *c == ctx).map_or(&[], |(_, b)| b.as_slice())
+    }
+}

@@ -1,0 +1,497 @@
+//! Tab queries: each returns rows in the tab's default order, optionally only the first page.
+//!
+//! Startup asks for `limit = Some(page)` so the first frame reads only what it shows; the
+//! runtime then loads the rest in the background. Every default order is served by an index
+//! (see [`super::schema`]). Pending/conflict flags come from the outbox in the same query.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Row};
+
+use super::{from_opt_ts, from_ts, json_list, ts, Result, Store};
+use crate::domain::{
+    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Deployment, IncidentEvent,
+    Incident, NpsResponse, Slo, SloWindowCounts, Tab,
+};
+use crate::domain::slo::SloDaily;
+
+/// Counts shown in the tab titles.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TabCounts {
+    /// Customers not churned.
+    pub customers: u32,
+    /// Open bugs.
+    pub bugs: u32,
+    /// Open incidents.
+    pub incidents: u32,
+    /// Firing (active) alerts.
+    pub alerts: u32,
+    /// Deployments in the last 7 days.
+    pub deployments: u32,
+    /// SLOs.
+    pub slos: u32,
+    /// Open checklist items.
+    pub checklist_open: u32,
+}
+
+impl TabCounts {
+    /// The count for one tab's title.
+    #[must_use]
+    pub fn for_tab(&self, tab: Tab) -> u32 {
+        match tab {
+            Tab::Customers => self.customers,
+            Tab::Bugs => self.bugs,
+            Tab::Incidents => self.incidents,
+            Tab::Deployments => self.deployments,
+            Tab::Slos => self.slos,
+            Tab::Checklist => self.checklist_open,
+        }
+    }
+}
+
+/// Per-source sync state for the status bar and the sources view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncState {
+    /// Source name.
+    pub source: String,
+    /// Connector kind.
+    pub kind: String,
+    /// Cursor (remote updated_at or token).
+    pub cursor: Option<String>,
+    /// Rate-limited until.
+    pub rate_limited_until: Option<DateTime<Utc>>,
+    /// Last attempt.
+    pub last_attempt_at: Option<DateTime<Utc>>,
+    /// Last success.
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Last error.
+    pub last_error: Option<String>,
+    /// When that error happened.
+    pub last_error_at: Option<DateTime<Utc>>,
+}
+
+const PENDING: &str = "EXISTS (SELECT 1 FROM outbox o WHERE o.entity_kind = ?K AND o.entity_id = t.id AND o.state IN ('pending', 'inflight'))";
+const CONFLICT: &str = "EXISTS (SELECT 1 FROM outbox o WHERE o.entity_kind = ?K AND o.entity_id = t.id AND o.state = 'conflict')";
+
+fn flags(kind: &str) -> String {
+    format!(
+        "{} AS pending, {} AS conflict",
+        PENDING.replace("?K", &format!("'{kind}'")),
+        CONFLICT.replace("?K", &format!("'{kind}'"))
+    )
+}
+
+fn limit_clause(limit: Option<u32>) -> String {
+    limit.map_or_else(String::new, |n| format!(" LIMIT {n}"))
+}
+
+fn parse<T: std::str::FromStr>(s: &str, fallback: T) -> T {
+    s.parse().unwrap_or(fallback)
+}
+
+fn bug_from(r: &Row<'_>) -> rusqlite::Result<Bug> {
+    let labels: String = r.get(9)?;
+    let customers: String = r.get(10)?;
+    Ok(Bug {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        external_id: r.get(2)?,
+        key: r.get(3)?,
+        title: r.get(4)?,
+        body: r.get(5)?,
+        priority: parse(&r.get::<_, String>(6)?, crate::domain::Priority::P3),
+        status: parse(&r.get::<_, String>(7)?, crate::domain::BugStatus::Open),
+        assignee: r.get(8)?,
+        labels: json_list(&labels),
+        customers: json_list(&customers),
+        created_at: from_ts(r.get(11)?),
+        updated_at: from_ts(r.get(12)?),
+        closed_at: from_opt_ts(r.get(13)?),
+        url: r.get(14)?,
+        pending: r.get(15)?,
+        conflict: r.get(16)?,
+    })
+}
+
+fn incident_from(r: &Row<'_>) -> rusqlite::Result<Incident> {
+    let customers: String = r.get(13)?;
+    Ok(Incident {
+        id: r.get(0)?,
+        source: r.get(1)?,
+        external_id: r.get(2)?,
+        number: r.get(3)?,
+        title: r.get(4)?,
+        severity: parse(&r.get::<_, String>(5)?, crate::domain::Priority::P3),
+        status: parse(&r.get::<_, String>(6)?, crate::domain::IncidentStatus::Triggered),
+        service: r.get(7)?,
+        assignee: r.get(8)?,
+        created_at: from_ts(r.get(9)?),
+        acknowledged_at: from_opt_ts(r.get(10)?),
+        resolved_at: from_opt_ts(r.get(11)?),
+        url: r.get(12)?,
+        customers: json_list(&customers),
+        pending: r.get(14)?,
+        conflict: r.get(15)?,
+    })
+}
+
+fn date(s: Option<String>) -> Option<NaiveDate> {
+    s.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+}
+
+impl Store {
+    /// Bugs: open first, then by priority, then most recently updated.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_bugs(&self, limit: Option<u32>) -> Result<Vec<Bug>> {
+        let sql = format!(
+            "SELECT t.id, t.source, t.external_id, t.key, t.title, t.body, t.priority, t.status, t.assignee, \
+             t.labels, t.customers, t.created_at, t.updated_at, t.closed_at, t.url, {} FROM bugs t \
+             ORDER BY t.status = 'closed', t.priority, t.updated_at DESC{}",
+            flags("bug"),
+            limit_clause(limit)
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map([], bug_from)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Incidents: open first (triggered, acknowledged), newest first.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_incidents(&self, limit: Option<u32>) -> Result<Vec<Incident>> {
+        let sql = format!(
+            "SELECT t.id, t.source, t.external_id, t.number, t.title, t.severity, t.status, t.service, t.assignee, \
+             t.created_at, t.acknowledged_at, t.resolved_at, t.url, t.customers, {} FROM incidents t \
+             ORDER BY CASE t.status WHEN 'triggered' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, t.created_at DESC{}",
+            flags("incident"),
+            limit_clause(limit)
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map([], incident_from)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Alerts: firing first, newest first.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_alerts(&self) -> Result<Vec<Alert>> {
+        let sql = format!(
+            "SELECT t.id, t.source, t.fingerprint, t.name, t.severity, t.service, t.state, t.labels, t.annotations, \
+             t.starts_at, t.silenced_by, {} FROM alerts t ORDER BY t.state != 'active', t.starts_at DESC",
+            flags("alert")
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map([], |r| {
+            let labels: String = r.get(7)?;
+            let annotations: String = r.get(8)?;
+            let silenced: String = r.get(10)?;
+            Ok(Alert {
+                id: r.get(0)?,
+                source: r.get(1)?,
+                fingerprint: r.get(2)?,
+                name: r.get(3)?,
+                severity: r.get(4)?,
+                service: r.get(5)?,
+                state: parse(&r.get::<_, String>(6)?, crate::domain::AlertState::Active),
+                labels: serde_json::from_str(&labels).unwrap_or_default(),
+                annotations: serde_json::from_str(&annotations).unwrap_or_default(),
+                starts_at: from_ts(r.get(9)?),
+                silenced_by: json_list(&silenced),
+                pending: r.get(11)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Deployments, newest first, with their linked incidents.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_deployments(&self, limit: Option<u32>) -> Result<Vec<Deployment>> {
+        let sql = format!(
+            "SELECT t.id, t.source, t.external_id, t.service, t.environment, t.git_ref, t.sha, t.status, t.creator, \
+             t.created_at, t.finished_at, t.rollback_of, t.rolled_back, t.url, t.commit_times, \
+             (SELECT json_group_array(incident_key) FROM deployment_incidents d WHERE d.deployment_id = t.id), {} \
+             FROM deployments t ORDER BY t.created_at DESC{}",
+            flags("deployment"),
+            limit_clause(limit)
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map([], |r| {
+            let commits: String = r.get(14)?;
+            let links: Option<String> = r.get(15)?;
+            let commit_times: Vec<i64> = serde_json::from_str(&commits).unwrap_or_default();
+            Ok(Deployment {
+                id: r.get(0)?,
+                source: r.get(1)?,
+                external_id: r.get(2)?,
+                service: r.get(3)?,
+                environment: r.get(4)?,
+                git_ref: r.get(5)?,
+                sha: r.get(6)?,
+                status: parse(&r.get::<_, String>(7)?, crate::domain::DeployStatus::Pending),
+                creator: r.get(8)?,
+                created_at: from_ts(r.get(9)?),
+                finished_at: from_opt_ts(r.get(10)?),
+                rollback_of: r.get(11)?,
+                rolled_back: r.get(12)?,
+                url: r.get(13)?,
+                incident_keys: links.map(|l| json_list(&l)).unwrap_or_default(),
+                commit_times: commit_times.into_iter().map(from_ts).collect(),
+                pending: r.get(16)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Customers by name, with NPS history and derived support figures as of `now`.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_customers(&self, now: DateTime<Utc>) -> Result<Vec<Customer>> {
+        let four_weeks_ago = ts(now) - 28 * 86_400;
+        let sql = format!(
+            "SELECT t.id, t.slug, t.name, t.stage, t.vertical, t.acv_usd, t.owner, t.poc_start, t.signed_on, t.go_live, \
+             t.usage_days_per_week, t.feature_adoption_pct, t.engagement, t.churn_risk, \
+             (SELECT count(*) FROM bugs b, json_each(b.customers) j WHERE j.value = t.slug AND b.created_at >= ?1), \
+             (SELECT count(*) FROM bugs b, json_each(b.customers) j WHERE j.value = t.slug AND b.status != 'closed' AND b.priority IN ('P0', 'P1')), \
+             (SELECT count(*) FROM incidents i, json_each(i.customers) j WHERE j.value = t.slug AND i.status != 'resolved'), \
+             {} FROM customers t ORDER BY t.stage = 'churned', t.name",
+            flags("customer")
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map([four_weeks_ago], |r| {
+            let tickets: i64 = r.get(14)?;
+            #[allow(clippy::cast_precision_loss, reason = "ticket counts are small")]
+            let per_week = tickets as f64 / 4.0;
+            Ok(Customer {
+                id: r.get(0)?,
+                slug: r.get(1)?,
+                name: r.get(2)?,
+                stage: parse(&r.get::<_, String>(3)?, crate::domain::Stage::Prospect),
+                vertical: r.get(4)?,
+                acv_usd: r.get(5)?,
+                owner: r.get(6)?,
+                poc_start: date(r.get(7)?),
+                signed_on: date(r.get(8)?),
+                go_live: date(r.get(9)?),
+                usage_days_per_week: r.get(10)?,
+                feature_adoption_pct: r.get(11)?,
+                engagement: r.get(12)?,
+                churn_risk: parse(&r.get::<_, String>(13)?, crate::domain::ChurnRisk::Low),
+                nps: Vec::new(),
+                tickets_per_week: per_week,
+                open_p0_p1_bugs: r.get(15)?,
+                open_incidents: r.get(16)?,
+                pending: r.get(17)?,
+            })
+        })?;
+        let mut customers: Vec<Customer> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut nps = self.conn().prepare("SELECT customer_id, score, at, comment FROM nps_responses ORDER BY at, id")?;
+        let all = nps.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, NpsResponse { score: r.get(1)?, at: from_ts(r.get(2)?), comment: r.get(3)? }))
+        })?;
+        for row in all {
+            let (cid, resp) = row?;
+            if let Some(c) = customers.iter_mut().find(|c| c.id == cid) {
+                c.nps.push(resp);
+            }
+        }
+        Ok(customers)
+    }
+
+    /// Feedback notes and feature requests of one customer, newest first.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn customer_notes(&self, customer_id: i64) -> Result<Vec<CustomerNote>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT kind, at, author, text FROM customer_notes WHERE customer_id = ?1 ORDER BY at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([customer_id], |r| {
+            Ok(CustomerNote {
+                kind: parse(&r.get::<_, String>(0)?, crate::domain::NoteKind::Feedback),
+                at: from_ts(r.get(1)?),
+                author: r.get(2)?,
+                text: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// SLOs with their window counts and daily history.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_slos(&self) -> Result<Vec<Slo>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, name, service, objective, window_days, kind, good_query, total_query, threshold_le, \
+             last_error, last_error_at, updated_at FROM slos ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Slo {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                service: r.get(2)?,
+                objective: r.get(3)?,
+                window_days: r.get(4)?,
+                kind: parse(&r.get::<_, String>(5)?, crate::domain::SloKind::Ratio),
+                good_query: r.get(6)?,
+                total_query: r.get(7)?,
+                threshold_le: r.get(8)?,
+                windows: Vec::new(),
+                daily: Vec::new(),
+                last_error: r.get(9)?,
+                last_error_at: from_opt_ts(r.get(10)?),
+                updated_at: from_opt_ts(r.get(11)?),
+            })
+        })?;
+        let mut slos: Vec<Slo> = rows.collect::<rusqlite::Result<_>>()?;
+        let mut w = self.conn().prepare("SELECT slo_id, window, bad, total FROM slo_windows")?;
+        for row in w.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, SloWindowCounts { window: r.get(1)?, bad: r.get(2)?, total: r.get(3)? }))
+        })? {
+            let (id, counts) = row?;
+            if let Some(s) = slos.iter_mut().find(|s| s.id == id) {
+                s.windows.push(counts);
+            }
+        }
+        let mut d = self.conn().prepare("SELECT slo_id, day, bad, total FROM slo_samples ORDER BY day")?;
+        for row in d.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?, r.get::<_, f64>(3)?))
+        })? {
+            let (id, day, bad, total) = row?;
+            if let (Some(s), Ok(day)) = (slos.iter_mut().find(|s| s.id == id), NaiveDate::parse_from_str(&day, "%Y-%m-%d")) {
+                s.daily.push(SloDaily { day, bad, total });
+            }
+        }
+        Ok(slos)
+    }
+
+    /// Registered checklist documents.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn checklist_docs(&self) -> Result<Vec<ChecklistDoc>> {
+        let mut stmt = self.conn().prepare("SELECT id, path, title, synced_at, last_error FROM checklist_docs ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ChecklistDoc {
+                id: r.get(0)?,
+                path: r.get(1)?,
+                title: r.get(2)?,
+                synced_at: from_opt_ts(r.get(3)?),
+                last_error: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Items of every document, in document order.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_checklist(&self) -> Result<Vec<ChecklistItem>> {
+        let sql = format!(
+            "SELECT t.id, t.doc_id, t.ordinal, t.section, t.grp, t.text, t.checked, t.owner, t.code, t.depth, \
+             t.occurrence, t.note, t.gate, {} FROM checklist_items t ORDER BY t.doc_id, t.ordinal",
+            flags("checklist_item")
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ChecklistItem {
+                id: r.get(0)?,
+                doc_id: r.get(1)?,
+                ordinal: r.get(2)?,
+                section: r.get(3)?,
+                group: r.get(4)?,
+                text: r.get(5)?,
+                checked: r.get(6)?,
+                owner: r.get(7)?,
+                code: r.get(8)?,
+                depth: r.get(9)?,
+                occurrence: r.get(10)?,
+                note: r.get(11)?,
+                gate: r.get(12)?,
+                pending: r.get(13)?,
+                conflict: r.get(14)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Counts for the tab titles (all index-served).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn tab_counts(&self, now: DateTime<Utc>) -> Result<TabCounts> {
+        let c = self.conn();
+        let one = |sql: &str| -> Result<u32> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+        Ok(TabCounts {
+            customers: one("SELECT count(*) FROM customers WHERE stage != 'churned'")?,
+            bugs: one("SELECT count(*) FROM bugs WHERE status != 'closed'")?,
+            incidents: one("SELECT count(*) FROM incidents WHERE status != 'resolved'")?,
+            alerts: one("SELECT count(*) FROM alerts WHERE state = 'active'")?,
+            deployments: c.query_row(
+                "SELECT count(*) FROM deployments WHERE created_at >= ?1",
+                [ts(now) - 7 * 86_400],
+                |r| r.get(0),
+            )?,
+            slos: one("SELECT count(*) FROM slos")?,
+            checklist_open: one("SELECT count(*) FROM checklist_items WHERE checked = 0")?,
+        })
+    }
+
+    /// The merged timeline of an incident: the source's log entries and opsdeck's own audit.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn incident_timeline(&self, incident_id: i64) -> Result<Vec<IncidentEvent>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT at, kind, who, text, 'source' FROM incident_events WHERE incident_id = ?1 \
+             UNION ALL \
+             SELECT at, action, actor, COALESCE(new_value, ''), 'opsdeck' FROM audit WHERE entity_kind = 'incident' AND entity_id = ?1 \
+             ORDER BY 1, 5",
+        )?;
+        let rows = stmt.query_map([incident_id], |r| {
+            Ok(IncidentEvent { at: from_ts(r.get(0)?), kind: r.get(1)?, who: r.get(2)?, text: r.get(3)?, origin: r.get(4)? })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every source's sync state.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn sync_states(&self) -> Result<Vec<SyncState>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT source, kind, cursor, rate_limited_until, last_attempt_at, last_success_at, last_error, last_error_at \
+             FROM sync_state ORDER BY source",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SyncState {
+                source: r.get(0)?,
+                kind: r.get(1)?,
+                cursor: r.get(2)?,
+                rate_limited_until: from_opt_ts(r.get(3)?),
+                last_attempt_at: from_opt_ts(r.get(4)?),
+                last_success_at: from_opt_ts(r.get(5)?),
+                last_error: r.get(6)?,
+                last_error_at: from_opt_ts(r.get(7)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The review note saved for a week and area.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn review_notes(&self, week: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.conn().prepare("SELECT area, text FROM review_notes WHERE week = ?1 ORDER BY area")?;
+        let rows = stmt.query_map(params![week], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,284 @@
+//! The schema as an append-only list of migrations, tracked with `PRAGMA user_version`.
+//!
+//! Never edit a shipped migration: add a new one at the end. A database whose `user_version`
+//! is newer than [`LATEST_VERSION`] was written by a newer opsdeck and is refused, so an old
+//! binary can never corrupt a newer cache. Times are stored as INTEGER unix seconds (UTC);
+//! lists and maps as JSON text.
+
+use rusqlite::Transaction;
+
+/// One migration step.
+pub type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
+
+/// The migrations, in order; index `i` upgrades from version `i` to `i + 1`.
+pub const MIGRATIONS: &[Migration] = &[v1_core, v2_reviews_and_links];
+
+/// The schema version this binary writes.
+#[allow(clippy::cast_possible_truncation, reason = "a handful of migrations")]
+pub const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
+
+fn v1_core(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        r"
+        CREATE TABLE customers (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            vertical TEXT NOT NULL DEFAULT '',
+            acv_usd INTEGER NOT NULL DEFAULT 0,
+            owner TEXT NOT NULL DEFAULT '',
+            poc_start TEXT,
+            signed_on TEXT,
+            go_live TEXT,
+            usage_days_per_week REAL,
+            feature_adoption_pct REAL,
+            engagement REAL,
+            churn_risk TEXT NOT NULL DEFAULT 'low',
+            source TEXT NOT NULL DEFAULT 'local',
+            external_id TEXT,
+            url TEXT,
+            remote_updated_at INTEGER
+        );
+        CREATE INDEX customers_by_name ON customers(name);
+        CREATE TABLE nps_responses (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+            score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 10),
+            at INTEGER NOT NULL,
+            comment TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX nps_by_customer ON nps_responses(customer_id, at);
+        CREATE TABLE customer_notes (
+            id INTEGER PRIMARY KEY,
+            customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            author TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL
+        );
+        CREATE INDEX notes_by_customer ON customer_notes(customer_id, at);
+
+        CREATE TABLE bugs (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL DEFAULT '',
+            priority TEXT NOT NULL,
+            status TEXT NOT NULL,
+            assignee TEXT,
+            labels TEXT NOT NULL DEFAULT '[]',
+            customers TEXT NOT NULL DEFAULT '[]',
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            closed_at INTEGER,
+            url TEXT,
+            UNIQUE (source, external_id)
+        );
+        CREATE INDEX bugs_default_order ON bugs(status, priority, updated_at);
+
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            number INTEGER NOT NULL DEFAULT 0,
+            title TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            status TEXT NOT NULL,
+            service TEXT NOT NULL DEFAULT '',
+            assignee TEXT,
+            created_at INTEGER NOT NULL,
+            acknowledged_at INTEGER,
+            resolved_at INTEGER,
+            url TEXT,
+            customers TEXT NOT NULL DEFAULT '[]',
+            remote_updated_at INTEGER,
+            UNIQUE (source, external_id)
+        );
+        CREATE INDEX incidents_default_order ON incidents(status, created_at);
+        CREATE TABLE incident_events (
+            id INTEGER PRIMARY KEY,
+            incident_id INTEGER NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+            at INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            who TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL DEFAULT '',
+            external_id TEXT,
+            UNIQUE (incident_id, external_id)
+        );
+        CREATE INDEX incident_events_by_incident ON incident_events(incident_id, at);
+
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            name TEXT NOT NULL,
+            severity TEXT NOT NULL DEFAULT '',
+            service TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '{}',
+            annotations TEXT NOT NULL DEFAULT '{}',
+            starts_at INTEGER NOT NULL,
+            ends_at INTEGER,
+            silenced_by TEXT NOT NULL DEFAULT '[]',
+            generator_url TEXT,
+            seen_at INTEGER NOT NULL,
+            UNIQUE (source, fingerprint)
+        );
+        CREATE INDEX alerts_by_start ON alerts(starts_at);
+
+        CREATE TABLE deployments (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            service TEXT NOT NULL,
+            environment TEXT NOT NULL,
+            git_ref TEXT NOT NULL DEFAULT '',
+            sha TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,
+            creator TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,
+            finished_at INTEGER,
+            rollback_of TEXT,
+            rolled_back INTEGER NOT NULL DEFAULT 0,
+            url TEXT,
+            commit_times TEXT NOT NULL DEFAULT '[]',
+            remote_updated_at INTEGER,
+            UNIQUE (source, external_id)
+        );
+        CREATE INDEX deployments_by_time ON deployments(created_at);
+        CREATE INDEX deployments_by_service ON deployments(service, created_at);
+
+        CREATE TABLE slos (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            service TEXT NOT NULL DEFAULT '',
+            objective TEXT NOT NULL,
+            window_days INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            good_query TEXT NOT NULL DEFAULT '',
+            total_query TEXT NOT NULL DEFAULT '',
+            threshold_le TEXT,
+            last_error TEXT,
+            last_error_at INTEGER,
+            updated_at INTEGER
+        );
+        CREATE TABLE slo_windows (
+            slo_id INTEGER NOT NULL REFERENCES slos(id) ON DELETE CASCADE,
+            window TEXT NOT NULL,
+            bad REAL NOT NULL,
+            total REAL NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (slo_id, window)
+        );
+        CREATE TABLE slo_samples (
+            slo_id INTEGER NOT NULL REFERENCES slos(id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            bad REAL NOT NULL,
+            total REAL NOT NULL,
+            PRIMARY KEY (slo_id, day)
+        );
+
+        CREATE TABLE checklist_docs (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL DEFAULT '',
+            base_content TEXT NOT NULL DEFAULT '',
+            synced_at INTEGER,
+            last_error TEXT
+        );
+        CREATE TABLE checklist_items (
+            id INTEGER PRIMARY KEY,
+            doc_id INTEGER NOT NULL REFERENCES checklist_docs(id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            section TEXT NOT NULL DEFAULT '',
+            grp TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            checked INTEGER NOT NULL DEFAULT 0,
+            owner TEXT,
+            code TEXT,
+            depth INTEGER NOT NULL DEFAULT 0,
+            occurrence INTEGER NOT NULL DEFAULT 0,
+            note TEXT,
+            gate INTEGER NOT NULL DEFAULT 0,
+            checked_at INTEGER
+        );
+        CREATE INDEX checklist_items_by_doc ON checklist_items(doc_id, ordinal);
+
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            op_id TEXT NOT NULL UNIQUE,
+            entity_kind TEXT NOT NULL,
+            entity_id INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            remote INTEGER NOT NULL,
+            op TEXT NOT NULL,
+            observed_remote TEXT,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            last_error TEXT,
+            remote_value TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX outbox_by_entity ON outbox(entity_kind, entity_id, state);
+        CREATE INDEX outbox_by_state ON outbox(state, seq);
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            entity_kind TEXT NOT NULL,
+            entity_id INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT,
+            op_id TEXT
+        );
+        CREATE INDEX audit_by_entity ON audit(entity_kind, entity_id, at);
+        CREATE INDEX audit_by_time ON audit(at);
+
+        CREATE TABLE sync_state (
+            source TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            cursor TEXT,
+            etag TEXT,
+            rate_limited_until INTEGER,
+            last_attempt_at INTEGER,
+            last_success_at INTEGER,
+            last_error TEXT,
+            last_error_at INTEGER,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0
+        );
+        ",
+    )
+}
+
+fn v2_reviews_and_links(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        r"
+        CREATE TABLE deployment_incidents (
+            deployment_id INTEGER NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+            incident_key TEXT NOT NULL,
+            guess INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (deployment_id, incident_key)
+        );
+        CREATE TABLE review_notes (
+            week TEXT NOT NULL,
+            area TEXT NOT NULL,
+            text TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (week, area)
+        );
+        CREATE TABLE http_cache (
+            source TEXT NOT NULL,
+            url TEXT NOT NULL,
+            etag TEXT,
+            PRIMARY KEY (source, url)
+        );
+        ",
+    )
+}
