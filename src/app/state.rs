@@ -348,3 +348,16 @@ impl State {
         self.bindings.iter().find(|(c, _)| *c == ctx).map_or(&[], |(_, b)| b.as_slice())
     }
 }
+
+/// The bindings of every context, as `State::bindings` holds them (help, palette, hints).
+#[must_use]
+pub fn bindings_table(keymap: &crate::config::keymap::Keymap) -> Vec<(Context, Vec<(String, KeySeq, Action)>)> {
+    let mut contexts: Vec<Context> = Vec::new();
+    for tab in Tab::ALL {
+        contexts.push(Context::Tab(*tab, false));
+    }
+    contexts.push(Context::Tab(Tab::Incidents, true));
+    contexts.push(Context::Outbox);
+    contexts.push(Context::Review);
+    contexts.into_iter().map(|c| (c, keymap.bindings(c))).collect()
+}
