@@ -18,7 +18,10 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    #[expect(clippy::disallowed_methods, reason = "this is the one sanctioned call site")]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "this is the one sanctioned call site"
+    )]
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }

@@ -2,7 +2,14 @@
 //! issue; the foundation defines the pages and the snapshot type the UI draws).
 
 /// Review pages, in walking order.
-pub const PAGES: &[&str] = &["incidents", "bugs", "deployments", "slos", "customers", "plan"];
+pub const PAGES: &[&str] = &[
+    "incidents",
+    "bugs",
+    "deployments",
+    "slos",
+    "customers",
+    "plan",
+];
 
 /// The numbers of one review, frozen at its start so syncs do not move them.
 #[derive(Debug, Clone, PartialEq, Default)]

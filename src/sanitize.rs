@@ -122,7 +122,8 @@ fn clean(input: &str, multiline: bool, cap_bytes: usize) -> String {
 /// True when `s` holds nothing the terminal could act on (used by tests and debug asserts).
 #[must_use]
 pub fn is_terminal_safe(s: &str) -> bool {
-    s.chars().all(|c| (c == '\n' || c == '\t' || !c.is_control()) && !is_format_control(c))
+    s.chars()
+        .all(|c| (c == '\n' || c == '\t' || !c.is_control()) && !is_format_control(c))
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Three-way merge of pending edits with external changes, and safe writes of plan files.
 
 use opsdeck::checklist::edit::{Direction, Position};
-use opsdeck::checklist::file::{read_plan, write_atomic, write_if_unchanged, FileError, WriteOutcome};
+use opsdeck::checklist::file::{
+    read_plan, write_atomic, write_if_unchanged, FileError, WriteOutcome,
+};
 use opsdeck::checklist::merge::{
     diff_ops, merge3, rebase, with_owner, ConflictReason, ItemOp, MergeError, OpOutcome,
 };

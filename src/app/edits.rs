@@ -13,21 +13,43 @@ use crate::sanitize;
 use crate::store::Operation;
 
 fn text(title: &str, then: PromptThen) -> Overlay {
-    Overlay::Prompt(Prompt::Text { title: title.to_string(), text: String::new(), then })
+    Overlay::Prompt(Prompt::Text {
+        title: title.to_string(),
+        text: String::new(),
+        then,
+    })
 }
 
 fn text_with(title: &str, initial: &str, then: PromptThen) -> Overlay {
-    Overlay::Prompt(Prompt::Text { title: title.to_string(), text: initial.to_string(), then })
+    Overlay::Prompt(Prompt::Text {
+        title: title.to_string(),
+        text: initial.to_string(),
+        then,
+    })
 }
 
 fn choice(title: &str, options: Vec<String>, selected: usize, then: PromptThen) -> Overlay {
-    Overlay::Prompt(Prompt::Choice { title: title.to_string(), options, selected, then })
+    Overlay::Prompt(Prompt::Choice {
+        title: title.to_string(),
+        options,
+        selected,
+        then,
+    })
 }
 
 /// Customer fields `e` can edit.
 pub const CUSTOMER_FIELDS: &[&str] = &[
-    "stage", "owner", "vertical", "acv_usd", "usage_days_per_week", "feature_adoption_pct", "engagement", "poc_start",
-    "signed_on", "go_live", "name",
+    "stage",
+    "owner",
+    "vertical",
+    "acv_usd",
+    "usage_days_per_week",
+    "feature_adoption_pct",
+    "engagement",
+    "poc_start",
+    "signed_on",
+    "go_live",
+    "name",
 ];
 
 /// Bugs the action applies to: the marked ones, or the selected one.
@@ -35,7 +57,12 @@ fn target_bugs(state: &State) -> Vec<&crate::domain::Bug> {
     if state.bugs.marked.is_empty() {
         state.bugs.selected_row().into_iter().collect()
     } else {
-        state.bugs.rows.iter().filter(|b| state.bugs.marked.contains(&b.id)).collect()
+        state
+            .bugs
+            .rows
+            .iter()
+            .filter(|b| state.bugs.marked.contains(&b.id))
+            .collect()
     }
 }
 
@@ -43,7 +70,12 @@ fn target_incidents(state: &State) -> Vec<&crate::domain::Incident> {
     if state.incidents.marked.is_empty() {
         state.incidents.selected_row().into_iter().collect()
     } else {
-        state.incidents.rows.iter().filter(|b| state.incidents.marked.contains(&b.id)).collect()
+        state
+            .incidents
+            .rows
+            .iter()
+            .filter(|b| state.incidents.marked.contains(&b.id))
+            .collect()
     }
 }
 
@@ -51,11 +83,27 @@ fn target_incidents(state: &State) -> Vec<&crate::domain::Incident> {
 pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
     let overlay = match (state.tab, action) {
         (Tab::Bugs, Action::SetPriority) => state.bugs.selected_row().map(|b| {
-            choice("priority", Priority::ALL.iter().map(|p| p.to_string()).collect(), usize::from(b.priority.rank()), PromptThen::Priority)
+            choice(
+                "priority",
+                Priority::ALL.iter().map(|p| p.to_string()).collect(),
+                usize::from(b.priority.rank()),
+                PromptThen::Priority,
+            )
         }),
-        (Tab::Bugs, Action::Assign) => state.bugs.selected_row().map(|b| text_with("assign to (login, empty = nobody)", b.assignee.as_deref().unwrap_or(""), PromptThen::Assignee)),
+        (Tab::Bugs, Action::Assign) => state.bugs.selected_row().map(|b| {
+            text_with(
+                "assign to (login, empty = nobody)",
+                b.assignee.as_deref().unwrap_or(""),
+                PromptThen::Assignee,
+            )
+        }),
         (Tab::Bugs, Action::CloseBug) => (!target_bugs(state).is_empty()).then(|| {
-            choice("close reason", vec!["completed".into(), "not_planned".into(), "duplicate".into()], 0, PromptThen::CloseReason)
+            choice(
+                "close reason",
+                vec!["completed".into(), "not_planned".into(), "duplicate".into()],
+                0,
+                PromptThen::CloseReason,
+            )
         }),
         (Tab::Bugs, Action::ReopenBug) => {
             let edits = bug_status_edits(state, BugStatus::Open, None);
@@ -65,9 +113,22 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
             let edits = bug_status_edits(state, BugStatus::InProgress, None);
             return state.commit(edits, None);
         }
-        (Tab::Bugs, Action::AddLabel) => state.bugs.selected_row().map(|_| text("label to add", PromptThen::AddLabel)),
-        (Tab::Bugs, Action::RemoveLabel) => state.bugs.selected_row().map(|b| choice("label to remove", b.labels.clone(), 0, PromptThen::RemoveLabel)),
-        (Tab::Bugs, Action::Comment) => state.bugs.selected_row().map(|_| text("comment", PromptThen::Comment)),
+        (Tab::Bugs, Action::AddLabel) => state
+            .bugs
+            .selected_row()
+            .map(|_| text("label to add", PromptThen::AddLabel)),
+        (Tab::Bugs, Action::RemoveLabel) => state.bugs.selected_row().map(|b| {
+            choice(
+                "label to remove",
+                b.labels.clone(),
+                0,
+                PromptThen::RemoveLabel,
+            )
+        }),
+        (Tab::Bugs, Action::Comment) => state
+            .bugs
+            .selected_row()
+            .map(|_| text("comment", PromptThen::Comment)),
         (Tab::Incidents, Action::Acknowledge) if !state.alerts_focus => {
             let now = state.now;
             let edits: Vec<Edit> = target_incidents(state)
@@ -75,25 +136,60 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
                 .filter(|i| i.status == IncidentStatus::Triggered)
                 .map(|i| Edit {
                     entity: i.entity(),
-                    op: Operation::SetIncidentStatus { old: i.status, new: IncidentStatus::Acknowledged, resolution: None, at: now },
+                    op: Operation::SetIncidentStatus {
+                        old: i.status,
+                        new: IncidentStatus::Acknowledged,
+                        resolution: None,
+                        at: now,
+                    },
                 })
                 .collect();
             if edits.is_empty() {
-                state.toast = Some(super::state::Toast { text: "nothing to acknowledge: the incident is not triggered".into(), error: true, at: state.now });
+                state.toast = Some(super::state::Toast {
+                    text: "nothing to acknowledge: the incident is not triggered".into(),
+                    error: true,
+                    at: state.now,
+                });
                 return Vec::new();
             }
-            let confirm = (edits.len() > 1).then(|| format!("Acknowledge {} incidents?", edits.len()));
+            let confirm =
+                (edits.len() > 1).then(|| format!("Acknowledge {} incidents?", edits.len()));
             return state.commit(edits, confirm);
         }
-        (Tab::Incidents, Action::Resolve) if !state.alerts_focus => {
-            (target_incidents(state).iter().any(|i| i.status != IncidentStatus::Resolved)).then(|| text("resolution note (optional)", PromptThen::Resolution))
+        (Tab::Incidents, Action::Resolve) if !state.alerts_focus => (target_incidents(state)
+            .iter()
+            .any(|i| i.status != IncidentStatus::Resolved))
+        .then(|| text("resolution note (optional)", PromptThen::Resolution)),
+        (Tab::Incidents, Action::Assign) if !state.alerts_focus => {
+            state.incidents.selected_row().map(|i| {
+                text_with(
+                    "reassign to",
+                    i.assignee.as_deref().unwrap_or(""),
+                    PromptThen::Assignee,
+                )
+            })
         }
-        (Tab::Incidents, Action::Assign) if !state.alerts_focus => state.incidents.selected_row().map(|i| text_with("reassign to", i.assignee.as_deref().unwrap_or(""), PromptThen::Assignee)),
-        (Tab::Incidents, Action::Note) if !state.alerts_focus => state.incidents.selected_row().map(|_| text("note", PromptThen::Comment)),
-        (Tab::Incidents, Action::DeclareIncident) => Some(text("declare a local incident — title", PromptThen::DeclareTitle)),
+        (Tab::Incidents, Action::Note) if !state.alerts_focus => state
+            .incidents
+            .selected_row()
+            .map(|_| text("note", PromptThen::Comment)),
+        (Tab::Incidents, Action::DeclareIncident) => Some(text(
+            "declare a local incident — title",
+            PromptThen::DeclareTitle,
+        )),
         (Tab::Incidents, Action::Silence) => {
             state.alerts_focus = true;
-            state.alerts.selected_row().map(|_| choice("silence for", SILENCE_CHOICES.iter().map(|(l, _)| (*l).to_string()).collect(), 1, PromptThen::SilenceDuration))
+            state.alerts.selected_row().map(|_| {
+                choice(
+                    "silence for",
+                    SILENCE_CHOICES
+                        .iter()
+                        .map(|(l, _)| (*l).to_string())
+                        .collect(),
+                    1,
+                    PromptThen::SilenceDuration,
+                )
+            })
         }
         (Tab::Incidents, Action::ExpireSilence) => {
             state.alerts_focus = true;
@@ -101,10 +197,21 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
                 .alerts
                 .selected_row()
                 .into_iter()
-                .flat_map(|a| a.silenced_by.iter().map(move |s| Edit { entity: a.entity(), op: Operation::ExpireSilence { silence_id: s.clone() } }))
+                .flat_map(|a| {
+                    a.silenced_by.iter().map(move |s| Edit {
+                        entity: a.entity(),
+                        op: Operation::ExpireSilence {
+                            silence_id: s.clone(),
+                        },
+                    })
+                })
                 .collect();
             if edits.is_empty() {
-                state.toast = Some(super::state::Toast { text: "this alert is not silenced".into(), error: true, at: state.now });
+                state.toast = Some(super::state::Toast {
+                    text: "this alert is not silenced".into(),
+                    error: true,
+                    at: state.now,
+                });
                 return Vec::new();
             }
             return state.commit(edits, None);
@@ -114,38 +221,110 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
             .selected_row()
             .filter(|d| !d.rolled_back)
             .map(|_| text("rollback reason", PromptThen::RollbackReason)),
-        (Tab::Deployments, Action::LinkIncident) => state.deployments.selected_row().map(|_| text("incident key to link (e.g. PXXXXXX)", PromptThen::LinkIncident)),
-        (Tab::Deployments, Action::RecordDeployment) => Some(text("record deployment: service environment ref", PromptThen::RecordDeployment)),
+        (Tab::Deployments, Action::LinkIncident) => state.deployments.selected_row().map(|_| {
+            text(
+                "incident key to link (e.g. PXXXXXX)",
+                PromptThen::LinkIncident,
+            )
+        }),
+        (Tab::Deployments, Action::RecordDeployment) => Some(text(
+            "record deployment: service environment ref",
+            PromptThen::RecordDeployment,
+        )),
         (Tab::Checklist, Action::ToggleItem) => {
             let targets: Vec<&crate::domain::ChecklistItem> = if state.checklist.marked.is_empty() {
                 state.checklist.selected_row().into_iter().collect()
             } else {
-                state.checklist.rows.iter().filter(|i| state.checklist.marked.contains(&i.id)).collect()
+                state
+                    .checklist
+                    .rows
+                    .iter()
+                    .filter(|i| state.checklist.marked.contains(&i.id))
+                    .collect()
             };
-            let edits: Vec<Edit> = targets.into_iter().map(|i| Edit { entity: i.entity(), op: Operation::SetItemChecked { old: i.checked, new: !i.checked } }).collect();
+            let edits: Vec<Edit> = targets
+                .into_iter()
+                .map(|i| Edit {
+                    entity: i.entity(),
+                    op: Operation::SetItemChecked {
+                        old: i.checked,
+                        new: !i.checked,
+                    },
+                })
+                .collect();
             let confirm = (edits.len() > 1).then(|| format!("Toggle {} items?", edits.len()));
             return state.commit(edits, confirm);
         }
-        (Tab::Checklist, Action::Edit) => state.checklist.selected_row().map(|i| text_with("item text", &i.text, PromptThen::ItemText)),
-        (Tab::Checklist, Action::SetOwner) => state.checklist.selected_row().map(|i| text_with("owner (without @)", i.owner.as_deref().unwrap_or(""), PromptThen::ItemOwner)),
-        (Tab::Checklist, Action::Note) => state.checklist.selected_row().map(|i| text_with("note (kept in opsdeck, not written to the file)", i.note.as_deref().unwrap_or(""), PromptThen::ItemNote)),
-        (Tab::Customers, Action::RecordNps) => state.customers.selected_row().map(|_| choice("NPS score (0–10)", (0..=10).map(|n| n.to_string()).collect(), 8, PromptThen::NpsScore)),
-        (Tab::Customers, Action::Note) => state.customers.selected_row().map(|_| text("feedback note (prefix with 'fr:' for a feature request)", PromptThen::CustomerNote)),
-        (Tab::Customers, Action::Edit) => state.customers.selected_row().map(|_| choice("field", CUSTOMER_FIELDS.iter().map(|s| (*s).to_string()).collect(), 0, PromptThen::CustomerField)),
+        (Tab::Checklist, Action::Edit) => state
+            .checklist
+            .selected_row()
+            .map(|i| text_with("item text", &i.text, PromptThen::ItemText)),
+        (Tab::Checklist, Action::SetOwner) => state.checklist.selected_row().map(|i| {
+            text_with(
+                "owner (without @)",
+                i.owner.as_deref().unwrap_or(""),
+                PromptThen::ItemOwner,
+            )
+        }),
+        (Tab::Checklist, Action::Note) => state.checklist.selected_row().map(|i| {
+            text_with(
+                "note (kept in opsdeck, not written to the file)",
+                i.note.as_deref().unwrap_or(""),
+                PromptThen::ItemNote,
+            )
+        }),
+        (Tab::Customers, Action::RecordNps) => state.customers.selected_row().map(|_| {
+            choice(
+                "NPS score (0–10)",
+                (0..=10).map(|n| n.to_string()).collect(),
+                8,
+                PromptThen::NpsScore,
+            )
+        }),
+        (Tab::Customers, Action::Note) => state.customers.selected_row().map(|_| {
+            text(
+                "feedback note (prefix with 'fr:' for a feature request)",
+                PromptThen::CustomerNote,
+            )
+        }),
+        (Tab::Customers, Action::Edit) => state.customers.selected_row().map(|_| {
+            choice(
+                "field",
+                CUSTOMER_FIELDS.iter().map(|s| (*s).to_string()).collect(),
+                0,
+                PromptThen::CustomerField,
+            )
+        }),
         (Tab::Customers, Action::ChurnRisk) => {
             let edits: Vec<Edit> = state
                 .customers
                 .selected_row()
                 .map(|c| {
-                    let pos = ChurnRisk::ALL.iter().position(|r| *r == c.churn_risk).unwrap_or(0);
+                    let pos = ChurnRisk::ALL
+                        .iter()
+                        .position(|r| *r == c.churn_risk)
+                        .unwrap_or(0);
                     let new = ChurnRisk::ALL[(pos + 1) % ChurnRisk::ALL.len()];
-                    Edit { entity: c.entity(), op: Operation::SetChurnRisk { old: c.churn_risk, new } }
+                    Edit {
+                        entity: c.entity(),
+                        op: Operation::SetChurnRisk {
+                            old: c.churn_risk,
+                            new,
+                        },
+                    }
                 })
                 .into_iter()
                 .collect();
             return state.commit(edits, None);
         }
-        (_, Action::AddBelow | Action::AddAbove | Action::DeleteItem | Action::MoveDown | Action::MoveUp) => {
+        (
+            _,
+            Action::AddBelow
+            | Action::AddAbove
+            | Action::DeleteItem
+            | Action::MoveDown
+            | Action::MoveUp,
+        ) => {
             state.toast = Some(super::state::Toast {
                 text: "structural checklist edits land with the Markdown writer (see the checklist issue)".into(),
                 error: true,
@@ -165,13 +344,22 @@ fn bug_status_edits(state: &State, new: BugStatus, reason: Option<String>) -> Ve
     target_bugs(state)
         .into_iter()
         .filter(|b| b.status != new)
-        .map(|b| Edit { entity: b.entity(), op: Operation::SetBugStatus { old: b.status, new, reason: reason.clone() } })
+        .map(|b| Edit {
+            entity: b.entity(),
+            op: Operation::SetBugStatus {
+                old: b.status,
+                new,
+                reason: reason.clone(),
+            },
+        })
         .collect()
 }
 
 /// Handles keys while a prompt, confirmation or the palette has focus.
 pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
-    let Some(overlay) = state.overlay.take() else { return Vec::new() };
+    let Some(overlay) = state.overlay.take() else {
+        return Vec::new();
+    };
     match overlay {
         Overlay::Confirm { message, edits } => match key {
             InputKey::Char('y' | 'Y') | InputKey::Enter => vec![Effect::Commit(edits)],
@@ -183,15 +371,27 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
         },
         Overlay::ConfirmDiscard(seq) => match key {
             InputKey::Char('y' | 'Y') | InputKey::Enter => {
-                state.overlay = Some(Overlay::Outbox { entries: Vec::new(), selected: 0 });
-                vec![Effect::Outbox(seq, super::msg::OutboxCommand::Discard), Effect::LoadOutbox]
+                state.overlay = Some(Overlay::Outbox {
+                    entries: Vec::new(),
+                    selected: 0,
+                });
+                vec![
+                    Effect::Outbox(seq, super::msg::OutboxCommand::Discard),
+                    Effect::LoadOutbox,
+                ]
             }
             _ => {
-                state.overlay = Some(Overlay::Outbox { entries: Vec::new(), selected: 0 });
+                state.overlay = Some(Overlay::Outbox {
+                    entries: Vec::new(),
+                    selected: 0,
+                });
                 vec![Effect::LoadOutbox]
             }
         },
-        Overlay::Palette { mut query, mut selected } => {
+        Overlay::Palette {
+            mut query,
+            mut selected,
+        } => {
             let actions = palette_actions(state, &query);
             match key {
                 InputKey::Char(c) => {
@@ -206,13 +406,20 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
                 InputKey::Down => selected = (selected + 1).min(actions.len().saturating_sub(1)),
                 InputKey::Esc => return Vec::new(),
                 InputKey::Enter => {
-                    return actions.get(selected).map(|a| state.update(super::msg::Msg::Action(*a))).unwrap_or_default();
+                    return actions
+                        .get(selected)
+                        .map(|a| state.update(super::msg::Msg::Action(*a)))
+                        .unwrap_or_default();
                 }
             }
             state.overlay = Some(Overlay::Palette { query, selected });
             Vec::new()
         }
-        Overlay::Prompt(Prompt::Text { title, mut text, then }) => match key {
+        Overlay::Prompt(Prompt::Text {
+            title,
+            mut text,
+            then,
+        }) => match key {
             InputKey::Char(c) => {
                 if text.len() < 4096 {
                     text.push(c);
@@ -232,15 +439,30 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
             }
             InputKey::Enter => answer(state, then, sanitize::line(text.trim())),
         },
-        Overlay::Prompt(Prompt::Choice { title, options, mut selected, then }) => match key {
+        Overlay::Prompt(Prompt::Choice {
+            title,
+            options,
+            mut selected,
+            then,
+        }) => match key {
             InputKey::Up | InputKey::Char('k') => {
                 selected = selected.saturating_sub(1);
-                state.overlay = Some(Overlay::Prompt(Prompt::Choice { title, options, selected, then }));
+                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
+                    title,
+                    options,
+                    selected,
+                    then,
+                }));
                 Vec::new()
             }
             InputKey::Down | InputKey::Char('j') => {
                 selected = (selected + 1).min(options.len().saturating_sub(1));
-                state.overlay = Some(Overlay::Prompt(Prompt::Choice { title, options, selected, then }));
+                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
+                    title,
+                    options,
+                    selected,
+                    then,
+                }));
                 Vec::new()
             }
             InputKey::Esc => Vec::new(),
@@ -250,14 +472,26 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
             },
             InputKey::Char(c) => {
                 // Typing the first letters picks an option (e.g. `1` for P1, `7` for NPS 7).
-                if let Some(pos) = options.iter().position(|o| o.to_ascii_lowercase().starts_with(c.to_ascii_lowercase()) || o.ends_with(c)) {
+                if let Some(pos) = options.iter().position(|o| {
+                    o.to_ascii_lowercase().starts_with(c.to_ascii_lowercase()) || o.ends_with(c)
+                }) {
                     selected = pos;
                 }
-                state.overlay = Some(Overlay::Prompt(Prompt::Choice { title, options, selected, then }));
+                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
+                    title,
+                    options,
+                    selected,
+                    then,
+                }));
                 Vec::new()
             }
             InputKey::Backspace => {
-                state.overlay = Some(Overlay::Prompt(Prompt::Choice { title, options, selected, then }));
+                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
+                    title,
+                    options,
+                    selected,
+                    then,
+                }));
                 Vec::new()
             }
         },
@@ -278,16 +512,31 @@ pub fn palette_actions(state: &State, query: &str) -> Vec<Action> {
             all.push(*a);
         }
     }
-    let labels: Vec<String> = all.iter().map(|a| format!("{} {}", a.name(), a.description())).collect();
-    fuzzy_rank(query, labels.iter().enumerate().map(|(i, s)| (i, s.as_str()))).into_iter().filter_map(|i| all.get(i).copied()).collect()
+    let labels: Vec<String> = all
+        .iter()
+        .map(|a| format!("{} {}", a.name(), a.description()))
+        .collect();
+    fuzzy_rank(
+        query,
+        labels.iter().enumerate().map(|(i, s)| (i, s.as_str())),
+    )
+    .into_iter()
+    .filter_map(|i| all.get(i).copied())
+    .collect()
 }
 
 fn one(entity: Option<EntityRef>, op: Operation) -> Vec<Edit> {
-    entity.map(|entity| Edit { entity, op }).into_iter().collect()
+    entity
+        .map(|entity| Edit { entity, op })
+        .into_iter()
+        .collect()
 }
 
 /// Turns a prompt's answer into edits (or the next prompt).
-#[allow(clippy::too_many_lines, reason = "one arm per prompt keeps each flow readable in one place")]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per prompt keeps each flow readable in one place"
+)]
 fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
     let bug = state.bugs.selected_row().cloned();
     let incident = state.incidents.selected_row().cloned();
@@ -297,31 +546,86 @@ fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
     match then {
         PromptThen::CloseReason => {
             let edits = bug_status_edits(state, BugStatus::Closed, Some(value));
-            let msg = if edits.len() == 1 { format!("Close {}?", bug.map(|b| b.key).unwrap_or_default()) } else { format!("Close {} bugs?", edits.len()) };
+            let msg = if edits.len() == 1 {
+                format!("Close {}?", bug.map(|b| b.key).unwrap_or_default())
+            } else {
+                format!("Close {} bugs?", edits.len())
+            };
             state.commit(edits, Some(msg))
         }
         PromptThen::Priority => {
-            let Ok(new) = value.parse::<Priority>() else { return Vec::new() };
-            let edits: Vec<Edit> = target_bugs(state).into_iter().filter(|b| b.priority != new).map(|b| Edit { entity: b.entity(), op: Operation::SetBugPriority { old: b.priority, new } }).collect();
+            let Ok(new) = value.parse::<Priority>() else {
+                return Vec::new();
+            };
+            let edits: Vec<Edit> = target_bugs(state)
+                .into_iter()
+                .filter(|b| b.priority != new)
+                .map(|b| Edit {
+                    entity: b.entity(),
+                    op: Operation::SetBugPriority {
+                        old: b.priority,
+                        new,
+                    },
+                })
+                .collect();
             let confirm = (edits.len() > 1).then(|| format!("Set {} bugs to {new}?", edits.len()));
             state.commit(edits, confirm)
         }
         PromptThen::Assignee if state.tab == Tab::Incidents => {
             let Some(i) = incident else { return Vec::new() };
-            let edits = one(Some(i.entity()), Operation::SetIncidentAssignee { old: i.assignee.clone(), new: opt(&value) });
+            let edits = one(
+                Some(i.entity()),
+                Operation::SetIncidentAssignee {
+                    old: i.assignee.clone(),
+                    new: opt(&value),
+                },
+            );
             state.commit(edits, None)
         }
         PromptThen::Assignee => {
             let Some(b) = bug else { return Vec::new() };
-            state.commit(one(Some(b.entity()), Operation::SetBugAssignee { old: b.assignee.clone(), new: opt(&value) }), None)
+            state.commit(
+                one(
+                    Some(b.entity()),
+                    Operation::SetBugAssignee {
+                        old: b.assignee.clone(),
+                        new: opt(&value),
+                    },
+                ),
+                None,
+            )
         }
-        PromptThen::AddLabel if !value.is_empty() => state.commit(one(bug.map(|b| b.entity()), Operation::AddBugLabel { label: value }), None),
-        PromptThen::RemoveLabel if !value.is_empty() => state.commit(one(bug.map(|b| b.entity()), Operation::RemoveBugLabel { label: value }), None),
+        PromptThen::AddLabel if !value.is_empty() => state.commit(
+            one(
+                bug.map(|b| b.entity()),
+                Operation::AddBugLabel { label: value },
+            ),
+            None,
+        ),
+        PromptThen::RemoveLabel if !value.is_empty() => state.commit(
+            one(
+                bug.map(|b| b.entity()),
+                Operation::RemoveBugLabel { label: value },
+            ),
+            None,
+        ),
         PromptThen::Comment if !value.is_empty() => {
             if state.tab == Tab::Incidents {
-                state.commit(one(incident.map(|i| i.entity()), Operation::AddIncidentNote { body: value }), None)
+                state.commit(
+                    one(
+                        incident.map(|i| i.entity()),
+                        Operation::AddIncidentNote { body: value },
+                    ),
+                    None,
+                )
             } else {
-                state.commit(one(bug.map(|b| b.entity()), Operation::AddBugComment { body: value }), None)
+                state.commit(
+                    one(
+                        bug.map(|b| b.entity()),
+                        Operation::AddBugComment { body: value },
+                    ),
+                    None,
+                )
             }
         }
         PromptThen::Resolution => {
@@ -329,98 +633,275 @@ fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
             let edits: Vec<Edit> = target_incidents(state)
                 .into_iter()
                 .filter(|i| i.status != IncidentStatus::Resolved)
-                .map(|i| Edit { entity: i.entity(), op: Operation::SetIncidentStatus { old: i.status, new: IncidentStatus::Resolved, resolution: opt(&value), at: now } })
+                .map(|i| Edit {
+                    entity: i.entity(),
+                    op: Operation::SetIncidentStatus {
+                        old: i.status,
+                        new: IncidentStatus::Resolved,
+                        resolution: opt(&value),
+                        at: now,
+                    },
+                })
                 .collect();
-            let msg = if edits.len() == 1 { format!("Resolve {}?", incident.map(|i| i.external_id).unwrap_or_default()) } else { format!("Resolve {} incidents?", edits.len()) };
+            let msg = if edits.len() == 1 {
+                format!(
+                    "Resolve {}?",
+                    incident.map(|i| i.external_id).unwrap_or_default()
+                )
+            } else {
+                format!("Resolve {} incidents?", edits.len())
+            };
             state.commit(edits, Some(msg))
         }
         PromptThen::SilenceDuration => {
-            let secs = SILENCE_CHOICES.iter().find(|(l, _)| *l == value).map_or(3600, |(_, s)| *s);
+            let secs = SILENCE_CHOICES
+                .iter()
+                .find(|(l, _)| *l == value)
+                .map_or(3600, |(_, s)| *s);
             state.overlay = Some(text("silence comment", PromptThen::SilenceComment(secs)));
             Vec::new()
         }
         PromptThen::SilenceComment(secs) => {
-            let Some(alert) = state.alerts.selected_row().cloned() else { return Vec::new() };
-            let matchers: Vec<(String, String)> = alert.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            let comment = if value.is_empty() { "silenced from opsdeck".to_string() } else { value };
-            state.commit(one(Some(alert.entity()), Operation::SilenceAlert { matchers, duration_secs: secs, comment, created_by: String::new() }), None)
+            let Some(alert) = state.alerts.selected_row().cloned() else {
+                return Vec::new();
+            };
+            let matchers: Vec<(String, String)> = alert
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let comment = if value.is_empty() {
+                "silenced from opsdeck".to_string()
+            } else {
+                value
+            };
+            state.commit(
+                one(
+                    Some(alert.entity()),
+                    Operation::SilenceAlert {
+                        matchers,
+                        duration_secs: secs,
+                        comment,
+                        created_by: String::new(),
+                    },
+                ),
+                None,
+            )
         }
         PromptThen::DeclareTitle if !value.is_empty() => {
-            state.overlay = Some(choice("severity", Priority::ALL.iter().map(|p| p.to_string()).collect(), 1, PromptThen::DeclareSeverity(value)));
+            state.overlay = Some(choice(
+                "severity",
+                Priority::ALL.iter().map(|p| p.to_string()).collect(),
+                1,
+                PromptThen::DeclareSeverity(value),
+            ));
             Vec::new()
         }
         PromptThen::DeclareSeverity(title) => {
             let severity = value.parse().unwrap_or(Priority::P1);
             let service = incident.map(|i| i.service).unwrap_or_default();
-            let entity = EntityRef { kind: crate::domain::EntityKind::Incident, id: 0 };
-            state.commit(vec![Edit { entity, op: Operation::DeclareIncident { title, severity, service } }], None)
+            let entity = EntityRef {
+                kind: crate::domain::EntityKind::Incident,
+                id: 0,
+            };
+            state.commit(
+                vec![Edit {
+                    entity,
+                    op: Operation::DeclareIncident {
+                        title,
+                        severity,
+                        service,
+                    },
+                }],
+                None,
+            )
         }
         PromptThen::RollbackReason => {
             let d = state.deployments.selected_row().cloned();
-            let msg = d.as_ref().map(|d| format!("Mark {} {} rolled back?", d.service, d.git_ref)).unwrap_or_default();
-            let reason = if value.is_empty() { "rolled back".to_string() } else { value };
-            state.commit(one(d.map(|d| d.entity()), Operation::MarkRolledBack { reason, state: String::new() }), Some(msg))
+            let msg = d
+                .as_ref()
+                .map(|d| format!("Mark {} {} rolled back?", d.service, d.git_ref))
+                .unwrap_or_default();
+            let reason = if value.is_empty() {
+                "rolled back".to_string()
+            } else {
+                value
+            };
+            state.commit(
+                one(
+                    d.map(|d| d.entity()),
+                    Operation::MarkRolledBack {
+                        reason,
+                        state: String::new(),
+                    },
+                ),
+                Some(msg),
+            )
         }
         PromptThen::LinkIncident if !value.is_empty() => {
             let d = state.deployments.selected_row().map(RowView::entity);
-            state.commit(one(d, Operation::LinkIncident { incident_key: value }), None)
+            state.commit(
+                one(
+                    d,
+                    Operation::LinkIncident {
+                        incident_key: value,
+                    },
+                ),
+                None,
+            )
         }
         PromptThen::RecordDeployment => {
             let parts: Vec<&str> = value.split_whitespace().collect();
             let [service, environment, git_ref] = parts.as_slice() else {
-                state.toast = Some(super::state::Toast { text: "write: service environment ref (e.g. checkout production v2.3.1)".into(), error: true, at: state.now });
+                state.toast = Some(super::state::Toast {
+                    text: "write: service environment ref (e.g. checkout production v2.3.1)".into(),
+                    error: true,
+                    at: state.now,
+                });
                 return Vec::new();
             };
-            let entity = EntityRef { kind: crate::domain::EntityKind::Deployment, id: 0 };
-            state.commit(vec![Edit { entity, op: Operation::RecordDeployment { service: (*service).into(), environment: (*environment).into(), git_ref: (*git_ref).into() } }], None)
+            let entity = EntityRef {
+                kind: crate::domain::EntityKind::Deployment,
+                id: 0,
+            };
+            state.commit(
+                vec![Edit {
+                    entity,
+                    op: Operation::RecordDeployment {
+                        service: (*service).into(),
+                        environment: (*environment).into(),
+                        git_ref: (*git_ref).into(),
+                    },
+                }],
+                None,
+            )
         }
         PromptThen::ItemText if !value.is_empty() => {
             let Some(i) = item else { return Vec::new() };
-            if i.text == value { return Vec::new() }
-            state.commit(one(Some(i.entity()), Operation::SetItemText { old: i.text.clone(), new: value }), None)
+            if i.text == value {
+                return Vec::new();
+            }
+            state.commit(
+                one(
+                    Some(i.entity()),
+                    Operation::SetItemText {
+                        old: i.text.clone(),
+                        new: value,
+                    },
+                ),
+                None,
+            )
         }
         PromptThen::ItemOwner => {
             let Some(i) = item else { return Vec::new() };
             let new = opt(value.trim_start_matches('@'));
-            state.commit(one(Some(i.entity()), Operation::SetItemOwner { old: i.owner.clone(), new }), None)
+            state.commit(
+                one(
+                    Some(i.entity()),
+                    Operation::SetItemOwner {
+                        old: i.owner.clone(),
+                        new,
+                    },
+                ),
+                None,
+            )
         }
         PromptThen::ItemNote => {
             let Some(i) = item else { return Vec::new() };
-            state.commit(one(Some(i.entity()), Operation::SetItemNote { old: i.note.clone(), new: opt(&value) }), None)
+            state.commit(
+                one(
+                    Some(i.entity()),
+                    Operation::SetItemNote {
+                        old: i.note.clone(),
+                        new: opt(&value),
+                    },
+                ),
+                None,
+            )
         }
         PromptThen::NpsScore => {
-            let Ok(score) = value.parse::<u8>() else { return Vec::new() };
+            let Ok(score) = value.parse::<u8>() else {
+                return Vec::new();
+            };
             if score > 10 {
                 return Vec::new();
             }
-            state.commit(one(customer.map(|c| c.entity()), Operation::RecordNps { score, comment: String::new() }), None)
+            state.commit(
+                one(
+                    customer.map(|c| c.entity()),
+                    Operation::RecordNps {
+                        score,
+                        comment: String::new(),
+                    },
+                ),
+                None,
+            )
         }
         PromptThen::CustomerNote if !value.is_empty() => {
             let (kind, text) = match value.strip_prefix("fr:") {
                 Some(rest) => (NoteKind::FeatureRequest, rest.trim().to_string()),
                 None => (NoteKind::Feedback, value),
             };
-            state.commit(one(customer.map(|c| c.entity()), Operation::AddCustomerNote { kind, text }), None)
+            state.commit(
+                one(
+                    customer.map(|c| c.entity()),
+                    Operation::AddCustomerNote { kind, text },
+                ),
+                None,
+            )
         }
         PromptThen::CustomerField => {
-            state.overlay = Some(text(&format!("new value for {value}"), PromptThen::CustomerValue(value)));
+            state.overlay = Some(text(
+                &format!("new value for {value}"),
+                PromptThen::CustomerValue(value),
+            ));
             Vec::new()
         }
         PromptThen::CustomerValue(field) => {
             let Some(c) = customer else { return Vec::new() };
             if let Err(e) = validate_customer_value(&field, &value) {
-                state.toast = Some(super::state::Toast { text: e, error: true, at: state.now });
+                state.toast = Some(super::state::Toast {
+                    text: e,
+                    error: true,
+                    at: state.now,
+                });
                 return Vec::new();
             }
             let old = customer_field_value(&c, &field);
-            state.commit(one(Some(c.entity()), Operation::SetCustomerField { field, old, new: opt(&value) }), None)
+            state.commit(
+                one(
+                    Some(c.entity()),
+                    Operation::SetCustomerField {
+                        field,
+                        old,
+                        new: opt(&value),
+                    },
+                ),
+                None,
+            )
         }
         PromptThen::ReviewNote => {
             let page = state.review_page_for_note.take().unwrap_or(0);
             state.overlay = Some(Overlay::Review { page });
-            let week = state.review.as_ref().map(|r| r.week.clone()).unwrap_or_default();
-            let area = crate::review::PAGES.get(page).copied().unwrap_or("notes").to_string();
-            if value.is_empty() { Vec::new() } else { vec![Effect::SaveReviewNote { week, area, text: value }] }
+            let week = state
+                .review
+                .as_ref()
+                .map(|r| r.week.clone())
+                .unwrap_or_default();
+            let area = crate::review::PAGES
+                .get(page)
+                .copied()
+                .unwrap_or("notes")
+                .to_string();
+            if value.is_empty() {
+                Vec::new()
+            } else {
+                vec![Effect::SaveReviewNote {
+                    week,
+                    area,
+                    text: value,
+                }]
+            }
         }
         _ => Vec::new(),
     }
@@ -437,11 +918,21 @@ fn validate_customer_value(field: &str, value: &str) -> Result<(), String> {
         }
     };
     match field {
-        "stage" => value.parse::<crate::domain::Stage>().map(|_| ()).map_err(|e| e.to_string()),
-        "acv_usd" => value.parse::<i64>().map(|_| ()).map_err(|_| "acv_usd must be whole dollars".to_string()),
+        "stage" => value
+            .parse::<crate::domain::Stage>()
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+        "acv_usd" => value
+            .parse::<i64>()
+            .map(|_| ())
+            .map_err(|_| "acv_usd must be whole dollars".to_string()),
         "usage_days_per_week" => number(0.0, 7.0),
         "feature_adoption_pct" | "engagement" => number(0.0, 100.0),
-        "poc_start" | "signed_on" | "go_live" => chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map(|_| ()).map_err(|_| format!("{field} must be a date like 2026-11-22")),
+        "poc_start" | "signed_on" | "go_live" => {
+            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .map(|_| ())
+                .map_err(|_| format!("{field} must be a date like 2026-11-22"))
+        }
         _ => Ok(()),
     }
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 
 use super::action::Action;
 use crate::domain::{
-    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Deployment, EntityRef, Incident,
-    IncidentEvent, Slo, Tab,
+    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Deployment, EntityRef,
+    Incident, IncidentEvent, Slo, Tab,
 };
 use crate::store::read::{SyncState, TabCounts};
 use crate::store::{Operation, OutboxEntry, OutboxSummary};

@@ -53,10 +53,21 @@ fn n(v: i64) -> SortKey {
 impl RowView for Bug {
     const SORTS: &'static [&'static str] = &["priority", "age", "assignee", "key"];
     fn entity(&self) -> EntityRef {
-        EntityRef { kind: EntityKind::Bug, id: self.id }
+        EntityRef {
+            kind: EntityKind::Bug,
+            id: self.id,
+        }
     }
     fn haystack(&self) -> String {
-        format!("{} {} {} {} {} {}", self.key, self.title, self.priority, self.status, self.assignee.as_deref().unwrap_or(""), self.labels.join(" "))
+        format!(
+            "{} {} {} {} {} {}",
+            self.key,
+            self.title,
+            self.priority,
+            self.status,
+            self.assignee.as_deref().unwrap_or(""),
+            self.labels.join(" ")
+        )
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -77,10 +88,21 @@ impl RowView for Bug {
 impl RowView for Incident {
     const SORTS: &'static [&'static str] = &["severity", "created", "service"];
     fn entity(&self) -> EntityRef {
-        EntityRef { kind: EntityKind::Incident, id: self.id }
+        EntityRef {
+            kind: EntityKind::Incident,
+            id: self.id,
+        }
     }
     fn haystack(&self) -> String {
-        format!("{} {} {} {} {} {}", self.external_id, self.title, self.severity, self.status, self.service, self.assignee.as_deref().unwrap_or(""))
+        format!(
+            "{} {} {} {} {} {}",
+            self.external_id,
+            self.title,
+            self.severity,
+            self.status,
+            self.service,
+            self.assignee.as_deref().unwrap_or("")
+        )
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -100,10 +122,16 @@ impl RowView for Incident {
 impl RowView for Alert {
     const SORTS: &'static [&'static str] = &["name", "service", "started"];
     fn entity(&self) -> EntityRef {
-        EntityRef { kind: EntityKind::Alert, id: self.id }
+        EntityRef {
+            kind: EntityKind::Alert,
+            id: self.id,
+        }
     }
     fn haystack(&self) -> String {
-        format!("{} {} {} {}", self.name, self.severity, self.service, self.state)
+        format!(
+            "{} {} {} {}",
+            self.name, self.severity, self.service, self.state
+        )
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -120,10 +148,21 @@ impl RowView for Alert {
 impl RowView for Deployment {
     const SORTS: &'static [&'static str] = &["service", "status", "duration"];
     fn entity(&self) -> EntityRef {
-        EntityRef { kind: EntityKind::Deployment, id: self.id }
+        EntityRef {
+            kind: EntityKind::Deployment,
+            id: self.id,
+        }
     }
     fn haystack(&self) -> String {
-        format!("{} {} {} {} {} {}", self.service, self.environment, self.git_ref, self.sha.get(..7).unwrap_or(&self.sha), self.status, self.creator)
+        format!(
+            "{} {} {} {} {} {}",
+            self.service,
+            self.environment,
+            self.git_ref,
+            self.sha.get(..7).unwrap_or(&self.sha),
+            self.status,
+            self.creator
+        )
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -143,16 +182,28 @@ impl RowView for Deployment {
 impl RowView for Customer {
     const SORTS: &'static [&'static str] = &["stage", "acv", "churn risk"];
     fn entity(&self) -> EntityRef {
-        EntityRef { kind: EntityKind::Customer, id: self.id }
+        EntityRef {
+            kind: EntityKind::Customer,
+            id: self.id,
+        }
     }
     fn haystack(&self) -> String {
-        format!("{} {} {} {} {}", self.name, self.stage, self.vertical, self.owner, self.churn_risk)
+        format!(
+            "{} {} {} {} {}",
+            self.name, self.stage, self.vertical, self.owner, self.churn_risk
+        )
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
-            1 => n(crate::domain::Stage::ALL.iter().position(|s| *s == self.stage).map_or(0, |p| i64::try_from(p).unwrap_or(0))),
+            1 => n(crate::domain::Stage::ALL
+                .iter()
+                .position(|s| *s == self.stage)
+                .map_or(0, |p| i64::try_from(p).unwrap_or(0))),
             2 => n(-self.acv_usd),
-            _ => n(-(crate::domain::ChurnRisk::ALL.iter().position(|s| *s == self.churn_risk).map_or(0, |p| i64::try_from(p).unwrap_or(0)))),
+            _ => n(-(crate::domain::ChurnRisk::ALL
+                .iter()
+                .position(|s| *s == self.churn_risk)
+                .map_or(0, |p| i64::try_from(p).unwrap_or(0)))),
         }
     }
     fn copy_id(&self) -> String {
@@ -163,7 +214,10 @@ impl RowView for Customer {
 impl RowView for Slo {
     const SORTS: &'static [&'static str] = &["service", "objective"];
     fn entity(&self) -> EntityRef {
-        EntityRef { kind: EntityKind::Slo, id: self.id }
+        EntityRef {
+            kind: EntityKind::Slo,
+            id: self.id,
+        }
     }
     fn haystack(&self) -> String {
         format!("{} {} {}", self.name, self.service, self.objective)
@@ -182,10 +236,19 @@ impl RowView for Slo {
 impl RowView for ChecklistItem {
     const SORTS: &'static [&'static str] = &[];
     fn entity(&self) -> EntityRef {
-        EntityRef { kind: EntityKind::ChecklistItem, id: self.id }
+        EntityRef {
+            kind: EntityKind::ChecklistItem,
+            id: self.id,
+        }
     }
     fn haystack(&self) -> String {
-        format!("{} {} {} {}", self.section, self.group, self.text, self.owner.as_deref().unwrap_or(""))
+        format!(
+            "{} {} {} {}",
+            self.section,
+            self.group,
+            self.text,
+            self.owner.as_deref().unwrap_or("")
+        )
     }
     fn sort_key(&self, _col: usize) -> SortKey {
         n(self.ordinal)
@@ -204,7 +267,12 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
         view.extend((0..list.rows.len()).filter(|i| list.rows.get(*i).is_some_and(&keep)));
     } else {
         let mut matcher = Matcher::new(Config::DEFAULT);
-        let pattern = Pattern::new(&list.filter, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy);
+        let pattern = Pattern::new(
+            &list.filter,
+            CaseMatching::Ignore,
+            Normalization::Smart,
+            AtomKind::Fuzzy,
+        );
         let mut buf = Vec::new();
         let mut scored: Vec<(u32, usize)> = Vec::new();
         for (i, row) in list.rows.iter().enumerate() {
@@ -230,21 +298,37 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
     }
     list.view = view;
     list.selected = selected_id
-        .and_then(|id| list.view.iter().position(|i| list.rows.get(*i).is_some_and(|r| r.entity() == id)))
+        .and_then(|id| {
+            list.view
+                .iter()
+                .position(|i| list.rows.get(*i).is_some_and(|r| r.entity() == id))
+        })
         .unwrap_or_else(|| list.selected.min(list.view.len().saturating_sub(1)));
 }
 
 /// Fuzzy-ranks `candidates` against `query` (palette), best first.
 #[must_use]
-pub fn fuzzy_rank<'a>(query: &str, candidates: impl Iterator<Item = (usize, &'a str)>) -> Vec<usize> {
+pub fn fuzzy_rank<'a>(
+    query: &str,
+    candidates: impl Iterator<Item = (usize, &'a str)>,
+) -> Vec<usize> {
     if query.trim().is_empty() {
         return candidates.map(|(i, _)| i).collect();
     }
     let mut matcher = Matcher::new(Config::DEFAULT);
-    let pattern = Pattern::new(query, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy);
+    let pattern = Pattern::new(
+        query,
+        CaseMatching::Ignore,
+        Normalization::Smart,
+        AtomKind::Fuzzy,
+    );
     let mut buf = Vec::new();
     let mut scored: Vec<(u32, usize)> = candidates
-        .filter_map(|(i, s)| pattern.score(Utf32Str::new(s, &mut buf), &mut matcher).map(|sc| (sc, i)))
+        .filter_map(|(i, s)| {
+            pattern
+                .score(Utf32Str::new(s, &mut buf), &mut matcher)
+                .map(|sc| (sc, i))
+        })
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().map(|(_, i)| i).collect()

@@ -12,9 +12,14 @@ use super::msg::{Detail, Edit};
 use super::rows::RowView;
 use crate::config::keymap::{Context, KeySeq};
 use crate::config::Policy;
-use crate::domain::{Alert, Bug, ChecklistDoc, ChecklistItem, Customer, Deployment, Incident, Slo, Tab};
+use crate::domain::{
+    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, Deployment, Incident, Slo, Tab,
+};
 use crate::store::read::{SyncState, TabCounts};
 use crate::store::{OutboxEntry, OutboxSummary};
+
+/// Key bindings of one context: (scope, keys, action), most specific scope first.
+pub type Bindings = Vec<(String, KeySeq, Action)>;
 
 /// A list with selection, fuzzy filter, sort and marks.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,7 +262,7 @@ pub struct State {
     /// Terminal size.
     pub size: (u16, u16),
     /// Key bindings per context (for help, palette and hints), from the live keymap.
-    pub bindings: Vec<(Context, Vec<(String, KeySeq, Action)>)>,
+    pub bindings: Vec<(Context, Bindings)>,
     /// Pending key prefix (`g`), shown in the status bar.
     pub pending_keys: String,
     /// The ISO week the review covers and its frozen snapshot.
@@ -338,20 +343,28 @@ impl State {
         self.filtering
             || matches!(
                 self.overlay,
-                Some(Overlay::Palette { .. } | Overlay::Prompt(_) | Overlay::Confirm { .. } | Overlay::ConfirmDiscard(_))
+                Some(
+                    Overlay::Palette { .. }
+                        | Overlay::Prompt(_)
+                        | Overlay::Confirm { .. }
+                        | Overlay::ConfirmDiscard(_)
+                )
             )
     }
 
     /// The bindings for a context (empty if the keymap was not installed).
     #[must_use]
     pub fn bindings_for(&self, ctx: Context) -> &[(String, KeySeq, Action)] {
-        self.bindings.iter().find(|(c, _)| *c == ctx).map_or(&[], |(_, b)| b.as_slice())
+        self.bindings
+            .iter()
+            .find(|(c, _)| *c == ctx)
+            .map_or(&[], |(_, b)| b.as_slice())
     }
 }
 
 /// The bindings of every context, as `State::bindings` holds them (help, palette, hints).
 #[must_use]
-pub fn bindings_table(keymap: &crate::config::keymap::Keymap) -> Vec<(Context, Vec<(String, KeySeq, Action)>)> {
+pub fn bindings_table(keymap: &crate::config::keymap::Keymap) -> Vec<(Context, Bindings)> {
     let mut contexts: Vec<Context> = Vec::new();
     for tab in Tab::ALL {
         contexts.push(Context::Tab(*tab, false));
@@ -359,5 +372,8 @@ pub fn bindings_table(keymap: &crate::config::keymap::Keymap) -> Vec<(Context, V
     contexts.push(Context::Tab(Tab::Incidents, true));
     contexts.push(Context::Outbox);
     contexts.push(Context::Review);
-    contexts.into_iter().map(|c| (c, keymap.bindings(c))).collect()
+    contexts
+        .into_iter()
+        .map(|c| (c, keymap.bindings(c)))
+        .collect()
 }

@@ -7,11 +7,19 @@
 use super::action::Action;
 use super::msg::{Edit, Effect, InputKey, Msg, OutboxCommand, Rows, SyncEvent};
 use super::rows::{refresh_view, RowView};
-use super::state::{ListState, Overlay, Prompt, PromptThen, State, Toast, DORA_WINDOWS, SLO_WINDOWS};
+use super::state::{
+    ListState, Overlay, Prompt, PromptThen, State, Toast, DORA_WINDOWS, SLO_WINDOWS,
+};
 use crate::domain::{BugStatus, IncidentStatus, Tab};
 
 /// Silence durations offered by `m`.
-pub const SILENCE_CHOICES: &[(&str, i64)] = &[("30 minutes", 1800), ("1 hour", 3600), ("2 hours", 7200), ("4 hours", 14_400), ("1 day", 86_400)];
+pub const SILENCE_CHOICES: &[(&str, i64)] = &[
+    ("30 minutes", 1800),
+    ("1 hour", 3600),
+    ("2 hours", 7200),
+    ("4 hours", 14_400),
+    ("1 day", 86_400),
+];
 
 impl State {
     /// Applies one message; returns what the runtime must do.
@@ -20,7 +28,11 @@ impl State {
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
-                if self.toast.as_ref().is_some_and(|t| (now - t.at).num_seconds() > 8) {
+                if self
+                    .toast
+                    .as_ref()
+                    .is_some_and(|t| (now - t.at).num_seconds() > 8)
+                {
                     self.toast = None;
                 }
                 Vec::new()
@@ -30,14 +42,22 @@ impl State {
                 Vec::new()
             }
             Msg::Loaded { rows, complete } => self.on_loaded(rows, complete),
-            Msg::Status { counts, outbox, sources } => {
+            Msg::Status {
+                counts,
+                outbox,
+                sources,
+            } => {
                 self.counts = counts;
                 self.outbox = outbox;
                 self.sources = sources;
                 Vec::new()
             }
             Msg::OutboxLoaded(entries) => {
-                if let Some(Overlay::Outbox { entries: e, selected }) = &mut self.overlay {
+                if let Some(Overlay::Outbox {
+                    entries: e,
+                    selected,
+                }) = &mut self.overlay
+                {
                     *selected = (*selected).min(entries.len().saturating_sub(1));
                     *e = entries;
                 }
@@ -47,8 +67,15 @@ impl State {
                 self.detail = Some(d);
                 Vec::new()
             }
-            Msg::Committed { description, queued } => {
-                let suffix = if queued { " — queued for push" } else { " — saved" };
+            Msg::Committed {
+                description,
+                queued,
+            } => {
+                let suffix = if queued {
+                    " — queued for push"
+                } else {
+                    " — saved"
+                };
                 self.notice(format!("{description}{suffix}"), false);
                 let mut fx = vec![Effect::Reload(self.tab), Effect::ReloadStatus];
                 fx.extend(self.detail_effect());
@@ -72,7 +99,11 @@ impl State {
     }
 
     fn notice(&mut self, text: String, error: bool) {
-        self.toast = Some(Toast { text: crate::sanitize::line(&text), error, at: self.now });
+        self.toast = Some(Toast {
+            text: crate::sanitize::line(&text),
+            error,
+            at: self.now,
+        });
     }
 
     fn on_loaded(&mut self, rows: Rows, complete: bool) -> Vec<Effect> {
@@ -92,7 +123,11 @@ impl State {
             }
         }
         self.refresh_views();
-        if was_empty { self.detail_effect() } else { Vec::new() }
+        if was_empty {
+            self.detail_effect()
+        } else {
+            Vec::new()
+        }
     }
 
     fn on_sync(&mut self, ev: SyncEvent) -> Vec<Effect> {
@@ -101,7 +136,9 @@ impl State {
                 self.syncing.insert(source);
                 Vec::new()
             }
-            SyncEvent::Finished { source, changed, .. } => {
+            SyncEvent::Finished {
+                source, changed, ..
+            } => {
                 self.syncing.remove(&source);
                 let mut fx = vec![Effect::ReloadStatus];
                 // Only the visible tab reloads now; others reload when shown.
@@ -163,7 +200,9 @@ impl State {
         refresh_view(&mut self.slos, |_| true);
         let folded = self.folded.clone();
         let open_only = self.open_only;
-        refresh_view(&mut self.checklist, |i| !folded.contains(&i.section) && (!open_only || !i.checked));
+        refresh_view(&mut self.checklist, |i| {
+            !folded.contains(&i.section) && (!open_only || !i.checked)
+        });
     }
 
     fn switch_tab(&mut self, tab: Tab) -> Vec<Effect> {
@@ -222,7 +261,8 @@ impl State {
             return Vec::new();
         }
         let sel = self.selected_mut();
-        let next = (isize::try_from(*sel).unwrap_or(0) + delta).clamp(0, isize::try_from(len - 1).unwrap_or(0));
+        let next = (isize::try_from(*sel).unwrap_or(0) + delta)
+            .clamp(0, isize::try_from(len - 1).unwrap_or(0));
         *sel = usize::try_from(next).unwrap_or(0);
         self.detail = None;
         self.detail_effect()
@@ -230,10 +270,18 @@ impl State {
 
     fn detail_effect(&self) -> Vec<Effect> {
         match self.tab {
-            Tab::Incidents if !self.alerts_focus => {
-                self.incidents.selected_row().map(|r| Effect::LoadDetail(r.entity())).into_iter().collect()
-            }
-            Tab::Customers => self.customers.selected_row().map(|r| Effect::LoadDetail(r.entity())).into_iter().collect(),
+            Tab::Incidents if !self.alerts_focus => self
+                .incidents
+                .selected_row()
+                .map(|r| Effect::LoadDetail(r.entity()))
+                .into_iter()
+                .collect(),
+            Tab::Customers => self
+                .customers
+                .selected_row()
+                .map(|r| Effect::LoadDetail(r.entity()))
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -284,7 +332,10 @@ impl State {
                 Vec::new()
             }
             Action::Palette => {
-                self.overlay = Some(Overlay::Palette { query: String::new(), selected: 0 });
+                self.overlay = Some(Overlay::Palette {
+                    query: String::new(),
+                    selected: 0,
+                });
                 Vec::new()
             }
             Action::Filter => {
@@ -294,7 +345,10 @@ impl State {
             Action::Refresh => vec![Effect::SyncNow(Some(self.tab_sources()))],
             Action::RefreshAll => vec![Effect::SyncNow(None)],
             Action::Outbox => {
-                self.overlay = Some(Overlay::Outbox { entries: Vec::new(), selected: 0 });
+                self.overlay = Some(Overlay::Outbox {
+                    entries: Vec::new(),
+                    selected: 0,
+                });
                 vec![Effect::LoadOutbox]
             }
             Action::Sources => {
@@ -321,15 +375,26 @@ impl State {
                 vec![Effect::Quit]
             }
             Action::Undo => self.guard_write().unwrap_or_else(|| vec![Effect::Undo]),
-            Action::OpenUrl => self.selected_url().map(Effect::OpenUrl).into_iter().collect(),
+            Action::OpenUrl => self
+                .selected_url()
+                .map(Effect::OpenUrl)
+                .into_iter()
+                .collect(),
             Action::CopyUrl => self.selected_url().map(Effect::Copy).into_iter().collect(),
-            Action::CopyId => self.selected_copy_id().map(Effect::Copy).into_iter().collect(),
+            Action::CopyId => self
+                .selected_copy_id()
+                .map(Effect::Copy)
+                .into_iter()
+                .collect(),
             Action::CycleWindow => {
                 self.slo_window = (self.slo_window + 1) % SLO_WINDOWS.len();
                 Vec::new()
             }
             Action::CycleDoraWindow => {
-                let pos = DORA_WINDOWS.iter().position(|d| *d == self.dora_window_days).unwrap_or(0);
+                let pos = DORA_WINDOWS
+                    .iter()
+                    .position(|d| *d == self.dora_window_days)
+                    .unwrap_or(0);
                 self.dora_window_days = DORA_WINDOWS[(pos + 1) % DORA_WINDOWS.len()];
                 Vec::new()
             }
@@ -344,8 +409,17 @@ impl State {
                 Vec::new()
             }
             Action::FoldAll => {
-                let sections: std::collections::BTreeSet<String> = self.checklist.rows.iter().map(|i| i.section.clone()).collect();
-                if self.folded.is_empty() { self.folded = sections } else { self.folded.clear() }
+                let sections: std::collections::BTreeSet<String> = self
+                    .checklist
+                    .rows
+                    .iter()
+                    .map(|i| i.section.clone())
+                    .collect();
+                if self.folded.is_empty() {
+                    self.folded = sections
+                } else {
+                    self.folded.clear()
+                }
                 self.refresh_views();
                 Vec::new()
             }
@@ -355,17 +429,25 @@ impl State {
                 Vec::new()
             }
             Action::RollbackCandidate => self.jump_to_rollback_candidate(),
-            Action::ExportTimeline => {
-                self.incidents.selected_row().map(|i| Effect::ExportIncident(i.id)).into_iter().collect()
-            }
-            other => self.guard_write().unwrap_or_else(|| super::edits::start_edit(self, other)),
+            Action::ExportTimeline => self
+                .incidents
+                .selected_row()
+                .map(|i| Effect::ExportIncident(i.id))
+                .into_iter()
+                .collect(),
+            other => self
+                .guard_write()
+                .unwrap_or_else(|| super::edits::start_edit(self, other)),
         }
     }
 
     /// Refuses edits in read-only mode with a message.
     fn guard_write(&mut self) -> Option<Vec<Effect>> {
         if self.read_only {
-            self.notice("read-only mode: edits are disabled (started with --read-only)".into(), true);
+            self.notice(
+                "read-only mode: edits are disabled (started with --read-only)".into(),
+                true,
+            );
             return Some(Vec::new());
         }
         None
@@ -424,17 +506,24 @@ impl State {
             Tab::Checklist => &["checklist"],
             Tab::Customers => &["customers"],
         };
-        self.sources.iter().filter(|s| kinds.contains(&s.kind.as_str())).map(|s| s.source.clone()).collect()
+        self.sources
+            .iter()
+            .filter(|s| kinds.contains(&s.kind.as_str()))
+            .map(|s| s.source.clone())
+            .collect()
     }
 
     fn selected_url(&self) -> Option<String> {
         let url = match self.tab {
             Tab::Bugs => self.bugs.selected_row().and_then(RowView::url),
-            Tab::Incidents if !self.alerts_focus => self.incidents.selected_row().and_then(RowView::url),
+            Tab::Incidents if !self.alerts_focus => {
+                self.incidents.selected_row().and_then(RowView::url)
+            }
             Tab::Deployments => self.deployments.selected_row().and_then(RowView::url),
             _ => None,
         };
-        url.filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(str::to_string)
+        url.filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .map(str::to_string)
     }
 
     fn selected_copy_id(&self) -> Option<String> {
@@ -451,33 +540,62 @@ impl State {
 
     /// The latest production deployment to the incident's service that started before it.
     #[must_use]
-    pub fn rollback_candidate(&self, incident: &crate::domain::Incident) -> Option<&crate::domain::Deployment> {
+    pub fn rollback_candidate(
+        &self,
+        incident: &crate::domain::Incident,
+    ) -> Option<&crate::domain::Deployment> {
         self.deployments
             .rows
             .iter()
-            .filter(|d| d.service == incident.service && d.is_production() && d.created_at <= incident.created_at)
-            .filter(|d| d.status == crate::domain::DeployStatus::Success || d.status == crate::domain::DeployStatus::Inactive)
+            .filter(|d| {
+                d.service == incident.service
+                    && d.is_production()
+                    && d.created_at <= incident.created_at
+            })
+            .filter(|d| {
+                d.status == crate::domain::DeployStatus::Success
+                    || d.status == crate::domain::DeployStatus::Inactive
+            })
             .max_by_key(|d| d.created_at)
     }
 
     fn jump_to_rollback_candidate(&mut self) -> Vec<Effect> {
-        let Some(incident) = self.incidents.selected_row().cloned() else { return Vec::new() };
+        let Some(incident) = self.incidents.selected_row().cloned() else {
+            return Vec::new();
+        };
         if !self.deployments.complete {
             // Deployments not loaded yet: load, then the user presses b again.
             self.notice("loading deployments… press b again".into(), false);
             return vec![Effect::Reload(Tab::Deployments)];
         }
         let Some(id) = self.rollback_candidate(&incident).map(|d| d.id) else {
-            self.notice(format!("no production deployment to {} before {}", incident.service, incident.external_id), true);
+            self.notice(
+                format!(
+                    "no production deployment to {} before {}",
+                    incident.service, incident.external_id
+                ),
+                true,
+            );
             return Vec::new();
         };
         self.tab = Tab::Deployments;
         self.deployments.filter.clear();
         self.refresh_views();
-        if let Some(pos) = self.deployments.view.iter().position(|i| self.deployments.rows.get(*i).is_some_and(|d| d.id == id)) {
+        if let Some(pos) = self
+            .deployments
+            .view
+            .iter()
+            .position(|i| self.deployments.rows.get(*i).is_some_and(|d| d.id == id))
+        {
             self.deployments.selected = pos;
         }
-        self.notice(format!("rollback candidate for {} — press b to mark it rolled back", incident.external_id), false);
+        self.notice(
+            format!(
+                "rollback candidate for {} — press b to mark it rolled back",
+                incident.external_id
+            ),
+            false,
+        );
         Vec::new()
     }
 
@@ -509,9 +627,18 @@ impl State {
                         *selected = selected.saturating_sub(1);
                         Vec::new()
                     }
-                    Action::RetryEntry => seq.map(|s| Effect::Outbox(s, OutboxCommand::Retry)).into_iter().collect(),
-                    Action::KeepMine => seq.map(|s| Effect::Outbox(s, OutboxCommand::KeepMine)).into_iter().collect(),
-                    Action::TakeTheirs => seq.map(|s| Effect::Outbox(s, OutboxCommand::TakeTheirs)).into_iter().collect(),
+                    Action::RetryEntry => seq
+                        .map(|s| Effect::Outbox(s, OutboxCommand::Retry))
+                        .into_iter()
+                        .collect(),
+                    Action::KeepMine => seq
+                        .map(|s| Effect::Outbox(s, OutboxCommand::KeepMine))
+                        .into_iter()
+                        .collect(),
+                    Action::TakeTheirs => seq
+                        .map(|s| Effect::Outbox(s, OutboxCommand::TakeTheirs))
+                        .into_iter()
+                        .collect(),
                     Action::DiscardEntry => {
                         if let Some(s) = seq {
                             self.overlay = Some(Overlay::ConfirmDiscard(s));
@@ -541,7 +668,10 @@ impl State {
                     Action::Note => {
                         let p = *page;
                         self.overlay = Some(Overlay::Prompt(Prompt::Text {
-                            title: format!("note for {} (saved with the week)", crate::review::PAGES[p]),
+                            title: format!(
+                                "note for {} (saved with the week)",
+                                crate::review::PAGES[p]
+                            ),
                             text: String::new(),
                             then: PromptThen::ReviewNote,
                         }));
@@ -583,7 +713,8 @@ fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
     list.rows = rows;
     list.complete = complete;
     list.loaded = true;
-    list.marked.retain(|id| list.rows.iter().any(|r| r.entity().id == *id));
+    list.marked
+        .retain(|id| list.rows.iter().any(|r| r.entity().id == *id));
 }
 
 /// Helpers shared with the edit flows.
@@ -617,8 +748,9 @@ pub fn bug_transition_allowed(from: BugStatus, to: BugStatus) -> bool {
 pub fn incident_transition_allowed(from: IncidentStatus, to: IncidentStatus) -> bool {
     matches!(
         (from, to),
-        (IncidentStatus::Triggered, IncidentStatus::Acknowledged | IncidentStatus::Resolved)
-            | (IncidentStatus::Acknowledged, IncidentStatus::Resolved)
+        (
+            IncidentStatus::Triggered,
+            IncidentStatus::Acknowledged | IncidentStatus::Resolved
+        ) | (IncidentStatus::Acknowledged, IncidentStatus::Resolved)
     )
 }
-

@@ -10,6 +10,7 @@
 //! - [`store`]: registering documents in the cache and pushing queued edits to files.
 
 pub mod edit;
+pub mod export;
 pub mod file;
 pub mod merge;
 pub mod parse;

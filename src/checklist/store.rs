@@ -1,63 +1,413 @@
-//! Registering plan documents in the cache (temporary line scanner until the CommonMark parser
-//! lands).
+//! The checklist in the cache: registering plan files, refreshing them from disk, and writing
+//! queued edits back to them.
+//!
+//! The file is the source of truth. The cache keeps the last-synced content as the *base*;
+//! each item row keeps its [`ItemKey`] (section path, raw text, occurrence) so a queued edit can
+//! find its item again. Writing back re-reads the file, re-applies the pending edits onto what is
+//! there now ([`merge::rebase`]), and writes atomically only if the file did not move meanwhile;
+//! edits whose item changed on both sides become conflicts. An unreachable or read-only file
+//! leaves the edits pending, to land later.
 
-use chrono::{DateTime, Utc};
-use rusqlite::Transaction;
+use std::path::Path;
 
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::file;
+use super::merge::{self, ItemOp, OpKind, OpOutcome};
+use super::parse::{self, ItemKey};
 use crate::domain::ChecklistItem;
-use crate::store::{write, Result};
+use crate::sanitize;
+use crate::store::{write, OpState, Operation, Result, Store, StoreError};
 
-/// Parses `content` and stores it as the document at `path` with its items.
+/// How long a file that could not be written waits before the next attempt.
+pub const FILE_RETRY_DELAY: Duration = Duration::seconds(10);
+
+/// Whether a section heading marks a gate.
+#[must_use]
+pub fn is_gate(section: &str, gates: &[String]) -> bool {
+    gates.iter().any(|g| g.eq_ignore_ascii_case(section.trim()))
+        || section.to_ascii_lowercase().contains("gate")
+}
+
+fn key_json(key: &ItemKey) -> String {
+    serde_json::json!({
+        "section_path": key.section_path,
+        "text": key.text,
+        "occurrence": key.occurrence,
+        "occurrences": key.occurrences,
+    })
+    .to_string()
+}
+
+fn key_from_json(s: &str) -> Option<ItemKey> {
+    let v: serde_json::Value = serde_json::from_str(s).ok()?;
+    Some(ItemKey {
+        section_path: v
+            .get("section_path")?
+            .as_array()?
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect(),
+        text: v.get("text")?.as_str()?.to_string(),
+        occurrence: usize::try_from(v.get("occurrence")?.as_u64()?).ok()?,
+        occurrences: usize::try_from(v.get("occurrences")?.as_u64()?).ok()?,
+    })
+}
+
+/// Parses `content` and stores it as the document at `path` (the new base) with its items.
 ///
 /// # Errors
 /// SQLite errors.
-pub fn import_document(tx: &Transaction<'_>, path: &str, content: &str, gates: &[String], now: DateTime<Utc>) -> Result<i64> {
-    let mut items = Vec::new();
-    let mut section = String::new();
-    let mut group = String::new();
-    let mut title = String::new();
-    let mut in_fence = false;
-    for line in content.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            in_fence = !in_fence;
-            continue;
-        }
-        if in_fence {
-            continue;
-        }
-        if let Some(h) = trimmed.strip_prefix("# ") {
-            title = h.to_string();
-        } else if let Some(h) = trimmed.strip_prefix("## ") {
-            section = h.to_string();
-            group.clear();
-        } else if let Some(h) = trimmed.strip_prefix("### ") {
-            group = h.to_string();
-        } else if let Some(rest) = trimmed.strip_prefix("- [").or_else(|| trimmed.strip_prefix("* [")) {
-            let checked = rest.starts_with('x') || rest.starts_with('X');
-            let text = rest.get(3..).unwrap_or("").trim().to_string();
-            let occurrence = u32::try_from(items.iter().filter(|i: &&ChecklistItem| i.text == text && i.section == section).count()).unwrap_or(0);
-            let gate = gates.iter().any(|g| g == &section) || section.to_lowercase().contains("gate");
-            items.push(ChecklistItem {
+pub fn import_document(
+    tx: &Transaction<'_>,
+    path: &str,
+    content: &str,
+    gates: &[String],
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let doc = parse::parse(content);
+    let title = doc.title.as_ref().map_or_else(
+        || {
+            Path::new(path)
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+        },
+        |h| h.text.clone(),
+    );
+    let items: Vec<ChecklistItem> = doc
+        .items
+        .iter()
+        .enumerate()
+        .map(|(ordinal, it)| {
+            let section = it.section_path.first().cloned().unwrap_or_default();
+            ChecklistItem {
                 id: 0,
                 doc_id: 0,
-                ordinal: 0,
-                section: section.clone(),
-                group: group.clone(),
-                owner: text.rsplit_once(" @").map(|(_, o)| o.to_string()),
-                code: None,
-                text,
-                checked,
-                depth: u32::try_from((line.len() - trimmed.len()) / 2).unwrap_or(0),
-                occurrence,
+                ordinal: i64::try_from(ordinal).unwrap_or(i64::MAX),
+                gate: is_gate(&section, gates),
+                section: sanitize::line(&section),
+                group: sanitize::line(
+                    &it.section_path
+                        .get(1..)
+                        .map(|p| p.join(" › "))
+                        .unwrap_or_default(),
+                ),
+                text: sanitize::line(&it.text),
+                checked: it.checked,
+                owner: it.owner.as_deref().map(sanitize::line),
+                code: it.code.as_deref().map(sanitize::line),
+                depth: u32::try_from(it.depth).unwrap_or(0),
+                occurrence: u32::try_from(it.occurrence).unwrap_or(0),
                 note: None,
-                gate,
                 pending: false,
                 conflict: false,
-            });
+            }
+        })
+        .collect();
+    let doc_id = write::upsert_checklist_doc(tx, path, &sanitize::line(&title), content, now)?;
+    write::replace_checklist_items(tx, doc_id, &items, now)?;
+    for (ordinal, it) in doc.items.iter().enumerate() {
+        tx.execute(
+            "UPDATE checklist_items SET item_key = ?1 WHERE doc_id = ?2 AND ordinal = ?3",
+            params![
+                key_json(&it.key()),
+                doc_id,
+                i64::try_from(ordinal).unwrap_or(i64::MAX)
+            ],
+        )?;
+    }
+    Ok(doc_id)
+}
+
+/// Registers a plan file (reads it now).
+///
+/// # Errors
+/// [`StoreError::Refused`] with the file error, or SQLite errors.
+pub fn register_file(
+    store: &mut Store,
+    path: &Path,
+    gates: &[String],
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let content = file::read_plan(path)
+        .map_err(|e| StoreError::Refused(format!("cannot read {}: {e}", path.display())))?;
+    let label = path.to_string_lossy().into_owned();
+    store.write(|tx| import_document(tx, &label, &content, gates, now))
+}
+
+/// What a file push did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushReport {
+    /// Entries written to files.
+    pub done: usize,
+    /// Entries now in conflict.
+    pub conflicts: usize,
+    /// Entries waiting for their file.
+    pub waiting: usize,
+    /// Something changed (reload the tab).
+    pub changed: bool,
+}
+
+struct PendingEdit {
+    seq: i64,
+    item_id: i64,
+    key: Option<ItemKey>,
+    op: Operation,
+}
+
+/// Writes every pending checklist edit to its file; see the module doc for the rules.
+///
+/// # Errors
+/// SQLite errors (file problems leave the edits pending and are recorded on them).
+pub fn push_pending(store: &mut Store, now: DateTime<Utc>) -> Result<PushReport> {
+    let mut report = PushReport::default();
+    let docs: Vec<(i64, String, String)> = {
+        let mut stmt = store.conn().prepare("SELECT id, path, base_content FROM checklist_docs WHERE path NOT LIKE 'demo:%' ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (doc_id, path, base) in docs {
+        let pending = pending_for(store, doc_id, &path, now)?;
+        if pending.is_empty() {
+            continue;
+        }
+        push_doc(
+            store,
+            doc_id,
+            Path::new(&path),
+            &base,
+            pending,
+            now,
+            &mut report,
+        )?;
+    }
+    Ok(report)
+}
+
+fn pending_for(
+    store: &Store,
+    doc_id: i64,
+    path: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<PendingEdit>> {
+    let mut stmt = store.conn().prepare(
+        "SELECT o.seq, o.entity_id, o.op, i.item_key FROM outbox o JOIN checklist_items i ON i.id = o.entity_id \
+         WHERE o.entity_kind = 'checklist_item' AND o.source = ?1 AND o.remote = 1 AND o.state IN ('pending', 'inflight') \
+         AND COALESCE(o.next_attempt_at, 0) <= ?2 AND i.doc_id = ?3 ORDER BY o.seq",
+    )?;
+    let rows = stmt.query_map(
+        params![format!("file:{path}"), now.timestamp(), doc_id],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        },
+    )?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, item_id, op, key) = row?;
+        let op: Operation = serde_json::from_str(&op)
+            .map_err(|e| StoreError::Corrupt(format!("outbox op: {e}")))?;
+        out.push(PendingEdit {
+            seq,
+            item_id,
+            key: key.as_deref().and_then(key_from_json),
+            op,
+        });
+    }
+    Ok(out)
+}
+
+/// Turns queued operations into merge operations, tracking text changes of the same item.
+fn item_ops(pending: &[PendingEdit]) -> Vec<Option<ItemOp>> {
+    let mut keys: std::collections::HashMap<i64, ItemKey> = std::collections::HashMap::new();
+    pending
+        .iter()
+        .map(|p| {
+            let key = keys.get(&p.item_id).cloned().or_else(|| p.key.clone())?;
+            let kind = match &p.op {
+                Operation::SetItemChecked { old, new } => OpKind::SetChecked {
+                    old: *old,
+                    new: *new,
+                },
+                Operation::SetItemText { old, new } => {
+                    let mut next = key.clone();
+                    next.text.clone_from(new);
+                    keys.insert(p.item_id, next);
+                    OpKind::SetText {
+                        old: old.clone(),
+                        new: new.clone(),
+                    }
+                }
+                Operation::SetItemOwner { old, new } => OpKind::SetOwner {
+                    old: old.clone(),
+                    new: new.clone(),
+                },
+                _ => return None,
+            };
+            Some(ItemOp { key, kind })
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments, reason = "internal step of push_pending")]
+fn push_doc(
+    store: &mut Store,
+    doc_id: i64,
+    path: &Path,
+    base: &str,
+    pending: Vec<PendingEdit>,
+    now: DateTime<Utc>,
+    report: &mut PushReport,
+) -> Result<()> {
+    let ops = item_ops(&pending);
+    let _ = base;
+    for _attempt in 0..3 {
+        let theirs = match file::read_plan(path) {
+            Ok(t) => t,
+            Err(e) => return wait_for_file(store, &pending, &e.to_string(), now, report),
+        };
+        let usable: Vec<ItemOp> = ops.iter().flatten().cloned().collect();
+        let merged = merge::rebase(&theirs, &usable);
+        let outcome = if merged.content == theirs {
+            Ok(file::WriteOutcome::Written)
+        } else {
+            file::write_if_unchanged(path, &theirs, &merged.content)
+        };
+        match outcome {
+            Ok(file::WriteOutcome::Written) => {
+                let mut outcomes = merged.outcomes.iter();
+                for (p, op) in pending.iter().zip(&ops) {
+                    match op.as_ref().and_then(|_| outcomes.next()) {
+                        Some(OpOutcome::Applied | OpOutcome::AlreadyApplied) => {
+                            store.mark_done(p.seq, now)?;
+                            report.done += 1;
+                        }
+                        Some(OpOutcome::Conflict(c)) => {
+                            let theirs = c
+                                .theirs
+                                .clone()
+                                .unwrap_or_else(|| "(item no longer in the file)".into());
+                            store.mark_conflict(p.seq, now, &sanitize::line(&theirs))?;
+                            report.conflicts += 1;
+                        }
+                        None => store.mark_failed(
+                            p.seq,
+                            now,
+                            "this edit cannot be written to a Markdown file",
+                        )?,
+                    }
+                }
+                let label = path.to_string_lossy().into_owned();
+                let content = merged.content;
+                store.write(|tx| {
+                    let gates = gates_of(tx, doc_id)?;
+                    import_document(tx, &label, &content, &gates, now)
+                })?;
+                report.changed = true;
+                return Ok(());
+            }
+            Ok(file::WriteOutcome::Moved { .. }) => {
+                // The file moved between our read and our write: merge again against it.
+                continue;
+            }
+            Err(e) => return wait_for_file(store, &pending, &e.to_string(), now, report),
         }
     }
-    let doc = write::upsert_checklist_doc(tx, path, &title, content, now)?;
-    write::replace_checklist_items(tx, doc, &items, now)?;
-    Ok(doc)
+    wait_for_file(
+        store,
+        &pending,
+        "the file kept changing while opsdeck wrote it",
+        now,
+        report,
+    )
+}
+
+/// Sections of a document currently marked as gates (kept across re-imports).
+fn gates_of(tx: &Transaction<'_>, doc_id: i64) -> Result<Vec<String>> {
+    let mut stmt =
+        tx.prepare("SELECT DISTINCT section FROM checklist_items WHERE doc_id = ?1 AND gate = 1")?;
+    let rows = stmt.query_map([doc_id], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn wait_for_file(
+    store: &mut Store,
+    pending: &[PendingEdit],
+    why: &str,
+    now: DateTime<Utc>,
+    report: &mut PushReport,
+) -> Result<()> {
+    for p in pending {
+        store.mark_retry(
+            p.seq,
+            now,
+            now + FILE_RETRY_DELAY,
+            &format!("waiting for the file: {why}"),
+        )?;
+        report.waiting += 1;
+    }
+    report.changed = true;
+    Ok(())
+}
+
+/// Re-reads every registered file; a file changed elsewhere becomes the new base (pending edits
+/// are re-applied on top by the store). Unreachable files are left as they are, with the error
+/// recorded on the document.
+///
+/// # Errors
+/// SQLite errors.
+pub fn refresh_from_disk(store: &mut Store, gates: &[String], now: DateTime<Utc>) -> Result<bool> {
+    let docs: Vec<(i64, String, String)> = {
+        let mut stmt = store.conn().prepare(
+            "SELECT id, path, base_content FROM checklist_docs WHERE path NOT LIKE 'demo:%'",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    let mut changed = false;
+    for (doc_id, path, base) in docs {
+        match file::read_plan(Path::new(&path)) {
+            Ok(content) if content != base => {
+                store.write(|tx| import_document(tx, &path, &content, gates, now))?;
+                changed = true;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                store.write(|tx| {
+                    tx.execute(
+                        "UPDATE checklist_docs SET last_error = ?1 WHERE id = ?2",
+                        params![sanitize::line(&e.to_string()), doc_id],
+                    )?;
+                    Ok(())
+                })?;
+            }
+        }
+    }
+    Ok(changed)
+}
+
+/// The state of one outbox entry (for tests).
+///
+/// # Errors
+/// SQLite errors.
+pub fn entry_state(store: &Store, seq: i64) -> Result<Option<OpState>> {
+    let s: Option<String> = store
+        .conn()
+        .query_row("SELECT state FROM outbox WHERE seq = ?1", [seq], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(s.map(|s| match s.as_str() {
+        "done" => OpState::Done,
+        "conflict" => OpState::Conflict,
+        "failed" => OpState::Failed,
+        "inflight" => OpState::Inflight,
+        "undone" => OpState::Undone,
+        _ => OpState::Pending,
+    }))
 }

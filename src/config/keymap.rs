@@ -16,7 +16,17 @@ use crate::domain::Tab;
 
 /// Scopes that can hold bindings.
 pub const SCOPES: &[&str] = &[
-    "global", "list", "customers", "bugs", "incidents", "alerts", "deployments", "slos", "checklist", "outbox", "review",
+    "global",
+    "list",
+    "customers",
+    "bugs",
+    "incidents",
+    "alerts",
+    "deployments",
+    "slos",
+    "checklist",
+    "outbox",
+    "review",
 ];
 
 /// One key press with modifiers (shift folded into the character for printable keys).
@@ -71,7 +81,11 @@ impl Key {
     /// A plain character key.
     #[must_use]
     pub fn ch(c: char) -> Key {
-        Key { code: KeyName::Char(c), ctrl: false, alt: false }
+        Key {
+            code: KeyName::Char(c),
+            ctrl: false,
+            alt: false,
+        }
     }
 
     /// Converts a crossterm event (None for keys we never bind).
@@ -144,9 +158,11 @@ impl FromStr for Key {
             "end" => KeyName::End,
             "delete" => KeyName::Delete,
             "space" => KeyName::Char(' '),
-            f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => {
-                KeyName::F(f[1..].parse().map_err(|_| format!("bad function key '{f}'"))?)
-            }
+            f if f.len() >= 2 && f.starts_with('f') && f[1..].parse::<u8>().is_ok() => KeyName::F(
+                f[1..]
+                    .parse()
+                    .map_err(|_| format!("bad function key '{f}'"))?,
+            ),
             c if c.chars().count() == 1 => {
                 let ch = c.chars().next().ok_or("empty key")?;
                 KeyName::Char(if shift { ch.to_ascii_uppercase() } else { ch })
@@ -343,12 +359,17 @@ impl Keymap {
     ///
     /// # Errors
     /// A message for a bad key or action (config validation catches these first).
-    pub fn with_overrides(overrides: &BTreeMap<String, BTreeMap<String, String>>) -> Result<Keymap, String> {
+    pub fn with_overrides(
+        overrides: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> Result<Keymap, String> {
         let mut map = Keymap::default();
         for (scope, key, action) in DEFAULTS {
             let seq: KeySeq = key.parse()?;
             let action: Action = action.parse()?;
-            map.scopes.entry((*scope).to_string()).or_default().insert(seq, action);
+            map.scopes
+                .entry((*scope).to_string())
+                .or_default()
+                .insert(seq, action);
         }
         for (scope, keys) in overrides {
             for (key, action) in keys {
@@ -403,12 +424,17 @@ impl Keymap {
         let seq = KeySeq(self.pending.clone());
         let mut prefix = false;
         for scope in Self::scope_chain(ctx) {
-            let Some(map) = self.scopes.get(scope) else { continue };
+            let Some(map) = self.scopes.get(scope) else {
+                continue;
+            };
             if let Some(action) = map.get(&seq) {
                 self.pending.clear();
                 return Resolved::Action(*action);
             }
-            if map.keys().any(|k| k.0.len() > seq.0.len() && k.0.starts_with(&seq.0)) {
+            if map
+                .keys()
+                .any(|k| k.0.len() > seq.0.len() && k.0.starts_with(&seq.0))
+            {
                 prefix = true;
             }
         }
@@ -444,7 +470,10 @@ impl Keymap {
     /// The first key bound to `action` in `ctx`, for hints.
     #[must_use]
     pub fn key_for(&self, ctx: Context, action: Action) -> Option<KeySeq> {
-        self.bindings(ctx).into_iter().find(|(_, _, a)| *a == action).map(|(_, s, _)| s)
+        self.bindings(ctx)
+            .into_iter()
+            .find(|(_, _, a)| *a == action)
+            .map(|(_, s, _)| s)
     }
 }
 
@@ -468,9 +497,16 @@ mod tests {
         let mut km = Keymap::defaults();
         let ctx = Context::Tab(Tab::Bugs, false);
         assert_eq!(km.resolve(ctx, Key::ch('g')), Resolved::Pending);
-        assert_eq!(km.resolve(ctx, Key::ch('g')), Resolved::Action(Action::SelectFirst));
+        assert_eq!(
+            km.resolve(ctx, Key::ch('g')),
+            Resolved::Action(Action::SelectFirst)
+        );
         assert_eq!(km.resolve(ctx, Key::ch('g')), Resolved::Pending);
-        let esc = Key { code: KeyName::Esc, ctrl: false, alt: false };
+        let esc = Key {
+            code: KeyName::Esc,
+            ctrl: false,
+            alt: false,
+        };
         assert_eq!(km.resolve(ctx, esc), Resolved::Unbound);
         assert_eq!(km.pending(), "");
     }
@@ -478,19 +514,40 @@ mod tests {
     #[test]
     fn tab_scope_wins_over_list_and_global() {
         let mut km = Keymap::defaults();
-        assert_eq!(km.resolve(Context::Tab(Tab::Incidents, false), Key::ch('a')), Resolved::Action(Action::Acknowledge));
-        assert_eq!(km.resolve(Context::Tab(Tab::Bugs, false), Key::ch('x')), Resolved::Action(Action::CloseBug));
-        assert_eq!(km.resolve(Context::Tab(Tab::Incidents, false), Key::ch('x')), Resolved::Action(Action::Resolve));
+        assert_eq!(
+            km.resolve(Context::Tab(Tab::Incidents, false), Key::ch('a')),
+            Resolved::Action(Action::Acknowledge)
+        );
+        assert_eq!(
+            km.resolve(Context::Tab(Tab::Bugs, false), Key::ch('x')),
+            Resolved::Action(Action::CloseBug)
+        );
+        assert_eq!(
+            km.resolve(Context::Tab(Tab::Incidents, false), Key::ch('x')),
+            Resolved::Action(Action::Resolve)
+        );
     }
 
     #[test]
     fn a_user_override_touches_only_its_key_and_noop_unbinds() {
         let mut o = BTreeMap::new();
-        o.insert("bugs".to_string(), BTreeMap::from([("x".to_string(), "noop".to_string()), ("Q".to_string(), "quit".to_string())]));
+        o.insert(
+            "bugs".to_string(),
+            BTreeMap::from([
+                ("x".to_string(), "noop".to_string()),
+                ("Q".to_string(), "quit".to_string()),
+            ]),
+        );
         let mut km = Keymap::with_overrides(&o).unwrap();
         let ctx = Context::Tab(Tab::Bugs, false);
-        assert_eq!(km.resolve(ctx, Key::ch('Q')), Resolved::Action(Action::Quit));
-        assert_eq!(km.resolve(ctx, Key::ch('p')), Resolved::Action(Action::SetPriority));
+        assert_eq!(
+            km.resolve(ctx, Key::ch('Q')),
+            Resolved::Action(Action::Quit)
+        );
+        assert_eq!(
+            km.resolve(ctx, Key::ch('p')),
+            Resolved::Action(Action::SetPriority)
+        );
         // x falls through to list/global, where it is unbound.
         assert_eq!(km.resolve(ctx, Key::ch('x')), Resolved::Unbound);
     }

@@ -85,12 +85,16 @@ impl FromStr for DurationSpec {
                 'w' => 604_800,
                 _ => return Err(format!("invalid duration '{s}': unknown unit '{c}'")),
             };
-            let n: u64 = num.parse().map_err(|_| format!("invalid duration '{s}': a number must come before '{c}'"))?;
+            let n: u64 = num
+                .parse()
+                .map_err(|_| format!("invalid duration '{s}': a number must come before '{c}'"))?;
             total_secs = total_secs.saturating_add(n.saturating_mul(unit_secs));
             num.clear();
         }
         if !num.is_empty() {
-            return Err(format!("invalid duration '{s}': missing unit after {num} (use s, m, h, d or w)"));
+            return Err(format!(
+                "invalid duration '{s}': missing unit after {num} (use s, m, h, d or w)"
+            ));
         }
         Ok(DurationSpec(Duration::from_secs(total_secs)))
     }
@@ -217,7 +221,12 @@ pub struct FixByPolicy {
 
 impl Default for FixByPolicy {
     fn default() -> Self {
-        FixByPolicy { p0: "today".into(), p1: "this-week".into(), p2: "this-month".into(), p3: "next-quarter".into() }
+        FixByPolicy {
+            p0: "today".into(),
+            p1: "this-week".into(),
+            p2: "this-month".into(),
+            p3: "next-quarter".into(),
+        }
     }
 }
 
@@ -239,7 +248,13 @@ pub struct HealthWeights {
 
 impl Default for HealthWeights {
     fn default() -> Self {
-        HealthWeights { usage: 30.0, support: 20.0, nps: 20.0, reliability: 15.0, engagement: 15.0 }
+        HealthWeights {
+            usage: 30.0,
+            support: 20.0,
+            nps: 20.0,
+            reliability: 15.0,
+            engagement: 15.0,
+        }
     }
 }
 
@@ -431,7 +446,13 @@ impl Config {
         let config: Config = toml::from_str(text).map_err(|e| {
             let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
             let message = e.message().trim().to_string();
-            ConfigError::Invalid { path: path.to_string(), line, column, hint: hint_for(&message), message }
+            ConfigError::Invalid {
+                path: path.to_string(),
+                line,
+                column,
+                hint: hint_for(&message),
+                message,
+            }
         })?;
         config.validate(path)?;
         Ok(config)
@@ -443,7 +464,10 @@ impl Config {
     /// As [`Config::parse`], or [`ConfigError::Read`].
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: display.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: display.clone(),
+            source,
+        })?;
         Self::parse(&text, &display)
     }
 
@@ -475,20 +499,29 @@ impl Config {
         };
         if self.general.team_timezone.parse::<chrono_tz::Tz>().is_err() {
             return Err(semantic(
-                format!("general.team_timezone '{}' is not an IANA time zone", self.general.team_timezone),
+                format!(
+                    "general.team_timezone '{}' is not an IANA time zone",
+                    self.general.team_timezone
+                ),
                 "use a name like \"Europe/Berlin\", \"America/New_York\" or \"UTC\"",
             ));
         }
         if chrono::NaiveTime::parse_from_str(&self.policy.sla.business_day_end, "%H:%M").is_err() {
             return Err(semantic(
-                format!("policy.sla.business_day_end '{}' is not HH:MM", self.policy.sla.business_day_end),
+                format!(
+                    "policy.sla.business_day_end '{}' is not HH:MM",
+                    self.policy.sla.business_day_end
+                ),
                 "write it like \"17:00\"",
             ));
         }
         let mut names = std::collections::BTreeSet::new();
         for s in &self.sources {
             if !names.insert(s.name.as_str()) {
-                return Err(semantic(format!("two sources are named '{}'", s.name), "give every [[sources]] entry a unique name"));
+                return Err(semantic(
+                    format!("two sources are named '{}'", s.name),
+                    "give every [[sources]] entry a unique name",
+                ));
             }
             if s.interval.0 < Duration::from_secs(5) {
                 return Err(semantic(
@@ -499,7 +532,10 @@ impl Config {
             for (k, v) in &s.priority_map {
                 if v.parse::<crate::domain::Priority>().is_err() {
                     return Err(semantic(
-                        format!("source '{}' maps '{k}' to '{v}', which is not a priority", s.name),
+                        format!(
+                            "source '{}' maps '{k}' to '{v}', which is not a priority",
+                            s.name
+                        ),
                         "map to P0, P1, P2 or P3",
                     ));
                 }
@@ -516,7 +552,10 @@ impl Config {
             }
             let days = slo.window.0.as_secs() / 86_400;
             if slo.window.0.as_secs() % 86_400 != 0 || !(days == 28 || days == 30) {
-                return Err(semantic(format!("SLO '{}' has window {}", slo.name, slo.window), "use \"28d\" or \"30d\""));
+                return Err(semantic(
+                    format!("SLO '{}' has window {}", slo.name, slo.window),
+                    "use \"28d\" or \"30d\"",
+                ));
             }
         }
         for (scope, map) in &self.keys {
@@ -528,7 +567,10 @@ impl Config {
             }
             for (chord, action) in map {
                 if let Err(e) = chord.parse::<keymap::KeySeq>() {
-                    return Err(semantic(format!("[keys.{scope}] \"{chord}\": {e}"), "write keys like \"q\", \"ctrl-r\", \"shift-tab\" or \"g g\""));
+                    return Err(semantic(
+                        format!("[keys.{scope}] \"{chord}\": {e}"),
+                        "write keys like \"q\", \"ctrl-r\", \"shift-tab\" or \"g g\"",
+                    ));
                 }
                 if action != "noop" && action.parse::<crate::app::action::Action>().is_err() {
                     return Err(semantic(

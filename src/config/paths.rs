@@ -44,7 +44,8 @@ impl Paths {
             .or_else(|| env_dir("XDG_DATA_HOME").map(|p| p.join("opsdeck")))
             .or_else(|| project.as_ref().map(|p| p.data_dir().to_path_buf()))
             .unwrap_or_else(|| PathBuf::from(".opsdeck-data"));
-        let config_file = explicit_config.map_or_else(|| config_dir.join("config.toml"), Path::to_path_buf);
+        let config_file =
+            explicit_config.map_or_else(|| config_dir.join("config.toml"), Path::to_path_buf);
         Paths {
             config_file,
             cache_db: data_dir.join("cache.sqlite3"),
@@ -66,7 +67,9 @@ impl Paths {
 }
 
 fn env_dir(var: &str) -> Option<PathBuf> {
-    env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
+    env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Creates a directory (and parents) readable only by the user.

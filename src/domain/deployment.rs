@@ -74,6 +74,7 @@ impl Deployment {
     /// Duration in whole seconds, when finished.
     #[must_use]
     pub fn duration_secs(&self) -> Option<i64> {
-        self.finished_at.map(|f| (f - self.created_at).num_seconds().max(0))
+        self.finished_at
+            .map(|f| (f - self.created_at).num_seconds().max(0))
     }
 }

@@ -77,7 +77,9 @@ macro_rules! persisted_enum {
 pub(crate) use persisted_enum;
 
 /// Severity / priority on the P0 (worst) … P3 scale used by bugs and incidents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Priority {
     /// Drop everything.
     P0,

@@ -192,7 +192,11 @@ fn bad(what: &str, e: impl std::fmt::Display) -> StoreError {
 /// exists for them: every edit in the demo completes locally.
 fn demo_source(s: &str) -> String {
     let s = sanitize::line(s);
-    if s.is_empty() { LOCAL_SOURCE.to_string() } else { s }
+    if s.is_empty() {
+        LOCAL_SOURCE.to_string()
+    } else {
+        s
+    }
 }
 
 /// Loads the embedded demo into an empty store, relative to `now`.
@@ -227,11 +231,25 @@ pub fn load(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
             };
             let id = write::upsert_customer(tx, &customer, LOCAL_SOURCE)?;
             for n in &c.nps {
-                write::insert_nps(tx, id, n.score, ago(now, n.min_ago), &sanitize::text(&n.comment))?;
+                write::insert_nps(
+                    tx,
+                    id,
+                    n.score,
+                    ago(now, n.min_ago),
+                    &sanitize::text(&n.comment),
+                )?;
             }
             for n in &c.notes {
-                let kind: crate::domain::NoteKind = n.kind.parse().map_err(|e| bad("note kind", e))?;
-                write::insert_customer_note(tx, id, kind.as_str(), ago(now, n.min_ago), &sanitize::line(&n.author), &sanitize::text(&n.text))?;
+                let kind: crate::domain::NoteKind =
+                    n.kind.parse().map_err(|e| bad("note kind", e))?;
+                write::insert_customer_note(
+                    tx,
+                    id,
+                    kind.as_str(),
+                    ago(now, n.min_ago),
+                    &sanitize::line(&n.author),
+                    &sanitize::text(&n.text),
+                )?;
             }
         }
         for b in &demo.bugs {
@@ -296,9 +314,20 @@ pub fn load(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
                 name: sanitize::line(&a.name),
                 severity: sanitize::line(&a.severity),
                 service: sanitize::line(&a.service),
-                state: a.state.parse::<AlertState>().map_err(|e| bad("alert state", e))?,
-                labels: a.labels.iter().map(|(k, v)| (sanitize::line(k), sanitize::line(v))).collect(),
-                annotations: a.annotations.iter().map(|(k, v)| (sanitize::line(k), sanitize::text(v))).collect(),
+                state: a
+                    .state
+                    .parse::<AlertState>()
+                    .map_err(|e| bad("alert state", e))?,
+                labels: a
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (sanitize::line(k), sanitize::line(v)))
+                    .collect(),
+                annotations: a
+                    .annotations
+                    .iter()
+                    .map(|(k, v)| (sanitize::line(k), sanitize::text(v)))
+                    .collect(),
                 starts_at: ago(now, a.starts_min_ago),
                 silenced_by: a.silenced_by.iter().map(|s| sanitize::line(s)).collect(),
                 pending: false,
@@ -343,14 +372,27 @@ pub fn load(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
             let (mut bad_sum, mut total_sum) = (0.0, 0.0);
             for (n, d) in s.daily.iter().enumerate() {
                 let offset = days - i64::try_from(n).unwrap_or(0);
-                write::set_slo_daily(tx, id, (now - Duration::days(offset - 1)).date_naive(), d.bad, d.total)?;
+                write::set_slo_daily(
+                    tx,
+                    id,
+                    (now - Duration::days(offset - 1)).date_naive(),
+                    d.bad,
+                    d.total,
+                )?;
                 bad_sum += d.bad;
                 total_sum += d.total;
             }
             for (w, (b, t)) in &s.windows {
                 write::set_slo_window(tx, id, w, *b, *t, now)?;
             }
-            write::set_slo_window(tx, id, &format!("{}d", s.window_days), bad_sum, total_sum, now)?;
+            write::set_slo_window(
+                tx,
+                id,
+                &format!("{}d", s.window_days),
+                bad_sum,
+                total_sum,
+                now,
+            )?;
         }
         crate::checklist::store::import_document(tx, DEMO_PLAN_PATH, DEMO_PLAN, &[], now)?;
         Ok(())

@@ -86,7 +86,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -131,7 +133,11 @@ impl Store {
     /// SQLite errors.
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
-        let mut store = Store { conn, path: ":memory:".into(), failpoint: None };
+        let mut store = Store {
+            conn,
+            path: ":memory:".into(),
+            failpoint: None,
+        };
         store.configure(false)?;
         store.migrate(schema::LATEST_VERSION)?;
         Ok(store)
@@ -142,7 +148,11 @@ impl Store {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags)?;
-        let mut store = Store { conn, path: display.to_string(), failpoint: None };
+        let mut store = Store {
+            conn,
+            path: display.to_string(),
+            failpoint: None,
+        };
         store.configure(true)?;
         store.migrate(version)?;
         Ok(store)
@@ -151,8 +161,9 @@ impl Store {
     fn configure(&self, wal: bool) -> Result<()> {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
         if wal {
-            let mode: String =
-                self.conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+            let mode: String = self
+                .conn
+                .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
                 tracing::warn!(mode, "cache is not in WAL mode");
             }
@@ -168,7 +179,9 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn user_version(&self) -> Result<u32> {
-        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     fn migrate(&mut self, target: u32) -> Result<()> {
@@ -183,7 +196,9 @@ impl Store {
         if current >= target {
             return Ok(());
         }
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Re-read inside the write lock: another process may have migrated meanwhile.
         let current: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         for (i, step) in schema::MIGRATIONS.iter().enumerate() {
@@ -203,7 +218,9 @@ impl Store {
     /// # Errors
     /// Whatever `f` returns, or SQLite errors; on error nothing is written.
     pub fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
@@ -220,7 +237,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::Corrupt`] naming the first problem.
     pub fn check_integrity(&self) -> Result<()> {
-        let ok: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        let ok: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if ok != "ok" {
             return Err(StoreError::Corrupt(ok));
         }
@@ -228,7 +247,9 @@ impl Store {
         let mut rows = stmt.query([])?;
         if let Some(row) = rows.next()? {
             let table: String = row.get(0)?;
-            return Err(StoreError::Corrupt(format!("foreign key violation in {table}")));
+            return Err(StoreError::Corrupt(format!(
+                "foreign key violation in {table}"
+            )));
         }
         Ok(())
     }

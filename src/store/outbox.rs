@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
-use super::{from_opt_ts, from_ts, json_list, to_json_list, ts, FailPoint, Result, Store, StoreError};
+use super::{
+    from_opt_ts, from_ts, json_list, to_json_list, ts, FailPoint, Result, Store, StoreError,
+};
 use crate::domain::{
     BugStatus, ChurnRisk, EntityKind, EntityRef, IncidentStatus, NoteKind, Priority, LOCAL_SOURCE,
 };
@@ -25,11 +27,18 @@ use crate::domain::{
 pub enum Operation {
     // -- Bugs --
     /// Set a bug's status (close with a reason, reopen, start work).
-    SetBugStatus { old: BugStatus, new: BugStatus, reason: Option<String> },
+    SetBugStatus {
+        old: BugStatus,
+        new: BugStatus,
+        reason: Option<String>,
+    },
     /// Set a bug's priority.
     SetBugPriority { old: Priority, new: Priority },
     /// Set (or clear) a bug's assignee.
-    SetBugAssignee { old: Option<String>, new: Option<String> },
+    SetBugAssignee {
+        old: Option<String>,
+        new: Option<String>,
+    },
     /// Add one label, leaving the others alone.
     AddBugLabel { label: String },
     /// Remove one label, leaving the others alone.
@@ -46,14 +55,26 @@ pub enum Operation {
         at: DateTime<Utc>,
     },
     /// Reassign an incident.
-    SetIncidentAssignee { old: Option<String>, new: Option<String> },
+    SetIncidentAssignee {
+        old: Option<String>,
+        new: Option<String>,
+    },
     /// Add a note to an incident's timeline.
     AddIncidentNote { body: String },
     /// A locally declared incident (row created in the same transaction).
-    DeclareIncident { title: String, severity: Priority, service: String },
+    DeclareIncident {
+        title: String,
+        severity: Priority,
+        service: String,
+    },
     // -- Alerts --
     /// Silence an alert with the given matchers.
-    SilenceAlert { matchers: Vec<(String, String)>, duration_secs: i64, comment: String, created_by: String },
+    SilenceAlert {
+        matchers: Vec<(String, String)>,
+        duration_secs: i64,
+        comment: String,
+        created_by: String,
+    },
     /// Expire a silence.
     ExpireSilence { silence_id: String },
     // -- Deployments --
@@ -62,16 +83,26 @@ pub enum Operation {
     /// Link a deployment to an incident.
     LinkIncident { incident_key: String },
     /// A deployment recorded by hand.
-    RecordDeployment { service: String, environment: String, git_ref: String },
+    RecordDeployment {
+        service: String,
+        environment: String,
+        git_ref: String,
+    },
     // -- Checklist --
     /// Check or uncheck an item.
     SetItemChecked { old: bool, new: bool },
     /// Replace an item's text.
     SetItemText { old: String, new: String },
     /// Set an item's owner.
-    SetItemOwner { old: Option<String>, new: Option<String> },
+    SetItemOwner {
+        old: Option<String>,
+        new: Option<String>,
+    },
     /// Set an item's note (cache only; never written to the file).
-    SetItemNote { old: Option<String>, new: Option<String> },
+    SetItemNote {
+        old: Option<String>,
+        new: Option<String>,
+    },
     // -- Customers --
     /// Set a customer's churn risk.
     SetChurnRisk { old: ChurnRisk, new: ChurnRisk },
@@ -80,7 +111,11 @@ pub enum Operation {
     /// Add a feedback note or feature request.
     AddCustomerNote { kind: NoteKind, text: String },
     /// Set one of a customer's editable fields (textual form).
-    SetCustomerField { field: String, old: Option<String>, new: Option<String> },
+    SetCustomerField {
+        field: String,
+        old: Option<String>,
+        new: Option<String>,
+    },
 }
 
 impl Operation {
@@ -110,7 +145,11 @@ impl Operation {
             Operation::LinkIncident { incident_key } => format!("linked to {incident_key}"),
             Operation::RecordDeployment { git_ref, .. } => format!("recorded deploy {git_ref}"),
             Operation::SetItemChecked { new, .. } => {
-                if *new { "checked".into() } else { "unchecked".into() }
+                if *new {
+                    "checked".into()
+                } else {
+                    "unchecked".into()
+                }
             }
             Operation::SetItemText { .. } => "text edited".into(),
             Operation::SetItemOwner { new, .. } => {
@@ -283,11 +322,16 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<(OutboxEntry, String,
     let entry = OutboxEntry {
         seq: r.get(0)?,
         op_id: r.get(1)?,
-        entity: EntityRef { kind: crate::domain::EntityKind::Bug, id: r.get(3)? },
+        entity: EntityRef {
+            kind: crate::domain::EntityKind::Bug,
+            id: r.get(3)?,
+        },
         entity_label: String::new(),
         source: r.get(4)?,
         remote: r.get::<_, i64>(5)? != 0,
-        op: Operation::AddBugComment { body: String::new() },
+        op: Operation::AddBugComment {
+            body: String::new(),
+        },
         observed_remote: r.get(7)?,
         state: OpState::Pending,
         attempts: r.get::<_, u32>(9)?,
@@ -301,7 +345,9 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<(OutboxEntry, String,
 
 fn finish_entry(parts: (OutboxEntry, String, String, String)) -> Result<OutboxEntry> {
     let (mut e, kind, op_json, state) = parts;
-    e.entity.kind = kind.parse().map_err(|err| StoreError::Corrupt(format!("{err}")))?;
+    e.entity.kind = kind
+        .parse()
+        .map_err(|err| StoreError::Corrupt(format!("{err}")))?;
     e.op = serde_json::from_str(&op_json)
         .map_err(|err| StoreError::Corrupt(format!("outbox op: {err}")))?;
     e.state = OpState::parse(&state)?;
@@ -332,7 +378,12 @@ fn entity_meta(tx: &Transaction<'_>, e: EntityRef) -> Result<(String, String, Op
 }
 
 /// Applies `op` to the cached row (forward) — the optimistic local effect of the edit.
-pub(crate) fn apply_forward(tx: &Transaction<'_>, e: EntityRef, op: &Operation, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn apply_forward(
+    tx: &Transaction<'_>,
+    e: EntityRef,
+    op: &Operation,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let id = e.id;
     match op {
         Operation::SetBugStatus { new, .. } => {
@@ -343,10 +394,16 @@ pub(crate) fn apply_forward(tx: &Transaction<'_>, e: EntityRef, op: &Operation, 
             )?;
         }
         Operation::SetBugPriority { new, .. } => {
-            tx.execute("UPDATE bugs SET priority = ?1 WHERE id = ?2", params![new.as_str(), id])?;
+            tx.execute(
+                "UPDATE bugs SET priority = ?1 WHERE id = ?2",
+                params![new.as_str(), id],
+            )?;
         }
         Operation::SetBugAssignee { new, .. } => {
-            tx.execute("UPDATE bugs SET assignee = ?1 WHERE id = ?2", params![new, id])?;
+            tx.execute(
+                "UPDATE bugs SET assignee = ?1 WHERE id = ?2",
+                params![new, id],
+            )?;
         }
         Operation::AddBugLabel { label } | Operation::RemoveBugLabel { label } => {
             let add = matches!(op, Operation::AddBugLabel { .. });
@@ -373,7 +430,10 @@ pub(crate) fn apply_forward(tx: &Transaction<'_>, e: EntityRef, op: &Operation, 
             }
         },
         Operation::SetIncidentAssignee { new, .. } => {
-            tx.execute("UPDATE incidents SET assignee = ?1 WHERE id = ?2", params![new, id])?;
+            tx.execute(
+                "UPDATE incidents SET assignee = ?1 WHERE id = ?2",
+                params![new, id],
+            )?;
         }
         Operation::MarkRolledBack { .. } => {
             tx.execute("UPDATE deployments SET rolled_back = 1 WHERE id = ?1", [id])?;
@@ -391,16 +451,28 @@ pub(crate) fn apply_forward(tx: &Transaction<'_>, e: EntityRef, op: &Operation, 
             )?;
         }
         Operation::SetItemText { new, .. } => {
-            tx.execute("UPDATE checklist_items SET text = ?1 WHERE id = ?2", params![new, id])?;
+            tx.execute(
+                "UPDATE checklist_items SET text = ?1 WHERE id = ?2",
+                params![new, id],
+            )?;
         }
         Operation::SetItemOwner { new, .. } => {
-            tx.execute("UPDATE checklist_items SET owner = ?1 WHERE id = ?2", params![new, id])?;
+            tx.execute(
+                "UPDATE checklist_items SET owner = ?1 WHERE id = ?2",
+                params![new, id],
+            )?;
         }
         Operation::SetItemNote { new, .. } => {
-            tx.execute("UPDATE checklist_items SET note = ?1 WHERE id = ?2", params![new, id])?;
+            tx.execute(
+                "UPDATE checklist_items SET note = ?1 WHERE id = ?2",
+                params![new, id],
+            )?;
         }
         Operation::SetChurnRisk { new, .. } => {
-            tx.execute("UPDATE customers SET churn_risk = ?1 WHERE id = ?2", params![new.as_str(), id])?;
+            tx.execute(
+                "UPDATE customers SET churn_risk = ?1 WHERE id = ?2",
+                params![new.as_str(), id],
+            )?;
         }
         Operation::RecordNps { score, comment } => {
             tx.execute(
@@ -414,7 +486,9 @@ pub(crate) fn apply_forward(tx: &Transaction<'_>, e: EntityRef, op: &Operation, 
                 params![id, kind.as_str(), ts(now), text],
             )?;
         }
-        Operation::SetCustomerField { field, new, .. } => set_customer_field(tx, id, field, new.as_deref())?,
+        Operation::SetCustomerField { field, new, .. } => {
+            set_customer_field(tx, id, field, new.as_deref())?
+        }
         Operation::AddBugComment { .. }
         | Operation::AddIncidentNote { .. }
         | Operation::DeclareIncident { .. }
@@ -425,7 +499,12 @@ pub(crate) fn apply_forward(tx: &Transaction<'_>, e: EntityRef, op: &Operation, 
     Ok(())
 }
 
-fn set_customer_field(tx: &Transaction<'_>, id: i64, field: &str, value: Option<&str>) -> Result<()> {
+fn set_customer_field(
+    tx: &Transaction<'_>,
+    id: i64,
+    field: &str,
+    value: Option<&str>,
+) -> Result<()> {
     // Column names come from this closed list only, never from input.
     let column = match field {
         "name" => "name",
@@ -439,7 +518,11 @@ fn set_customer_field(tx: &Transaction<'_>, id: i64, field: &str, value: Option<
         "poc_start" => "poc_start",
         "signed_on" => "signed_on",
         "go_live" => "go_live",
-        other => return Err(StoreError::Refused(format!("'{other}' is not an editable customer field"))),
+        other => {
+            return Err(StoreError::Refused(format!(
+                "'{other}' is not an editable customer field"
+            )))
+        }
     };
     let sql = format!("UPDATE customers SET {column} = ?1 WHERE id = ?2");
     tx.execute(&sql, params![value, id])?;
@@ -447,7 +530,8 @@ fn set_customer_field(tx: &Transaction<'_>, id: i64, field: &str, value: Option<
 }
 
 fn set_label(tx: &Transaction<'_>, id: i64, label: &str, add: bool) -> Result<()> {
-    let labels: String = tx.query_row("SELECT labels FROM bugs WHERE id = ?1", [id], |r| r.get(0))?;
+    let labels: String =
+        tx.query_row("SELECT labels FROM bugs WHERE id = ?1", [id], |r| r.get(0))?;
     let mut list = json_list(&labels);
     list.retain(|l| l != label);
     if add {
@@ -462,13 +546,32 @@ fn set_label(tx: &Transaction<'_>, id: i64, label: &str, add: bool) -> Result<()
 }
 
 /// Reverses `op` on the cached row (undo), restoring the old value.
-fn apply_reverse(tx: &Transaction<'_>, e: EntityRef, op: &Operation, now: DateTime<Utc>) -> Result<()> {
+fn apply_reverse(
+    tx: &Transaction<'_>,
+    e: EntityRef,
+    op: &Operation,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let reversed = match op {
-        Operation::SetBugStatus { old, new, .. } => Some(Operation::SetBugStatus { old: *new, new: *old, reason: None }),
-        Operation::SetBugPriority { old, new } => Some(Operation::SetBugPriority { old: *new, new: *old }),
-        Operation::SetBugAssignee { old, new } => Some(Operation::SetBugAssignee { old: new.clone(), new: old.clone() }),
-        Operation::AddBugLabel { label } => Some(Operation::RemoveBugLabel { label: label.clone() }),
-        Operation::RemoveBugLabel { label } => Some(Operation::AddBugLabel { label: label.clone() }),
+        Operation::SetBugStatus { old, new, .. } => Some(Operation::SetBugStatus {
+            old: *new,
+            new: *old,
+            reason: None,
+        }),
+        Operation::SetBugPriority { old, new } => Some(Operation::SetBugPriority {
+            old: *new,
+            new: *old,
+        }),
+        Operation::SetBugAssignee { old, new } => Some(Operation::SetBugAssignee {
+            old: new.clone(),
+            new: old.clone(),
+        }),
+        Operation::AddBugLabel { label } => Some(Operation::RemoveBugLabel {
+            label: label.clone(),
+        }),
+        Operation::RemoveBugLabel { label } => Some(Operation::AddBugLabel {
+            label: label.clone(),
+        }),
         Operation::SetIncidentStatus { old, new, .. } => {
             // Undo clears exactly the timestamp the edit set.
             match (old, new) {
@@ -476,31 +579,63 @@ fn apply_reverse(tx: &Transaction<'_>, e: EntityRef, op: &Operation, now: DateTi
                     tx.execute("UPDATE incidents SET status = 'triggered', acknowledged_at = NULL WHERE id = ?1", [e.id])?;
                 }
                 (o, IncidentStatus::Resolved) => {
-                    tx.execute("UPDATE incidents SET status = ?1, resolved_at = NULL WHERE id = ?2", params![o.as_str(), e.id])?;
+                    tx.execute(
+                        "UPDATE incidents SET status = ?1, resolved_at = NULL WHERE id = ?2",
+                        params![o.as_str(), e.id],
+                    )?;
                 }
                 (o, _) => {
-                    tx.execute("UPDATE incidents SET status = ?1 WHERE id = ?2", params![o.as_str(), e.id])?;
+                    tx.execute(
+                        "UPDATE incidents SET status = ?1 WHERE id = ?2",
+                        params![o.as_str(), e.id],
+                    )?;
                 }
             }
             None
         }
-        Operation::SetIncidentAssignee { old, new } => Some(Operation::SetIncidentAssignee { old: new.clone(), new: old.clone() }),
+        Operation::SetIncidentAssignee { old, new } => Some(Operation::SetIncidentAssignee {
+            old: new.clone(),
+            new: old.clone(),
+        }),
         Operation::MarkRolledBack { .. } => {
-            tx.execute("UPDATE deployments SET rolled_back = 0 WHERE id = ?1", [e.id])?;
+            tx.execute(
+                "UPDATE deployments SET rolled_back = 0 WHERE id = ?1",
+                [e.id],
+            )?;
             None
         }
         Operation::LinkIncident { incident_key } => {
-            tx.execute("DELETE FROM deployment_incidents WHERE deployment_id = ?1 AND incident_key = ?2", params![e.id, incident_key])?;
+            tx.execute(
+                "DELETE FROM deployment_incidents WHERE deployment_id = ?1 AND incident_key = ?2",
+                params![e.id, incident_key],
+            )?;
             None
         }
-        Operation::SetItemChecked { old, new } => Some(Operation::SetItemChecked { old: *new, new: *old }),
-        Operation::SetItemText { old, new } => Some(Operation::SetItemText { old: new.clone(), new: old.clone() }),
-        Operation::SetItemOwner { old, new } => Some(Operation::SetItemOwner { old: new.clone(), new: old.clone() }),
-        Operation::SetItemNote { old, new } => Some(Operation::SetItemNote { old: new.clone(), new: old.clone() }),
-        Operation::SetChurnRisk { old, new } => Some(Operation::SetChurnRisk { old: *new, new: *old }),
-        Operation::SetCustomerField { field, old, new } => {
-            Some(Operation::SetCustomerField { field: field.clone(), old: new.clone(), new: old.clone() })
-        }
+        Operation::SetItemChecked { old, new } => Some(Operation::SetItemChecked {
+            old: *new,
+            new: *old,
+        }),
+        Operation::SetItemText { old, new } => Some(Operation::SetItemText {
+            old: new.clone(),
+            new: old.clone(),
+        }),
+        Operation::SetItemOwner { old, new } => Some(Operation::SetItemOwner {
+            old: new.clone(),
+            new: old.clone(),
+        }),
+        Operation::SetItemNote { old, new } => Some(Operation::SetItemNote {
+            old: new.clone(),
+            new: old.clone(),
+        }),
+        Operation::SetChurnRisk { old, new } => Some(Operation::SetChurnRisk {
+            old: *new,
+            new: *old,
+        }),
+        Operation::SetCustomerField { field, old, new } => Some(Operation::SetCustomerField {
+            field: field.clone(),
+            old: new.clone(),
+            new: old.clone(),
+        }),
         Operation::RecordNps { .. } => {
             tx.execute(
                 "DELETE FROM nps_responses WHERE id = (SELECT max(id) FROM nps_responses WHERE customer_id = ?1)",
@@ -516,11 +651,17 @@ fn apply_reverse(tx: &Transaction<'_>, e: EntityRef, op: &Operation, now: DateTi
             None
         }
         Operation::DeclareIncident { .. } => {
-            tx.execute("DELETE FROM incidents WHERE id = ?1 AND source = 'local'", [e.id])?;
+            tx.execute(
+                "DELETE FROM incidents WHERE id = ?1 AND source = 'local'",
+                [e.id],
+            )?;
             None
         }
         Operation::RecordDeployment { .. } => {
-            tx.execute("DELETE FROM deployments WHERE id = ?1 AND source = 'local'", [e.id])?;
+            tx.execute(
+                "DELETE FROM deployments WHERE id = ?1 AND source = 'local'",
+                [e.id],
+            )?;
             None
         }
         Operation::AddBugComment { .. }
@@ -534,6 +675,10 @@ fn apply_reverse(tx: &Transaction<'_>, e: EntityRef, op: &Operation, now: DateTi
     Ok(())
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one row of the audit table, column by column"
+)]
 fn insert_audit(
     tx: &Transaction<'_>,
     at: DateTime<Utc>,
@@ -634,11 +779,16 @@ impl Store {
     pub fn undo_last(&mut self, now: DateTime<Utc>, actor: &str) -> Result<Option<UndoOutcome>> {
         self.write(|tx| {
             let latest = tx
-                .query_row(&format!("{OP_SELECT} WHERE state != 'undone' ORDER BY seq DESC LIMIT 1"), [], row_to_entry)
+                .query_row(
+                    &format!("{OP_SELECT} WHERE state != 'undone' ORDER BY seq DESC LIMIT 1"),
+                    [],
+                    row_to_entry,
+                )
                 .optional()?;
             let Some(parts) = latest else { return Ok(None) };
             let entry = finish_entry(parts)?;
-            let undoable = entry.state == OpState::Pending || (entry.state == OpState::Done && !entry.remote);
+            let undoable =
+                entry.state == OpState::Pending || (entry.state == OpState::Done && !entry.remote);
             if !undoable {
                 return Err(StoreError::Refused(format!(
                     "the last edit ({}) is already {}; it can no longer be undone",
@@ -657,8 +807,20 @@ impl Store {
                 params![ts(now), entry.seq],
             )?;
             let description = entry.op.describe();
-            insert_audit(tx, now, actor, entry.entity, &format!("undo: {description}"), None, None, Some(&entry.op_id))?;
-            Ok(Some(UndoOutcome { entity: entry.entity, description }))
+            insert_audit(
+                tx,
+                now,
+                actor,
+                entry.entity,
+                &format!("undo: {description}"),
+                None,
+                None,
+                Some(&entry.op_id),
+            )?;
+            Ok(Some(UndoOutcome {
+                entity: entry.entity,
+                description,
+            }))
         })
     }
 
@@ -675,7 +837,9 @@ impl Store {
         let mut out = Vec::new();
         for r in rows {
             let mut e = finish_entry(r?)?;
-            e.entity_label = self.entity_label(e.entity).unwrap_or_else(|| format!("{} {}", e.entity.kind, e.entity.id));
+            e.entity_label = self
+                .entity_label(e.entity)
+                .unwrap_or_else(|| format!("{} {}", e.entity.kind, e.entity.id));
             out.push(e);
         }
         Ok(out)
@@ -684,14 +848,24 @@ impl Store {
     fn entity_label(&self, e: EntityRef) -> Option<String> {
         let sql = match e.kind {
             EntityKind::Bug => "SELECT key || ' ' || substr(title, 1, 40) FROM bugs WHERE id = ?1",
-            EntityKind::Incident => "SELECT external_id || ' ' || substr(title, 1, 40) FROM incidents WHERE id = ?1",
+            EntityKind::Incident => {
+                "SELECT external_id || ' ' || substr(title, 1, 40) FROM incidents WHERE id = ?1"
+            }
             EntityKind::Alert => "SELECT name || ' ' || service FROM alerts WHERE id = ?1",
-            EntityKind::Deployment => "SELECT service || ' ' || git_ref FROM deployments WHERE id = ?1",
+            EntityKind::Deployment => {
+                "SELECT service || ' ' || git_ref FROM deployments WHERE id = ?1"
+            }
             EntityKind::Customer => "SELECT name FROM customers WHERE id = ?1",
-            EntityKind::ChecklistItem => "SELECT substr(text, 1, 50) FROM checklist_items WHERE id = ?1",
+            EntityKind::ChecklistItem => {
+                "SELECT substr(text, 1, 50) FROM checklist_items WHERE id = ?1"
+            }
             EntityKind::Slo => "SELECT name FROM slos WHERE id = ?1",
         };
-        self.conn().query_row(sql, [e.id], |r| r.get(0)).optional().ok().flatten()
+        self.conn()
+            .query_row(sql, [e.id], |r| r.get(0))
+            .optional()
+            .ok()
+            .flatten()
     }
 
     /// Counts for the status bar.
@@ -706,7 +880,13 @@ impl Store {
                COALESCE(SUM(state = 'failed'), 0) \
              FROM outbox WHERE state IN ('pending', 'inflight', 'conflict', 'failed')",
             [],
-            |r| Ok(OutboxSummary { queued: r.get(0)?, conflicts: r.get(1)?, failed: r.get(2)? }),
+            |r| {
+                Ok(OutboxSummary {
+                    queued: r.get(0)?,
+                    conflicts: r.get(1)?,
+                    failed: r.get(2)?,
+                })
+            },
         )?)
     }
 
@@ -723,7 +903,10 @@ impl Store {
                              AND p.seq < o.seq AND p.state IN ('pending', 'inflight', 'conflict')) \
              ORDER BY o.seq LIMIT 1"
         );
-        let row = self.conn().query_row(&sql, params![source, ts(now)], row_to_entry).optional()?;
+        let row = self
+            .conn()
+            .query_row(&sql, params![source, ts(now)], row_to_entry)
+            .optional()?;
         row.map(finish_entry).transpose()
     }
 
@@ -747,8 +930,21 @@ impl Store {
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn mark_conflict(&mut self, seq: i64, now: DateTime<Utc>, remote_value: &str) -> Result<()> {
-        self.set_state(seq, OpState::Conflict, now, None, Some(remote_value), None, false)
+    pub fn mark_conflict(
+        &mut self,
+        seq: i64,
+        now: DateTime<Utc>,
+        remote_value: &str,
+    ) -> Result<()> {
+        self.set_state(
+            seq,
+            OpState::Conflict,
+            now,
+            None,
+            Some(remote_value),
+            None,
+            false,
+        )
     }
 
     /// Marks an entry failed for good (it stays visible).
@@ -763,11 +959,28 @@ impl Store {
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn mark_retry(&mut self, seq: i64, now: DateTime<Utc>, next_at: DateTime<Utc>, error: &str) -> Result<()> {
-        self.set_state(seq, OpState::Pending, now, Some(error), None, Some(next_at), false)
+    pub fn mark_retry(
+        &mut self,
+        seq: i64,
+        now: DateTime<Utc>,
+        next_at: DateTime<Utc>,
+        error: &str,
+    ) -> Result<()> {
+        self.set_state(
+            seq,
+            OpState::Pending,
+            now,
+            Some(error),
+            None,
+            Some(next_at),
+            false,
+        )
     }
 
-    #[allow(clippy::too_many_arguments, reason = "one private setter for every transition")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one private setter for every transition"
+    )]
     fn set_state(
         &mut self,
         seq: i64,
@@ -794,7 +1007,13 @@ impl Store {
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn resolve_conflict(&mut self, seq: i64, keep_mine: bool, now: DateTime<Utc>, actor: &str) -> Result<()> {
+    pub fn resolve_conflict(
+        &mut self,
+        seq: i64,
+        keep_mine: bool,
+        now: DateTime<Utc>,
+        actor: &str,
+    ) -> Result<()> {
         self.write(|tx| {
             let parts = tx.query_row(&format!("{OP_SELECT} WHERE seq = ?1"), [seq], row_to_entry).optional()?;
             let Some(parts) = parts else { return Err(StoreError::NotFound(format!("outbox entry {seq}"))) };
@@ -832,14 +1051,31 @@ impl Store {
     /// SQLite errors.
     pub fn discard_entry(&mut self, seq: i64, now: DateTime<Utc>, actor: &str) -> Result<()> {
         self.write(|tx| {
-            let parts = tx.query_row(&format!("{OP_SELECT} WHERE seq = ?1"), [seq], row_to_entry).optional()?;
+            let parts = tx
+                .query_row(&format!("{OP_SELECT} WHERE seq = ?1"), [seq], row_to_entry)
+                .optional()?;
             let Some(parts) = parts else { return Ok(()) };
             let entry = finish_entry(parts)?;
-            if matches!(entry.state, OpState::Pending | OpState::Failed | OpState::Conflict) {
+            if matches!(
+                entry.state,
+                OpState::Pending | OpState::Failed | OpState::Conflict
+            ) {
                 apply_reverse(tx, entry.entity, &entry.op, now)?;
             }
-            tx.execute("UPDATE outbox SET state = 'undone', updated_at = ?1 WHERE seq = ?2", params![ts(now), seq])?;
-            insert_audit(tx, now, actor, entry.entity, &format!("discarded: {}", entry.op.describe()), None, None, Some(&entry.op_id))?;
+            tx.execute(
+                "UPDATE outbox SET state = 'undone', updated_at = ?1 WHERE seq = ?2",
+                params![ts(now), seq],
+            )?;
+            insert_audit(
+                tx,
+                now,
+                actor,
+                entry.entity,
+                &format!("discarded: {}", entry.op.describe()),
+                None,
+                None,
+                Some(&entry.op_id),
+            )?;
             Ok(())
         })
     }
@@ -849,11 +1085,17 @@ impl Store {
     ///
     /// # Errors
     /// SQLite errors.
-    pub(crate) fn reapply_pending(tx: &Transaction<'_>, e: EntityRef, now: DateTime<Utc>) -> Result<()> {
+    pub(crate) fn reapply_pending(
+        tx: &Transaction<'_>,
+        e: EntityRef,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let mut stmt = tx.prepare(&format!(
             "{OP_SELECT} WHERE entity_kind = ?1 AND entity_id = ?2 AND state IN ('pending', 'inflight') ORDER BY seq"
         ))?;
-        let rows: Vec<_> = stmt.query_map(params![e.kind.as_str(), e.id], row_to_entry)?.collect::<rusqlite::Result<_>>()?;
+        let rows: Vec<_> = stmt
+            .query_map(params![e.kind.as_str(), e.id], row_to_entry)?
+            .collect::<rusqlite::Result<_>>()?;
         for parts in rows {
             let entry = finish_entry(parts)?;
             apply_forward(tx, e, &entry.op, now)?;
@@ -870,7 +1112,11 @@ impl Store {
             "SELECT at, actor, action FROM audit WHERE entity_kind = ?1 AND entity_id = ?2 ORDER BY at, id",
         )?;
         let rows = stmt.query_map(params![e.kind.as_str(), e.id], |r| {
-            Ok((from_ts(r.get(0)?), r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                from_ts(r.get(0)?),
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

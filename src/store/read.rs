@@ -8,11 +8,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Row};
 
 use super::{from_opt_ts, from_ts, json_list, ts, Result, Store};
-use crate::domain::{
-    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Deployment, IncidentEvent,
-    Incident, NpsResponse, Slo, SloWindowCounts, Tab,
-};
 use crate::domain::slo::SloDaily;
+use crate::domain::{
+    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Deployment, Incident,
+    IncidentEvent, NpsResponse, Slo, SloWindowCounts, Tab,
+};
 
 /// Counts shown in the tab titles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -121,7 +121,10 @@ fn incident_from(r: &Row<'_>) -> rusqlite::Result<Incident> {
         number: r.get(3)?,
         title: r.get(4)?,
         severity: parse(&r.get::<_, String>(5)?, crate::domain::Priority::P3),
-        status: parse(&r.get::<_, String>(6)?, crate::domain::IncidentStatus::Triggered),
+        status: parse(
+            &r.get::<_, String>(6)?,
+            crate::domain::IncidentStatus::Triggered,
+        ),
         service: r.get(7)?,
         assignee: r.get(8)?,
         created_at: from_ts(r.get(9)?),
@@ -232,7 +235,10 @@ impl Store {
                 environment: r.get(4)?,
                 git_ref: r.get(5)?,
                 sha: r.get(6)?,
-                status: parse(&r.get::<_, String>(7)?, crate::domain::DeployStatus::Pending),
+                status: parse(
+                    &r.get::<_, String>(7)?,
+                    crate::domain::DeployStatus::Pending,
+                ),
                 creator: r.get(8)?,
                 created_at: from_ts(r.get(9)?),
                 finished_at: from_opt_ts(r.get(10)?),
@@ -290,9 +296,18 @@ impl Store {
             })
         })?;
         let mut customers: Vec<Customer> = rows.collect::<rusqlite::Result<_>>()?;
-        let mut nps = self.conn().prepare("SELECT customer_id, score, at, comment FROM nps_responses ORDER BY at, id")?;
+        let mut nps = self
+            .conn()
+            .prepare("SELECT customer_id, score, at, comment FROM nps_responses ORDER BY at, id")?;
         let all = nps.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, NpsResponse { score: r.get(1)?, at: from_ts(r.get(2)?), comment: r.get(3)? }))
+            Ok((
+                r.get::<_, i64>(0)?,
+                NpsResponse {
+                    score: r.get(1)?,
+                    at: from_ts(r.get(2)?),
+                    comment: r.get(3)?,
+                },
+            ))
         })?;
         for row in all {
             let (cid, resp) = row?;
@@ -350,21 +365,40 @@ impl Store {
             })
         })?;
         let mut slos: Vec<Slo> = rows.collect::<rusqlite::Result<_>>()?;
-        let mut w = self.conn().prepare("SELECT slo_id, window, bad, total FROM slo_windows")?;
+        let mut w = self
+            .conn()
+            .prepare("SELECT slo_id, window, bad, total FROM slo_windows")?;
         for row in w.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, SloWindowCounts { window: r.get(1)?, bad: r.get(2)?, total: r.get(3)? }))
+            Ok((
+                r.get::<_, i64>(0)?,
+                SloWindowCounts {
+                    window: r.get(1)?,
+                    bad: r.get(2)?,
+                    total: r.get(3)?,
+                },
+            ))
         })? {
             let (id, counts) = row?;
             if let Some(s) = slos.iter_mut().find(|s| s.id == id) {
                 s.windows.push(counts);
             }
         }
-        let mut d = self.conn().prepare("SELECT slo_id, day, bad, total FROM slo_samples ORDER BY day")?;
+        let mut d = self
+            .conn()
+            .prepare("SELECT slo_id, day, bad, total FROM slo_samples ORDER BY day")?;
         for row in d.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?, r.get::<_, f64>(3)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, f64>(3)?,
+            ))
         })? {
             let (id, day, bad, total) = row?;
-            if let (Some(s), Ok(day)) = (slos.iter_mut().find(|s| s.id == id), NaiveDate::parse_from_str(&day, "%Y-%m-%d")) {
+            if let (Some(s), Ok(day)) = (
+                slos.iter_mut().find(|s| s.id == id),
+                NaiveDate::parse_from_str(&day, "%Y-%m-%d"),
+            ) {
                 s.daily.push(SloDaily { day, bad, total });
             }
         }
@@ -376,7 +410,9 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn checklist_docs(&self) -> Result<Vec<ChecklistDoc>> {
-        let mut stmt = self.conn().prepare("SELECT id, path, title, synced_at, last_error FROM checklist_docs ORDER BY id")?;
+        let mut stmt = self.conn().prepare(
+            "SELECT id, path, title, synced_at, last_error FROM checklist_docs ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok(ChecklistDoc {
                 id: r.get(0)?,
@@ -456,7 +492,13 @@ impl Store {
              ORDER BY 1, 5",
         )?;
         let rows = stmt.query_map([incident_id], |r| {
-            Ok(IncidentEvent { at: from_ts(r.get(0)?), kind: r.get(1)?, who: r.get(2)?, text: r.get(3)?, origin: r.get(4)? })
+            Ok(IncidentEvent {
+                at: from_ts(r.get(0)?),
+                kind: r.get(1)?,
+                who: r.get(2)?,
+                text: r.get(3)?,
+                origin: r.get(4)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -490,7 +532,9 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn review_notes(&self, week: &str) -> Result<Vec<(String, String)>> {
-        let mut stmt = self.conn().prepare("SELECT area, text FROM review_notes WHERE week = ?1 ORDER BY area")?;
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT area, text FROM review_notes WHERE week = ?1 ORDER BY area")?;
         let rows = stmt.query_map(params![week], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -273,6 +273,7 @@ fn v2_reviews_and_links(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             at INTEGER NOT NULL,
             PRIMARY KEY (week, area)
         );
+        ALTER TABLE checklist_items ADD COLUMN item_key TEXT;
         CREATE TABLE http_cache (
             source TEXT NOT NULL,
             url TEXT NOT NULL,

@@ -24,7 +24,11 @@ fn date_str(d: Option<NaiveDate>) -> Option<String> {
 /// SQLite errors.
 pub fn upsert_bug(tx: &Transaction<'_>, b: &Bug, now: DateTime<Utc>) -> Result<i64> {
     let customers = crate::domain::bug::customers_from_labels(&b.labels);
-    let customers = if customers.is_empty() { b.customers.clone() } else { customers };
+    let customers = if customers.is_empty() {
+        b.customers.clone()
+    } else {
+        customers
+    };
     let id: i64 = tx.query_row(
         "INSERT INTO bugs (source, external_id, key, title, body, priority, status, assignee, labels, customers, \
          created_at, updated_at, closed_at, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
@@ -39,7 +43,14 @@ pub fn upsert_bug(tx: &Transaction<'_>, b: &Bug, now: DateTime<Utc>) -> Result<i
         ],
         |r| r.get(0),
     )?;
-    Store::reapply_pending(tx, EntityRef { kind: EntityKind::Bug, id }, now)?;
+    Store::reapply_pending(
+        tx,
+        EntityRef {
+            kind: EntityKind::Bug,
+            id,
+        },
+        now,
+    )?;
     Ok(id)
 }
 
@@ -47,7 +58,12 @@ pub fn upsert_bug(tx: &Transaction<'_>, b: &Bug, now: DateTime<Utc>) -> Result<i
 ///
 /// # Errors
 /// SQLite errors.
-pub fn upsert_incident(tx: &Transaction<'_>, i: &Incident, remote_updated_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<i64> {
+pub fn upsert_incident(
+    tx: &Transaction<'_>,
+    i: &Incident,
+    remote_updated_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let id: i64 = tx.query_row(
         "INSERT INTO incidents (source, external_id, number, title, severity, status, service, assignee, created_at, \
          acknowledged_at, resolved_at, url, customers, remote_updated_at) \
@@ -64,7 +80,14 @@ pub fn upsert_incident(tx: &Transaction<'_>, i: &Incident, remote_updated_at: Op
         ],
         |r| r.get(0),
     )?;
-    Store::reapply_pending(tx, EntityRef { kind: EntityKind::Incident, id }, now)?;
+    Store::reapply_pending(
+        tx,
+        EntityRef {
+            kind: EntityKind::Incident,
+            id,
+        },
+        now,
+    )?;
     Ok(id)
 }
 
@@ -72,7 +95,12 @@ pub fn upsert_incident(tx: &Transaction<'_>, i: &Incident, remote_updated_at: Op
 ///
 /// # Errors
 /// SQLite errors.
-pub fn insert_incident_event(tx: &Transaction<'_>, incident_id: i64, e: &IncidentEvent, external_id: Option<&str>) -> Result<()> {
+pub fn insert_incident_event(
+    tx: &Transaction<'_>,
+    incident_id: i64,
+    e: &IncidentEvent,
+    external_id: Option<&str>,
+) -> Result<()> {
     tx.execute(
         "INSERT OR IGNORE INTO incident_events (incident_id, at, kind, who, text, external_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![incident_id, ts(e.at), e.kind, e.who, e.text, external_id],
@@ -84,7 +112,13 @@ pub fn insert_incident_event(tx: &Transaction<'_>, incident_id: i64, e: &Inciden
 ///
 /// # Errors
 /// SQLite errors.
-pub fn upsert_alert(tx: &Transaction<'_>, a: &Alert, ends_at: Option<DateTime<Utc>>, generator_url: Option<&str>, now: DateTime<Utc>) -> Result<i64> {
+pub fn upsert_alert(
+    tx: &Transaction<'_>,
+    a: &Alert,
+    ends_at: Option<DateTime<Utc>>,
+    generator_url: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let labels = serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into());
     let annotations = serde_json::to_string(&a.annotations).unwrap_or_else(|_| "{}".into());
     let id: i64 = tx.query_row(
@@ -107,8 +141,15 @@ pub fn upsert_alert(tx: &Transaction<'_>, a: &Alert, ends_at: Option<DateTime<Ut
 ///
 /// # Errors
 /// SQLite errors.
-pub fn prune_alerts(tx: &Transaction<'_>, source: &str, seen_before: DateTime<Utc>) -> Result<usize> {
-    Ok(tx.execute("DELETE FROM alerts WHERE source = ?1 AND seen_at < ?2", params![source, ts(seen_before)])?)
+pub fn prune_alerts(
+    tx: &Transaction<'_>,
+    source: &str,
+    seen_before: DateTime<Utc>,
+) -> Result<usize> {
+    Ok(tx.execute(
+        "DELETE FROM alerts WHERE source = ?1 AND seen_at < ?2",
+        params![source, ts(seen_before)],
+    )?)
 }
 
 /// Upserts one deployment by `(source, external_id)`; returns its local id.
@@ -138,7 +179,14 @@ pub fn upsert_deployment(tx: &Transaction<'_>, d: &Deployment, now: DateTime<Utc
             params![id, key],
         )?;
     }
-    Store::reapply_pending(tx, EntityRef { kind: EntityKind::Deployment, id }, now)?;
+    Store::reapply_pending(
+        tx,
+        EntityRef {
+            kind: EntityKind::Deployment,
+            id,
+        },
+        now,
+    )?;
     Ok(id)
 }
 
@@ -170,7 +218,13 @@ pub fn upsert_customer(tx: &Transaction<'_>, c: &Customer, source: &str) -> Resu
 ///
 /// # Errors
 /// SQLite errors, including the CHECK constraint for out-of-range scores.
-pub fn insert_nps(tx: &Transaction<'_>, customer_id: i64, score: u8, at: DateTime<Utc>, comment: &str) -> Result<()> {
+pub fn insert_nps(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    score: u8,
+    at: DateTime<Utc>,
+    comment: &str,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO nps_responses (customer_id, score, at, comment) VALUES (?1, ?2, ?3, ?4)",
         params![customer_id, score, ts(at), comment],
@@ -182,7 +236,14 @@ pub fn insert_nps(tx: &Transaction<'_>, customer_id: i64, score: u8, at: DateTim
 ///
 /// # Errors
 /// SQLite errors.
-pub fn insert_customer_note(tx: &Transaction<'_>, customer_id: i64, kind: &str, at: DateTime<Utc>, author: &str, text: &str) -> Result<()> {
+pub fn insert_customer_note(
+    tx: &Transaction<'_>,
+    customer_id: i64,
+    kind: &str,
+    at: DateTime<Utc>,
+    author: &str,
+    text: &str,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO customer_notes (customer_id, kind, at, author, text) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![customer_id, kind, ts(at), author, text],
@@ -231,13 +292,23 @@ pub fn upsert_slo(tx: &Transaction<'_>, s: &SloDef<'_>) -> Result<i64> {
 ///
 /// # Errors
 /// SQLite errors.
-pub fn set_slo_window(tx: &Transaction<'_>, slo_id: i64, window: &str, bad: f64, total: f64, at: DateTime<Utc>) -> Result<()> {
+pub fn set_slo_window(
+    tx: &Transaction<'_>,
+    slo_id: i64,
+    window: &str,
+    bad: f64,
+    total: f64,
+    at: DateTime<Utc>,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO slo_windows (slo_id, window, bad, total, at) VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (slo_id, window) DO UPDATE SET bad = excluded.bad, total = excluded.total, at = excluded.at",
         params![slo_id, window, bad, total, ts(at)],
     )?;
-    tx.execute("UPDATE slos SET updated_at = ?1, last_error = NULL, last_error_at = NULL WHERE id = ?2", params![ts(at), slo_id])?;
+    tx.execute(
+        "UPDATE slos SET updated_at = ?1, last_error = NULL, last_error_at = NULL WHERE id = ?2",
+        params![ts(at), slo_id],
+    )?;
     Ok(())
 }
 
@@ -245,7 +316,13 @@ pub fn set_slo_window(tx: &Transaction<'_>, slo_id: i64, window: &str, bad: f64,
 ///
 /// # Errors
 /// SQLite errors.
-pub fn set_slo_daily(tx: &Transaction<'_>, slo_id: i64, day: NaiveDate, bad: f64, total: f64) -> Result<()> {
+pub fn set_slo_daily(
+    tx: &Transaction<'_>,
+    slo_id: i64,
+    day: NaiveDate,
+    bad: f64,
+    total: f64,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO slo_samples (slo_id, day, bad, total) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (slo_id, day) DO UPDATE SET bad = excluded.bad, total = excluded.total",
@@ -258,7 +335,12 @@ pub fn set_slo_daily(tx: &Transaction<'_>, slo_id: i64, day: NaiveDate, bad: f64
 ///
 /// # Errors
 /// SQLite errors.
-pub fn set_slo_error(tx: &Transaction<'_>, slo_id: i64, error: &str, at: DateTime<Utc>) -> Result<()> {
+pub fn set_slo_error(
+    tx: &Transaction<'_>,
+    slo_id: i64,
+    error: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
     tx.execute(
         "UPDATE slos SET last_error = ?1, last_error_at = ?2 WHERE id = ?3",
         params![crate::sanitize::line(error), ts(at), slo_id],
@@ -270,7 +352,13 @@ pub fn set_slo_error(tx: &Transaction<'_>, slo_id: i64, error: &str, at: DateTim
 ///
 /// # Errors
 /// SQLite errors.
-pub fn upsert_checklist_doc(tx: &Transaction<'_>, path: &str, title: &str, base_content: &str, at: DateTime<Utc>) -> Result<i64> {
+pub fn upsert_checklist_doc(
+    tx: &Transaction<'_>,
+    path: &str,
+    title: &str,
+    base_content: &str,
+    at: DateTime<Utc>,
+) -> Result<i64> {
     Ok(tx.query_row(
         "INSERT INTO checklist_docs (path, title, base_content, synced_at) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (path) DO UPDATE SET title = excluded.title, base_content = excluded.base_content, \
@@ -285,16 +373,25 @@ pub fn upsert_checklist_doc(tx: &Transaction<'_>, path: &str, title: &str, base_
 ///
 /// # Errors
 /// SQLite errors.
-pub fn replace_checklist_items(tx: &Transaction<'_>, doc_id: i64, items: &[ChecklistItem], now: DateTime<Utc>) -> Result<()> {
+pub fn replace_checklist_items(
+    tx: &Transaction<'_>,
+    doc_id: i64,
+    items: &[ChecklistItem],
+    now: DateTime<Utc>,
+) -> Result<()> {
     let mut existing = tx.prepare(
         "SELECT id, section, text, occurrence, note FROM checklist_items WHERE doc_id = ?1",
     )?;
     let old: Vec<(i64, String, String, u32, Option<String>)> = existing
-        .query_map([doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
+        .query_map([doc_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     let mut kept = Vec::new();
     for (ordinal, it) in items.iter().enumerate() {
-        let prior = old.iter().find(|(_, s, t, o, _)| *s == it.section && *t == it.text && *o == it.occurrence);
+        let prior = old
+            .iter()
+            .find(|(_, s, t, o, _)| *s == it.section && *t == it.text && *o == it.occurrence);
         let ordinal = i64::try_from(ordinal).unwrap_or(i64::MAX);
         let id = if let Some((id, _, _, _, note)) = prior {
             tx.execute(
@@ -328,7 +425,14 @@ pub fn replace_checklist_items(tx: &Transaction<'_>, doc_id: i64, items: &[Check
         }
     }
     for id in kept {
-        Store::reapply_pending(tx, EntityRef { kind: EntityKind::ChecklistItem, id }, now)?;
+        Store::reapply_pending(
+            tx,
+            EntityRef {
+                kind: EntityKind::ChecklistItem,
+                id,
+            },
+            now,
+        )?;
     }
     Ok(())
 }
@@ -337,7 +441,12 @@ pub fn replace_checklist_items(tx: &Transaction<'_>, doc_id: i64, items: &[Check
 ///
 /// # Errors
 /// SQLite errors.
-pub fn sync_attempt(tx: &Transaction<'_>, source: &str, kind: &str, at: DateTime<Utc>) -> Result<()> {
+pub fn sync_attempt(
+    tx: &Transaction<'_>,
+    source: &str,
+    kind: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO sync_state (source, kind, last_attempt_at) VALUES (?1, ?2, ?3) \
          ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, last_attempt_at = excluded.last_attempt_at",
@@ -350,7 +459,12 @@ pub fn sync_attempt(tx: &Transaction<'_>, source: &str, kind: &str, at: DateTime
 ///
 /// # Errors
 /// SQLite errors.
-pub fn sync_success(tx: &Transaction<'_>, source: &str, cursor: Option<&str>, at: DateTime<Utc>) -> Result<()> {
+pub fn sync_success(
+    tx: &Transaction<'_>,
+    source: &str,
+    cursor: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<()> {
     tx.execute(
         "UPDATE sync_state SET cursor = COALESCE(?2, cursor), last_success_at = ?3, last_error = NULL, \
          last_error_at = NULL, consecutive_failures = 0, rate_limited_until = NULL WHERE source = ?1",
@@ -363,7 +477,13 @@ pub fn sync_success(tx: &Transaction<'_>, source: &str, cursor: Option<&str>, at
 ///
 /// # Errors
 /// SQLite errors.
-pub fn sync_failure(tx: &Transaction<'_>, source: &str, error: &str, rate_limited_until: Option<DateTime<Utc>>, at: DateTime<Utc>) -> Result<()> {
+pub fn sync_failure(
+    tx: &Transaction<'_>,
+    source: &str,
+    error: &str,
+    rate_limited_until: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> Result<()> {
     tx.execute(
         "UPDATE sync_state SET last_error = ?2, last_error_at = ?3, consecutive_failures = consecutive_failures + 1, \
          rate_limited_until = COALESCE(?4, rate_limited_until) WHERE source = ?1",
@@ -376,7 +496,13 @@ pub fn sync_failure(tx: &Transaction<'_>, source: &str, error: &str, rate_limite
 ///
 /// # Errors
 /// SQLite errors.
-pub fn save_review_note(tx: &Transaction<'_>, week: &str, area: &str, text: &str, at: DateTime<Utc>) -> Result<()> {
+pub fn save_review_note(
+    tx: &Transaction<'_>,
+    week: &str,
+    area: &str,
+    text: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
     tx.execute(
         "INSERT INTO review_notes (week, area, text, at) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (week, area) DO UPDATE SET text = excluded.text, at = excluded.at",

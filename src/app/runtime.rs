@@ -1,0 +1,319 @@
+//! The runtime: executes [`Effect`]s against the store on a dedicated thread and reports back
+//! with [`Msg`]s. The UI task never touches SQLite, so a slow query can never freeze a frame.
+//!
+//! Loading is paged: a tab's first page (what fits on screen) is sent first, then the rest, so
+//! the first frame after start-up or a tab switch reads only what it shows.
+
+use std::path::PathBuf;
+use std::sync::mpsc as std_mpsc;
+use std::thread;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::msg::{Detail, Edit, Effect, Msg, OutboxCommand, Rows};
+use crate::clock::SharedClock;
+use crate::domain::{EntityKind, Tab};
+use crate::store::{OpState, Store, StoreError};
+
+/// Rows sent before the rest of a tab (a screenful with margin).
+pub const FIRST_PAGE_ROWS: u32 = 60;
+
+/// Everything the store thread needs to know about the session.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Name recorded in the audit log.
+    pub actor: String,
+    /// Sources with a configured connector.
+    pub remote_sources: Vec<String>,
+    /// Where incident reports go.
+    pub reports_dir: PathBuf,
+    /// Policies for reports.
+    pub policy: crate::config::Policy,
+    /// Team time zone.
+    pub tz: chrono_tz::Tz,
+}
+
+/// A handle on the store thread.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    jobs: std_mpsc::Sender<Effect>,
+}
+
+impl Runtime {
+    /// Starts the store thread; it owns `store` and reports on `msgs`.
+    #[must_use]
+    pub fn spawn(
+        store: Store,
+        config: RuntimeConfig,
+        clock: SharedClock,
+        msgs: UnboundedSender<Msg>,
+    ) -> Runtime {
+        let (tx, rx) = std_mpsc::channel::<Effect>();
+        let spawned = thread::Builder::new()
+            .name("opsdeck-store".into())
+            .spawn(move || {
+                let mut worker = Worker {
+                    store,
+                    config,
+                    clock,
+                    msgs,
+                };
+                while let Ok(effect) = rx.recv() {
+                    // Collapse queued reloads of the same tab: only the latest matters.
+                    let mut batch = vec![effect];
+                    while let Ok(more) = rx.try_recv() {
+                        batch.push(more);
+                    }
+                    let mut seen = Vec::new();
+                    for effect in batch {
+                        if matches!(effect, Effect::Reload(_) | Effect::ReloadStatus) {
+                            if seen.contains(&effect) {
+                                continue;
+                            }
+                            seen.push(effect.clone());
+                        }
+                        worker.run(effect);
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start the store thread");
+        }
+        Runtime { jobs: tx }
+    }
+
+    /// Queues an effect for the store thread.
+    pub fn submit(&self, effect: Effect) {
+        if self.jobs.send(effect).is_err() {
+            tracing::error!("store thread is gone");
+        }
+    }
+}
+
+struct Worker {
+    store: Store,
+    config: RuntimeConfig,
+    clock: SharedClock,
+    msgs: UnboundedSender<Msg>,
+}
+
+impl Worker {
+    fn send(&self, msg: Msg) {
+        let _ = self.msgs.send(msg);
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn run(&mut self, effect: Effect) {
+        let result = match effect {
+            Effect::Reload(tab) => self.reload(tab),
+            Effect::ReloadStatus => self.status(),
+            Effect::LoadDetail(e) => self.detail(e),
+            Effect::Commit(edits) => self.commit(edits),
+            Effect::Undo => self.undo(),
+            Effect::LoadOutbox => self
+                .store
+                .list_outbox(500)
+                .map(|e| self.send(Msg::OutboxLoaded(e))),
+            Effect::Outbox(seq, cmd) => self.outbox(seq, cmd),
+            Effect::ExportIncident(id) => self.export(id),
+            Effect::SaveReviewNote { week, area, text } => {
+                let now = self.now();
+                self.store
+                    .write(|tx| crate::store::write::save_review_note(tx, &week, &area, &text, now))
+                    .map(|()| self.send(Msg::Notice(format!("note saved for {area}, week {week}"))))
+            }
+            // Handled by the app itself.
+            Effect::SyncNow(_) | Effect::OpenUrl(_) | Effect::Copy(_) | Effect::Quit => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "effect failed");
+            self.send(Msg::EffectFailed(e.to_string()));
+        }
+    }
+
+    fn reload(&mut self, tab: Tab) -> Result<(), StoreError> {
+        let now = self.now();
+        let first = |w: &Self, complete: bool| -> Result<Rows, StoreError> {
+            let limit = (!complete).then_some(FIRST_PAGE_ROWS);
+            Ok(match tab {
+                Tab::Customers => Rows::Customers(w.store.load_customers(now)?),
+                Tab::Bugs => Rows::Bugs(w.store.load_bugs(limit)?),
+                Tab::Incidents => {
+                    Rows::Incidents(w.store.load_incidents(limit)?, w.store.load_alerts()?)
+                }
+                Tab::Deployments => Rows::Deployments(w.store.load_deployments(limit)?),
+                Tab::Slos => Rows::Slos(w.store.load_slos()?),
+                Tab::Checklist => {
+                    Rows::Checklist(w.store.checklist_docs()?, w.store.load_checklist()?)
+                }
+            })
+        };
+        let paged = matches!(tab, Tab::Bugs | Tab::Incidents | Tab::Deployments);
+        if paged {
+            let rows = first(self, false)?;
+            let n = match &rows {
+                Rows::Bugs(r) => r.len(),
+                Rows::Incidents(r, _) => r.len(),
+                Rows::Deployments(r) => r.len(),
+                _ => 0,
+            };
+            let complete = n < usize::try_from(FIRST_PAGE_ROWS).unwrap_or(usize::MAX);
+            self.send(Msg::Loaded { rows, complete });
+            if !complete {
+                self.send(Msg::Loaded {
+                    rows: first(self, true)?,
+                    complete: true,
+                });
+            }
+        } else {
+            self.send(Msg::Loaded {
+                rows: first(self, true)?,
+                complete: true,
+            });
+        }
+        // The incidents tab needs deployments for the rollback candidate.
+        if tab == Tab::Incidents {
+            self.send(Msg::Loaded {
+                rows: Rows::Deployments(self.store.load_deployments(None)?),
+                complete: true,
+            });
+        }
+        Ok(())
+    }
+
+    fn status(&mut self) -> Result<(), StoreError> {
+        let now = self.now();
+        let msg = Msg::Status {
+            counts: self.store.tab_counts(now)?,
+            outbox: self.store.outbox_summary()?,
+            sources: self.store.sync_states()?,
+        };
+        self.send(msg);
+        Ok(())
+    }
+
+    fn detail(&mut self, e: crate::domain::EntityRef) -> Result<(), StoreError> {
+        match e.kind {
+            EntityKind::Incident => {
+                let t = self.store.incident_timeline(e.id)?;
+                self.send(Msg::DetailLoaded(Detail::Timeline(e.id, t)));
+            }
+            EntityKind::Customer => {
+                let n = self.store.customer_notes(e.id)?;
+                self.send(Msg::DetailLoaded(Detail::CustomerNotes(e.id, n)));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, edits: Vec<Edit>) -> Result<(), StoreError> {
+        let now = self.now();
+        let total = edits.len();
+        let mut queued = false;
+        let mut last = String::new();
+        for edit in edits {
+            let outcome = self.store.commit_edit(
+                edit.entity,
+                &edit.op,
+                now,
+                &self.config.actor,
+                &self.config.remote_sources,
+            )?;
+            queued |= outcome.state == OpState::Pending;
+            last = edit.op.describe();
+        }
+        let description = if total == 1 {
+            last
+        } else {
+            format!("{total} edits")
+        };
+        self.send(Msg::Committed {
+            description,
+            queued,
+        });
+        if queued {
+            self.push_files();
+            self.send(Msg::Sync(super::msg::SyncEvent::OutboxChanged));
+        }
+        Ok(())
+    }
+
+    /// Writes pending checklist edits to their Markdown files (local, so done right here).
+    fn push_files(&mut self) {
+        let now = self.now();
+        match crate::checklist::store::push_pending(&mut self.store, now) {
+            Ok(report) if report.changed => {
+                self.send(Msg::Sync(super::msg::SyncEvent::OutboxChanged))
+            }
+            Ok(_) => {}
+            Err(e) => self.send(Msg::EffectFailed(format!("checklist file: {e}"))),
+        }
+    }
+
+    fn undo(&mut self) -> Result<(), StoreError> {
+        let now = self.now();
+        match self.store.undo_last(now, &self.config.actor) {
+            Ok(Some(u)) => {
+                self.send(Msg::Committed {
+                    description: format!("undone: {}", u.description),
+                    queued: false,
+                });
+                Ok(())
+            }
+            Ok(None) => {
+                self.send(Msg::Notice("nothing to undo".into()));
+                Ok(())
+            }
+            Err(StoreError::Refused(why)) => {
+                self.send(Msg::EffectFailed(why));
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn outbox(&mut self, seq: i64, cmd: OutboxCommand) -> Result<(), StoreError> {
+        let now = self.now();
+        let actor = self.config.actor.clone();
+        match cmd {
+            OutboxCommand::Retry => self.store.retry_entry(seq, now)?,
+            OutboxCommand::Discard => self.store.discard_entry(seq, now, &actor)?,
+            OutboxCommand::KeepMine => self.store.resolve_conflict(seq, true, now, &actor)?,
+            OutboxCommand::TakeTheirs => self.store.resolve_conflict(seq, false, now, &actor)?,
+        }
+        self.send(Msg::Sync(super::msg::SyncEvent::OutboxChanged));
+        if cmd == OutboxCommand::Retry || cmd == OutboxCommand::KeepMine {
+            self.push_files();
+        }
+        Ok(())
+    }
+
+    fn export(&mut self, id: i64) -> Result<(), StoreError> {
+        let now = self.now();
+        let text = crate::report::incident::markdown(
+            &self.store,
+            id,
+            &self.config.policy,
+            self.config.tz,
+            now,
+        )?;
+        let dir = &self.config.reports_dir;
+        let written = crate::config::paths::create_private_dir(dir).and_then(|()| {
+            let path = dir.join(format!("incident-{id}-{}.md", now.format("%Y%m%dT%H%M%SZ")));
+            std::fs::write(&path, text).map(|()| path)
+        });
+        match written {
+            Ok(path) => self.send(Msg::Notice(format!("report written to {}", path.display()))),
+            Err(e) => self.send(Msg::EffectFailed(format!(
+                "could not write the report in {}: {e}",
+                dir.display()
+            ))),
+        }
+        Ok(())
+    }
+}

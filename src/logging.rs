@@ -1,0 +1,32 @@
+//! Logging to a file, never to the screen.
+//!
+//! `tracing` goes through a non-blocking appender into `opsdeck.log` in the data folder; the
+//! returned guard must live as long as the program. The filter comes from `OPSDECK_LOG` or the
+//! config. A log file that cannot be opened is not fatal: logging is simply off.
+
+use std::path::Path;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+/// Starts file logging; returns the guard that flushes on drop, or `None` if logging is off.
+#[must_use]
+pub fn init(log_file: &Path, filter: &str) -> Option<WorkerGuard> {
+    let dir = log_file.parent()?;
+    if crate::config::paths::create_private_dir(dir).is_err() {
+        return None;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_file)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let ok = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init();
+    ok.ok().map(|()| guard)
+}

@@ -1,0 +1,79 @@
+//! Starting the TUI: builds the state, the store runtime and the sync engine, enters the
+//! terminal and runs the loop.
+
+use color_eyre::eyre::WrapErr;
+
+use crate::app::runtime::{Runtime, RuntimeConfig};
+use crate::app::state::{bindings_table, State};
+use crate::app::{self, AppParts, START_TAB};
+use crate::cli::Session;
+use crate::clock::SharedClock;
+use crate::config::keymap::Keymap;
+use crate::store::Store;
+
+/// Runs the TUI on an open store.
+///
+/// # Errors
+/// Terminal errors, or a keymap that does not parse.
+pub fn tui(session: Session, mut store: Store, clock: SharedClock) -> color_eyre::Result<i32> {
+    let config = &session.config;
+    let now = clock.now();
+    for c in &config.checklists {
+        let path = std::path::Path::new(&c.path);
+        if let Err(e) = crate::checklist::store::register_file(&mut store, path, &c.gates, now) {
+            tracing::warn!(error = %e, "checklist not registered");
+        }
+    }
+    let keymap = Keymap::with_overrides(&config.keys)
+        .map_err(|e| color_eyre::eyre::eyre!("key bindings: {e}"))?;
+    let mut state = State::new(now, config.tz(), config.policy.clone());
+    state.tab = START_TAB;
+    state.demo = session.demo;
+    state.read_only = config.general.read_only;
+    state.ascii = config.general.ascii_borders;
+    state.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    state.bindings = bindings_table(&keymap);
+    state.remote_sources = if session.demo {
+        Vec::new()
+    } else {
+        config.sources.iter().map(|s| s.name.clone()).collect()
+    };
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let runtime = Runtime::spawn(
+        store,
+        RuntimeConfig {
+            actor: config.general.actor.clone(),
+            remote_sources: state.remote_sources.clone(),
+            reports_dir: session.paths.reports_dir.clone(),
+            policy: config.policy.clone(),
+            tz: config.tz(),
+        },
+        clock.clone(),
+        tx,
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    let mouse = config.general.mouse;
+    rt.block_on(async move {
+        let mut guard = crate::tui::TerminalGuard::enter(mouse)
+            .wrap_err("cannot open the terminal (is stdout a terminal?)")?;
+        let parts = AppParts {
+            state,
+            keymap,
+            runtime,
+            msgs: rx,
+            clock,
+            sync: None,
+        };
+        app::run(parts, &mut guard.terminal)
+            .await
+            .wrap_err("terminal error")?;
+        drop(guard);
+        Ok::<(), color_eyre::Report>(())
+    })?;
+    // Committed edits are already durable (one transaction each); nothing to flush.
+    Ok(0)
+}
