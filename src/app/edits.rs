@@ -792,6 +792,13 @@ fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
                 None,
             )
         }
+        PromptThen::AddItem(above) if !value.is_empty() => {
+            let Some(i) = item else { return Vec::new() };
+            state.commit(
+                one(Some(i.entity()), Operation::AddItem { text: value, above }),
+                None,
+            )
+        }
         PromptThen::ItemOwner => {
             let Some(i) = item else { return Vec::new() };
             let new = opt(value.trim_start_matches('@'));

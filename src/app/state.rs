@@ -128,6 +128,8 @@ pub enum PromptThen {
     RecordDeployment,
     /// Checklist text.
     ItemText,
+    /// New checklist item text (`true`: above the selected one).
+    AddItem(bool),
     /// Checklist owner.
     ItemOwner,
     /// Checklist note.

@@ -223,7 +223,9 @@ fn pending_for(
 }
 
 /// Turns queued operations into merge operations, tracking text changes of the same item.
-fn item_ops(pending: &[PendingEdit]) -> Vec<Option<ItemOp>> {
+/// Structural edits (add, delete, move) are built against the base the user saw.
+fn item_ops(base: &str, pending: &[PendingEdit]) -> Vec<Option<ItemOp>> {
+    let base_doc = parse::parse(base);
     let mut keys: std::collections::HashMap<i64, ItemKey> = std::collections::HashMap::new();
     pending
         .iter()
@@ -247,6 +249,28 @@ fn item_ops(pending: &[PendingEdit]) -> Vec<Option<ItemOp>> {
                     old: old.clone(),
                     new: new.clone(),
                 },
+                Operation::AddItem { text, above } => {
+                    let anchor = super::edit::find_item(&base_doc, &key).ok()?;
+                    let position = if *above {
+                        super::edit::Position::Before
+                    } else {
+                        super::edit::Position::After
+                    };
+                    return Some(ItemOp::insert(&base_doc, anchor, position, text));
+                }
+                Operation::DeleteItem { .. } => {
+                    let item = super::edit::find_item(&base_doc, &key).ok()?;
+                    return Some(ItemOp::delete(item));
+                }
+                Operation::MoveItem { down } => {
+                    let item = super::edit::find_item(&base_doc, &key).ok()?;
+                    let direction = if *down {
+                        super::edit::Direction::Down
+                    } else {
+                        super::edit::Direction::Up
+                    };
+                    return ItemOp::move_item(&base_doc, item, direction);
+                }
                 _ => return None,
             };
             Some(ItemOp { key, kind })
@@ -264,8 +288,7 @@ fn push_doc(
     now: DateTime<Utc>,
     report: &mut PushReport,
 ) -> Result<()> {
-    let ops = item_ops(&pending);
-    let _ = base;
+    let ops = item_ops(base, &pending);
     for _attempt in 0..3 {
         let theirs = match file::read_plan(path) {
             Ok(t) => t,

@@ -103,6 +103,12 @@ pub enum Operation {
         old: Option<String>,
         new: Option<String>,
     },
+    /// Add a new unchecked item next to this one.
+    AddItem { text: String, above: bool },
+    /// Delete this item (its text and state when the user acted).
+    DeleteItem { text: String, checked: bool },
+    /// Move this item past its next (or previous) sibling.
+    MoveItem { down: bool },
     // -- Customers --
     /// Set a customer's churn risk.
     SetChurnRisk { old: ChurnRisk, new: ChurnRisk },
@@ -156,6 +162,17 @@ impl Operation {
                 format!("owner → {}", new.as_deref().unwrap_or("nobody"))
             }
             Operation::SetItemNote { .. } => "note".into(),
+            Operation::AddItem { text, above } => {
+                format!("added {} : {text}", if *above { "above" } else { "below" })
+            }
+            Operation::DeleteItem { text, .. } => format!("deleted: {text}"),
+            Operation::MoveItem { down } => {
+                if *down {
+                    "moved down".into()
+                } else {
+                    "moved up".into()
+                }
+            }
             Operation::SetChurnRisk { new, .. } => format!("churn risk → {new}"),
             Operation::RecordNps { score, .. } => format!("NPS {score}"),
             Operation::AddCustomerNote { kind, .. } => format!("{kind} note"),
@@ -490,6 +507,9 @@ pub(crate) fn apply_forward(
             set_customer_field(tx, id, field, new.as_deref())?
         }
         Operation::AddBugComment { .. }
+        | Operation::AddItem { .. }
+        | Operation::DeleteItem { .. }
+        | Operation::MoveItem { .. }
         | Operation::AddIncidentNote { .. }
         | Operation::DeclareIncident { .. }
         | Operation::SilenceAlert { .. }
@@ -665,6 +685,9 @@ fn apply_reverse(
             None
         }
         Operation::AddBugComment { .. }
+        | Operation::AddItem { .. }
+        | Operation::DeleteItem { .. }
+        | Operation::MoveItem { .. }
         | Operation::AddIncidentNote { .. }
         | Operation::SilenceAlert { .. }
         | Operation::ExpireSilence { .. } => None,
