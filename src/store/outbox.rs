@@ -194,6 +194,7 @@ impl Operation {
                 | Operation::AddCustomerNote { .. }
                 | Operation::SetCustomerField { .. }
                 | Operation::RecordDeployment { .. }
+                | Operation::LinkIncident { .. }
         )
     }
 

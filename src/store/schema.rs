@@ -274,6 +274,15 @@ fn v2_reviews_and_links(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             PRIMARY KEY (week, area)
         );
         ALTER TABLE checklist_items ADD COLUMN item_key TEXT;
+        CREATE TABLE deployment_statuses (
+            deployment_id INTEGER NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+            external_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            creator TEXT NOT NULL DEFAULT '',
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (deployment_id, external_id)
+        );
         CREATE TABLE http_cache (
             source TEXT NOT NULL,
             url TEXT NOT NULL,

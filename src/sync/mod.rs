@@ -7,6 +7,7 @@
 //! - [`http`]: one client per source with timeouts, a streamed body cap, same-origin redirects,
 //!   typed errors and a serialised mutation gate.
 
+pub mod github_deployments;
 pub mod http;
 pub mod link;
 pub mod ratelimit;
