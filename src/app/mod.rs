@@ -6,6 +6,7 @@
 //! only when something changed.
 
 pub mod action;
+pub mod derive;
 pub mod edits;
 pub mod msg;
 pub mod rows;

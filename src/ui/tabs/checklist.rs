@@ -1,0 +1,271 @@
+//! The checklist tab: sections as header rows (progress bar, done/total, GATE green only when
+//! complete), items with `[x]`/`[ ]`, code, text, @owner and note/pending/conflict markers.
+//! Folded sections show only their header. The detail pane holds the completion table and the
+//! selected item.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Widget};
+
+use super::{empty_text, marker, DataTable};
+use crate::app::derive::{checklist_sections, SectionProgress};
+use crate::app::state::State;
+use crate::domain::ChecklistItem;
+use crate::ui::split_body;
+use crate::ui::text::{fit, or_dash};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::data_table::list_title;
+use crate::ui::widgets::detail::{render_detail, DetailLines};
+
+/// The task code of an item: its `code`, or a leading `P2-W1-A1`-style token of its text.
+#[must_use]
+pub fn code_and_text(it: &ChecklistItem) -> (String, String) {
+    let mut text = it.text.as_str();
+    if let Some(o) = &it.owner {
+        if let Some(stripped) = text
+            .strip_suffix(o.as_str())
+            .and_then(|s| s.strip_suffix('@'))
+        {
+            text = stripped.trim_end();
+        }
+    }
+    if let Some(c) = &it.code {
+        let rest = text.strip_prefix(c.as_str()).map_or(text, str::trim_start);
+        return (c.clone(), rest.to_string());
+    }
+    let first = text.split_whitespace().next().unwrap_or("");
+    let looks_like_code = first.contains('-')
+        && first.chars().any(|c| c.is_ascii_digit())
+        && first
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+    if looks_like_code {
+        (
+            first.to_string(),
+            text[first.len()..].trim_start().to_string(),
+        )
+    } else {
+        (String::new(), text.to_string())
+    }
+}
+
+fn section_style(s: &SectionProgress, t: Theme) -> ratatui::style::Style {
+    if s.gate {
+        if s.gate_green() {
+            t.good().add_modifier(ratatui::style::Modifier::BOLD)
+        } else {
+            t.bad()
+        }
+    } else if s.total > 0 && s.done == s.total {
+        t.good()
+    } else {
+        t.bold()
+    }
+}
+
+fn header_row(state: &State, s: &SectionProgress, t: Theme, bar_w: usize) -> Row<'static> {
+    let folded = state.folded.contains(&s.section);
+    let arrow = match (folded, t.ascii) {
+        (true, false) => "▸",
+        (false, false) => "▾",
+        (true, true) => ">",
+        (false, true) => "v",
+    };
+    #[allow(clippy::cast_precision_loss, reason = "item counts are small")]
+    let frac = if s.total == 0 {
+        0.0
+    } else {
+        s.done as f64 / s.total as f64
+    };
+    let gate = if s.gate {
+        if s.gate_green() {
+            " GATE ✓"
+        } else {
+            " GATE"
+        }
+    } else {
+        ""
+    };
+    let line = Line::from(vec![
+        Span::styled(format!("{arrow} {}", s.section), section_style(s, t)),
+        Span::raw("  "),
+        Span::styled(t.bar(frac, bar_w), section_style(s, t)),
+        Span::raw(format!(" {}/{}", s.done, s.total)),
+        Span::styled(gate.to_string(), section_style(s, t)),
+    ]);
+    Row::new(vec![Cell::from(""), Cell::from(line)])
+}
+
+fn indent_w(depth: u32) -> usize {
+    2 * (usize::try_from(depth.min(4)).unwrap_or(0) + 1)
+}
+
+/// Draws the checklist tab.
+pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
+    let (list_area, detail_area) = split_body(area, state.show_detail, usize::MAX);
+    let wide = list_area.width >= 100;
+    let list = &state.checklist;
+    let sections = checklist_sections(&list.rows);
+    let selected_id = list.selected_row().map(|i| i.id);
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    let mut selected_row = None;
+    let filtered = !list.filter.is_empty() || state.open_only;
+    let fill = crate::ui::widgets::data_table::fill_width(
+        list_area.width,
+        &[Constraint::Length(1), Constraint::Fill(1)],
+    );
+    for s in &sections {
+        let items: Vec<&ChecklistItem> = list
+            .visible()
+            .filter(|i| i.doc_id == s.doc_id && i.section == s.section)
+            .collect();
+        let folded = state.folded.contains(&s.section);
+        if items.is_empty() && !folded && filtered {
+            continue;
+        }
+        rows.push(header_row(state, s, t, if wide { 12 } else { 6 }));
+        for it in items {
+            if Some(it.id) == selected_id {
+                selected_row = Some(rows.len());
+            }
+            let (code, text) = code_and_text(it);
+            let owner_w = it
+                .owner
+                .as_ref()
+                .map_or(0, |o| unicode_width::UnicodeWidthStr::width(o.as_str()) + 2);
+            let used = indent_w(it.depth)
+                + 4
+                + if code.is_empty() {
+                    0
+                } else {
+                    unicode_width::UnicodeWidthStr::width(code.as_str()) + 1
+                };
+            let text = fit(
+                &text,
+                fill.saturating_sub(used + owner_w.min(fill / 3) + 2).max(8),
+            );
+            let check = if it.checked {
+                Span::styled("[x] ", t.good())
+            } else {
+                Span::raw("[ ] ")
+            };
+            let indent = " ".repeat(indent_w(it.depth));
+            let mut spans = vec![Span::raw(indent), check];
+            if !code.is_empty() {
+                spans.push(Span::styled(format!("{code} "), t.label()));
+            }
+            spans.push(if it.checked {
+                Span::styled(text, t.dim())
+            } else {
+                Span::raw(text)
+            });
+            if let Some(o) = &it.owner {
+                spans.push(Span::styled(format!(" @{}", fit(o, fill / 3)), t.warn()));
+            }
+            if it.note.is_some() {
+                spans.push(Span::styled(" ✎", t.label()));
+            }
+            rows.push(Row::new(vec![
+                Cell::from(marker(
+                    it.pending,
+                    it.conflict,
+                    list.marked.contains(&it.id),
+                    t,
+                )),
+                Cell::from(Line::from(spans)),
+            ]));
+        }
+    }
+    let doc = state
+        .checklist_docs
+        .first()
+        .map_or("Checklist", |d| d.title.as_str());
+    let mut title = list_title(
+        &fit(doc, 40),
+        list.view.len(),
+        list.rows.len(),
+        &list.filter,
+        t,
+    );
+    if state.open_only {
+        title.spans.push(Span::styled("open only ", t.warn()));
+    }
+    DataTable {
+        title,
+        header: vec!["", "item"],
+        rows,
+        widths: vec![Constraint::Length(1), Constraint::Fill(1)],
+        selected: selected_row,
+        focused: true,
+        empty: empty_text(list.loaded, filtered),
+        theme: t,
+    }
+    .render(list_area, buf);
+    if let Some(area) = detail_area {
+        render_detail("Completion", detail(state, &sections, t), t, area, buf);
+    }
+}
+
+fn detail(state: &State, sections: &[SectionProgress], t: Theme) -> DetailLines {
+    let mut l = DetailLines::default();
+    if let Some(it) = state.checklist.selected_row() {
+        let (code, text) = code_and_text(it);
+        l.lines.push(Line::from(vec![
+            Span::styled(format!("{code} "), t.label()),
+            Span::styled(text, t.bold()),
+        ]));
+        l.field(t, "state", if it.checked { "done" } else { "open" });
+        l.field(t, "owner", or_dash(it.owner.as_deref()).to_string());
+        l.field(
+            t,
+            "section",
+            format!("{} / {}", it.section, or_dash(Some(it.group.as_str()))),
+        );
+        if let Some(n) = &it.note {
+            l.field(t, "note", crate::ui::text::first_line(n).to_string());
+        }
+        if it.conflict {
+            l.styled(
+                t,
+                "conflict",
+                "the file changed elsewhere — press O",
+                t.bad(),
+            );
+        } else if it.pending {
+            l.styled(t, "pending", "waiting to be written to the file", t.warn());
+        }
+        l.gap();
+    }
+    l.lines.push(Line::styled(
+        format!("{:<30}{:>6}{:>6}{:>5}", "section", "items", "done", "%"),
+        t.header(),
+    ));
+    let (mut all, mut done) = (0, 0);
+    for s in sections {
+        all += s.total;
+        done += s.done;
+        let name = format!("{}{}", if s.gate { "GATE " } else { "" }, s.section);
+        l.lines.push(Line::styled(
+            format!(
+                "{:<30}{:>6}{:>6}{:>5}",
+                fit(&name, 29),
+                s.total,
+                s.done,
+                s.percent()
+            ),
+            section_style(s, t),
+        ));
+    }
+    let pct = (done * 100).checked_div(all).unwrap_or(0);
+    l.lines.push(Line::styled(
+        format!("{:<30}{all:>6}{done:>6}{pct:>5}", "total"),
+        t.bold(),
+    ));
+    for d in &state.checklist_docs {
+        if let Some(e) = &d.last_error {
+            l.styled(t, "file error", format!("{}: {e}", d.path), t.bad());
+        }
+    }
+    l
+}

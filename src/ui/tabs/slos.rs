@@ -1,0 +1,352 @@
+//! The SLOs tab: objective, window, attainment, budget bar, burn rates per window (the selected
+//! window highlighted; only that one at 80 columns), the alert state, time to exhaustion and a
+//! sparkline of daily attainment. The detail pane shows the queries, every window's numbers,
+//! the low-traffic note and the daily history as a chart.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Row, Sparkline, Widget};
+
+use super::{empty_text, DataTable};
+use crate::app::derive::{short_duration, slo_view, SloView};
+use crate::app::state::{State, SLO_WINDOWS};
+use crate::domain::Slo;
+use crate::metrics::slo::{AlertState, Window};
+use crate::ui::text::{ago, fit};
+use crate::ui::theme::Theme;
+use crate::ui::widgets::data_table::list_title;
+use crate::ui::widgets::detail::{render_detail, DetailLines};
+
+/// Burn-rate windows in column order.
+const BURN_WINDOWS: [Window; 7] = [
+    Window::Minutes5,
+    Window::Minutes30,
+    Window::Hour1,
+    Window::Hours2,
+    Window::Hours6,
+    Window::Day1,
+    Window::Days3,
+];
+
+fn selected_window(state: &State) -> Window {
+    SLO_WINDOWS
+        .get(state.slo_window)
+        .and_then(|l| Window::from_label(l))
+        .unwrap_or(Window::Hour1)
+}
+
+fn state_span(v: &SloView, t: Theme) -> Span<'static> {
+    match v.eval.as_ref().map(|e| e.alerts.state) {
+        Some(AlertState::Page) => Span::styled("PAGE", t.bad()),
+        Some(AlertState::Ticket) => Span::styled(
+            "TICKET",
+            t.warn().add_modifier(ratatui::style::Modifier::BOLD),
+        ),
+        Some(AlertState::Ok) => Span::styled("OK", t.good()),
+        Some(AlertState::NoData) => Span::styled("NO DATA", t.fg(ratatui::style::Color::Gray)),
+        None => Span::styled("INVALID", t.bad()),
+    }
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_string(), |a| format!("{:.3}%", a * 100.0))
+}
+
+fn budget_span(v: &SloView, width: usize, t: Theme) -> Span<'static> {
+    match v.eval.as_ref().and_then(|e| e.budget) {
+        Some(b) if b.is_exhausted() => {
+            Span::styled(format!("EXHAUSTED {:.0}%", b.remaining * 100.0), t.bad())
+        }
+        Some(b) => {
+            let style = if b.remaining < 0.25 {
+                t.warn()
+            } else {
+                t.good()
+            };
+            Span::styled(
+                format!(
+                    "{} {:>3.0}%",
+                    t.bar(b.remaining, width),
+                    b.remaining * 100.0
+                ),
+                style,
+            )
+        }
+        None => Span::styled("no data", t.dim()),
+    }
+}
+
+fn burn_text(v: &SloView, w: Window) -> String {
+    match v.burns.iter().find(|b| b.window == w).and_then(|b| b.burn) {
+        Some(b) if b >= 100.0 => format!("{b:.0}"),
+        Some(b) => format!("{b:.1}"),
+        None => "—".to_string(),
+    }
+}
+
+fn tte(v: &SloView) -> String {
+    #[allow(clippy::cast_possible_truncation, reason = "seconds within years")]
+    v.eval
+        .as_ref()
+        .and_then(|e| e.time_to_exhaustion_secs)
+        .map_or_else(
+            || "—".to_string(),
+            |s| {
+                if s <= 0.0 {
+                    "now".to_string()
+                } else {
+                    short_duration(s.min(9.0e9) as i64)
+                }
+            },
+        )
+}
+
+/// A text sparkline of daily attainment: full block = no errors, lowest = burn ≥ 2× that day.
+#[must_use]
+pub fn spark_text(v: &SloView, days: usize, t: Theme) -> String {
+    let budget = v.objective.as_ref().map_or(0.001, |o| o.budget_ratio());
+    let n = v.daily_attainment.len();
+    v.daily_attainment
+        .iter()
+        .skip(n.saturating_sub(days))
+        .map(|a| match a {
+            None => ' ',
+            Some(a) => {
+                let burn = ((1.0 - a) / budget).clamp(0.0, 2.0);
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "0..=7"
+                )]
+                let level = (7.0 * (1.0 - burn / 2.0)).round() as usize;
+                t.spark(level)
+            }
+        })
+        .collect()
+}
+
+/// Draws the SLOs tab.
+pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
+    let (list_area, detail_area) =
+        crate::ui::split_body_pct(area, state.show_detail, state.slos.view.len(), 72);
+    let wide = list_area.width >= 104;
+    let extra = list_area.width >= 140;
+    let sel = selected_window(state);
+    let list = &state.slos;
+    let views: Vec<(&Slo, SloView)> = list.visible().map(|s| (s, slo_view(s))).collect();
+    let sel_header: &'static str = SLO_WINDOWS.get(state.slo_window).copied().unwrap_or("1h");
+    let (header, widths) = if wide {
+        let mut h = vec!["name"];
+        let mut w = vec![Constraint::Fill(1)];
+        if extra {
+            h.extend(["service", "obj", "win"]);
+            w.extend([
+                Constraint::Length(9),
+                Constraint::Length(6),
+                Constraint::Length(3),
+            ]);
+        }
+        h.extend(["attain", "budget"]);
+        h.extend(["5m", "30m", "1h", "2h", "6h", "1d", "3d"]);
+        h.extend(["state", "exhausts", "daily"]);
+        w.extend([Constraint::Length(8), Constraint::Length(15)]);
+        w.extend([Constraint::Length(4); 7]);
+        w.extend([
+            Constraint::Length(7),
+            Constraint::Length(8),
+            Constraint::Length(if extra { 14 } else { 7 }),
+        ]);
+        (h, w)
+    } else {
+        (
+            vec!["name", "attain", "budget", sel_header, "state", "exhausts"],
+            vec![
+                Constraint::Fill(1),
+                Constraint::Length(8),
+                Constraint::Length(10),
+                Constraint::Length(4),
+                Constraint::Length(7),
+                Constraint::Length(8),
+            ],
+        )
+    };
+    let fill = crate::ui::widgets::data_table::fill_width(list_area.width, &widths);
+    let rows: Vec<Row<'_>> = views
+        .iter()
+        .map(|(s, v)| {
+            let mut cells = vec![Cell::from(crate::ui::text::fit(&s.name, fill))];
+            if extra {
+                cells.push(Cell::from(s.service.clone()));
+                cells.push(Cell::from(format!("{}%", s.objective)));
+                cells.push(Cell::from(format!("{}d", s.window_days)));
+            }
+            cells.push(Cell::from(pct(v.eval.as_ref().and_then(|e| e.attainment))));
+            cells.push(Cell::from(budget_span(v, if wide { 10 } else { 5 }, t)));
+            if wide {
+                for w in BURN_WINDOWS {
+                    let style = if w == sel {
+                        t.bold().add_modifier(ratatui::style::Modifier::UNDERLINED)
+                    } else {
+                        ratatui::style::Style::new()
+                    };
+                    cells.push(Cell::from(Span::styled(burn_text(v, w), style)));
+                }
+            } else {
+                cells.push(Cell::from(burn_text(v, sel)));
+            }
+            cells.push(Cell::from(state_span(v, t)));
+            cells.push(Cell::from(tte(v)));
+            if wide {
+                cells.push(Cell::from(Span::styled(
+                    spark_text(v, if extra { 14 } else { 7 }, t),
+                    t.label(),
+                )));
+            }
+            let row = Row::new(cells);
+            if s.last_error.is_some() {
+                row.style(t.warn())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let mut title = list_title("SLOs", list.view.len(), list.rows.len(), &list.filter, t);
+    title.spans.push(Span::styled(
+        format!("burn window {sel_header} (w) "),
+        t.dim(),
+    ));
+    DataTable {
+        title,
+        header,
+        rows,
+        widths,
+        selected: (!list.view.is_empty()).then_some(list.selected),
+        focused: true,
+        empty: empty_text(list.loaded, !list.filter.is_empty()),
+        theme: t,
+    }
+    .render(list_area, buf);
+    if let Some(area) = detail_area {
+        render_slo_detail(state, t, area, buf);
+    }
+}
+
+fn render_slo_detail(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
+    let Some(slo) = state.slos.selected_row() else {
+        let mut l = DetailLines::default();
+        l.text("no SLO selected");
+        render_detail("SLO", l, t, area, buf);
+        return;
+    };
+    let v = slo_view(slo);
+    // The chart takes the bottom of the pane when there is room.
+    let chart_h: u16 = if area.height >= 16 { 6 } else { 0 };
+    let [text_area, chart_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(chart_h)]).areas(area);
+    render_detail("SLO", detail(state, slo, &v, t), t, text_area, buf);
+    if chart_h > 0 {
+        let budget = v.objective.as_ref().map_or(0.001, |o| o.budget_ratio());
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "0..=1000"
+        )]
+        let data: Vec<u64> = v
+            .daily_attainment
+            .iter()
+            .map(|a| {
+                a.map_or(0, |a| {
+                    (1000.0 * (1.0 - ((1.0 - a) / budget / 2.0).clamp(0.0, 1.0))).round() as u64
+                })
+            })
+            .collect();
+        let title = format!(" {} days: bar = 1 − burn/2 ", data.len());
+        Sparkline::default()
+            .block(t.block().title(Span::styled(title, t.dim())))
+            .data(&data)
+            .max(1000)
+            .style(t.label())
+            .render(chart_area, buf);
+    }
+}
+
+fn detail(state: &State, slo: &Slo, v: &SloView, t: Theme) -> DetailLines {
+    let mut l = DetailLines::default();
+    l.lines.push(Line::from(vec![
+        Span::styled(format!("{} ", slo.name), t.bold()),
+        state_span(v, t),
+    ]));
+    l.field(t, "service", slo.service.clone());
+    match &v.objective {
+        Ok(_) => l.field(
+            t,
+            "objective",
+            format!(
+                "{}% over {}d ({})",
+                slo.objective, slo.window_days, slo.kind
+            ),
+        ),
+        Err(e) => l.styled(t, "objective", format!("{}: {e}", slo.objective), t.bad()),
+    }
+    if let Some(e) = &v.eval {
+        l.field(t, "attainment", pct(e.attainment));
+        l.lines.push(Line::from(vec![
+            Span::styled(format!("{:<11}", "budget"), t.label()),
+            budget_span(v, 16, t),
+        ]));
+        l.field(t, "exhausts", format!("{} (at the 1h burn rate)", tte(v)));
+    }
+    if let (Some(err), at) = (&slo.last_error, slo.last_error_at) {
+        let age = at
+            .map(|a| format!(" ({} ago)", ago(state.now, a)))
+            .unwrap_or_default();
+        l.styled(t, "last error", format!("{err}{age}"), t.bad());
+    }
+    if let Some(u) = slo.updated_at {
+        l.field(t, "updated", format!("{} ago", ago(state.now, u)));
+    }
+    l.field(t, "good", fit(&slo.good_query, 2000));
+    l.field(t, "total", fit(&slo.total_query, 2000));
+    if let Some(le) = &slo.threshold_le {
+        l.field(t, "le", le.clone());
+    }
+    l.gap();
+    l.lines.push(Line::styled(
+        format!(
+            "{:<6}{:>12}{:>8}{:>12}{:>12}",
+            "window", "error ratio", "burn", "bad", "requests"
+        ),
+        t.header(),
+    ));
+    for b in &v.burns {
+        let er = b
+            .error_ratio
+            .map_or_else(|| "no data".to_string(), |e| format!("{:.4}%", e * 100.0));
+        let style = if b.low_traffic {
+            t.warn()
+        } else {
+            ratatui::style::Style::new()
+        };
+        l.lines.push(Line::styled(
+            format!(
+                "{:<6}{:>12}{:>8}{:>12.0}{:>12.0}",
+                b.window.label(),
+                er,
+                burn_text(v, b.window),
+                b.bad,
+                b.total
+            ),
+            style,
+        ));
+    }
+    if v.low_traffic {
+        l.styled(
+            t,
+            "note",
+            "low traffic: burn rates jumpy (fewer than 100 requests in a window)",
+            t.warn(),
+        );
+    }
+    l
+}

@@ -1,0 +1,7 @@
+//! Shared widgets: the generic data table, the detail pane, the status bar and the overlays.
+
+pub mod data_table;
+pub mod detail;
+pub mod outbox_view;
+pub mod overlays;
+pub mod status_bar;

@@ -1,0 +1,277 @@
+//! Modal overlays drawn centered over the tabs with `Clear` underneath: help, the command
+//! palette, prompts, confirmations and the review placeholder. The outbox and sources views
+//! live in [`super::outbox_view`].
+//!
+//! Help and the palette are generated from `state.bindings` (the live keymap), so they can never
+//! disagree with what the keys do.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+
+use crate::app::action::Action;
+use crate::app::state::{Overlay, Prompt, State};
+use crate::config::keymap::KeySeq;
+use crate::ui::text::fit;
+use crate::ui::theme::Theme;
+
+/// Any overlay.
+pub struct OverlayView<'a> {
+    /// The state.
+    pub state: &'a State,
+    /// Which overlay.
+    pub overlay: &'a Overlay,
+    /// The theme.
+    pub theme: Theme,
+}
+
+/// A rectangle of at most `w`×`h` centered in `area`.
+#[must_use]
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Clears `area` and draws a titled box with `lines`.
+pub fn boxed(title: &str, lines: Vec<Line<'_>>, theme: Theme, area: Rect, buf: &mut Buffer) {
+    Clear.render(area, buf);
+    Paragraph::new(lines)
+        .block(
+            theme
+                .block()
+                .title(Span::styled(format!(" {title} "), theme.bold())),
+        )
+        .wrap(Wrap { trim: false })
+        .render(area, buf);
+}
+
+fn u16_of(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+/// The first key bound to `action` in the current context, as text.
+#[must_use]
+pub fn key_of(state: &State, action: Action) -> Option<String> {
+    state
+        .bindings_for(state.key_context())
+        .iter()
+        .find(|(_, _, a)| *a == action)
+        .map(|(_, k, _)| k.to_string())
+}
+
+impl Widget for &OverlayView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        match self.overlay {
+            Overlay::Help => help(self.state, t, area, buf),
+            Overlay::Palette { query, selected } => {
+                palette(self.state, query, *selected, t, area, buf)
+            }
+            Overlay::Prompt(p) => prompt(p, t, area, buf),
+            Overlay::Confirm { message, edits } => {
+                let mut lines = vec![Line::raw(message.clone())];
+                if edits.len() > 1 {
+                    lines.push(Line::styled(format!("{} edits", edits.len()), t.dim()));
+                }
+                confirm(&lines, t, area, buf);
+            }
+            Overlay::ConfirmDiscard(seq) => {
+                let lines = vec![Line::raw(format!(
+                    "Discard outbox entry #{seq}? The edit will not be pushed."
+                ))];
+                confirm(&lines, t, area, buf);
+            }
+            Overlay::Outbox { entries, selected } => {
+                super::outbox_view::outbox(self.state, entries, *selected, t, area, buf)
+            }
+            Overlay::Sources => super::outbox_view::sources(self.state, t, area, buf),
+            Overlay::Review { page } => review(*page, t, area, buf),
+        }
+    }
+}
+
+fn help(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
+    let bindings = state.bindings_for(state.key_context());
+    let mut groups: Vec<(&str, Vec<(&KeySeq, Action)>)> = Vec::new();
+    for (scope, key, action) in bindings {
+        match groups.iter_mut().find(|(s, _)| s == scope) {
+            Some((_, v)) => v.push((key, *action)),
+            None => groups.push((scope.as_str(), vec![(key, *action)])),
+        }
+    }
+    let mut entries: Vec<Line<'static>> = Vec::new();
+    for (scope, keys) in &groups {
+        entries.push(Line::styled(
+            (*scope).to_string(),
+            t.bold().patch(t.label()),
+        ));
+        for (k, a) in keys {
+            entries.push(Line::from(vec![
+                Span::styled(format!(" {:<9}", k.to_string()), t.warn()),
+                Span::raw(a.description().to_string()),
+            ]));
+        }
+    }
+    if entries.is_empty() {
+        entries.push(Line::raw("no key bindings installed"));
+    }
+    let w = area.width.saturating_sub(4).min(150);
+    let h = area.height.saturating_sub(2);
+    let rect = centered(area, w, h);
+    Clear.render(rect, buf);
+    let block = t
+        .block()
+        .title(Span::styled(" Keys — esc to close ", t.bold()));
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    let col_w: u16 = 44;
+    let cols = (inner.width / col_w).max(1);
+    let per_col = usize::from(inner.height.max(1));
+    let needed_cols = entries.len().div_ceil(per_col);
+    let cols_used = u16_of(needed_cols).clamp(1, cols);
+    let areas = Layout::horizontal(vec![
+        Constraint::Ratio(1, u32::from(cols_used));
+        usize::from(cols_used)
+    ])
+    .split(inner);
+    for (i, chunk) in entries.chunks(per_col).enumerate() {
+        let Some(a) = areas.get(i) else { break };
+        Paragraph::new(chunk.to_vec()).render(*a, buf);
+    }
+}
+
+fn palette(state: &State, query: &str, selected: usize, t: Theme, area: Rect, buf: &mut Buffer) {
+    let actions = crate::app::edits::palette_actions(state, query);
+    let w = area.width.saturating_sub(8).clamp(10, 80);
+    let h = area.height.saturating_sub(4).clamp(3, 20);
+    let rect = centered(area, w, h);
+    let visible = usize::from(h.saturating_sub(3));
+    let start = selected.saturating_sub(visible.saturating_sub(1));
+    let mut lines = vec![Line::from(vec![
+        Span::styled("> ", t.warn()),
+        Span::raw(query.to_string()),
+        Span::styled("▏", t.bold()),
+    ])];
+    for (i, a) in actions.iter().enumerate().skip(start).take(visible) {
+        let key = key_of(state, *a).unwrap_or_default();
+        let text = format!("{:<20} {:<8} {}", a.name(), key, a.description());
+        let style = if i == selected {
+            t.selected()
+        } else {
+            ratatui::style::Style::new()
+        };
+        lines.push(Line::styled(
+            fit(&text, usize::from(w.saturating_sub(2))),
+            style,
+        ));
+    }
+    if actions.is_empty() {
+        lines.push(Line::styled("no matching action", t.dim()));
+    }
+    boxed(
+        "Command palette — enter to run · esc to close",
+        lines,
+        t,
+        rect,
+        buf,
+    );
+}
+
+fn prompt(p: &Prompt, t: Theme, area: Rect, buf: &mut Buffer) {
+    let w = area.width.saturating_sub(8).clamp(10, 70);
+    match p {
+        Prompt::Text { title, text, .. } => {
+            let inner_w = usize::from(w.saturating_sub(4));
+            // Show the end of long input so the cursor stays visible.
+            let shown: String = {
+                let chars: Vec<char> = text.chars().collect();
+                let skip = chars.len().saturating_sub(inner_w.saturating_sub(1));
+                chars.into_iter().skip(skip).collect()
+            };
+            let lines = vec![
+                Line::from(vec![
+                    Span::styled("> ", t.warn()),
+                    Span::raw(shown),
+                    Span::styled("▏", t.bold()),
+                ]),
+                Line::styled("enter = ok · esc = cancel", t.dim()),
+            ];
+            boxed(title, lines, t, centered(area, w, 4), buf);
+        }
+        Prompt::Choice {
+            title,
+            options,
+            selected,
+            ..
+        } => {
+            let mut lines: Vec<Line<'_>> = options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| {
+                    let mark = if i == *selected { "> " } else { "  " };
+                    let style = if i == *selected {
+                        t.selected()
+                    } else {
+                        ratatui::style::Style::new()
+                    };
+                    Line::styled(format!("{mark}{o}"), style)
+                })
+                .collect();
+            lines.push(Line::styled(
+                "↑/↓ choose · enter = ok · esc = cancel",
+                t.dim(),
+            ));
+            let h = u16_of(options.len() + 3);
+            boxed(title, lines, t, centered(area, w, h), buf);
+        }
+    }
+}
+
+fn confirm(message: &[Line<'_>], t: Theme, area: Rect, buf: &mut Buffer) {
+    let w = area.width.saturating_sub(8).clamp(10, 64);
+    let mut lines = message.to_vec();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("y/enter = yes · n/esc = no", t.warn()));
+    let h = u16_of(lines.len() + 3);
+    boxed("Confirm", lines, t, centered(area, w, h), buf);
+}
+
+fn review(page: usize, t: Theme, area: Rect, buf: &mut Buffer) {
+    let pages = crate::review::PAGES;
+    let mut lines = vec![Line::styled("Friday review", t.bold()), Line::raw("")];
+    let spans: Vec<Span<'_>> = pages
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let style = if i == page { t.selected() } else { t.dim() };
+            [
+                Span::styled(format!(" {} {p} ", i + 1), style),
+                Span::raw(" "),
+            ]
+        })
+        .collect();
+    lines.push(Line::from(spans));
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(format!(
+        "page {} of {}: {}",
+        page + 1,
+        pages.len(),
+        pages.get(page).copied().unwrap_or("—")
+    )));
+    lines.push(Line::styled(
+        "The review pages are filled in by the review module.",
+        t.dim(),
+    ));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("n/p to move · esc to leave", t.warn()));
+    let w = area.width.saturating_sub(4).min(90);
+    let h = area.height.saturating_sub(2).min(14);
+    boxed("Review", lines, t, centered(area, w, h), buf);
+}
