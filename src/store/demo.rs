@@ -357,15 +357,26 @@ pub fn load(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
             write::upsert_deployment(tx, &dep, now)?;
         }
         for s in &demo.slos {
+            let (name, service, objective) = (
+                sanitize::line(&s.name),
+                sanitize::line(&s.service),
+                sanitize::line(&s.objective),
+            );
+            let (kind, good, total) = (
+                sanitize::line(&s.kind),
+                sanitize::line(&s.good_query),
+                sanitize::line(&s.total_query),
+            );
+            let threshold = s.threshold_le.as_deref().map(sanitize::line);
             let def = write::SloDef {
-                name: &s.name,
-                service: &s.service,
-                objective: &s.objective,
+                name: &name,
+                service: &service,
+                objective: &objective,
                 window_days: s.window_days,
-                kind: &s.kind,
-                good_query: &s.good_query,
-                total_query: &s.total_query,
-                threshold_le: s.threshold_le.as_deref(),
+                kind: &kind,
+                good_query: &good,
+                total_query: &total,
+                threshold_le: threshold.as_deref(),
             };
             let id = write::upsert_slo(tx, &def)?;
             let days = i64::try_from(s.daily.len()).unwrap_or(0);

@@ -1,0 +1,224 @@
+//! The real binary in a real terminal (tmux), driven as a new user would: the demo opens,
+//! `3` shows incidents, `a` acknowledges the first triggered incident and stops its SLA clock,
+//! `u` undoes it, acknowledging again and quitting keeps it acknowledged after a relaunch, and
+//! the audit log holds every step. Needs tmux (installed by scripts/install-deps.sh); fails
+//! loudly without it.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn new() -> Tmux {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        assert!(
+            ok,
+            "tmux is required for this test: run `bash scripts/install-deps.sh` (it installs tmux)"
+        );
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        Tmux {
+            socket: format!("opsdeck-e2e-{}-{n}", std::process::id()),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn start(&self, session: &str, config: &Path, data: &Path) {
+        let cmd = format!(
+            "env -u NO_COLOR OPSDECK_CONFIG_DIR={} OPSDECK_DATA_DIR={} {}",
+            config.display(),
+            data.display(),
+            env!("CARGO_BIN_EXE_opsdeck")
+        );
+        self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &cmd,
+        ]);
+    }
+
+    fn screen(&self, session: &str) -> String {
+        self.run(&["capture-pane", "-p", "-t", session])
+    }
+
+    /// Polls the screen (bounded) until `pred` holds; returns the screen.
+    fn wait_for(&self, session: &str, what: &str, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let s = self.screen(session);
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&self, session: &str, keys: &str) {
+        self.run(&["send-keys", "-t", session, keys]);
+    }
+
+    fn alive(&self, session: &str) -> bool {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(["has-session", "-t", session])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+fn row<'a>(screen: &'a str, key: &str) -> &'a str {
+    screen.lines().find(|l| l.contains(key)).unwrap_or("")
+}
+
+#[test]
+fn acknowledge_undo_and_reacknowledge_survive_a_restart_with_an_audit_trail() {
+    let tmux = Tmux::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let (config, data) = (tmp.path().join("config"), tmp.path().join("data"));
+    std::fs::create_dir_all(&config).unwrap();
+    tmux.start("a", &config, &data);
+    let s = tmux.wait_for("a", "the demo banner", |s| s.contains("DEMO workspace"));
+    assert!(s.contains("Incidents"), "{s}");
+    tmux.keys("a", "3");
+    // The demo's newest triggered incident: P1 on ingest, SLA clock running.
+    let s = tmux.wait_for("a", "the triggered incident", |s| {
+        row(s, "PG6R1XE").contains("triggered")
+    });
+    assert!(
+        row(&s, "PG6R1XE").contains("left"),
+        "the SLA countdown runs: {}",
+        row(&s, "PG6R1XE")
+    );
+    tmux.keys("a", "a");
+    let s = tmux.wait_for("a", "the acknowledgement", |s| {
+        row(s, "PG6R1XE").contains("acknowledged")
+    });
+    assert!(
+        row(&s, "PG6R1XE").contains("met"),
+        "the SLA clock stopped: {}",
+        row(&s, "PG6R1XE")
+    );
+    // The selection stays on the acknowledged incident after it re-sorts: undo it.
+    tmux.keys("a", "u");
+    tmux.wait_for("a", "the undo", |s| {
+        row(s, "PG6R1XE").contains("triggered") && s.contains("undone")
+    });
+    tmux.keys("a", "a");
+    tmux.wait_for("a", "the second acknowledgement", |s| {
+        row(s, "PG6R1XE").contains("acknowledged")
+    });
+    tmux.keys("a", "q");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tmux.alive("a") {
+        assert!(Instant::now() < deadline, "q did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    tmux.start("b", &config, &data);
+    tmux.wait_for("b", "the relaunch", |s| s.contains("DEMO workspace"));
+    tmux.keys("b", "3");
+    let s = tmux.wait_for("b", "the incident after relaunch", |s| {
+        row(s, "PG6R1XE").contains("acknowledged")
+    });
+    assert!(row(&s, "PG6R1XE").contains("met"), "{s}");
+    tmux.keys("b", "q");
+    let db = opsdeck::store::Store::open(&data.join("demo.sqlite3")).unwrap();
+    let actions: Vec<String> = {
+        let mut stmt = db
+            .conn()
+            .prepare("SELECT action FROM audit WHERE entity_kind = 'incident' ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(
+        actions,
+        vec![
+            "status → acknowledged",
+            "undo: status → acknowledged",
+            "status → acknowledged"
+        ]
+    );
+}
+
+#[test]
+fn the_screen_fits_80_by_24_and_sigterm_restores_the_terminal() {
+    let tmux = Tmux::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let (config, data) = (tmp.path().join("config"), tmp.path().join("data"));
+    std::fs::create_dir_all(&config).unwrap();
+    let cmd = format!(
+        "env OPSDECK_CONFIG_DIR={} OPSDECK_DATA_DIR={} {}; echo EXITED-$?; sleep 30",
+        config.display(),
+        data.display(),
+        env!("CARGO_BIN_EXE_opsdeck")
+    );
+    tmux.run(&["new-session", "-d", "-s", "c", "-x", "80", "-y", "24", &cmd]);
+    let s = tmux.wait_for("c", "the first frame", |s| s.contains("DEMO workspace"));
+    for line in s.lines() {
+        assert!(
+            line.chars().count() <= 80,
+            "a line overflows 80 columns: {line:?}"
+        );
+    }
+    for tab in ["1", "2", "4", "5", "6"] {
+        tmux.keys("c", tab);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let pid = tmux.run(&["list-panes", "-t", "c", "-F", "#{pane_pid}"]);
+    // The pane runs a shell; signal its opsdeck child.
+    let children = Command::new("pgrep")
+        .args(["-P", pid.trim(), "opsdeck"])
+        .output()
+        .unwrap();
+    let child = String::from_utf8_lossy(&children.stdout).trim().to_string();
+    assert!(!child.is_empty(), "opsdeck is running in the pane");
+    Command::new("kill")
+        .args(["-TERM", &child])
+        .status()
+        .unwrap();
+    let s = tmux.wait_for("c", "the exit after SIGTERM", |s| s.contains("EXITED-"));
+    assert!(s.contains("EXITED-0"), "SIGTERM ends opsdeck cleanly: {s}");
+    // Back on the normal screen: the shell's echo is visible and no frame remains.
+    assert!(
+        !s.contains("DEMO workspace"),
+        "the alternate screen was left: {s}"
+    );
+}
