@@ -9,6 +9,7 @@
 
 pub mod http;
 pub mod link;
+pub mod prometheus;
 pub mod ratelimit;
 pub mod secret;
 
