@@ -388,6 +388,22 @@ async fn opsdeck_computes_the_generators_slos_from_a_real_prometheus() {
             requests_between(midnight, end),
         );
     }
+    for s in [checkout, latency, payments, ledger] {
+        let e = evaluate_stored(s).unwrap();
+        let period = s.window(&format!("{}d", s.window_days)).unwrap();
+        eprintln!(
+            "{:<22} {}d bad {:>10} total {:>11}  attainment {:?}  remaining {:?}  burn 1h {:?}  5m {:?}  state {}",
+            s.name,
+            s.window_days,
+            period.bad,
+            period.total,
+            e.attainment,
+            e.budget.map(|b| b.remaining),
+            e.burn_rate_1h,
+            burn_of(&e, "5m"),
+            e.alerts.state
+        );
+    }
     eprintln!(
         "whole test (before teardown): {:.1} s",
         started.elapsed().as_secs_f64()
