@@ -8,3 +8,4 @@ pub mod customer;
 pub mod dora;
 pub mod incident;
 pub mod slo;
+pub mod stored;

@@ -15,6 +15,7 @@
 
 pub mod demo;
 pub mod outbox;
+pub mod prometheus;
 pub mod read;
 pub mod schema;
 pub mod write;

@@ -10,6 +10,7 @@
 pub mod github_deployments;
 pub mod http;
 pub mod link;
+pub mod prometheus;
 pub mod ratelimit;
 pub mod secret;
 
