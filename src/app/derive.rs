@@ -32,9 +32,7 @@ use crate::domain::{
 use crate::metrics::customer::{self as cm, HealthMeasures, HealthScore, HealthWeights, Nps};
 use crate::metrics::dora::{self, DoraReport};
 use crate::metrics::incident::{self as im, ResponseTarget, SlaState};
-use crate::metrics::slo::{
-    self as sm, AlertPolicy, ErrorRatio, Objective, SloEvaluation, Window, WindowRatios,
-};
+use crate::metrics::slo::{self as sm, ErrorRatio, Objective, SloEvaluation, Window};
 
 // -- Formatting --
 
@@ -282,14 +280,12 @@ fn ratio(bad: f64, total: f64) -> Option<ErrorRatio> {
 pub fn slo_view(slo: &Slo) -> SloView {
     let objective = Objective::from_percent_str(&slo.objective).map_err(|e| e.to_string());
     let window = slo_window(slo.window_days);
-    let mut ratios = WindowRatios::new();
     let mut burns = Vec::new();
     for w in &slo.windows {
         let Some(win) = Window::from_label(&w.window) else {
             continue;
         };
         let r = ratio(w.bad, w.total);
-        ratios.set(win, r);
         if win == Window::Days28 || win == Window::Days30 {
             continue;
         }
@@ -306,10 +302,8 @@ pub fn slo_view(slo: &Slo) -> SloView {
         });
     }
     burns.sort_by_key(|b| b.window);
-    let eval = objective
-        .as_ref()
-        .ok()
-        .map(|o| sm::evaluate_slo(*o, window, &AlertPolicy::default(), &ratios));
+    // One evaluation path for the tab, the review and the connector tests.
+    let eval = crate::metrics::stored::evaluate_stored(slo).ok();
     let daily_attainment = slo
         .daily
         .iter()
