@@ -6,9 +6,14 @@
 //! - [`link`]: RFC 5988 `Link` pagination.
 //! - [`http`]: one client per source with timeouts, a streamed body cap, same-origin redirects,
 //!   typed errors and a serialised mutation gate.
+//! - [`pagerduty`], [`alertmanager`]: the incident connectors; [`incident_report`]: the
+//!   Markdown incident report (`e`).
 
+pub mod alertmanager;
 pub mod http;
+pub mod incident_report;
 pub mod link;
+pub mod pagerduty;
 pub mod ratelimit;
 pub mod secret;
 
