@@ -15,7 +15,6 @@ pub mod config;
 pub mod domain;
 pub mod logging;
 pub mod metrics;
-pub mod report;
 pub mod review;
 pub mod sanitize;
 pub mod store;

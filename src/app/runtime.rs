@@ -295,7 +295,7 @@ impl Worker {
 
     fn export(&mut self, id: i64) -> Result<(), StoreError> {
         let now = self.now();
-        let text = crate::report::incident::markdown(
+        let text = crate::sync::incident_report::incident_report_markdown(
             &self.store,
             id,
             &self.config.policy,

@@ -14,6 +14,7 @@
 //! queries), [`write`] (upserts used by sync and the demo loader), [`demo`] (the embedded demo).
 
 pub mod demo;
+pub mod incidents;
 pub mod outbox;
 pub mod prometheus;
 pub mod read;

@@ -6,10 +6,16 @@
 //! - [`link`]: RFC 5988 `Link` pagination.
 //! - [`http`]: one client per source with timeouts, a streamed body cap, same-origin redirects,
 //!   typed errors and a serialised mutation gate.
+//! - [`pagerduty`], [`alertmanager`]: the incident connectors; [`incident_report`]: the
+//!   Markdown incident report (`e`); [`prometheus`]: SLO counts; [`github_deployments`]:
+//!   deployments, statuses and rollback markers.
 
+pub mod alertmanager;
 pub mod github_deployments;
 pub mod http;
+pub mod incident_report;
 pub mod link;
+pub mod pagerduty;
 pub mod prometheus;
 pub mod ratelimit;
 pub mod secret;

@@ -1,0 +1,485 @@
+//! The Alertmanager API v2 connector: firing alerts in, silences out (several may be configured).
+//!
+//! Owns the alert pull (API-CONTRACTS §5.2: `GET /api/v2/alerts` with the default filters, so
+//! active, silenced, inhibited and unprocessed alerts all come back), the fingerprint-keyed
+//! upsert with labels, annotations, `startsAt`/`endsAt`, `status.state` and `silencedBy`, pruning
+//! of alerts that are no longer returned (Alertmanager drops resolved alerts), and the two
+//! writes (§5.3): `SilenceAlert` → `POST /api/v2/silences` and `ExpireSilence` →
+//! `DELETE /api/v2/silence/{id}` (singular path). After either write the alerts are pulled
+//! again so the cached state (`suppressed` / `active`) follows at once.
+//!
+//! Alertmanager has no incremental sync, no ETag and no rate limit; errors are bare JSON
+//! strings (the HTTP layer reads them). A token, when given, is sent as `Bearer` (for a proxy in
+//! front of Alertmanager); plain `http` is accepted because on-premise Alertmanagers rarely run
+//! TLS.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use reqwest::Method;
+use serde::{Deserialize, Deserializer};
+use serde_json::json;
+
+use super::super::config::SourceConfig as SourceSettings;
+use super::super::domain::{Alert, AlertState, EntityKind, Tab};
+use super::super::sanitize;
+use super::super::store::{incidents, write, Operation, OutboxEntry, Store, StoreError};
+use super::http::{ApiError, ApiRequest, Auth, AuthScheme, Clock, HttpClient, SourceConfig};
+use super::pagerduty::{base_url, segment, token_origin};
+use super::secret::Secret;
+use super::{PullReport, PushOutcome, SyncError};
+
+/// `createdBy` when neither the operation nor the config names someone.
+pub const DEFAULT_CREATED_BY: &str = "opsdeck";
+
+fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `gettableAlert.status`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct AlertStatus {
+    #[serde(deserialize_with = "nullable")]
+    state: String,
+    #[serde(deserialize_with = "nullable")]
+    silenced_by: Vec<String>,
+}
+
+/// `gettableAlert` (fields added in newer versions are optional or ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct GettableAlert {
+    #[serde(deserialize_with = "nullable")]
+    fingerprint: String,
+    #[serde(deserialize_with = "nullable")]
+    labels: BTreeMap<String, String>,
+    #[serde(deserialize_with = "nullable")]
+    annotations: BTreeMap<String, String>,
+    starts_at: Option<String>,
+    ends_at: Option<String>,
+    #[serde(rename = "generatorURL")]
+    generator_url: Option<String>,
+    status: Option<AlertStatus>,
+}
+
+/// `gettableSilence` (only what reconciliation needs).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct GettableSilence {
+    #[serde(deserialize_with = "nullable")]
+    id: String,
+    #[serde(deserialize_with = "nullable")]
+    matchers: Vec<SilenceMatcher>,
+    #[serde(deserialize_with = "nullable")]
+    created_by: String,
+    #[serde(deserialize_with = "nullable")]
+    comment: String,
+    status: Option<SilenceStatus>,
+}
+
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+struct SilenceMatcher {
+    #[serde(deserialize_with = "nullable")]
+    name: String,
+    #[serde(deserialize_with = "nullable")]
+    value: String,
+    #[serde(deserialize_with = "nullable")]
+    is_regex: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SilenceStatus {
+    #[serde(deserialize_with = "nullable")]
+    state: String,
+}
+
+/// `POST /api/v2/silences` answer.
+#[derive(Debug, Deserialize)]
+struct SilenceCreated {
+    #[serde(rename = "silenceID")]
+    silence_id: String,
+}
+
+fn utc(s: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s?.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn clean_map(map: &BTreeMap<String, String>, text: bool) -> BTreeMap<String, String> {
+    map.iter()
+        .map(|(k, v)| {
+            let v = if text {
+                sanitize::text(v)
+            } else {
+                sanitize::line(v)
+            };
+            (sanitize::line(k), v)
+        })
+        .collect()
+}
+
+/// One Alertmanager.
+pub struct AlertmanagerSource {
+    name: String,
+    http: HttpClient,
+    created_by: Option<String>,
+    service_map: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for AlertmanagerSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertmanagerSource")
+            .field("name", &self.name)
+            .field("http", &self.http)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AlertmanagerSource {
+    /// Builds the source from its config section; `token` is optional (Bearer, for a proxy).
+    ///
+    /// # Errors
+    /// [`SyncError::Config`] without `base_url` (Alertmanager has no public default) or with a
+    /// bad one.
+    pub fn new(
+        cfg: &SourceSettings,
+        token: Option<Secret>,
+        clock: Clock,
+    ) -> Result<Self, SyncError> {
+        let config_err = |message: String| SyncError::Config {
+            source_name: cfg.name.clone(),
+            message,
+        };
+        let raw = cfg.base_url.as_deref().ok_or_else(|| {
+            config_err("set base_url to the Alertmanager, e.g. \"http://alertmanager:9093\"".into())
+        })?;
+        let base = base_url(raw).map_err(config_err)?;
+        let mut http_cfg = SourceConfig::new(cfg.name.clone(), base);
+        http_cfg.https_only = false;
+        http_cfg.mutation_gap = Duration::ZERO;
+        http_cfg.extra_headers = cfg
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        http_cfg.auth = token.map(|token| Auth {
+            scheme: AuthScheme::Bearer,
+            token,
+            origin: token_origin(cfg),
+        });
+        let http = HttpClient::new(http_cfg, clock).map_err(|e| config_err(e.to_string()))?;
+        Ok(Self {
+            name: cfg.name.clone(),
+            http,
+            created_by: cfg.created_by.clone().filter(|c| !c.trim().is_empty()),
+            service_map: cfg.service_map.clone(),
+        })
+    }
+
+    /// The configured source name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn to_domain(
+        &self,
+        a: &GettableAlert,
+    ) -> Option<(Alert, Option<DateTime<Utc>>, Option<String>)> {
+        if a.fingerprint.trim().is_empty() {
+            return None;
+        }
+        let labels = clean_map(&a.labels, false);
+        let annotations = clean_map(&a.annotations, true);
+        let label = |k: &str| labels.get(k).cloned().unwrap_or_default();
+        let raw_service = labels
+            .get("service")
+            .or_else(|| labels.get("job"))
+            .cloned()
+            .unwrap_or_default();
+        let service = self
+            .service_map
+            .get(&raw_service)
+            .cloned()
+            .unwrap_or(raw_service);
+        let status = a.status.as_ref();
+        let state = status
+            .and_then(|s| s.state.parse().ok())
+            .unwrap_or(AlertState::Unprocessed);
+        let alert = Alert {
+            id: 0,
+            source: self.name.clone(),
+            fingerprint: sanitize::line(&a.fingerprint),
+            name: label("alertname"),
+            severity: label("severity"),
+            service: sanitize::line(&service),
+            state,
+            labels,
+            annotations,
+            starts_at: utc(a.starts_at.as_deref())?,
+            silenced_by: status
+                .map(|s| s.silenced_by.iter().map(|id| sanitize::line(id)).collect())
+                .unwrap_or_default(),
+            pending: false,
+        };
+        Some((
+            alert,
+            utc(a.ends_at.as_deref()),
+            sanitize::opt_line(a.generator_url.as_deref()),
+        ))
+    }
+
+    /// Pulls every alert, upserts by fingerprint and prunes the ones no longer returned.
+    ///
+    /// # Errors
+    /// HTTP and store errors (recorded in `sync_state` too); nothing is written on error.
+    pub async fn pull(
+        &mut self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+    ) -> Result<PullReport, SyncError> {
+        let name = self.name.clone();
+        store.write(|tx| write::sync_attempt(tx, &name, "alertmanager", now))?;
+        let result = self.pull_inner(store, now).await;
+        if let Err(e) = &result {
+            let message = e.to_string();
+            let until = e.retry_at();
+            store.write(|tx| write::sync_failure(tx, &name, &message, until, now))?;
+        }
+        result
+    }
+
+    async fn pull_inner(
+        &mut self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+    ) -> Result<PullReport, SyncError> {
+        let url = self.http.url("api/v2/alerts")?;
+        let alerts: Vec<GettableAlert> = self
+            .http
+            .send_with_retry(ApiRequest::get(url))
+            .await?
+            .json()?;
+        let converted: Vec<_> = alerts.iter().filter_map(|a| self.to_domain(a)).collect();
+        if converted.len() < alerts.len() {
+            tracing::warn!(source = %self.name, skipped = alerts.len() - converted.len(), "alerts without fingerprint or startsAt");
+        }
+        let name = self.name.clone();
+        let pruned = store.write(|tx| {
+            for (alert, ends_at, generator) in &converted {
+                write::upsert_alert(tx, alert, *ends_at, generator.as_deref(), now)?;
+            }
+            let pruned = write::prune_alerts(tx, &name, now)?;
+            write::sync_success(tx, &name, None, now)?;
+            Ok(pruned)
+        })?;
+        let mut report = PullReport {
+            fetched: converted.len(),
+            requests: 1,
+            changed: Vec::new(),
+        };
+        if !converted.is_empty() || pruned > 0 {
+            report.changed.push(Tab::Incidents);
+        }
+        Ok(report)
+    }
+
+    /// Pushes one outbox entry (a silence or its expiry), then re-pulls the alerts.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn push(
+        &mut self,
+        store: &mut Store,
+        entry: &OutboxEntry,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome, SyncError> {
+        if entry.entity.kind != EntityKind::Alert {
+            return Ok(PushOutcome::Failed(format!(
+                "Alertmanager cannot apply '{}' to a {}",
+                entry.op.describe(),
+                entry.entity.kind
+            )));
+        }
+        let outcome = match &entry.op {
+            Operation::SilenceAlert {
+                matchers,
+                duration_secs,
+                comment,
+                created_by,
+            } => {
+                self.silence(
+                    store,
+                    entry,
+                    matchers,
+                    *duration_secs,
+                    comment,
+                    created_by,
+                    now,
+                )
+                .await?
+            }
+            Operation::ExpireSilence { silence_id } => self.expire(entry, silence_id, now).await,
+            other => {
+                PushOutcome::Failed(format!("Alertmanager cannot apply '{}'", other.describe()))
+            }
+        };
+        if outcome == PushOutcome::Done {
+            if let Err(e) = self.pull(store, now).await {
+                tracing::warn!(source = %self.name, error = %e, "re-pull after a silence change failed");
+            }
+        }
+        Ok(outcome)
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the operation's fields, unpacked"
+    )]
+    async fn silence(
+        &mut self,
+        store: &mut Store,
+        entry: &OutboxEntry,
+        matchers: &[(String, String)],
+        duration_secs: i64,
+        comment: &str,
+        op_created_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome, SyncError> {
+        let matchers = if matchers.is_empty() {
+            match incidents::alert_labels(store.conn(), entry.entity.id) {
+                Ok(labels) => labels,
+                Err(StoreError::NotFound(what)) => {
+                    return Ok(PushOutcome::Failed(format!("{what} is no longer cached")))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            matchers.to_vec()
+        };
+        if matchers.is_empty() {
+            return Ok(PushOutcome::Failed(
+                "a silence needs at least one matcher".to_owned(),
+            ));
+        }
+        if duration_secs <= 0 {
+            return Ok(PushOutcome::Failed(
+                "a silence needs a positive duration".to_owned(),
+            ));
+        }
+        let created_by = Some(op_created_by.trim())
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .or_else(|| self.created_by.clone())
+            .unwrap_or_else(|| DEFAULT_CREATED_BY.to_owned());
+        let comment = if comment.trim().is_empty() {
+            "silenced from opsdeck"
+        } else {
+            comment
+        };
+        if entry.attempts > 1 {
+            match self.find_silence(&matchers, &created_by, comment).await {
+                Ok(Some(id)) => {
+                    let alert = entry.entity.id;
+                    store.write(|tx| incidents::add_alert_silence(tx, alert, &id))?;
+                    return Ok(PushOutcome::Done);
+                }
+                Ok(None) => {}
+                Err(e) => return Ok(super::pagerduty::push_outcome(e, entry.attempts, now)),
+            }
+        }
+        let ends = now + TimeDelta::seconds(duration_secs);
+        let body = json!({
+            "matchers": matchers.iter().map(|(name, value)| json!({
+                "name": name, "value": value, "isRegex": false, "isEqual": true,
+            })).collect::<Vec<_>>(),
+            "startsAt": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "endsAt": ends.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "createdBy": created_by,
+            "comment": comment,
+        });
+        let req = ApiRequest::new(Method::POST, self.http.url("api/v2/silences")?).json(&body)?;
+        let created = match self.http.send(req).await {
+            Ok(resp) => resp.json::<SilenceCreated>(),
+            Err(e) => Err(e),
+        };
+        match created {
+            Ok(created) => {
+                let id = sanitize::line(&created.silence_id);
+                let alert = entry.entity.id;
+                store.write(|tx| incidents::add_alert_silence(tx, alert, &id))?;
+                Ok(PushOutcome::Done)
+            }
+            Err(e) => Ok(super::pagerduty::push_outcome(e, entry.attempts, now)),
+        }
+    }
+
+    /// An active or pending silence with exactly these matchers, author and comment.
+    async fn find_silence(
+        &self,
+        matchers: &[(String, String)],
+        created_by: &str,
+        comment: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let url = self.http.url("api/v2/silences")?;
+        let list: Vec<GettableSilence> = self.http.send(ApiRequest::get(url)).await?.json()?;
+        let mut wanted: Vec<(&str, &str)> = matchers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        wanted.sort_unstable();
+        Ok(list
+            .into_iter()
+            .filter(|s| {
+                let live = s.status.as_ref().is_some_and(|st| st.state != "expired");
+                let mut have: Vec<(&str, &str)> = s
+                    .matchers
+                    .iter()
+                    .filter(|m| !m.is_regex)
+                    .map(|m| (m.name.as_str(), m.value.as_str()))
+                    .collect();
+                have.sort_unstable();
+                live && s.created_by == created_by && s.comment == comment && have == wanted
+            })
+            .map(|s| s.id)
+            .next())
+    }
+
+    async fn expire(
+        &mut self,
+        entry: &OutboxEntry,
+        silence_id: &str,
+        now: DateTime<Utc>,
+    ) -> PushOutcome {
+        let path = format!("api/v2/silence/{}", segment(silence_id));
+        let url = match self.http.url(&path) {
+            Ok(url) => url,
+            Err(e) => return PushOutcome::Failed(e.to_string()),
+        };
+        let current = match self.http.send(ApiRequest::get(url.clone())).await {
+            Ok(resp) => resp.json::<GettableSilence>(),
+            Err(e) => Err(e),
+        };
+        match current {
+            Ok(s) if s.status.as_ref().is_some_and(|st| st.state == "expired") => {
+                return PushOutcome::Done;
+            }
+            Ok(_) => {}
+            Err(ApiError::Permanent { status: 404, .. }) => return PushOutcome::Done,
+            Err(e) => return super::pagerduty::push_outcome(e, entry.attempts, now),
+        }
+        match self.http.send(ApiRequest::new(Method::DELETE, url)).await {
+            Ok(_) | Err(ApiError::Permanent { status: 404, .. }) => PushOutcome::Done,
+            Err(e) => super::pagerduty::push_outcome(e, entry.attempts, now),
+        }
+    }
+}
