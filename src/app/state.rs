@@ -68,6 +68,24 @@ impl<R: RowView> ListState<R> {
     pub fn visible(&self) -> impl Iterator<Item = &R> {
         self.view.iter().filter_map(|i| self.rows.get(*i))
     }
+
+    /// The first row a table of `height` rows shows: the selection stays visible (at the
+    /// bottom when scrolling down), so drawing costs what is on screen, not the list size.
+    #[must_use]
+    pub fn window_offset(&self, height: usize) -> usize {
+        let h = height.max(1);
+        if self.selected < h {
+            0
+        } else {
+            self.selected + 1 - h
+        }
+    }
+
+    /// The rows of that window, in display order.
+    pub fn window(&self, height: usize) -> impl Iterator<Item = &R> {
+        let offset = self.window_offset(height);
+        self.view.iter().skip(offset).take(height.max(1)).filter_map(|i| self.rows.get(*i))
+    }
 }
 
 /// Text fields that can have focus.

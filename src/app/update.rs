@@ -108,6 +108,7 @@ impl State {
 
     fn on_loaded(&mut self, rows: Rows, complete: bool) -> Vec<Effect> {
         let was_empty = self.current_len() == 0;
+        let tab = rows.tab();
         match rows {
             Rows::Customers(r) => set_rows(&mut self.customers, r, complete),
             Rows::Bugs(r) => set_rows(&mut self.bugs, r, complete),
@@ -122,7 +123,7 @@ impl State {
                 set_rows(&mut self.checklist, items, complete);
             }
         }
-        self.refresh_views();
+        self.refresh_tab(tab);
         if was_empty {
             self.detail_effect()
         } else {
@@ -187,6 +188,36 @@ impl State {
             Tab::Deployments => self.deployments.loaded,
             Tab::Slos => self.slos.loaded,
             Tab::Checklist => self.checklist.loaded,
+        }
+    }
+
+    /// Recomputes only the focused list's view (each filter keystroke costs one list).
+    pub fn refresh_current_view(&mut self) {
+        if self.tab == Tab::Incidents && self.alerts_focus {
+            refresh_view(&mut self.alerts, |_| true);
+        } else {
+            self.refresh_tab(self.tab);
+        }
+    }
+
+    /// Recomputes the view(s) of one tab.
+    fn refresh_tab(&mut self, tab: Tab) {
+        match tab {
+            Tab::Customers => refresh_view(&mut self.customers, |_| true),
+            Tab::Bugs => refresh_view(&mut self.bugs, |_| true),
+            Tab::Incidents => {
+                refresh_view(&mut self.incidents, |_| true);
+                refresh_view(&mut self.alerts, |_| true);
+            }
+            Tab::Deployments => refresh_view(&mut self.deployments, |_| true),
+            Tab::Slos => refresh_view(&mut self.slos, |_| true),
+            Tab::Checklist => {
+                let folded = self.folded.clone();
+                let open_only = self.open_only;
+                refresh_view(&mut self.checklist, |i| {
+                    !folded.contains(&i.section) && (!open_only || !i.checked)
+                });
+            }
         }
     }
 
@@ -702,7 +733,7 @@ impl State {
                 }
                 InputKey::Up => {}
             }
-            self.refresh_views();
+            self.refresh_current_view();
             return self.detail_effect();
         }
         super::edits::on_overlay_input(self, key)

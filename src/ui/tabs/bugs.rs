@@ -91,8 +91,10 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         )
     };
     let fill = crate::ui::widgets::data_table::fill_width(list_area.width, &widths);
+    let rows_h = usize::from(list_area.height.saturating_sub(3));
+    let offset = list.window_offset(rows_h);
     let rows: Vec<Row<'_>> = list
-        .visible()
+        .window(rows_h)
         .map(|b| {
             let mut cells = vec![
                 Cell::from(marker(
@@ -131,7 +133,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         header,
         rows,
         widths,
-        selected: (!list.view.is_empty()).then_some(list.selected),
+        selected: (!list.view.is_empty()).then_some(list.selected - offset),
         focused: true,
         empty: empty_text(list.loaded, !list.filter.is_empty()),
         theme: t,

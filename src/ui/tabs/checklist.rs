@@ -108,27 +108,52 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let list = &state.checklist;
     let sections = checklist_sections(&list.rows);
     let selected_id = list.selected_row().map(|i| i.id);
-    let mut rows: Vec<Row<'_>> = Vec::new();
-    let mut selected_row = None;
     let filtered = !list.filter.is_empty() || state.open_only;
     let fill = crate::ui::widgets::data_table::fill_width(
         list_area.width,
         &[Constraint::Length(1), Constraint::Fill(1)],
     );
+    // One pass groups the visible items by section; then only the lines on screen become rows,
+    // so a frame costs what it shows, however long the plan is.
+    let mut by_section: std::collections::HashMap<(i64, &str), Vec<&ChecklistItem>> =
+        std::collections::HashMap::new();
+    for it in list.visible() {
+        by_section.entry((it.doc_id, it.section.as_str())).or_default().push(it);
+    }
+    enum Line_<'a> {
+        Header(&'a SectionProgress),
+        Item(&'a ChecklistItem),
+    }
+    let mut lines: Vec<Line_<'_>> = Vec::new();
+    let mut selected_line = None;
     for s in &sections {
-        let items: Vec<&ChecklistItem> = list
-            .visible()
-            .filter(|i| i.doc_id == s.doc_id && i.section == s.section)
-            .collect();
+        let items = by_section.get(&(s.doc_id, s.section.as_str()));
         let folded = state.folded.contains(&s.section);
-        if items.is_empty() && !folded && filtered {
+        if items.is_none_or(Vec::is_empty) && !folded && filtered {
             continue;
         }
-        rows.push(header_row(state, s, t, if wide { 12 } else { 6 }));
-        for it in items {
+        lines.push(Line_::Header(s));
+        for it in items.into_iter().flatten() {
             if Some(it.id) == selected_id {
-                selected_row = Some(rows.len());
+                selected_line = Some(lines.len());
             }
+            lines.push(Line_::Item(it));
+        }
+    }
+    let height = usize::from(list_area.height.saturating_sub(3)).max(1);
+    let sel = selected_line.unwrap_or(0);
+    let offset = if sel < height { 0 } else { sel + 1 - height };
+    let selected_row = selected_line.map(|l| l - offset);
+    let mut rows: Vec<Row<'_>> = Vec::with_capacity(height);
+    for line in lines.iter().skip(offset).take(height) {
+        let it = match line {
+            Line_::Header(s) => {
+                rows.push(header_row(state, s, t, if wide { 12 } else { 6 }));
+                continue;
+            }
+            Line_::Item(it) => *it,
+        };
+        {
             let (code, text) = code_and_text(it);
             let owner_w = it
                 .owner

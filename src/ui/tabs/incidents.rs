@@ -111,8 +111,10 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         )
     };
     let fill = crate::ui::widgets::data_table::fill_width(area.width, &widths);
+    let rows_h = usize::from(area.height.saturating_sub(3));
+    let offset = list.window_offset(rows_h);
     let rows: Vec<Row<'_>> = list
-        .visible()
+        .window(rows_h)
         .map(|i| {
             let mut cells = vec![
                 Cell::from(marker(
@@ -157,7 +159,7 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         header,
         rows,
         widths,
-        selected: (!list.view.is_empty()).then_some(list.selected),
+        selected: (!list.view.is_empty()).then_some(list.selected - offset),
         focused: !state.alerts_focus,
         empty: empty_text(list.loaded, !list.filter.is_empty()),
         theme: t,
@@ -168,8 +170,10 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
 fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let wide = area.width >= 96;
     let list = &state.alerts;
+    let rows_h = usize::from(area.height.saturating_sub(3));
+    let offset = list.window_offset(rows_h);
     let rows: Vec<Row<'_>> = list
-        .visible()
+        .window(rows_h)
         .map(|a| {
             let st = alert_state_text(a);
             let st_style = match a.state {
@@ -220,7 +224,7 @@ fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         header,
         rows,
         widths,
-        selected: (state.alerts_focus && !list.view.is_empty()).then_some(list.selected),
+        selected: (state.alerts_focus && !list.view.is_empty()).then_some(list.selected - offset),
         focused: state.alerts_focus,
         empty: if list.loaded {
             "no alert firing"
