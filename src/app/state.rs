@@ -40,6 +40,9 @@ pub struct ListState<R> {
     pub complete: bool,
     /// Rows have arrived at least once.
     pub loaded: bool,
+    /// The filter `view` was computed for (a longer query only narrows it, so it can start
+    /// from `view` instead of every row).
+    pub filtered_for: Option<String>,
 }
 
 impl<R> Default for ListState<R> {
@@ -53,6 +56,7 @@ impl<R> Default for ListState<R> {
             marked: BTreeSet::new(),
             complete: false,
             loaded: false,
+            filtered_for: None,
         }
     }
 }
@@ -67,6 +71,16 @@ impl<R: RowView> ListState<R> {
     /// Rows in display order.
     pub fn visible(&self) -> impl Iterator<Item = &R> {
         self.view.iter().filter_map(|i| self.rows.get(*i))
+    }
+
+    /// Drops the rows (a hidden tab); counts stay in the tab titles and the rows reload when
+    /// the tab is shown again, so memory holds one large list at a time.
+    pub fn release(&mut self) {
+        self.rows = Vec::new();
+        self.view = Vec::new();
+        self.loaded = false;
+        self.complete = false;
+        self.filtered_for = None;
     }
 
     /// The first row a table of `height` rows shows: the selection stays visible (at the

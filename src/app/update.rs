@@ -237,6 +237,19 @@ impl State {
     }
 
     fn switch_tab(&mut self, tab: Tab) -> Vec<Effect> {
+        // Hold one large list at a time: the tab left behind reloads when shown again. The
+        // incidents tab keeps deployments (rollback candidates) and vice versa.
+        let keep_deployments = matches!(tab, Tab::Incidents | Tab::Deployments);
+        match self.tab {
+            Tab::Bugs if tab != Tab::Bugs => self.bugs.release(),
+            Tab::Incidents if tab != Tab::Incidents => self.incidents.release(),
+            Tab::Deployments if !keep_deployments => self.deployments.release(),
+            Tab::Checklist if tab != Tab::Checklist => self.checklist.release(),
+            _ => {}
+        }
+        if self.tab == Tab::Incidents && !keep_deployments {
+            self.deployments.release();
+        }
         self.tab = tab;
         self.filtering = false;
         self.detail = None;
@@ -742,6 +755,7 @@ impl State {
 
 fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
     list.rows = rows;
+    list.filtered_for = None;
     list.complete = complete;
     list.loaded = true;
     list.marked

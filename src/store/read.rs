@@ -142,20 +142,24 @@ fn date(s: Option<String>) -> Option<NaiveDate> {
 }
 
 impl Store {
+    /// Most body text a list row carries: the detail pane shows a screenful, and 10,000 bugs
+    /// with long bodies must not all sit in memory.
+    pub const BODY_PREVIEW_CHARS: i64 = 2048;
+
     /// Bugs: open first, then by priority, then most recently updated.
     ///
     /// # Errors
     /// SQLite errors.
     pub fn load_bugs(&self, limit: Option<u32>) -> Result<Vec<Bug>> {
         let sql = format!(
-            "SELECT t.id, t.source, t.external_id, t.key, t.title, t.body, t.priority, t.status, t.assignee, \
+            "SELECT t.id, t.source, t.external_id, t.key, t.title, substr(t.body, 1, ?1), t.priority, t.status, t.assignee, \
              t.labels, t.customers, t.created_at, t.updated_at, t.closed_at, t.url, {} FROM bugs t \
              ORDER BY t.status = 'closed', t.priority, t.updated_at DESC{}",
             flags("bug"),
             limit_clause(limit)
         );
         let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([], bug_from)?;
+        let rows = stmt.query_map([Self::BODY_PREVIEW_CHARS], bug_from)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
