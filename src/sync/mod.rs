@@ -8,9 +8,12 @@
 //!   typed errors and a serialised mutation gate.
 
 pub mod http;
+pub mod jira;
 pub mod link;
 pub mod ratelimit;
+pub mod redmine;
 pub mod secret;
+pub mod tracker;
 
 use chrono::{DateTime, Utc};
 
