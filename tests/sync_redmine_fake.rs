@@ -587,3 +587,29 @@ async fn a_note_whose_first_attempt_landed_is_not_sent_twice() {
     let puts = count(&server, "PUT").await;
     assert_eq!(puts, 0);
 }
+
+#[tokio::test]
+async fn the_api_key_is_sent_as_a_header_and_never_echoed_back_in_errors() {
+    let server = MockServer::start().await;
+    Mock::given(path("/issue_statuses.json"))
+        .and(header("x-redmine-api-key", KEY))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"errors": [format!("key {KEY} lacks access")]})),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open_store(dir.path());
+    let err = source(&server.uri())
+        .pull(&mut store, fixed_now())
+        .await
+        .unwrap_err();
+    let shown = format!("{err} {err:?} {:?}", store.sync_states().unwrap());
+    assert!(
+        shown.contains("lacks access") && shown.contains("***"),
+        "{shown}"
+    );
+    assert!(!shown.contains(KEY), "{shown}");
+    assert!(!format!("{:?}", source(&server.uri())).contains(KEY));
+}

@@ -278,7 +278,7 @@ pub fn finish_pull(
     }
 }
 
-/// The status a push's conflict message shows: `remote is now "<value>"`.
+/// A conflict outcome carrying the value found at the remote (sanitized, for the user).
 #[must_use]
 pub fn conflict(value: &str) -> PushOutcome {
     PushOutcome::Conflict(crate::sanitize::line(value))
