@@ -267,7 +267,9 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
     // matches are monotonic in the query), so typing costs less with every key.
     let narrowing = list.sort == 0
         && !query.is_empty()
-        && list.filtered_for.as_deref().is_some_and(|prev| !prev.is_empty() && query.len() > prev.len() && query.starts_with(prev));
+        && list.filtered_for.as_deref().is_some_and(|prev| {
+            !prev.is_empty() && query.len() > prev.len() && query.starts_with(prev)
+        });
     let candidates: Vec<usize> = if narrowing {
         std::mem::take(&mut list.view)
     } else {
@@ -275,18 +277,32 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
     };
     let mut view: Vec<usize> = Vec::with_capacity(candidates.len());
     if query.is_empty() {
-        view.extend(candidates.into_iter().filter(|i| list.rows.get(*i).is_some_and(&keep)));
+        view.extend(
+            candidates
+                .into_iter()
+                .filter(|i| list.rows.get(*i).is_some_and(&keep)),
+        );
     } else {
         let mut matcher = Matcher::new(Config::DEFAULT);
-        let pattern = Pattern::new(&query, CaseMatching::Ignore, Normalization::Smart, AtomKind::Fuzzy);
+        let pattern = Pattern::new(
+            &query,
+            CaseMatching::Ignore,
+            Normalization::Smart,
+            AtomKind::Fuzzy,
+        );
         let mut buf = Vec::new();
         for i in candidates {
-            let Some(row) = list.rows.get(i) else { continue };
+            let Some(row) = list.rows.get(i) else {
+                continue;
+            };
             if !keep(row) {
                 continue;
             }
             let hay = row.haystack();
-            if pattern.score(Utf32Str::new(&hay, &mut buf), &mut matcher).is_some() {
+            if pattern
+                .score(Utf32Str::new(&hay, &mut buf), &mut matcher)
+                .is_some()
+            {
                 // Keep the store's order among matches (stable, predictable), as lazygit does.
                 view.push(i);
             }
@@ -376,7 +392,12 @@ mod tests {
     #[test]
     fn narrowing_a_query_gives_the_same_matches_as_filtering_from_scratch() {
         let mut l = ListState::default();
-        l.rows = vec![bug(1, "checkout latency"), bug(2, "login broken"), bug(3, "checkout 502"), bug(4, "latency in search")];
+        l.rows = vec![
+            bug(1, "checkout latency"),
+            bug(2, "login broken"),
+            bug(3, "checkout 502"),
+            bug(4, "latency in search"),
+        ];
         for q in ["c", "ch", "che", "check", "checkout", "checkout l"] {
             l.filter = q.into();
             refresh_view(&mut l, |_| true);

@@ -98,7 +98,11 @@ impl<R: RowView> ListState<R> {
     /// The rows of that window, in display order.
     pub fn window(&self, height: usize) -> impl Iterator<Item = &R> {
         let offset = self.window_offset(height);
-        self.view.iter().skip(offset).take(height.max(1)).filter_map(|i| self.rows.get(*i))
+        self.view
+            .iter()
+            .skip(offset)
+            .take(height.max(1))
+            .filter_map(|i| self.rows.get(*i))
     }
 }
 

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod prometheus;
 pub mod read;
 pub mod schema;
+pub mod trackers;
 pub mod write;
 
 use std::path::Path;

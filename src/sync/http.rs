@@ -74,9 +74,11 @@ impl fmt::Debug for HttpClient {
     }
 }
 
-fn auth_header(auth: &Auth) -> (Secret, Vec<Secret>) {
+/// The auth header's name and value, and the strings to redact; `None` for a bad header name.
+fn auth_header(auth: &Auth) -> Option<(HeaderName, Secret, Vec<Secret>)> {
     let token = auth.token.expose();
     let mut needles = vec![auth.token.clone()];
+    let mut name = header::AUTHORIZATION;
     let value = match &auth.scheme {
         AuthScheme::Bearer => format!("Bearer {token}"),
         AuthScheme::PagerDutyToken => format!("Token token={token}"),
@@ -86,8 +88,12 @@ fn auth_header(auth: &Auth) -> (Secret, Vec<Secret>) {
             needles.push(Secret::new(encoded.clone()));
             format!("Basic {encoded}")
         }
+        AuthScheme::Header { name: custom } => {
+            name = HeaderName::from_bytes(custom.as_bytes()).ok()?;
+            token.to_owned()
+        }
     };
-    (Secret::new(value), needles)
+    Some((name, Secret::new(value), needles))
 }
 
 impl HttpClient {
@@ -112,14 +118,18 @@ impl HttpClient {
         }
         let mut needles = Vec::new();
         if let Some(auth) = &config.auth {
-            let (value, secrets) = auth_header(auth);
+            let (auth_name, value, secrets) =
+                auth_header(auth).ok_or_else(|| match &auth.scheme {
+                    AuthScheme::Header { name } => bad_header(name),
+                    _ => bad_header("authorization"),
+                })?;
             let mut value =
                 HeaderValue::from_str(value.expose()).map_err(|_| BuildError::InvalidToken {
                     source_name: name.clone(),
                     origin: auth.origin.describe(),
                 })?;
             value.set_sensitive(true);
-            headers.insert(header::AUTHORIZATION, value);
+            headers.insert(auth_name, value);
             needles = secrets;
         }
         let t = config.timeouts;

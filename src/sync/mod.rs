@@ -8,17 +8,21 @@
 //!   typed errors and a serialised mutation gate.
 //! - [`pagerduty`], [`alertmanager`]: the incident connectors; [`incident_report`]: the
 //!   Markdown incident report (`e`); [`prometheus`]: SLO counts; [`github_deployments`]:
-//!   deployments, statuses and rollback markers.
+//!   deployments, statuses and rollback markers; [`jira`], [`redmine`] (and GitHub Issues):
+//!   bug trackers, with [`tracker`] holding what they share.
 
 pub mod alertmanager;
 pub mod github_deployments;
 pub mod http;
 pub mod incident_report;
+pub mod jira;
 pub mod link;
 pub mod pagerduty;
 pub mod prometheus;
 pub mod ratelimit;
+pub mod redmine;
 pub mod secret;
+pub mod tracker;
 
 use chrono::{DateTime, Utc};
 

@@ -50,6 +50,12 @@ pub enum AuthScheme {
         /// The Atlassian account email.
         email: String,
     },
+    /// The bare token in a custom header instead of `Authorization` (Redmine's
+    /// `X-Redmine-API-Key`); sent only to the base URL's origin, like every header.
+    Header {
+        /// The header name.
+        name: String,
+    },
 }
 
 /// A source's credential: scheme, the token, and where it came from (for error hints).

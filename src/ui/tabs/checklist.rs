@@ -118,7 +118,10 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let mut by_section: std::collections::HashMap<(i64, &str), Vec<&ChecklistItem>> =
         std::collections::HashMap::new();
     for it in list.visible() {
-        by_section.entry((it.doc_id, it.section.as_str())).or_default().push(it);
+        by_section
+            .entry((it.doc_id, it.section.as_str()))
+            .or_default()
+            .push(it);
     }
     enum Line_<'a> {
         Header(&'a SectionProgress),

@@ -1,0 +1,277 @@
+//! Jira Cloud v3 payload shapes opsdeck reads (tolerant: unknown fields ignored, every field
+//! optional), time parsing, and the DTO → [`Bug`] conversion where all text is sanitized.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use super::adf;
+use crate::domain::{bug::customers_from_labels, Bug, BugStatus, Priority};
+use crate::sanitize;
+use crate::sync::tracker::PriorityMap;
+
+/// Priority used when an issue has none, or one that no mapping knows.
+pub const DEFAULT_PRIORITY: Priority = Priority::P2;
+
+/// One page of `GET /rest/api/3/search/jql`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SearchPage {
+    /// The issues, decoded one by one so a malformed issue does not sink the page.
+    pub issues: Vec<Value>,
+    /// Token of the next page; absent on the last page.
+    #[serde(rename = "nextPageToken")]
+    pub next_page_token: Option<String>,
+    /// Whether this is the last page.
+    #[serde(rename = "isLast")]
+    pub is_last: Option<bool>,
+}
+
+/// An issue (search result or `GET /issue/{key}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IssueDto {
+    /// Numeric id, sent as a string.
+    pub id: Value,
+    /// `OPS-42`.
+    pub key: String,
+    /// The requested fields.
+    pub fields: FieldsDto,
+}
+
+/// The fields opsdeck requests.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct FieldsDto {
+    /// Title.
+    pub summary: Option<String>,
+    /// Workflow status.
+    pub status: Option<StatusDto>,
+    /// Priority.
+    pub priority: Option<NamedDto>,
+    /// Assignee; null when unassigned.
+    pub assignee: Option<UserDto>,
+    /// Labels (non-strings are dropped).
+    pub labels: Vec<Value>,
+    /// `2021-01-18T23:45:00.000+0000`.
+    pub updated: Option<Value>,
+    /// Creation time, same format.
+    pub created: Option<Value>,
+    /// When the issue was resolved, same format.
+    pub resolutiondate: Option<Value>,
+    /// ADF document (or a plain string in old payloads).
+    pub description: Option<Value>,
+}
+
+/// `StatusDetails` (also a transition's `to`).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct StatusDto {
+    /// Status name (`In Review`).
+    pub name: Option<String>,
+    /// Category: `new`, `indeterminate`, `done`.
+    #[serde(rename = "statusCategory")]
+    pub status_category: Option<CategoryDto>,
+}
+
+/// A status category.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct CategoryDto {
+    /// `new` / `indeterminate` / `done` (others are treated as open).
+    pub key: Option<String>,
+}
+
+/// Anything with a name (priority).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NamedDto {
+    /// Name.
+    pub name: Option<String>,
+}
+
+/// `UserDetails`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct UserDto {
+    /// Cloud account id.
+    #[serde(rename = "accountId")]
+    pub account_id: Option<String>,
+    /// Display name.
+    #[serde(rename = "displayName")]
+    pub display_name: Option<String>,
+    /// Email, when visible.
+    #[serde(rename = "emailAddress")]
+    pub email_address: Option<String>,
+    /// Whether the account is active.
+    pub active: Option<bool>,
+}
+
+/// `GET …/transitions`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TransitionsDto {
+    /// Transitions available to the caller.
+    pub transitions: Vec<TransitionDto>,
+}
+
+/// One transition.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TransitionDto {
+    /// Id to POST.
+    pub id: Value,
+    /// Transition name (`Close Issue`).
+    pub name: Option<String>,
+    /// Target status.
+    pub to: Option<StatusDto>,
+}
+
+/// `GET …/comment`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CommentsDto {
+    /// Comments of the page.
+    pub comments: Vec<CommentDto>,
+}
+
+/// One comment.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CommentDto {
+    /// ADF body.
+    pub body: Value,
+}
+
+/// `GET /rest/api/3/myself` (only the time zone is used: JQL dates are in the user's zone).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MyselfDto {
+    /// IANA zone, e.g. `Australia/Sydney`.
+    #[serde(rename = "timeZone")]
+    pub time_zone: Option<String>,
+}
+
+/// A string or number id as text.
+#[must_use]
+pub fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Parses Jira's `2021-01-18T23:45:00.000+0000` (offset without colon) or RFC 3339, to UTC.
+#[must_use]
+pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
+    let s = v.as_str()?.trim();
+    DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(s))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// How statuses and priorities are normalised for one source.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// Priority names → P0–P3.
+    pub priorities: PriorityMap,
+    /// Status name overrides (lowercased).
+    pub statuses: BTreeMap<String, BugStatus>,
+}
+
+impl Mapping {
+    /// The normalised status: `status_map` by name, else the category (`done` → closed,
+    /// `indeterminate` → in progress, anything else → open).
+    #[must_use]
+    pub fn status(&self, s: Option<&StatusDto>) -> BugStatus {
+        let Some(s) = s else {
+            return BugStatus::Open;
+        };
+        if let Some(name) = &s.name {
+            if let Some(mapped) = self.statuses.get(&name.trim().to_lowercase()) {
+                return *mapped;
+            }
+        }
+        match s
+            .status_category
+            .as_ref()
+            .and_then(|c| c.key.as_deref())
+            .map(str::trim)
+        {
+            Some("done") => BugStatus::Closed,
+            Some("indeterminate") => BugStatus::InProgress,
+            _ => BugStatus::Open,
+        }
+    }
+
+    /// The normalised priority of a priority name (unknown or absent → P2).
+    #[must_use]
+    pub fn priority(&self, name: Option<&str>) -> Priority {
+        name.and_then(|n| self.priorities.get(n))
+            .unwrap_or(DEFAULT_PRIORITY)
+    }
+}
+
+/// Converts one issue to a bug of `source`; `None` without an id or key.
+///
+/// `now` stands in for missing timestamps (the vendor's own example has `"updated": 1`).
+#[must_use]
+pub fn to_bug(
+    issue: &IssueDto,
+    source: &str,
+    site: &Url,
+    map: &Mapping,
+    now: DateTime<Utc>,
+) -> Option<Bug> {
+    let external_id = id_text(&issue.id)?;
+    let key = sanitize::line(issue.key.trim());
+    if key.is_empty() {
+        return None;
+    }
+    let f = &issue.fields;
+    let updated = f.updated.as_ref().and_then(parse_time);
+    let created = f.created.as_ref().and_then(parse_time);
+    let updated_at = updated.or(created).unwrap_or(now);
+    let status = map.status(f.status.as_ref());
+    let labels: Vec<String> = f
+        .labels
+        .iter()
+        .filter_map(Value::as_str)
+        .map(sanitize::line)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let closed_at = (status == BugStatus::Closed).then(|| {
+        f.resolutiondate
+            .as_ref()
+            .and_then(parse_time)
+            .unwrap_or(updated_at)
+    });
+    let assignee = f
+        .assignee
+        .as_ref()
+        .and_then(|a| sanitize::opt_line(a.display_name.as_deref().or(a.account_id.as_deref())));
+    Some(Bug {
+        id: 0,
+        source: source.to_owned(),
+        external_id: sanitize::line(&external_id),
+        url: site.join(&format!("browse/{key}")).ok().map(String::from),
+        key,
+        title: sanitize::line(f.summary.as_deref().unwrap_or("")),
+        body: sanitize::text(&f.description.as_ref().map(adf::flatten).unwrap_or_default()),
+        priority: map.priority(f.priority.as_ref().and_then(|p| p.name.as_deref())),
+        status,
+        assignee,
+        customers: customers_from_labels(&labels),
+        labels,
+        created_at: created.unwrap_or(updated_at),
+        updated_at,
+        closed_at,
+        pending: false,
+        conflict: false,
+    })
+}

@@ -1,0 +1,548 @@
+//! The Redmine connector: pulls issues (all statuses) of the configured projects into the bugs
+//! table and pushes triage edits (status, priority, assignee, notes) with `PUT /issues/{id}.json`.
+//!
+//! Auth is the API key in `X-Redmine-API-Key`. Pull: `GET /issues.json?status_id=*` sorted by
+//! `updated_on` then `id`, `updated_on=>=<cursor>`, offset paging (100 per page, `total_count`).
+//! Redmine widens `>=` to "after cursor − 1 s", so the boundary is re-fetched; rows already
+//! cached as is are skipped and an issue seen twice in one pull is counted once. Offset paging
+//! can skip an issue when another one moves to the end while we page (it was updated) or the
+//! total shrinks; when either is seen, the cursor stops advancing for the rest of the pull so
+//! the next pull re-reads from there. Each page and its cursor are one transaction.
+//!
+//! Mapping (overridable with `priority_map` / `status_map`): Immediate → P0, Urgent and High →
+//! P1, Normal → P2, Low → P3 (writes pick the least severe remote priority of the target
+//! level, e.g. P1 → High); a status that closes issues → closed, "In Progress" → in progress,
+//! else open (writes: the first status in workflow order with the target meaning, e.g. Closed,
+//! New). Keys are `RM-<id>` so they never collide with GitHub's `#<n>`. A close reason is sent
+//! as the note of the same update.
+//!
+//! Pushes of status, priority and assignee read the issue first (already at target → done;
+//! moved away from what the user saw → conflict); a note re-sent after an unknown outcome is
+//! looked for in the journals first.
+
+pub mod dto;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use reqwest::Method;
+use serde_json::{json, Map, Value};
+use url::Url;
+
+use super::http::{self, ApiError, ApiRequest, AuthScheme, Clock, HttpClient};
+use super::secret::Secret;
+use super::tracker::{self, PriorityMap};
+use super::{PullReport, PushOutcome, SyncError};
+use crate::config::{SourceConfig, SourceKind};
+use crate::domain::{BugStatus, EntityKind, Priority, Tab};
+use crate::store::outbox::{Operation, OutboxEntry};
+use crate::store::trackers::{bug_is_cached, remote_bug, set_cursor, RemoteBug};
+use crate::store::{write, Store};
+use dto::{
+    IssueDto, IssueWrap, IssuesPage, Mapping, PrioritiesDto, PriorityDef, StatusesDto, UsersDto,
+};
+
+/// Issues per page (Redmine's cap).
+pub const PAGE_SIZE: u32 = 100;
+/// The API key header.
+pub const KEY_HEADER: &str = "X-Redmine-API-Key";
+/// Upper bound on pages per pull.
+const MAX_PAGES: usize = 10_000;
+
+/// Default priority names of Redmine's English default data.
+pub const DEFAULT_PRIORITIES: &[(&str, Priority)] = &[
+    ("Immediate", Priority::P0),
+    ("Urgent", Priority::P1),
+    ("High", Priority::P1),
+    ("Normal", Priority::P2),
+    ("Low", Priority::P3),
+];
+
+/// A Redmine source.
+#[derive(Debug)]
+pub struct RedmineSource {
+    name: String,
+    projects: Vec<String>,
+    client: HttpClient,
+    site: Url,
+    map: Mapping,
+    /// Numeric ids of `projects` (only needed with more than one project).
+    project_ids: Option<Vec<u64>>,
+    priorities: Option<Vec<PriorityDef>>,
+}
+
+/// What a pull learned about one issue within the pull.
+type Seen = HashMap<u64, DateTime<Utc>>;
+
+impl RedmineSource {
+    /// Builds the source from its config section; `token` is the API key.
+    ///
+    /// # Errors
+    /// [`SyncError::Config`] without `base_url` or key, or with a bad map entry.
+    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
+        Self::with_http(cfg, token, clock, |_| {})
+    }
+
+    /// As [`RedmineSource::new`], letting `adjust` tune the HTTP client (retry policy, seeds).
+    ///
+    /// # Errors
+    /// As [`RedmineSource::new`].
+    pub fn with_http(
+        cfg: &SourceConfig,
+        token: Option<Secret>,
+        clock: Clock,
+        adjust: impl FnOnce(&mut http::SourceConfig),
+    ) -> Result<Self, SyncError> {
+        if cfg.kind != SourceKind::Redmine {
+            return Err(tracker::config_error(cfg, "not a redmine source"));
+        }
+        let token = token.ok_or_else(|| {
+            tracker::config_error(
+                cfg,
+                "an API key is required: set token_env or token_command",
+            )
+        })?;
+        let map = Mapping {
+            priorities: PriorityMap::new(cfg, DEFAULT_PRIORITIES)?,
+            statuses: tracker::status_overrides(cfg)?,
+            defs: Vec::new(),
+        };
+        let scheme = AuthScheme::Header {
+            name: KEY_HEADER.to_owned(),
+        };
+        let auth = tracker::auth(cfg, scheme, token);
+        let (client, site) = tracker::client(cfg, Some(auth), clock, adjust)?;
+        Ok(RedmineSource {
+            name: cfg.name.clone(),
+            projects: cfg
+                .projects
+                .iter()
+                .map(|p| p.trim().to_owned())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            client,
+            site,
+            map,
+            project_ids: None,
+            priorities: None,
+        })
+    }
+
+    /// One incremental pull (see the module docs); each page and its cursor in one transaction.
+    ///
+    /// # Errors
+    /// API, decode and store errors; pages committed before the error stay committed.
+    pub async fn pull(
+        &mut self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+    ) -> Result<PullReport, SyncError> {
+        let cursor = tracker::begin_pull(store, &self.name, "redmine", now)?;
+        let result = self.pull_pages(store, cursor, now).await;
+        tracker::finish_pull(store, &self.name, result, now)
+    }
+
+    async fn pull_pages(
+        &mut self,
+        store: &mut Store,
+        cursor: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<PullReport, SyncError> {
+        let mut report = PullReport::default();
+        if self.map.defs.is_empty() {
+            self.load_statuses(&mut report).await?;
+        }
+        if self.projects.len() > 1 && self.project_ids.is_none() {
+            self.load_project_ids(&mut report).await?;
+        }
+        let since = cursor.as_deref().and_then(|c| dto::parse_time(Some(c)));
+        let mut max_updated = since;
+        let mut seen = Seen::new();
+        let mut first_total: Option<u64> = None;
+        let mut frozen = false;
+        let mut changed = false;
+        let mut offset: u64 = 0;
+        for _ in 0..MAX_PAGES {
+            let url = self.issues_url(since, offset)?;
+            let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
+            report.requests += 1;
+            let page: IssuesPage = response.json()?;
+            let total = page.total_count.unwrap_or(0);
+            match first_total {
+                None => first_total = Some(total),
+                Some(first) if total < first => frozen = true,
+                Some(_) => {}
+            }
+            let received = page.issues.len() as u64;
+            let mut issues = Vec::new();
+            for raw in page.issues {
+                match serde_json::from_value::<IssueDto>(raw) {
+                    Ok(issue) => issues.push(issue),
+                    Err(e) => {
+                        tracing::warn!(source = %self.name, error = %e, "skipping an undecodable Redmine issue");
+                    }
+                }
+            }
+            if issues
+                .iter()
+                .any(|i| !self.map.knows_status(i.status.as_ref().and_then(|s| s.id)))
+            {
+                self.load_statuses(&mut report).await?;
+            }
+            let mut bugs = Vec::new();
+            let mut page_max = max_updated;
+            for issue in &issues {
+                let Some(bug) = dto::to_bug(issue, &self.name, &self.site, &self.map, now) else {
+                    continue;
+                };
+                let Some(id) = issue.id else { continue };
+                match seen.insert(id, bug.updated_at) {
+                    Some(before) if before == bug.updated_at => continue,
+                    // Seen earlier in this pull and updated since: the list shifted under us.
+                    Some(_) => frozen = true,
+                    None => report.fetched += 1,
+                }
+                if dto::parse_time(issue.updated_on.as_deref()).is_some() {
+                    page_max = page_max.max(Some(bug.updated_at));
+                }
+                bugs.push(bug);
+            }
+            if !frozen {
+                max_updated = page_max;
+            }
+            let source = self.name.clone();
+            let cursor_text = max_updated.map(format_cursor);
+            let wrote = store.write(|tx| {
+                let mut wrote = false;
+                for bug in &bugs {
+                    if !bug_is_cached(tx, bug)? {
+                        write::upsert_bug(tx, bug, now)?;
+                        wrote = true;
+                    }
+                }
+                if let Some(c) = &cursor_text {
+                    set_cursor(tx, &source, c)?;
+                }
+                Ok(wrote)
+            })?;
+            changed |= wrote;
+            offset += received;
+            if received == 0 || offset >= total {
+                break;
+            }
+        }
+        if frozen {
+            tracing::info!(source = %self.name, "issues moved while paging; the next pull re-reads from the last safe point");
+        }
+        if changed {
+            report.changed.push(Tab::Bugs);
+        }
+        Ok(report)
+    }
+
+    fn issues_url(&self, since: Option<DateTime<Utc>>, offset: u64) -> Result<Url, ApiError> {
+        let mut url = self.client.url("issues.json")?;
+        {
+            let mut q = url.query_pairs_mut();
+            match (&self.project_ids, self.projects.as_slice()) {
+                (Some(ids), _) => {
+                    // Several projects: the generic filter form (short filters are then ignored).
+                    q.append_pair("set_filter", "1")
+                        .append_pair("f[]", "status_id")
+                        .append_pair("op[status_id]", "*")
+                        .append_pair("f[]", "project_id")
+                        .append_pair("op[project_id]", "=");
+                    for id in ids {
+                        q.append_pair("v[project_id][]", &id.to_string());
+                    }
+                    if let Some(s) = since {
+                        q.append_pair("f[]", "updated_on")
+                            .append_pair("op[updated_on]", ">=")
+                            .append_pair("v[updated_on][]", &format_cursor(s));
+                    }
+                }
+                (None, projects) => {
+                    q.append_pair("status_id", "*");
+                    if let [project] = projects {
+                        q.append_pair("project_id", project);
+                    }
+                    if let Some(s) = since {
+                        q.append_pair("updated_on", &format!(">={}", format_cursor(s)));
+                    }
+                }
+            }
+            q.append_pair("sort", "updated_on:asc,id:asc")
+                .append_pair("offset", &offset.to_string())
+                .append_pair("limit", &PAGE_SIZE.to_string());
+        }
+        Ok(url)
+    }
+
+    async fn load_statuses(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
+        let url = self.client.url("issue_statuses.json")?;
+        let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
+        report.requests += 1;
+        let list: StatusesDto = response.json()?;
+        self.map.defs = list.issue_statuses;
+        Ok(())
+    }
+
+    async fn load_project_ids(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
+        let mut ids = Vec::new();
+        for project in &self.projects {
+            if let Ok(id) = project.parse::<u64>() {
+                ids.push(id);
+                continue;
+            }
+            let path = format!("projects/{}.json", encode(project));
+            let response = self
+                .client
+                .send_with_retry(ApiRequest::get(self.client.url(&path)?))
+                .await?;
+            report.requests += 1;
+            let body: Value = response.json()?;
+            let id = body
+                .pointer("/project/id")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| {
+                    tracker::protocol_error(&self.name, format!("project {project:?} has no id"))
+                })?;
+            ids.push(id);
+        }
+        self.project_ids = Some(ids);
+        Ok(())
+    }
+
+    /// Pushes one outbox entry (see the module docs for the per-operation rules).
+    ///
+    /// # Errors
+    /// Store errors only; remote refusals are [`PushOutcome::Failed`].
+    pub async fn push(
+        &mut self,
+        store: &mut Store,
+        entry: &OutboxEntry,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome, SyncError> {
+        if entry.entity.kind != EntityKind::Bug {
+            return Ok(PushOutcome::Failed(format!(
+                "Redmine source {} only takes bug edits, not {}",
+                self.name, entry.entity.kind
+            )));
+        }
+        let Some(bug) = remote_bug(store.conn(), entry.entity.id)? else {
+            return Ok(PushOutcome::Failed(
+                "the bug is no longer in the cache".into(),
+            ));
+        };
+        match self.push_op(&bug, entry).await {
+            Ok(outcome) => Ok(outcome),
+            Err(err) => Ok(tracker::push_outcome(&err, now, entry.attempts)),
+        }
+    }
+
+    async fn push_op(
+        &mut self,
+        bug: &RemoteBug,
+        entry: &OutboxEntry,
+    ) -> Result<PushOutcome, ApiError> {
+        let id = &bug.external_id;
+        let mut fields = Map::new();
+        match &entry.op {
+            Operation::SetBugStatus { old, new, reason } => {
+                let issue = self.get_issue(id, false).await?;
+                if !self
+                    .map
+                    .knows_status(issue.status.as_ref().and_then(|s| s.id))
+                    || self.map.defs.is_empty()
+                {
+                    self.reload_statuses().await?;
+                }
+                let remote = self.map.status_of(issue.status.as_ref());
+                if remote == *new {
+                    return Ok(PushOutcome::Done);
+                }
+                if remote != *old {
+                    return Ok(tracker::conflict(&status_label(&issue, remote)));
+                }
+                let target = self.map.defs.iter().find(|d| {
+                    self.map
+                        .status(Some(&d.name), Some(d.id), Some(d.is_closed))
+                        == *new
+                });
+                let Some(target) = target else {
+                    return Ok(PushOutcome::Failed(format!(
+                        "no Redmine status means {new}; map one with status_map"
+                    )));
+                };
+                fields.insert("status_id".into(), json!(target.id));
+                if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                    fields.insert("notes".into(), json!(reason));
+                }
+            }
+            Operation::SetBugPriority { old, new } => {
+                let issue = self.get_issue(id, false).await?;
+                let name = issue.priority.as_ref().and_then(|p| p.name.clone());
+                let remote = self.map.priority(name.as_deref());
+                if remote == *new {
+                    return Ok(PushOutcome::Done);
+                }
+                if remote != *old {
+                    let shown = name.unwrap_or_else(|| "no priority".into());
+                    return Ok(tracker::conflict(&format!("{remote} ({shown})")));
+                }
+                let priorities = self.priorities().await?;
+                // Least severe first in Redmine's order: P1 → High rather than Urgent.
+                let target = priorities
+                    .iter()
+                    .filter(|p| p.active != Some(false))
+                    .find(|p| self.map.priorities.get(&p.name) == Some(*new));
+                let Some(target) = target else {
+                    return Ok(PushOutcome::Failed(format!(
+                        "no Redmine priority maps to {new}; add one to priority_map"
+                    )));
+                };
+                fields.insert("priority_id".into(), json!(target.id));
+            }
+            Operation::SetBugAssignee { old, new } => {
+                let issue = self.get_issue(id, false).await?;
+                let remote = issue.assigned_to.clone();
+                let remote_name = remote.as_ref().and_then(|r| r.name.clone());
+                if same_name(remote_name.as_deref(), new.as_deref()) {
+                    return Ok(PushOutcome::Done);
+                }
+                let target = match new {
+                    None => None,
+                    Some(who) => match self.user_id(who).await? {
+                        Ok(uid) => Some(uid),
+                        Err(message) => return Ok(PushOutcome::Failed(message)),
+                    },
+                };
+                if target.is_some() && remote.as_ref().and_then(|r| r.id) == target {
+                    return Ok(PushOutcome::Done);
+                }
+                if !same_name(remote_name.as_deref(), old.as_deref()) {
+                    return Ok(tracker::conflict(
+                        remote_name.as_deref().unwrap_or("unassigned"),
+                    ));
+                }
+                fields.insert(
+                    "assigned_to_id".into(),
+                    target.map_or_else(|| json!(""), |uid| json!(uid)),
+                );
+            }
+            Operation::AddBugComment { body } => {
+                if entry.attempts > 1 {
+                    let issue = self.get_issue(id, true).await?;
+                    let wanted = body.trim();
+                    if issue
+                        .journals
+                        .iter()
+                        .any(|j| j.notes.as_deref().map(str::trim) == Some(wanted))
+                    {
+                        return Ok(PushOutcome::Done);
+                    }
+                }
+                fields.insert("notes".into(), json!(body));
+            }
+            Operation::AddBugLabel { .. } | Operation::RemoveBugLabel { .. } => {
+                return Ok(PushOutcome::Failed(
+                    "Redmine issues have no labels; this edit stays local".into(),
+                ));
+            }
+            other => {
+                return Ok(PushOutcome::Failed(format!(
+                    "Redmine cannot take this edit ({})",
+                    other.describe()
+                )));
+            }
+        }
+        let url = self.client.url(&format!("issues/{}.json", encode(id)))?;
+        let req = ApiRequest::new(Method::PUT, url).json(&json!({ "issue": fields }))?;
+        self.client.send(req).await?;
+        Ok(PushOutcome::Done)
+    }
+
+    async fn get_issue(&self, id: &str, journals: bool) -> Result<IssueDto, ApiError> {
+        let mut url = self.client.url(&format!("issues/{}.json", encode(id)))?;
+        if journals {
+            url.query_pairs_mut().append_pair("include", "journals");
+        }
+        let wrap: IssueWrap = self.client.send(ApiRequest::get(url)).await?.json()?;
+        Ok(wrap.issue)
+    }
+
+    async fn reload_statuses(&mut self) -> Result<(), ApiError> {
+        let url = self.client.url("issue_statuses.json")?;
+        let list: StatusesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
+        self.map.defs = list.issue_statuses;
+        Ok(())
+    }
+
+    async fn priorities(&mut self) -> Result<Vec<PriorityDef>, ApiError> {
+        if let Some(p) = &self.priorities {
+            return Ok(p.clone());
+        }
+        let url = self.client.url("enumerations/issue_priorities.json")?;
+        let list: PrioritiesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
+        self.priorities = Some(list.issue_priorities.clone());
+        Ok(list.issue_priorities)
+    }
+
+    /// The user id for a login, full name or email via `/users.json?name=` (admin keys only).
+    /// `Err(message)` when no single user matches or the key may not list users.
+    async fn user_id(&self, who: &str) -> Result<Result<u64, String>, ApiError> {
+        let mut url = self.client.url("users.json")?;
+        url.query_pairs_mut().append_pair("name", who);
+        let users: UsersDto = match self.client.send(ApiRequest::get(url)).await {
+            Ok(r) => r.json()?,
+            Err(ApiError::Permanent { status: 403, .. }) => {
+                return Ok(Err(format!(
+                    "cannot look up Redmine user {who:?}: listing users needs an administrator's API key"
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        let matches: Vec<u64> = users
+            .users
+            .iter()
+            .filter(|u| u.matches(who))
+            .map(|u| u.id)
+            .collect();
+        Ok(match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(format!(
+                "no Redmine user has the login, name or email {who:?}"
+            )),
+            _ => Err(format!(
+                "{} Redmine users match {who:?}; use the login",
+                matches.len()
+            )),
+        })
+    }
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn status_label(issue: &IssueDto, status: BugStatus) -> String {
+    match issue.status.as_ref().and_then(|s| s.name.as_deref()) {
+        Some(name) => format!("{status} ({name})"),
+        None => status.to_string(),
+    }
+}
+
+fn same_name(remote: Option<&str>, who: Option<&str>) -> bool {
+    let norm = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_lowercase)
+    };
+    norm(remote) == norm(who)
+}
+
+/// The stored cursor and `updated_on` filter form: RFC 3339 UTC, whole seconds.
+#[must_use]
+pub fn format_cursor(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

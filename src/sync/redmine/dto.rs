@@ -1,0 +1,303 @@
+//! Redmine REST payload shapes opsdeck reads (tolerant: unknown fields ignored, every field
+//! optional) and the DTO → [`Bug`] conversion where all text is sanitized.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::domain::{Bug, BugStatus, Priority};
+use crate::sanitize;
+use crate::sync::tracker::PriorityMap;
+
+/// Priority used when an issue's priority is absent or unmapped.
+pub const DEFAULT_PRIORITY: Priority = Priority::P2;
+
+/// One page of `GET /issues.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IssuesPage {
+    /// The issues, decoded one by one so a malformed issue does not sink the page.
+    pub issues: Vec<Value>,
+    /// Issues matching the query (all pages).
+    pub total_count: Option<u64>,
+}
+
+/// `GET /issues/{id}.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IssueWrap {
+    /// The issue.
+    pub issue: IssueDto,
+}
+
+/// An issue.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IssueDto {
+    /// Numeric id.
+    pub id: Option<u64>,
+    /// Tracker (Bug, Feature, Support).
+    pub tracker: Option<RefDto>,
+    /// Status (`is_closed` only from Redmine 5.1).
+    pub status: Option<StatusRef>,
+    /// Priority.
+    pub priority: Option<RefDto>,
+    /// Assignee (user or group).
+    pub assigned_to: Option<RefDto>,
+    /// Title.
+    pub subject: Option<String>,
+    /// Body (Textile/Markdown source).
+    pub description: Option<String>,
+    /// `2026-11-22T03:23:35Z`.
+    pub created_on: Option<String>,
+    /// Last change, same format.
+    pub updated_on: Option<String>,
+    /// When it was closed, same format.
+    pub closed_on: Option<String>,
+    /// With `include=journals`: the history.
+    pub journals: Vec<JournalDto>,
+}
+
+/// `{id, name}`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct RefDto {
+    /// Id.
+    pub id: Option<u64>,
+    /// Display name.
+    pub name: Option<String>,
+}
+
+/// An issue's status.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct StatusRef {
+    /// Status id.
+    pub id: Option<u64>,
+    /// Name (`In Progress`).
+    pub name: Option<String>,
+    /// Whether the status closes the issue (Redmine ≥ 5.1 only).
+    pub is_closed: Option<bool>,
+}
+
+/// A journal entry.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct JournalDto {
+    /// The note text, if any.
+    pub notes: Option<String>,
+}
+
+/// `GET /issue_statuses.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StatusesDto {
+    /// Statuses in workflow position order.
+    pub issue_statuses: Vec<StatusDef>,
+}
+
+/// One status definition.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct StatusDef {
+    /// Id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Whether it closes the issue.
+    pub is_closed: bool,
+}
+
+/// `GET /enumerations/issue_priorities.json`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PrioritiesDto {
+    /// Priorities, least severe first.
+    pub issue_priorities: Vec<PriorityDef>,
+}
+
+/// One priority.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub struct PriorityDef {
+    /// Id.
+    pub id: u64,
+    /// Name.
+    pub name: String,
+    /// Whether it can be chosen (absent on old Redmines: treated as active).
+    pub active: Option<bool>,
+}
+
+/// `GET /users.json?name=…`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UsersDto {
+    /// Matching users.
+    pub users: Vec<UserDto>,
+}
+
+/// One user.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UserDto {
+    /// Id.
+    pub id: u64,
+    /// Login.
+    pub login: Option<String>,
+    /// First name.
+    pub firstname: Option<String>,
+    /// Last name.
+    pub lastname: Option<String>,
+    /// Email.
+    pub mail: Option<String>,
+}
+
+impl UserDto {
+    /// Whether `who` is this user's login, full name or email (case-insensitive).
+    #[must_use]
+    pub fn matches(&self, who: &str) -> bool {
+        let full = format!(
+            "{} {}",
+            self.firstname.as_deref().unwrap_or(""),
+            self.lastname.as_deref().unwrap_or("")
+        );
+        [
+            self.login.as_deref(),
+            Some(full.trim()),
+            self.mail.as_deref(),
+        ]
+        .iter()
+        .flatten()
+        .any(|v| v.trim().eq_ignore_ascii_case(who.trim()))
+    }
+}
+
+/// Parses Redmine's RFC 3339 times to UTC.
+#[must_use]
+pub fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s?.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// How statuses and priorities are normalised for one source.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    /// Priority names → P0–P3.
+    pub priorities: PriorityMap,
+    /// Status name overrides (lowercased).
+    pub statuses: BTreeMap<String, BugStatus>,
+    /// Known status definitions (from `/issue_statuses.json`).
+    pub defs: Vec<StatusDef>,
+}
+
+impl Mapping {
+    /// `status_map` by name, else closed when the status closes issues, in progress for
+    /// "In Progress", open otherwise.
+    #[must_use]
+    pub fn status(
+        &self,
+        name: Option<&str>,
+        id: Option<u64>,
+        is_closed: Option<bool>,
+    ) -> BugStatus {
+        let name = name.map(|n| n.trim().to_lowercase());
+        if let Some(mapped) = name.as_ref().and_then(|n| self.statuses.get(n)) {
+            return *mapped;
+        }
+        let closed = is_closed
+            .or_else(|| {
+                self.defs
+                    .iter()
+                    .find(|d| Some(d.id) == id)
+                    .map(|d| d.is_closed)
+            })
+            .unwrap_or(false);
+        if closed {
+            BugStatus::Closed
+        } else if name.as_deref() == Some("in progress") {
+            BugStatus::InProgress
+        } else {
+            BugStatus::Open
+        }
+    }
+
+    /// The status of an issue's status reference.
+    #[must_use]
+    pub fn status_of(&self, s: Option<&StatusRef>) -> BugStatus {
+        match s {
+            Some(s) => self.status(s.name.as_deref(), s.id, s.is_closed),
+            None => BugStatus::Open,
+        }
+    }
+
+    /// Whether a status id is known (else the definitions are re-read).
+    #[must_use]
+    pub fn knows_status(&self, id: Option<u64>) -> bool {
+        id.is_none() || self.defs.iter().any(|d| Some(d.id) == id)
+    }
+
+    /// The normalised priority of a priority name (unknown or absent → P2).
+    #[must_use]
+    pub fn priority(&self, name: Option<&str>) -> Priority {
+        name.and_then(|n| self.priorities.get(n))
+            .unwrap_or(DEFAULT_PRIORITY)
+    }
+}
+
+/// The display key of Redmine issue `id`: `RM-<id>` (distinct from GitHub's `#n`).
+#[must_use]
+pub fn key(id: u64) -> String {
+    format!("RM-{id}")
+}
+
+/// Converts one issue to a bug of `source`; `None` without an id.
+///
+/// The tracker name (lowercased) is the bug's only label: Redmine has no labels.
+#[must_use]
+pub fn to_bug(
+    issue: &IssueDto,
+    source: &str,
+    site: &Url,
+    map: &Mapping,
+    now: DateTime<Utc>,
+) -> Option<Bug> {
+    let id = issue.id?;
+    let updated_at = parse_time(issue.updated_on.as_deref())
+        .or_else(|| parse_time(issue.created_on.as_deref()))
+        .unwrap_or(now);
+    let status = map.status_of(issue.status.as_ref());
+    let closed_at = (status == BugStatus::Closed)
+        .then(|| parse_time(issue.closed_on.as_deref()).unwrap_or(updated_at));
+    let labels: Vec<String> = issue
+        .tracker
+        .as_ref()
+        .and_then(|t| sanitize::opt_line(t.name.as_deref()))
+        .map(|t| vec![t.to_lowercase()])
+        .unwrap_or_default();
+    Some(Bug {
+        id: 0,
+        source: source.to_owned(),
+        external_id: id.to_string(),
+        key: key(id),
+        title: sanitize::line(issue.subject.as_deref().unwrap_or("")),
+        body: sanitize::text(issue.description.as_deref().unwrap_or("")),
+        priority: map.priority(issue.priority.as_ref().and_then(|p| p.name.as_deref())),
+        status,
+        assignee: issue
+            .assigned_to
+            .as_ref()
+            .and_then(|a| sanitize::opt_line(a.name.as_deref())),
+        customers: Vec::new(),
+        labels,
+        created_at: parse_time(issue.created_on.as_deref()).unwrap_or(updated_at),
+        updated_at,
+        closed_at,
+        url: site.join(&format!("issues/{id}")).ok().map(String::from),
+        pending: false,
+        conflict: false,
+    })
+}

@@ -1,0 +1,285 @@
+//! What the tracker connectors ([`super::jira`], [`super::redmine`]) share: building the HTTP
+//! client from the user's source config, the priority and status name maps, turning API errors
+//! into push outcomes, and the sync-state bookkeeping around a pull.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use url::Url;
+
+use super::http::{self, ApiError, Auth, AuthScheme, Clock, HttpClient};
+use super::secret::{Secret, TokenSource};
+use super::{PullReport, PushOutcome, SyncError};
+use crate::config::SourceConfig;
+use crate::domain::{BugStatus, Priority};
+use crate::store::{write, Store};
+
+/// First retry delay after a transient push failure; doubles per attempt.
+const PUSH_RETRY_BASE_SECS: i64 = 10;
+/// Longest retry delay after a transient push failure.
+const PUSH_RETRY_CAP_SECS: i64 = 600;
+/// Pause after a 401 before the edit is tried again (the user has to fix the token).
+const UNAUTHORIZED_RETRY_SECS: i64 = 300;
+
+/// Builds a source's configuration error.
+pub fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
+    SyncError::Config {
+        source_name: cfg.name.clone(),
+        message: message.into(),
+    }
+}
+
+/// Builds a "the remote answered something we cannot use" error.
+pub fn protocol_error(source: &str, message: impl Into<String>) -> SyncError {
+    SyncError::Protocol {
+        source_name: source.to_owned(),
+        message: crate::sanitize::line(&message.into()),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// The configured base URL, with a trailing `/` so relative API paths keep any path prefix.
+///
+/// Plain `http://` is accepted only for loopback hosts (tests, SSH tunnels).
+///
+/// # Errors
+/// [`SyncError::Config`] when missing, unparsable, or plain HTTP to another host.
+pub fn base_url(cfg: &SourceConfig) -> Result<Url, SyncError> {
+    let raw = cfg
+        .base_url
+        .as_deref()
+        .ok_or_else(|| config_error(cfg, "base_url is required (the tracker's address)"))?;
+    let mut url = Url::parse(raw.trim())
+        .map_err(|e| config_error(cfg, format!("base_url {raw:?} is not a URL: {e}")))?;
+    if url.scheme() != "https" && !(url.scheme() == "http" && is_loopback(&url)) {
+        return Err(config_error(
+            cfg,
+            format!("base_url {raw:?} must use https:// (plain http is allowed only for 127.0.0.1/localhost)"),
+        ));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// The auth of a source: `scheme` carrying `token`, with the configured origin for hints.
+pub fn auth(cfg: &SourceConfig, scheme: AuthScheme, token: Secret) -> Auth {
+    let origin = match (&cfg.token.token_env, &cfg.token.token_command) {
+        (Some(var), _) => TokenSource::Env(var.clone()),
+        (None, Some(argv)) => TokenSource::Command(argv.clone()),
+        (None, None) => TokenSource::Env(format!("the token of source {}", cfg.name)),
+    };
+    Auth {
+        scheme,
+        token,
+        origin,
+    }
+}
+
+/// Builds the HTTP client for a tracker source; `adjust` may tune it (tests: retries, seeds).
+///
+/// # Errors
+/// [`SyncError::Config`] for a bad base URL or header.
+pub fn client(
+    cfg: &SourceConfig,
+    auth: Option<Auth>,
+    clock: Clock,
+    adjust: impl FnOnce(&mut http::SourceConfig),
+) -> Result<(HttpClient, Url), SyncError> {
+    let base = base_url(cfg)?;
+    let mut hc = http::SourceConfig::new(cfg.name.clone(), base.clone());
+    hc.https_only = base.scheme() == "https";
+    hc.auth = auth;
+    hc.extra_headers = cfg
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    adjust(&mut hc);
+    let client = HttpClient::new(hc, clock).map_err(|e| config_error(cfg, e.to_string()))?;
+    Ok((client, base))
+}
+
+/// Remote priority names → P0–P3, user entries first, then the connector's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorityMap {
+    /// `(lowercased name, display name, priority)`, user entries first.
+    entries: Vec<(String, String, Priority)>,
+}
+
+impl PriorityMap {
+    /// Parses the user's `priority_map` (values `P0`…`P3`) on top of `defaults`.
+    ///
+    /// # Errors
+    /// [`SyncError::Config`] naming the bad value.
+    pub fn new(
+        cfg: &SourceConfig,
+        defaults: &[(&str, Priority)],
+    ) -> Result<PriorityMap, SyncError> {
+        let mut entries = Vec::new();
+        for (name, value) in &cfg.priority_map {
+            let p: Priority = value.parse().map_err(|_| {
+                config_error(
+                    cfg,
+                    format!("priority_map.{name} = {value:?}: use one of P0, P1, P2, P3"),
+                )
+            })?;
+            entries.push((name.trim().to_lowercase(), name.trim().to_owned(), p));
+        }
+        for (name, p) in defaults {
+            entries.push((name.to_lowercase(), (*name).to_owned(), *p));
+        }
+        Ok(PriorityMap { entries })
+    }
+
+    /// The priority of a remote name (case-insensitive), if mapped.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<Priority> {
+        let name = name.trim().to_lowercase();
+        self.entries
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, _, p)| *p)
+    }
+
+    /// Remote names that map to `p`, preferred first (user entries, then the defaults).
+    #[must_use]
+    pub fn names_for(&self, p: Priority) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (lower, display, _) in self.entries.iter().filter(|(_, _, q)| *q == p) {
+            if self.get(lower) == Some(p) && !out.iter().any(|o| o.to_lowercase() == *lower) {
+                out.push(display.clone());
+            }
+        }
+        out
+    }
+}
+
+/// The user's `status_map`: remote status name (case-insensitive) → normalised status.
+///
+/// # Errors
+/// [`SyncError::Config`] naming the bad value.
+pub fn status_overrides(cfg: &SourceConfig) -> Result<BTreeMap<String, BugStatus>, SyncError> {
+    let mut out = BTreeMap::new();
+    for (name, value) in &cfg.status_map {
+        let s = parse_status(value).ok_or_else(|| {
+            config_error(
+                cfg,
+                format!("status_map.{name} = {value:?}: use open, in_progress or closed"),
+            )
+        })?;
+        out.insert(name.trim().to_lowercase(), s);
+    }
+    Ok(out)
+}
+
+/// `open`, `in_progress` (also `in-progress`, `in progress`) or `closed`.
+#[must_use]
+pub fn parse_status(value: &str) -> Option<BugStatus> {
+    value
+        .trim()
+        .to_lowercase()
+        .replace(['-', ' '], "_")
+        .parse()
+        .ok()
+}
+
+/// How long to wait before pushing again after the `attempts`-th transient failure.
+#[must_use]
+pub fn retry_delay(attempts: u32) -> TimeDelta {
+    let exp = attempts.saturating_sub(1).min(16);
+    let secs = PUSH_RETRY_BASE_SECS
+        .saturating_mul(1_i64 << exp)
+        .min(PUSH_RETRY_CAP_SECS);
+    TimeDelta::seconds(secs)
+}
+
+/// Maps an API error from a push to its outcome (RELIABILITY.md §8.1).
+///
+/// Rate limits and an open breaker retry at their deadline; 5xx, network, undecodable answers
+/// and 401 retry later; every other refusal (404, 410, 403, 422, …) fails for good.
+#[must_use]
+pub fn push_outcome(err: &ApiError, now: DateTime<Utc>, attempts: u32) -> PushOutcome {
+    let error = err.to_string();
+    match err {
+        ApiError::RateLimited { until, .. } | ApiError::CircuitOpen { until } => {
+            PushOutcome::Retry { at: *until, error }
+        }
+        ApiError::Server { .. }
+        | ApiError::Transport { .. }
+        | ApiError::Decode { .. }
+        | ApiError::BodyTooLarge { .. } => PushOutcome::Retry {
+            at: now + retry_delay(attempts),
+            error,
+        },
+        ApiError::Unauthorized { .. } => PushOutcome::Retry {
+            at: now + TimeDelta::seconds(UNAUTHORIZED_RETRY_SECS),
+            error,
+        },
+        ApiError::Permanent { .. }
+        | ApiError::CrossOriginRedirect { .. }
+        | ApiError::CrossOriginRequest { .. }
+        | ApiError::InvalidRequest { .. } => PushOutcome::Failed(error),
+    }
+}
+
+/// Records the attempt and returns the stored cursor.
+///
+/// # Errors
+/// Store errors.
+pub fn begin_pull(
+    store: &mut Store,
+    source: &str,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, SyncError> {
+    store.write(|tx| write::sync_attempt(tx, source, kind, now))?;
+    Ok(crate::store::trackers::cursor(store.conn(), source)?)
+}
+
+/// Records the pull's success or failure (with a rate-limit deadline) and passes it through.
+///
+/// # Errors
+/// The pull's own error, or a store error while recording success.
+pub fn finish_pull(
+    store: &mut Store,
+    source: &str,
+    result: Result<PullReport, SyncError>,
+    now: DateTime<Utc>,
+) -> Result<PullReport, SyncError> {
+    match result {
+        Ok(report) => {
+            store.write(|tx| write::sync_success(tx, source, None, now))?;
+            Ok(report)
+        }
+        Err(err) => {
+            let message = err.to_string();
+            let until = err.retry_at();
+            if let Err(store_err) =
+                store.write(|tx| write::sync_failure(tx, source, &message, until, now))
+            {
+                tracing::warn!(source, error = %store_err, "could not record the sync failure");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// A conflict outcome carrying the value found at the remote (sanitized, for the user).
+#[must_use]
+pub fn conflict(value: &str) -> PushOutcome {
+    PushOutcome::Conflict(crate::sanitize::line(value))
+}
