@@ -391,13 +391,15 @@ mod tests {
 
     #[test]
     fn narrowing_a_query_gives_the_same_matches_as_filtering_from_scratch() {
-        let mut l = ListState::default();
-        l.rows = vec![
-            bug(1, "checkout latency"),
-            bug(2, "login broken"),
-            bug(3, "checkout 502"),
-            bug(4, "latency in search"),
-        ];
+        let mut l = ListState {
+            rows: vec![
+                bug(1, "checkout latency"),
+                bug(2, "login broken"),
+                bug(3, "checkout 502"),
+                bug(4, "latency in search"),
+            ],
+            ..ListState::default()
+        };
         for q in ["c", "ch", "che", "check", "checkout", "checkout l"] {
             l.filter = q.into();
             refresh_view(&mut l, |_| true);
