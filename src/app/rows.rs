@@ -5,6 +5,7 @@
 //! back to the default.
 
 use std::cmp::Ordering;
+use std::fmt::Write as _;
 
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
@@ -29,8 +30,9 @@ pub trait RowView {
     const SORTS: &'static [&'static str];
     /// The row's entity.
     fn entity(&self) -> EntityRef;
-    /// Text the filter matches against (the visible columns).
-    fn haystack(&self) -> String;
+    /// Writes the text the filter matches against (the visible columns) into `out`, which the
+    /// caller clears and reuses, so filtering 50k rows allocates once, not 50k times.
+    fn haystack_into(&self, out: &mut String);
     /// Sort key for sort column `col` (1-based; 0 is the default order).
     fn sort_key(&self, col: usize) -> SortKey;
     /// Link for `o` / `Y`.
@@ -58,8 +60,9 @@ impl RowView for Bug {
             id: self.id,
         }
     }
-    fn haystack(&self) -> String {
-        format!(
+    fn haystack_into(&self, out: &mut String) {
+        let _ = write!(
+            out,
             "{} {} {} {} {} {}",
             self.key,
             self.title,
@@ -67,7 +70,7 @@ impl RowView for Bug {
             self.status,
             self.assignee.as_deref().unwrap_or(""),
             self.labels.join(" ")
-        )
+        );
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -93,8 +96,9 @@ impl RowView for Incident {
             id: self.id,
         }
     }
-    fn haystack(&self) -> String {
-        format!(
+    fn haystack_into(&self, out: &mut String) {
+        let _ = write!(
+            out,
             "{} {} {} {} {} {}",
             self.external_id,
             self.title,
@@ -102,7 +106,7 @@ impl RowView for Incident {
             self.status,
             self.service,
             self.assignee.as_deref().unwrap_or("")
-        )
+        );
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -127,11 +131,12 @@ impl RowView for Alert {
             id: self.id,
         }
     }
-    fn haystack(&self) -> String {
-        format!(
+    fn haystack_into(&self, out: &mut String) {
+        let _ = write!(
+            out,
             "{} {} {} {}",
             self.name, self.severity, self.service, self.state
-        )
+        );
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -153,8 +158,9 @@ impl RowView for Deployment {
             id: self.id,
         }
     }
-    fn haystack(&self) -> String {
-        format!(
+    fn haystack_into(&self, out: &mut String) {
+        let _ = write!(
+            out,
             "{} {} {} {} {} {}",
             self.service,
             self.environment,
@@ -162,7 +168,7 @@ impl RowView for Deployment {
             self.sha.get(..7).unwrap_or(&self.sha),
             self.status,
             self.creator
-        )
+        );
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -187,11 +193,12 @@ impl RowView for Customer {
             id: self.id,
         }
     }
-    fn haystack(&self) -> String {
-        format!(
+    fn haystack_into(&self, out: &mut String) {
+        let _ = write!(
+            out,
             "{} {} {} {} {}",
             self.name, self.stage, self.vertical, self.owner, self.churn_risk
-        )
+        );
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -219,8 +226,8 @@ impl RowView for Slo {
             id: self.id,
         }
     }
-    fn haystack(&self) -> String {
-        format!("{} {} {}", self.name, self.service, self.objective)
+    fn haystack_into(&self, out: &mut String) {
+        let _ = write!(out, "{} {} {}", self.name, self.service, self.objective);
     }
     fn sort_key(&self, col: usize) -> SortKey {
         match col {
@@ -241,14 +248,15 @@ impl RowView for ChecklistItem {
             id: self.id,
         }
     }
-    fn haystack(&self) -> String {
-        format!(
+    fn haystack_into(&self, out: &mut String) {
+        let _ = write!(
+            out,
             "{} {} {} {}",
             self.section,
             self.group,
             self.text,
             self.owner.as_deref().unwrap_or("")
-        )
+        );
     }
     fn sort_key(&self, _col: usize) -> SortKey {
         n(self.ordinal)
@@ -291,6 +299,7 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
             AtomKind::Fuzzy,
         );
         let mut buf = Vec::new();
+        let mut hay = String::with_capacity(256);
         for i in candidates {
             let Some(row) = list.rows.get(i) else {
                 continue;
@@ -298,7 +307,8 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
             if !keep(row) {
                 continue;
             }
-            let hay = row.haystack();
+            hay.clear();
+            row.haystack_into(&mut hay);
             if pattern
                 .score(Utf32Str::new(&hay, &mut buf), &mut matcher)
                 .is_some()
