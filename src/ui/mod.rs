@@ -83,22 +83,40 @@ pub struct TabBar<'a> {
     pub theme: Theme,
 }
 
+impl TabBar<'_> {
+    fn labels(&self, narrow: bool) -> Vec<String> {
+        Tab::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, tab)| {
+                let count = self.state.counts.for_tab(*tab);
+                if narrow {
+                    format!(" {} {} {} ", i + 1, tab.short_title(), count)
+                } else {
+                    let mut s = format!(" {} {} ({})", i + 1, tab.title(), count);
+                    if *tab == Tab::Incidents && self.state.counts.alerts > 0 {
+                        s.push_str(&format!(" +{} firing", self.state.counts.alerts));
+                    }
+                    s.push(' ');
+                    s
+                }
+            })
+            .collect()
+    }
+}
+
 impl Widget for &TabBar<'_> {
     fn render(self, area: Rect, buf: &mut ratatui::buffer::Buffer) {
-        let narrow = area.width < NARROW_COLS;
+        // Full titles when they fit the width, short ones otherwise (never cut mid-title).
+        let full = self.labels(false);
+        let width: usize = full.iter().map(|l| l.chars().count() + 1).sum();
+        let labels = if area.width >= NARROW_COLS && width <= usize::from(area.width) {
+            full
+        } else {
+            self.labels(true)
+        };
         let mut spans = Vec::new();
-        for (i, tab) in Tab::ALL.iter().enumerate() {
-            let count = self.state.counts.for_tab(*tab);
-            let label = if narrow {
-                format!(" {} {} {} ", i + 1, tab.short_title(), count)
-            } else {
-                let mut s = format!(" {} {} ({})", i + 1, tab.title(), count);
-                if *tab == Tab::Incidents && self.state.counts.alerts > 0 {
-                    s.push_str(&format!(" +{} firing", self.state.counts.alerts));
-                }
-                s.push(' ');
-                s
-            };
+        for (i, (tab, label)) in Tab::ALL.iter().zip(labels).enumerate() {
             let style = if *tab == self.state.tab {
                 self.theme
                     .selected()
