@@ -5,7 +5,7 @@
 //! Submodules: [`week`] (ISO weeks in the team time zone), [`model`] (the snapshot types),
 //! [`snapshot`] and [`standing`] (computing the pages from a [`Store`]), [`policy`] (config
 //! policies in the metrics' terms), [`redact`] (placeholders for customers and people),
-//! [`report`] (md/json/csv), [`view`] (drawing one page) and [`customers_csv`].
+//! [`rows`] (the figure rows every format shares), [`report`] (md/json/csv), [`view`] (drawing one page) and [`customers_csv`].
 //!
 //! Every figure compares the ISO week with the one before it. A week runs from Monday 00:00
 //! to the next Monday 00:00 in the team's time zone. Output is deterministic for a given cache,
@@ -16,6 +16,7 @@ pub mod model;
 pub mod policy;
 pub mod redact;
 pub mod report;
+pub mod rows;
 pub mod snapshot;
 pub mod standing;
 pub mod view;

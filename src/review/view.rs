@@ -124,18 +124,31 @@ pub fn draw_page(
         Layout::vertical([Constraint::Min(1), Constraint::Length(note_height)]).areas(inner);
     let wide = body.width >= 70;
     let (left, right) = if wide {
-        let [l, r] = Layout::horizontal([Constraint::Length(52), Constraint::Min(16)]).areas(body);
+        let [l, r] = Layout::horizontal([Constraint::Length(52), Constraint::Min(16)])
+            .spacing(2)
+            .areas(body);
         (l, r)
     } else {
         let [t, b] = Layout::vertical([Constraint::Percentage(60), Constraint::Min(3)]).areas(body);
         (t, b)
     };
-    draw_table(frame, left, snap, page, &pal);
+    match PAGES[page] {
+        "slos" => draw_slo_table(frame, left, snap, &pal),
+        "customers" => draw_customer_table(frame, left, snap, &pal),
+        _ => draw_table(frame, left, snap, page, &pal),
+    }
     let lists = report::lists(snap, page);
+    let wanted = match PAGES[page] {
+        "plan" => u16::try_from(snap.plan.sections.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(1),
+        "slos" => 6,
+        _ => 12,
+    };
     let chart_height = if lists.is_empty() {
         right.height
     } else {
-        (right.height * 3 / 5).max(right.height.min(6))
+        wanted.min(right.height.saturating_sub(2).max(3))
     };
     let [chart, list] = Layout::new(
         Direction::Vertical,
@@ -185,17 +198,6 @@ fn draw_table(
             ]));
         }
     }
-    if PAGES[page] == "customers" {
-        for c in &snap.customers.customers {
-            let band = c.band.this.as_deref();
-            rows.push(Row::new(vec![
-                Cell::from(format!("{} band", c.name)),
-                Cell::from(band.unwrap_or("–").to_string()).style(pal.band(band)),
-                Cell::from(c.band.last.clone().unwrap_or_else(|| "–".into())),
-                Cell::from(format!("risk {}", c.churn_risk)),
-            ]));
-        }
-    }
     let header = Row::new(vec![
         Cell::from(""),
         Cell::from(snap.week.clone()),
@@ -204,10 +206,115 @@ fn draw_table(
     ])
     .style(Style::default().add_modifier(Modifier::BOLD));
     let widths = [
-        Constraint::Min(14),
+        Constraint::Length(20),
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(11),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        area,
+    );
+}
+
+fn bold_header(cells: Vec<String>) -> Row<'static> {
+    Row::new(cells.into_iter().map(Cell::from).collect::<Vec<_>>())
+        .style(Style::default().add_modifier(Modifier::BOLD))
+}
+
+/// One row per SLO: attainment this and last week (arrow), budget left, burn rate.
+fn draw_slo_table(frame: &mut Frame<'_>, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
+    let s = &snap.slos;
+    let mut rows = vec![Row::new(vec![
+        Cell::from("meeting objective"),
+        Cell::from(report::value(s.meeting_objective.this, Unit::Count)),
+        Cell::from(report::value(s.meeting_objective.last, Unit::Count)),
+        Cell::from(report::change(&s.meeting_objective, Unit::Count))
+            .style(pal.verdict("slos_meeting_objective", &s.meeting_objective)),
+        Cell::from(""),
+    ])];
+    for l in &s.slos {
+        let arrow = l.attainment.arrow();
+        rows.push(Row::new(vec![
+            Cell::from(l.name.clone()),
+            Cell::from(format!(
+                "{}{arrow}",
+                report::value(l.attainment.this, Unit::Attain)
+            ))
+            .style(pal.verdict("attainment", &l.attainment)),
+            Cell::from(report::value(l.attainment.last, Unit::Attain)),
+            Cell::from(report::value(l.budget_remaining.this, Unit::Pct))
+                .style(pal.verdict("budget_remaining", &l.budget_remaining)),
+            Cell::from(report::value(l.burn_rate.this, Unit::Decimal)),
+        ]));
+    }
+    let header = bold_header(vec![
+        "SLO".into(),
+        snap.week.clone(),
+        snap.previous_week.clone(),
+        "budget".into(),
+        "burn".into(),
+    ]);
+    let widths = [
+        Constraint::Min(12),
+        Constraint::Length(9),
+        Constraint::Length(8),
+        Constraint::Length(6),
+        Constraint::Length(5),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        area,
+    );
+}
+
+/// One row per customer: health this and last week, change, NPS with n, band (`!`: at risk).
+fn draw_customer_table(frame: &mut Frame<'_>, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
+    let c = &snap.customers;
+    let mut rows = vec![Row::new(vec![
+        Cell::from("NPS of the week"),
+        Cell::from(report::value(c.nps_week.this, Unit::Signed)),
+        Cell::from(report::value(c.nps_week.last, Unit::Signed)),
+        Cell::from(report::change(&c.nps_week, Unit::Signed))
+            .style(pal.verdict("nps_week", &c.nps_week)),
+        Cell::from(format!(
+            "n={}",
+            report::value(c.responses_week.this, Unit::Count)
+        )),
+        Cell::from(""),
+    ])];
+    for l in &c.customers {
+        let band = l.band.this.as_deref();
+        let mark = if l.at_risk { "!" } else { "" };
+        rows.push(Row::new(vec![
+            Cell::from(l.name.clone()),
+            Cell::from(report::value(l.health.this, Unit::Count)).style(pal.band(band)),
+            Cell::from(report::value(l.health.last, Unit::Count)),
+            Cell::from(report::change(&l.health, Unit::Count))
+                .style(pal.verdict("health", &l.health)),
+            Cell::from(format!(
+                "{} n={}",
+                report::value(l.nps.this, Unit::Signed),
+                report::value(l.nps_n.this.or(Some(0.0)), Unit::Count)
+            )),
+            Cell::from(format!("{}{mark}", band.unwrap_or("–"))).style(pal.band(band)),
+        ]));
+    }
+    let header = bold_header(vec![
+        "customer".into(),
+        "health".into(),
+        "last".into(),
+        "change".into(),
+        "NPS".into(),
+        "band".into(),
+    ]);
+    let widths = [
+        Constraint::Min(10),
+        Constraint::Length(6),
+        Constraint::Length(4),
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Length(7),
     ];
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
@@ -367,5 +474,4 @@ fn draw_chart(
         }
         _ => {}
     }
-    let _ = Unit::Count;
 }
