@@ -1,0 +1,446 @@
+//! Computing a [`ReviewSnapshot`] from the cache: the orchestration, and the incidents, bugs
+//! and deployments pages (the SLO, customer and plan pages are in [`super::standing`]).
+//!
+//! Each page is computed for the ISO week and the week before it with the same function, so
+//! the two columns are always comparable. State "at the end of the week" is read at
+//! [`Week::as_of`]: the week's end, or `now` while the week is running.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::model::{
+    BugLine, BugsPage, DeploymentsPage, DoraFigures, FailedDeploy, Figure, IncidentsPage, Label,
+    LongIncident, ReviewSnapshot,
+};
+use super::policy::{self, FixBy};
+use super::week::Week;
+use super::{standing, ReviewError};
+use crate::config::Policy;
+use crate::domain::{Bug, DeployStatus, Deployment, Incident, Priority};
+use crate::metrics::dora::{self, DoraIncident, DoraReport, DoraWindow};
+use crate::metrics::incident::{self as im, IncidentTimes, SlaPolicy};
+use crate::store::Store;
+
+/// How many incidents / bugs the lists name.
+const LIST_LEN: usize = 5;
+
+/// Takes the snapshot of `week` as known at `now`.
+///
+/// # Errors
+/// Policy or cache errors.
+pub fn take(
+    store: &Store,
+    week: &Week,
+    tz: Tz,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<ReviewSnapshot, ReviewError> {
+    let last = week.previous(tz);
+    let sla = policy::sla_policy(policy, tz)?;
+    let fix_by = policy::fix_by(policy)?;
+    let incidents = store.load_incidents(None)?;
+    let bugs = store.load_bugs(None)?;
+    let deployments = store.load_deployments(None)?;
+    let slos = store.load_slos()?;
+    let notes = store.review_notes(&week.label())?.into_iter().collect();
+    let days = week.days();
+    Ok(ReviewSnapshot {
+        week: week.label(),
+        previous_week: last.label(),
+        time_zone: tz.name().to_string(),
+        first_day: days.first().copied().unwrap_or_default(),
+        last_day: days.last().copied().unwrap_or_default(),
+        start: week.start,
+        end: week.end,
+        taken_at: now,
+        in_progress: now < week.end,
+        redacted: false,
+        incidents: incidents_page(&incidents, week, &last, &sla, now),
+        bugs: bugs_page(&bugs, week, &last, &fix_by, tz, now),
+        deployments: deployments_page(&deployments, &incidents, week, &last, tz, now),
+        slos: standing::slos_page(&slos, week, &last, now),
+        customers: standing::customers_page(
+            store, &incidents, &bugs, &slos, week, &last, policy, now,
+        )?,
+        plan: standing::plan_page(store, week, &last)?,
+        notes,
+        known_people: standing::known_people(store, &bugs, &incidents, &deployments, now)?,
+        known_customers: standing::known_customers(store, now)?,
+    })
+}
+
+fn priority_keys() -> impl Iterator<Item = (Priority, String)> {
+    Priority::ALL.iter().map(|p| (*p, p.as_str().to_string()))
+}
+
+#[allow(clippy::cast_precision_loss, reason = "seconds fit an f64 exactly")]
+fn secs(v: Option<f64>) -> Option<f64> {
+    v.map(f64::round)
+}
+
+/// The times of an incident as the metrics need them, ignoring anything recorded after `at`.
+fn times(i: &Incident, at: DateTime<Utc>) -> IncidentTimes {
+    IncidentTimes {
+        priority: policy::metric_priority(i.severity),
+        created_at: i.created_at,
+        first_ack_at: i.acknowledged_at.filter(|t| *t <= at),
+        resolved_at: i.resolved_at.filter(|t| *t <= at),
+    }
+}
+
+struct IncidentWeek {
+    by_severity: BTreeMap<Priority, usize>,
+    total: usize,
+    stats: im::ResponseStats,
+    sla: im::SlaSummary,
+    sla_by: BTreeMap<im::Priority, im::SlaSummary>,
+}
+
+fn incident_week(
+    incidents: &[Incident],
+    week: &Week,
+    sla: &SlaPolicy,
+    now: DateTime<Utc>,
+) -> IncidentWeek {
+    let at = week.as_of(now);
+    let mine: Vec<&Incident> = incidents
+        .iter()
+        .filter(|i| week.contains(i.created_at))
+        .collect();
+    let t: Vec<IncidentTimes> = mine.iter().map(|i| times(i, at)).collect();
+    let mut by_severity = BTreeMap::new();
+    for i in &mine {
+        *by_severity.entry(i.severity).or_insert(0) += 1;
+    }
+    IncidentWeek {
+        by_severity,
+        total: mine.len(),
+        stats: im::response_stats(&t),
+        sla: im::sla_summary(sla, &t, at),
+        sla_by: im::sla_summary_by_priority(sla, &t, at),
+    }
+}
+
+/// The incidents page: counts by severity, MTTA/MTTR (acknowledged/resolved only), SLA
+/// compliance and the longest incidents of the week.
+#[must_use]
+pub fn incidents_page(
+    incidents: &[Incident],
+    week: &Week,
+    last: &Week,
+    sla: &SlaPolicy,
+    now: DateTime<Utc>,
+) -> IncidentsPage {
+    let a = incident_week(incidents, week, sla, now);
+    let b = incident_week(incidents, last, sla, now);
+    let fig = |f: fn(&IncidentWeek) -> Option<f64>| Figure::new(f(&a), f(&b));
+    let mut by_severity = BTreeMap::new();
+    let mut compliance_by = BTreeMap::new();
+    for (p, key) in priority_keys() {
+        let n = |w: &IncidentWeek| w.by_severity.get(&p).copied().unwrap_or(0);
+        by_severity.insert(key.clone(), Figure::count(n(&a), n(&b)));
+        let mp = policy::metric_priority(p);
+        let c = |w: &IncidentWeek| w.sla_by.get(&mp).and_then(im::SlaSummary::compliance);
+        if a.sla_by.contains_key(&mp) || b.sla_by.contains_key(&mp) {
+            compliance_by.insert(key, Figure::new(c(&a), c(&b)));
+        }
+    }
+    let at = week.as_of(now);
+    let mut longest: Vec<LongIncident> = incidents
+        .iter()
+        .filter(|i| week.contains(i.created_at))
+        .map(|i| {
+            let end = i.resolved_at.filter(|t| *t <= at);
+            LongIncident {
+                key: i.external_id.clone(),
+                title: i.title.clone(),
+                severity: i.severity.as_str().to_string(),
+                service: i.service.clone(),
+                assignee: i.assignee.clone(),
+                duration_secs: (end.unwrap_or(at) - i.created_at).num_seconds().max(0),
+                open: end.is_none(),
+            }
+        })
+        .collect();
+    longest.sort_by(|x, y| {
+        y.duration_secs
+            .cmp(&x.duration_secs)
+            .then_with(|| x.key.cmp(&y.key))
+    });
+    longest.truncate(LIST_LEN);
+    IncidentsPage {
+        total: Figure::count(a.total, b.total),
+        by_severity,
+        acknowledged: Figure::count(a.stats.acknowledged, b.stats.acknowledged),
+        mtta_mean_secs: fig(|w| secs(w.stats.mtta_secs)),
+        mtta_median_secs: fig(|w| secs(w.stats.median_tta_secs)),
+        resolved: Figure::count(a.stats.resolved, b.stats.resolved),
+        mttr_mean_secs: fig(|w| secs(w.stats.mttr_secs)),
+        mttr_median_secs: fig(|w| secs(w.stats.median_ttr_secs)),
+        sla_met: Figure::count(a.sla.met, b.sla.met),
+        sla_breached: Figure::count(a.sla.breached, b.sla.breached),
+        sla_pending: Figure::count(a.sla.pending, b.sla.pending),
+        sla_compliance: fig(|w| w.sla.compliance()),
+        sla_compliance_by_severity: compliance_by,
+        longest,
+    }
+}
+
+fn open_at(b: &Bug, at: DateTime<Utc>) -> bool {
+    b.created_at < at && b.closed_at.is_none_or(|c| c >= at)
+}
+
+fn fix_rule(fix_by: &[FixBy; 4], p: Priority) -> FixBy {
+    fix_by[usize::from(p.rank())]
+}
+
+fn bug_line(b: &Bug, at: DateTime<Utc>, overdue: Option<i64>) -> BugLine {
+    BugLine {
+        key: b.key.clone(),
+        title: b.title.clone(),
+        priority: b.priority.as_str().to_string(),
+        assignee: b.assignee.clone(),
+        age_days: (at - b.created_at).num_days(),
+        overdue_secs: overdue,
+    }
+}
+
+/// Seconds past the fix-by deadline at `at`, for an open bug that is overdue.
+fn overdue_secs(b: &Bug, fix_by: &[FixBy; 4], tz: Tz, at: DateTime<Utc>) -> Option<i64> {
+    if !open_at(b, at) {
+        return None;
+    }
+    let deadline = fix_rule(fix_by, b.priority).deadline(b.created_at, tz);
+    (deadline < at).then(|| (at - deadline).num_seconds())
+}
+
+/// The bugs page: opened/closed by priority, overdue against the fix-by policy at the end of
+/// each week, and the oldest open P0/P1 bugs.
+#[must_use]
+pub fn bugs_page(
+    bugs: &[Bug],
+    week: &Week,
+    last: &Week,
+    fix_by: &[FixBy; 4],
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> BugsPage {
+    let (at_a, at_b) = (week.as_of(now), last.as_of(now));
+    let opened = |w: &Week, p: Option<Priority>| {
+        bugs.iter()
+            .filter(|b| w.contains(b.created_at) && p.is_none_or(|p| b.priority == p))
+            .count()
+    };
+    let closed = |w: &Week, p: Option<Priority>| {
+        bugs.iter()
+            .filter(|b| {
+                b.closed_at.is_some_and(|c| w.contains(c)) && p.is_none_or(|p| b.priority == p)
+            })
+            .count()
+    };
+    let overdue = |at: DateTime<Utc>, p: Option<Priority>| {
+        bugs.iter()
+            .filter(|b| p.is_none_or(|p| b.priority == p))
+            .filter(|b| overdue_secs(b, fix_by, tz, at).is_some())
+            .count()
+    };
+    let mut page = BugsPage {
+        opened: Figure::count(opened(week, None), opened(last, None)),
+        closed: Figure::count(closed(week, None), closed(last, None)),
+        open_at_end: Figure::count(
+            bugs.iter().filter(|b| open_at(b, at_a)).count(),
+            bugs.iter().filter(|b| open_at(b, at_b)).count(),
+        ),
+        overdue: Figure::count(overdue(at_a, None), overdue(at_b, None)),
+        ..BugsPage::default()
+    };
+    for (p, key) in priority_keys() {
+        page.opened_by_priority.insert(
+            key.clone(),
+            Figure::count(opened(week, Some(p)), opened(last, Some(p))),
+        );
+        page.closed_by_priority.insert(
+            key.clone(),
+            Figure::count(closed(week, Some(p)), closed(last, Some(p))),
+        );
+        page.overdue_by_priority.insert(
+            key,
+            Figure::count(overdue(at_a, Some(p)), overdue(at_b, Some(p))),
+        );
+    }
+    let mut most: Vec<BugLine> = bugs
+        .iter()
+        .filter_map(|b| overdue_secs(b, fix_by, tz, at_a).map(|o| bug_line(b, at_a, Some(o))))
+        .collect();
+    most.sort_by(|x, y| {
+        y.overdue_secs
+            .cmp(&x.overdue_secs)
+            .then_with(|| x.key.cmp(&y.key))
+    });
+    most.truncate(LIST_LEN);
+    page.most_overdue = most;
+    let mut oldest: Vec<&Bug> = bugs
+        .iter()
+        .filter(|b| matches!(b.priority, Priority::P0 | Priority::P1) && open_at(b, at_a))
+        .collect();
+    oldest.sort_by(|x, y| {
+        x.created_at
+            .cmp(&y.created_at)
+            .then_with(|| x.key.cmp(&y.key))
+    });
+    page.oldest_open_p0_p1 = oldest
+        .into_iter()
+        .take(LIST_LEN)
+        .map(|b| bug_line(b, at_a, overdue_secs(b, fix_by, tz, at_a)))
+        .collect();
+    page
+}
+
+/// A cached deployment as `metrics::dora` sees it.
+fn dora_deployment(d: &Deployment) -> dora::Deployment {
+    let mut incident_ids = d.incident_keys.clone();
+    incident_ids.sort();
+    dora::Deployment {
+        id: d.external_id.clone(),
+        is_production: d.is_production(),
+        succeeded: d.status == DeployStatus::Success,
+        finished_at: d.finished_at.unwrap_or(d.created_at),
+        commit_times: d.commit_times.clone(),
+        incident_ids,
+    }
+}
+
+fn dora_for(
+    deps: &[dora::Deployment],
+    incidents: &[DoraIncident],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Option<DoraReport> {
+    DoraWindow::new(start, end)
+        .ok()
+        .map(|w| dora::dora_report(deps, incidents, &w))
+}
+
+#[allow(clippy::cast_precision_loss, reason = "counts are small")]
+fn dora_figures(days: u32, a: Option<&DoraReport>, b: Option<&DoraReport>) -> DoraFigures {
+    let f = |g: fn(&DoraReport) -> Option<f64>| Figure::new(a.and_then(g), b.and_then(g));
+    let l = |g: fn(&DoraReport) -> Option<String>| Label {
+        this: a.and_then(g),
+        last: b.and_then(g),
+    };
+    DoraFigures {
+        window_days: days,
+        deployments: f(|r| Some(r.deployment_frequency.deployments as f64)),
+        per_day: f(|r| Some((r.deployment_frequency.per_day * 1000.0).round() / 1000.0)),
+        frequency_band: l(|r| Some(r.deployment_frequency.band.to_string())),
+        lead_time_median_secs: f(|r| secs(r.lead_time.median_secs)),
+        lead_time_band: l(|r| r.lead_time.band.map(|b| b.to_string())),
+        failed: f(|r| Some(r.change_failure_rate.failed as f64)),
+        change_failure_rate: f(|r| r.change_failure_rate.rate),
+        change_failure_band: l(|r| r.change_failure_rate.band.map(|b| b.to_string())),
+        recovery_median_secs: f(|r| secs(r.recovery_time.median_secs)),
+        recovery_band: l(|r| r.recovery_time.band.map(|b| b.to_string())),
+    }
+}
+
+/// The deployments page: DORA over the week and over the 28 days ending with it (successful
+/// production deployments, linked incidents, commit times), deployments per day, and the
+/// week's deployments that caused incidents.
+#[must_use]
+pub fn deployments_page(
+    deployments: &[Deployment],
+    incidents: &[Incident],
+    week: &Week,
+    last: &Week,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> DeploymentsPage {
+    let deps: Vec<dora::Deployment> = deployments.iter().map(dora_deployment).collect();
+    let resolved_by_key: BTreeMap<&str, Option<DateTime<Utc>>> = incidents
+        .iter()
+        .map(|i| (i.external_id.as_str(), i.resolved_at.filter(|t| *t <= now)))
+        .collect();
+    let dora_incidents: Vec<DoraIncident> = resolved_by_key
+        .iter()
+        .map(|(k, r)| DoraIncident {
+            id: (*k).to_string(),
+            resolved_at: *r,
+        })
+        .collect();
+    let rolling = chrono::Duration::days(28);
+    let (at_a, at_b) = (week.as_of(now), last.as_of(now));
+    let week_a = dora_for(&deps, &dora_incidents, week.start, at_a);
+    let week_b = dora_for(&deps, &dora_incidents, last.start, at_b);
+    let roll_a = dora_for(&deps, &dora_incidents, at_a - rolling, at_a);
+    let roll_b = dora_for(&deps, &dora_incidents, at_b - rolling, at_b);
+    let per_day = |w: &Week| -> Vec<u64> {
+        let mut counts = vec![0u64; 7];
+        for d in deps
+            .iter()
+            .filter(|d| d.is_production && d.succeeded && w.contains(d.finished_at))
+        {
+            let day = d.finished_at.with_timezone(&tz).date_naive();
+            if let Some(i) = w.days().iter().position(|x| *x == day) {
+                counts[i] += 1;
+            }
+        }
+        counts
+    };
+    let failed_attempts = |w: &Week| {
+        deployments
+            .iter()
+            .filter(|d| {
+                d.is_production() && matches!(d.status, DeployStatus::Failure | DeployStatus::Error)
+            })
+            .filter(|d| w.contains(d.finished_at.unwrap_or(d.created_at)))
+            .count()
+    };
+    let rolled_back = |w: &Week| {
+        deployments
+            .iter()
+            .filter(|d| d.rolled_back && w.contains(d.finished_at.unwrap_or(d.created_at)))
+            .count()
+    };
+    let mut failures: Vec<FailedDeploy> = deployments
+        .iter()
+        .filter(|d| {
+            d.is_production() && d.status == DeployStatus::Success && !d.incident_keys.is_empty()
+        })
+        .filter(|d| week.contains(d.finished_at.unwrap_or(d.created_at)))
+        .map(|d| {
+            let finished = d.finished_at.unwrap_or(d.created_at);
+            let mut keys = d.incident_keys.clone();
+            keys.sort();
+            let resolutions: Option<Vec<DateTime<Utc>>> = keys
+                .iter()
+                .map(|k| resolved_by_key.get(k.as_str()).copied().flatten())
+                .collect();
+            FailedDeploy {
+                service: d.service.clone(),
+                git_ref: d.git_ref.clone(),
+                creator: d.creator.clone(),
+                finished_at: finished,
+                recovery_secs: resolutions
+                    .and_then(|r| r.into_iter().max())
+                    .map(|r| (r - finished).num_seconds()),
+                incidents: keys,
+            }
+        })
+        .collect();
+    failures.sort_by(|x, y| {
+        x.finished_at
+            .cmp(&y.finished_at)
+            .then_with(|| x.service.cmp(&y.service))
+    });
+    DeploymentsPage {
+        week: dora_figures(7, week_a.as_ref(), week_b.as_ref()),
+        rolling_28d: dora_figures(28, roll_a.as_ref(), roll_b.as_ref()),
+        per_day: per_day(week),
+        per_day_last: per_day(last),
+        failed_attempts: Figure::count(failed_attempts(week), failed_attempts(last)),
+        rolled_back: Figure::count(rolled_back(week), rolled_back(last)),
+        failures,
+    }
+}

@@ -1,0 +1,201 @@
+//! The Friday report of a fixed cache, byte for byte, in all three formats; and the figures a
+//! reader checks first (METRICS.md §2.3 worked example, notes, redaction).
+//!
+//! `UPDATE_GOLDEN=1 cargo test --test review_report_golden` rewrites the golden files; read the
+//! diff before committing it.
+
+mod review_common;
+
+use std::path::PathBuf;
+
+use opsdeck::cli::Format;
+use opsdeck::config::Policy;
+use opsdeck::review::{run_report, take_snapshot};
+use review_common::{build, now, tz, WEEK};
+use rstest::rstest;
+
+fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+#[rstest]
+#[case::markdown(Format::Md, "report-2026-W47.md")]
+#[case::json(Format::Json, "report-2026-W47.json")]
+#[case::csv(Format::Csv, "report-2026-W47.csv")]
+fn the_report_matches_its_golden_file(#[case] format: Format, #[case] file: &str) {
+    let store = build();
+    let out = run_report(
+        &store,
+        Some(WEEK),
+        format,
+        tz(),
+        &Policy::default(),
+        now(),
+        false,
+    )
+    .unwrap();
+    let path = golden(file);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &out).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        out == want,
+        "{file} differs from the golden file; run with UPDATE_GOLDEN=1 and review the diff\n{out}"
+    );
+}
+
+#[test]
+fn the_same_cache_week_and_now_give_identical_reports() {
+    let a = run_report(
+        &build(),
+        Some(WEEK),
+        Format::Json,
+        tz(),
+        &Policy::default(),
+        now(),
+        false,
+    )
+    .unwrap();
+    let b = run_report(
+        &build(),
+        Some(WEEK),
+        Format::Json,
+        tz(),
+        &Policy::default(),
+        now(),
+        false,
+    )
+    .unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn incident_figures_follow_the_metrics_worked_example() {
+    let snap = take_snapshot(&build(), WEEK, tz(), &Policy::default(), now()).unwrap();
+    let i = &snap.incidents;
+    assert_eq!(i.total.this, Some(5.0));
+    assert_eq!(i.total.last, Some(2.0));
+    assert_eq!(
+        i.mtta_mean_secs.this,
+        Some(780.0),
+        "acknowledged incidents only"
+    );
+    assert_eq!(i.mtta_median_secs.this, Some(540.0));
+    assert_eq!(
+        i.mttr_mean_secs.this,
+        Some(5175.0),
+        "resolved incidents only"
+    );
+    assert_eq!(i.mttr_median_secs.this, Some(4950.0));
+    assert_eq!(i.sla_compliance.this, Some(0.8));
+    assert_eq!(i.sla_breached.this, Some(1.0));
+    assert_eq!(
+        i.longest[0].key, "I5",
+        "the open incident runs to the end of the week"
+    );
+    assert!(i.longest[0].open);
+    let md = run_report(
+        &build(),
+        Some(WEEK),
+        Format::Md,
+        tz(),
+        &Policy::default(),
+        now(),
+        false,
+    )
+    .unwrap();
+    assert!(md.contains("| MTTA mean | 13m | 15m | ↓ −2m |"), "{md}");
+    assert!(
+        md.contains("| SLA compliance | 80.0% | 50.0% | ↑ +30.0 pp |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn notes_of_the_week_appear_in_every_format_and_other_weeks_do_not() {
+    let store = build();
+    for format in [Format::Md, Format::Json, Format::Csv] {
+        let out = run_report(
+            &store,
+            Some(WEEK),
+            format,
+            tz(),
+            &Policy::default(),
+            now(),
+            false,
+        )
+        .unwrap();
+        assert!(
+            out.contains("Call Granite Life before Tuesday"),
+            "{format:?}"
+        );
+        assert!(out.contains("I3 was the ingest"), "{format:?}");
+        assert!(!out.contains("not this week's note"), "{format:?}");
+    }
+}
+
+#[test]
+fn redaction_hides_customer_names_and_people_in_every_format() {
+    let store = build();
+    for format in [Format::Md, Format::Json, Format::Csv] {
+        let out = run_report(
+            &store,
+            Some(WEEK),
+            format,
+            tz(),
+            &Policy::default(),
+            now(),
+            true,
+        )
+        .unwrap();
+        for secret in [
+            "Acme Mutual",
+            "acme-mutual",
+            "Granite Life",
+            "Northwind Re",
+            "dana",
+            "sam",
+            "lee",
+            "@mo",
+            "tfinch",
+            "mobi",
+        ] {
+            assert!(!out.contains(secret), "{format:?} leaks {secret}:\n{out}");
+        }
+        assert!(out.contains("Customer A"), "{format:?}");
+        assert!(out.contains("Person 1"), "{format:?}");
+    }
+    let md = run_report(
+        &store,
+        Some(WEEK),
+        Format::Md,
+        tz(),
+        &Policy::default(),
+        now(),
+        true,
+    )
+    .unwrap();
+    assert!(
+        md.contains("Call Customer B before Tuesday (Person "),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_week_that_is_not_iso_is_refused_with_the_expected_form() {
+    let err = run_report(
+        &build(),
+        Some("2026-47"),
+        Format::Md,
+        tz(),
+        &Policy::default(),
+        now(),
+        false,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("2026-W47"), "{err}");
+}
