@@ -32,6 +32,9 @@ pub struct Cli {
     /// Draw ASCII borders.
     #[arg(long)]
     pub ascii: bool,
+    /// Hide customer names and people in the Friday review (for sharing the screen).
+    #[arg(long, global = true)]
+    pub redact: bool,
     /// What to do (default: the TUI).
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -59,6 +62,23 @@ pub enum Command {
     },
     /// Check config, paths, permissions, tokens (never printed) and connectivity.
     Doctor,
+    /// Open the TUI directly in the Friday review.
+    Review,
+    /// Write the Friday report of a week.
+    Report {
+        /// ISO week `YYYY-Www` in the team's time zone (default: this week).
+        #[arg(long)]
+        week: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Md)]
+        format: Format,
+    },
+    /// Customers in and out as CSV.
+    Customers {
+        /// import or export.
+        #[command(subcommand)]
+        command: CustomersCommand,
+    },
     /// Markdown plans in and out.
     Checklist {
         /// import or export.
@@ -84,6 +104,19 @@ pub enum ChecklistCommand {
         #[arg(long, value_enum, default_value_t = Format::Md)]
         format: Format,
     },
+}
+
+/// `opsdeck customers …`
+#[derive(Debug, Subcommand)]
+pub enum CustomersCommand {
+    /// Import (insert or update by slug) customers from a CSV file; a bad row names its line
+    /// and nothing is written.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
+    /// Print every customer as CSV.
+    Export,
 }
 
 /// Output formats.
@@ -238,6 +271,44 @@ pub fn run_command(cli: &Cli, command: &Command, clock: &SharedClock) -> color_e
             Err(eyre!("headless sync is not available in this build yet"))
         }
         Command::Checklist { command } => checklist(cli, command, clock, &mut out),
+        Command::Report { week, format } => {
+            let session = session(cli)?;
+            let store = open_store(&session, false, clock)?;
+            let config = &session.config;
+            let text = crate::review::run_report(
+                &store,
+                week.as_deref(),
+                *format,
+                config.tz(),
+                &config.policy,
+                clock.now(),
+                cli.redact,
+            )
+            .map_err(|e| eyre!("{e}"))?;
+            write!(out, "{text}")?;
+            Ok(0)
+        }
+        Command::Customers { command } => {
+            let mut session = session(cli)?;
+            session.demo = cli.demo;
+            let mut store = open_store(&session, false, clock)?;
+            match command {
+                CustomersCommand::Import { file } => {
+                    let text = std::fs::read_to_string(file)
+                        .wrap_err_with(|| format!("cannot read {}", file.display()))?;
+                    let report = crate::review::customers_csv::import(&mut store, &text)
+                        .map_err(|e| eyre!("{}: {e}", file.display()))?;
+                    writeln!(out, "{report:?}")?;
+                }
+                CustomersCommand::Export => write!(
+                    out,
+                    "{}",
+                    crate::review::customers_csv::export(&store, clock.now())?
+                )?,
+            }
+            Ok(0)
+        }
+        Command::Review => Err(eyre!("internal: review is started by the TUI entry")),
     }
 }
 

@@ -56,13 +56,22 @@ pub fn entry() -> ExitCode {
 
 fn run(cli: &cli::Cli) -> color_eyre::Result<i32> {
     let clock = clock::system();
-    if let Some(command) = &cli.command {
+    let review = matches!(cli.command, Some(cli::Command::Review));
+    if let Some(command) = cli.command.as_ref().filter(|_| !review) {
         return cli::run_command(cli, command, &clock);
     }
     let session = cli::session(cli)?;
     let _log = logging::init(&session.paths.log_file, &session.config.general.log_level);
     let store = cli::open_store(&session, cli.reset, &clock)?;
-    start::tui(session, store, clock)
+    start::tui(
+        session,
+        store,
+        clock,
+        start::Options {
+            review,
+            redact: cli.redact,
+        },
+    )
 }
 
 pub mod start;

@@ -11,11 +11,25 @@ use crate::clock::SharedClock;
 use crate::config::keymap::Keymap;
 use crate::store::Store;
 
+/// How the TUI starts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Open directly in the Friday review.
+    pub review: bool,
+    /// Hide customer names and people in the review.
+    pub redact: bool,
+}
+
 /// Runs the TUI on an open store.
 ///
 /// # Errors
 /// Terminal errors, or a keymap that does not parse.
-pub fn tui(session: Session, mut store: Store, clock: SharedClock) -> color_eyre::Result<i32> {
+pub fn tui(
+    session: Session,
+    mut store: Store,
+    clock: SharedClock,
+    options: Options,
+) -> color_eyre::Result<i32> {
     let config = &session.config;
     let now = clock.now();
     for c in &config.checklists {
@@ -38,6 +52,9 @@ pub fn tui(session: Session, mut store: Store, clock: SharedClock) -> color_eyre
     } else {
         config.sources.iter().map(|s| s.name.clone()).collect()
     };
+    if options.review {
+        state.overlay = Some(crate::app::state::Overlay::Review { page: 0 });
+    }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let runtime = Runtime::spawn(
         store,
@@ -47,6 +64,7 @@ pub fn tui(session: Session, mut store: Store, clock: SharedClock) -> color_eyre
             reports_dir: session.paths.reports_dir.clone(),
             policy: config.policy.clone(),
             tz: config.tz(),
+            redact: options.redact,
         },
         clock.clone(),
         tx,

@@ -175,6 +175,9 @@ pub async fn run(parts: AppParts, terminal: &mut crate::tui::Tui) -> std::io::Re
     let _ = state.update(Msg::Resize(size.width, size.height));
     runtime.submit(Effect::Reload(state.tab));
     runtime.submit(Effect::ReloadStatus);
+    if matches!(state.overlay, Some(state::Overlay::Review { .. })) {
+        runtime.submit(Effect::TakeReviewSnapshot);
+    }
 
     loop {
         if state.dirty {

@@ -143,6 +143,8 @@ pub enum Msg {
     EffectFailed(String),
     /// A sync event.
     Sync(SyncEvent),
+    /// A frozen review snapshot arrived.
+    ReviewLoaded(Box<crate::review::ReviewSnapshot>),
 }
 
 /// One edit to commit.
@@ -201,6 +203,8 @@ pub enum Effect {
         /// Text.
         text: String,
     },
+    /// Take (or retake) the frozen review snapshot of the current week.
+    TakeReviewSnapshot,
     /// Quit.
     Quit,
 }

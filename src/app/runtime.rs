@@ -32,6 +32,8 @@ pub struct RuntimeConfig {
     pub policy: crate::config::Policy,
     /// Team time zone.
     pub tz: chrono_tz::Tz,
+    /// Hide customer names and people in the review (screen sharing).
+    pub redact: bool,
 }
 
 /// A handle on the store thread.
@@ -126,6 +128,7 @@ impl Worker {
                     .write(|tx| crate::store::write::save_review_note(tx, &week, &area, &text, now))
                     .map(|()| self.send(Msg::Notice(format!("note saved for {area}, week {week}"))))
             }
+            Effect::TakeReviewSnapshot => self.review(),
             // Handled by the app itself.
             Effect::SyncNow(_) | Effect::OpenUrl(_) | Effect::Copy(_) | Effect::Quit => Ok(()),
         };
@@ -289,6 +292,27 @@ impl Worker {
         self.send(Msg::Sync(super::msg::SyncEvent::OutboxChanged));
         if cmd == OutboxCommand::Retry || cmd == OutboxCommand::KeepMine {
             self.push_files();
+        }
+        Ok(())
+    }
+
+    fn review(&mut self) -> Result<(), StoreError> {
+        let now = self.now();
+        let week = crate::review::current_week(now, self.config.tz);
+        match crate::review::take_snapshot(
+            &self.store,
+            &week,
+            self.config.tz,
+            &self.config.policy,
+            now,
+        ) {
+            Ok(mut snap) => {
+                if self.config.redact {
+                    crate::review::redact::redact(&mut snap);
+                }
+                self.send(Msg::ReviewLoaded(Box::new(snap)));
+            }
+            Err(e) => self.send(Msg::EffectFailed(format!("review: {e}"))),
         }
         Ok(())
     }

@@ -93,6 +93,10 @@ impl State {
                 Vec::new()
             }
             Msg::Sync(ev) => self.on_sync(ev),
+            Msg::ReviewLoaded(snap) => {
+                self.review = Some(*snap);
+                Vec::new()
+            }
             Msg::Input(key) => self.on_input(key),
             Msg::Action(action) => self.on_action(action),
         }
@@ -400,8 +404,10 @@ impl State {
                 vec![Effect::ReloadStatus]
             }
             Action::Review => {
+                // The numbers freeze here: syncs landing during the walk do not move them.
                 self.overlay = Some(Overlay::Review { page: 0 });
-                Vec::new()
+                self.review = None;
+                vec![Effect::TakeReviewSnapshot]
             }
             Action::Back => {
                 if self.filtering {
@@ -722,7 +728,7 @@ impl State {
                         self.review_page_for_note = Some(p);
                         Vec::new()
                     }
-                    Action::ReviewRefresh => vec![Effect::Reload(self.tab)],
+                    Action::ReviewRefresh => vec![Effect::TakeReviewSnapshot],
                     Action::Quit => return None,
                     _ => Vec::new(),
                 };

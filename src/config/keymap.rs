@@ -323,6 +323,7 @@ pub const DEFAULTS: &[(&str, &str, &str)] = &[
     ("review", "right", "review-next"),
     ("review", "left", "review-prev"),
     ("review", "r", "review-refresh"),
+    ("review", "c", "note"),
 ];
 
 /// Where the user is, for resolving keys.

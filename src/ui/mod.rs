@@ -18,7 +18,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use ratatui::Frame;
 
-use crate::app::state::State;
+use crate::app::state::{Overlay, State};
 use crate::domain::Tab;
 use theme::Theme;
 
@@ -63,6 +63,14 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) {
         );
     }
     frame.render_widget(&widgets::status_bar::StatusBar { state, theme }, status);
+    if let Some(Overlay::Review { page }) = &state.overlay {
+        frame.render_widget(ratatui::widgets::Clear, body);
+        match &state.review {
+            Some(snap) => crate::review::view::draw_page(frame, body, snap, *page, state.no_color),
+            None => frame.render_widget(Paragraph::new("loading the review…"), body),
+        }
+        return;
+    }
     if let Some(overlay) = &state.overlay {
         frame.render_widget(
             &widgets::overlays::OverlayView {
