@@ -17,6 +17,7 @@ pub mod demo;
 pub mod outbox;
 pub mod read;
 pub mod schema;
+pub mod sync_meta;
 pub mod write;
 
 use std::path::Path;

@@ -7,9 +7,13 @@
 //! - [`http`]: one client per source with timeouts, a streamed body cap, same-origin redirects,
 //!   typed errors and a serialised mutation gate.
 
+pub mod engine;
+pub mod github;
+pub mod headless;
 pub mod http;
 pub mod link;
 pub mod ratelimit;
+pub mod scheduler;
 pub mod secret;
 
 use chrono::{DateTime, Utc};
