@@ -186,6 +186,19 @@ pub fn store_bug_if_changed(tx: &Transaction<'_>, bug: &Bug, now: DateTime<Utc>)
     Ok(true)
 }
 
+/// Takes back the attempt counted by `mark_inflight` when the push failed before sending any
+/// write, so `attempts` counts only attempts whose outcome may be unknown.
+///
+/// # Errors
+/// SQLite errors.
+pub fn forget_attempt(tx: &Transaction<'_>, seq: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE outbox SET attempts = attempts - 1 WHERE seq = ?1 AND attempts > 0",
+        [seq],
+    )?;
+    Ok(())
+}
+
 impl Store {
     /// Which remote item a cached bug is (for pushing an edit); `None` when the row is gone.
     ///

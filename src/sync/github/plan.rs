@@ -75,7 +75,61 @@ fn who(list: &[String]) -> String {
 }
 
 /// Plans `op` against `remote`; `observed` is the remote `updated_at` (unix s) the user saw.
+///
+/// `unknown_outcome`: an earlier attempt may have sent its write (crash or lost answer). Then
+/// a remote that looks exactly as the user saw it *but changed since* is ambiguous (our write
+/// may have landed and been reverted by someone): it becomes a conflict instead of a re-send.
+/// Comments are exempt; the caller looks for their marker instead.
 pub fn plan(
+    op: &Operation,
+    op_id: &str,
+    remote: &RemoteIssue,
+    mapping: &Mapping,
+    observed: Option<i64>,
+    unknown_outcome: bool,
+) -> Plan {
+    let planned = plan_fresh(op, op_id, remote, mapping, observed);
+    let changed_since_seen = matches!((remote.updated_at, observed), (Some(r), Some(o)) if r > o);
+    if matches!(planned, Plan::Writes(_))
+        && unknown_outcome
+        && changed_since_seen
+        && looks_as_seen(op, remote, mapping)
+    {
+        return Plan::Conflict(current_value(op, remote, mapping));
+    }
+    planned
+}
+
+/// Whether the remote shows exactly the value the user saw (none of the edit is visible).
+fn looks_as_seen(op: &Operation, remote: &RemoteIssue, mapping: &Mapping) -> bool {
+    let list = &remote.assignees;
+    match op {
+        Operation::SetBugStatus { old, .. } => mapping.status_of(remote.open, &remote.labels) == *old,
+        Operation::SetBugPriority { old, .. } => {
+            mapping.priority_of(&remote.labels) == *old
+                && remote.labels.iter().filter_map(|l| mapping.label_priority(l)).all(|p| p == *old)
+        }
+        Operation::SetBugAssignee { old, new } => match old {
+            Some(o) => has(list, o) && new.as_deref().is_none_or(|x| !has(list, x)),
+            None => list.is_empty(),
+        },
+        Operation::AddBugLabel { label } => !has(&remote.labels, label),
+        Operation::RemoveBugLabel { label } => has(&remote.labels, label),
+        _ => false,
+    }
+}
+
+/// The remote's value of the field `op` edits, for the conflict view.
+fn current_value(op: &Operation, remote: &RemoteIssue, mapping: &Mapping) -> String {
+    match op {
+        Operation::SetBugStatus { .. } => mapping.status_of(remote.open, &remote.labels).to_string(),
+        Operation::SetBugPriority { .. } => mapping.priority_of(&remote.labels).to_string(),
+        Operation::SetBugAssignee { .. } => who(&remote.assignees),
+        _ => remote.labels.join(", "),
+    }
+}
+
+fn plan_fresh(
     op: &Operation,
     op_id: &str,
     remote: &RemoteIssue,
@@ -245,7 +299,18 @@ mod tests {
     }
 
     fn run(op: Operation, r: &RemoteIssue) -> Plan {
-        plan(&op, "op1", r, &Mapping::new(&BTreeMap::new(), &BTreeMap::new()), Some(100))
+        plan(&op, "op1", r, &Mapping::new(&BTreeMap::new(), &BTreeMap::new()), Some(100), false)
+    }
+
+    #[test]
+    fn after_an_unknown_outcome_a_remote_that_changed_back_is_a_conflict_not_a_resend() {
+        let op = Operation::SetBugAssignee { old: None, new: Some("ann".into()) };
+        let m = Mapping::new(&BTreeMap::new(), &BTreeMap::new());
+        let mut r = remote(true, &[], &[]);
+        assert!(matches!(plan(&op, "o", &r, &m, Some(100), true), Plan::Writes(_)), "unchanged: re-send");
+        r.updated_at = Some(150);
+        assert_eq!(plan(&op, "o", &r, &m, Some(100), true), Plan::Conflict("nobody".into()));
+        assert!(matches!(plan(&op, "o", &r, &m, Some(100), false), Plan::Writes(_)), "first attempt: send");
     }
 
     fn close() -> Operation {

@@ -42,7 +42,9 @@ impl GithubSource {
     /// Pushes ONE outbox entry (already marked in flight by the engine).
     ///
     /// Always reads the issue first (every GitHub op needs the remote value to detect a
-    /// conflict or an already-reached target). 404/410/403/422 → `Failed`; rate limit, 5xx,
+    /// conflict or an already-reached target). `entry.attempts` counts only attempts that may
+    /// have sent a write: one that failed before writing is forgotten again, so `attempts > 1`
+    /// really means "an earlier outcome is unknown" (see [`plan`]). 404/410/403/422 → `Failed`; rate limit, 5xx,
     /// transport → `Retry`. A comment retried after an unknown outcome is looked up by its
     /// hidden marker instead of being posted twice.
     ///
@@ -70,10 +72,16 @@ impl GithubSource {
             .observed_remote
             .as_deref()
             .and_then(|s| s.trim().parse::<i64>().ok());
-        match self.push_inner(&repo, number, entry, observed).await {
+        let mut sent = false;
+        match self.push_inner(&repo, number, entry, observed, &mut sent).await {
             Ok(outcome) => Ok(outcome),
             Err(Stop::Dropped(msg)) => Ok(PushOutcome::Failed(msg)),
             Err(Stop::Api(err)) => {
+                if !sent {
+                    // Nothing was written: this attempt leaves no unknown outcome behind.
+                    let seq = entry.seq;
+                    store.write(|tx| sync_meta::forget_attempt(tx, seq))?;
+                }
                 if let ApiError::RateLimited { until, .. } = &err {
                     let (name, until) = (self.name.clone(), *until);
                     store.write(|tx| sync_meta::note_rate_limit(tx, &name, KIND, until))?;
@@ -111,6 +119,7 @@ impl GithubSource {
         number: u64,
         entry: &OutboxEntry,
         observed: Option<i64>,
+        sent: &mut bool,
     ) -> Result<PushOutcome, Stop> {
         let issue: IssueDto = self
             .http
@@ -118,7 +127,8 @@ impl GithubSource {
             .await?
             .json()?;
         let remote = issue.remote();
-        let writes = match plan(&entry.op, &entry.op_id, &remote, &self.mapping, observed) {
+        let unknown = entry.attempts > 1;
+        let writes = match plan(&entry.op, &entry.op_id, &remote, &self.mapping, observed, unknown) {
             Plan::Done => return Ok(PushOutcome::Done),
             Plan::Conflict(value) => {
                 return Ok(PushOutcome::Conflict(crate::sanitize::line(&value)))
@@ -130,6 +140,7 @@ impl GithubSource {
             return Ok(PushOutcome::Done);
         }
         for w in writes {
+            *sent = true;
             self.send_write(repo, number, &w).await?;
         }
         Ok(PushOutcome::Done)
