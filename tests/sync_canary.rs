@@ -35,7 +35,9 @@ impl Write for Buffer {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,39 +55,84 @@ async fn the_token_appears_only_in_the_authorization_header() {
     fake.seed(20, 1);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cache.db");
-    let config = Config::parse(&config_toml("gh-canary", &fake.uri(), TOKEN_ENV), "c.toml").unwrap();
+    let config =
+        Config::parse(&config_toml("gh-canary", &fake.uri(), TOKEN_ENV), "c.toml").unwrap();
     let clock = opsdeck::clock::system();
 
     let mut out1 = Vec::new();
-    assert_eq!(run_headless(&config, &db, None, true, clock.clone(), &mut out1).await, 0);
+    assert_eq!(
+        run_headless(&config, &db, None, true, clock.clone(), &mut out1).await,
+        0
+    );
 
     {
         let mut store = Store::open(&db).unwrap();
-        let id: i64 = store.conn().query_row("SELECT id FROM bugs WHERE key = '#1'", [], |r| r.get(0)).unwrap();
-        let op = Operation::SetBugStatus { old: BugStatus::Open, new: BugStatus::Closed, reason: None };
+        let id: i64 = store
+            .conn()
+            .query_row("SELECT id FROM bugs WHERE key = '#1'", [], |r| r.get(0))
+            .unwrap();
+        let op = Operation::SetBugStatus {
+            old: BugStatus::Open,
+            new: BugStatus::Closed,
+            reason: None,
+        };
         store
-            .commit_edit(EntityRef { kind: EntityKind::Bug, id }, &op, clock.now(), "me", &["gh-canary".into()])
+            .commit_edit(
+                EntityRef {
+                    kind: EntityKind::Bug,
+                    id,
+                },
+                &op,
+                clock.now(),
+                "me",
+                &["gh-canary".into()],
+            )
             .unwrap();
     }
     // List: an SSO-style HTML page echoing the token. GET #1: normal. PATCH: 422 echoing it.
-    fake.inject(ResponseTemplate::new(200).set_body_raw(format!("<html>signed in as Bearer {CANARY}</html>"), "text/html"));
+    fake.inject(ResponseTemplate::new(200).set_body_raw(
+        format!("<html>signed in as Bearer {CANARY}</html>"),
+        "text/html",
+    ));
     fake.pass();
     fake.inject(ResponseTemplate::new(422).set_body_json(serde_json::json!({
         "message": format!("Validation Failed for token {CANARY}"),
         "errors": [{"resource": "Issue", "code": "invalid", "field": "state"}]
     })));
     let mut out2 = Vec::new();
-    assert_eq!(run_headless(&config, &db, None, true, clock.clone(), &mut out2).await, 1, "the pull failed");
+    assert_eq!(
+        run_headless(&config, &db, None, true, clock.clone(), &mut out2).await,
+        1,
+        "the pull failed"
+    );
 
     // The token did go to the right place, and the server did echo it back.
     let sent = fake.log();
-    assert!(sent.iter().all(|r| r.authorization.as_deref() == Some(&*format!("Bearer {CANARY}"))));
+    assert!(sent
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some(&*format!("Bearer {CANARY}"))));
 
     let store = Store::open(&db).unwrap();
-    let mut errors: Vec<String> = store.sync_states().unwrap().into_iter().filter_map(|s| s.last_error).collect();
-    errors.extend(store.list_outbox(10).unwrap().into_iter().filter_map(|e| e.last_error));
+    let mut errors: Vec<String> = store
+        .sync_states()
+        .unwrap()
+        .into_iter()
+        .filter_map(|s| s.last_error)
+        .collect();
+    errors.extend(
+        store
+            .list_outbox(10)
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| e.last_error),
+    );
     assert!(errors.len() >= 2, "both failures were recorded: {errors:?}");
-    let gh = GithubSource::new(&config.sources[0], Some(Secret::new(CANARY)), http_clock(&clock)).unwrap();
+    let gh = GithubSource::new(
+        &config.sources[0],
+        Some(Secret::new(CANARY)),
+        http_clock(&clock),
+    )
+    .unwrap();
     let debug = format!("{:?}", Connector::Github(gh));
     assert!(debug.contains("GithubSource"), "{debug}");
     drop(store);
@@ -102,10 +149,19 @@ async fn the_token_appears_only_in_the_authorization_header() {
         places.push((path.display().to_string(), std::fs::read(&path).unwrap()));
     }
     assert!(places.iter().any(|(n, _)| n.ends_with("cache.db")));
-    assert!(!places[0].1.is_empty(), "the log captured the sync at trace level");
-    assert!(String::from_utf8_lossy(&out2).contains("FAILED"), "the error was printed");
+    assert!(
+        !places[0].1.is_empty(),
+        "the log captured the sync at trace level"
+    );
+    assert!(
+        String::from_utf8_lossy(&out2).contains("FAILED"),
+        "the error was printed"
+    );
     for (name, bytes) in &places {
         assert!(!contains(bytes, CANARY), "the token leaked into {name}");
-        assert!(!contains(bytes, "CANARY_7d1e0c4b9a"), "part of the token leaked into {name}");
+        assert!(
+            !contains(bytes, "CANARY_7d1e0c4b9a"),
+            "part of the token leaked into {name}"
+        );
     }
 }

@@ -31,15 +31,23 @@ fn now() -> DateTime<Utc> {
     real_clock()()
 }
 
-fn source_with(uri: &str, tune: impl FnOnce(&mut opsdeck::sync::http::SourceConfig)) -> GithubSource {
+fn source_with(
+    uri: &str,
+    tune: impl FnOnce(&mut opsdeck::sync::http::SourceConfig),
+) -> GithubSource {
     let config = Config::parse(&config_toml(NAME, uri, "UNUSED_TOKEN_VAR"), "test.toml").unwrap();
-    GithubSource::with_http_config(&config.sources[0], Some(Secret::new("ghp_test")), real_clock(), |h| {
-        h.retry.backoff = Backoff {
-            base: Duration::from_millis(20),
-            cap: Duration::from_millis(100),
-        };
-        tune(h);
-    })
+    GithubSource::with_http_config(
+        &config.sources[0],
+        Some(Secret::new("ghp_test")),
+        real_clock(),
+        |h| {
+            h.retry.backoff = Backoff {
+                base: Duration::from_millis(20),
+                cap: Duration::from_millis(100),
+            };
+            tune(h);
+        },
+    )
     .unwrap()
 }
 
@@ -52,7 +60,10 @@ fn open(dir: &tempfile::TempDir) -> Store {
 }
 
 fn bug_count(store: &Store) -> i64 {
-    store.conn().query_row("SELECT count(*) FROM bugs", [], |r| r.get(0)).unwrap()
+    store
+        .conn()
+        .query_row("SELECT count(*) FROM bugs", [], |r| r.get(0))
+        .unwrap()
 }
 
 fn cursor(store: &Store) -> Option<String> {
@@ -65,7 +76,19 @@ fn snapshot(store: &Store) -> Vec<String> {
         .load_bugs(None)
         .unwrap()
         .into_iter()
-        .map(|b| format!("{} {} {} {} {} {:?} {:?} {}", b.external_id, b.key, b.title, b.status, b.priority, b.labels, b.assignee, b.updated_at))
+        .map(|b| {
+            format!(
+                "{} {} {} {} {} {:?} {:?} {}",
+                b.external_id,
+                b.key,
+                b.title,
+                b.status,
+                b.priority,
+                b.labels,
+                b.assignee,
+                b.updated_at
+            )
+        })
         .collect();
     rows.sort();
     rows
@@ -88,24 +111,62 @@ async fn every_issue_lands_once_and_pull_requests_are_skipped(#[case] issues: u6
 
     let pages = (issues + 3).div_ceil(100) as usize;
     assert_eq!(bug_count(&store), issues as i64, "exact count");
-    let distinct: i64 = store.conn().query_row("SELECT count(DISTINCT external_id) FROM bugs", [], |r| r.get(0)).unwrap();
+    let distinct: i64 = store
+        .conn()
+        .query_row("SELECT count(DISTINCT external_id) FROM bugs", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(distinct, issues as i64, "no duplicates");
     let prs: i64 = store
         .conn()
-        .query_row("SELECT count(*) FROM bugs WHERE CAST(external_id AS INTEGER) > ?1", [5_000_000 + issues as i64], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM bugs WHERE CAST(external_id AS INTEGER) > ?1",
+            [5_000_000 + issues as i64],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(prs, 0, "pull requests are not bugs");
     assert_eq!(report.fetched, issues as usize);
     assert_eq!(report.requests, pages);
     let log = fake.log();
     assert_eq!(log.len(), pages);
-    assert!(log[0].query.as_deref().unwrap().contains("state=all&sort=updated&direction=asc&per_page=100"));
-    assert!(log.iter().skip(1).all(|r| r.path == "/repositories/1000/issues"), "rel=next followed as given");
-    assert!(log.iter().all(|r| r.authorization.as_deref() == Some("Bearer ghp_test")));
+    assert!(log[0]
+        .query
+        .as_deref()
+        .unwrap()
+        .contains("state=all&sort=updated&direction=asc&per_page=100"));
+    assert!(
+        log.iter()
+            .skip(1)
+            .all(|r| r.path == "/repositories/1000/issues"),
+        "rel=next followed as given"
+    );
+    assert!(log
+        .iter()
+        .all(|r| r.authorization.as_deref() == Some("Bearer ghp_test")));
     if issues > 0 {
-        let p1: i64 = store.conn().query_row("SELECT count(*) FROM bugs WHERE priority = 'P1' AND customers LIKE '%acme%'", [], |r| r.get(0)).unwrap();
-        assert_eq!(p1, (issues / 4) as i64, "P1 and customer:acme labels mapped");
-        let closed: i64 = store.conn().query_row("SELECT count(*) FROM bugs WHERE status = 'closed'", [], |r| r.get(0)).unwrap();
+        let p1: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM bugs WHERE priority = 'P1' AND customers LIKE '%acme%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            p1,
+            (issues / 4) as i64,
+            "P1 and customer:acme labels mapped"
+        );
+        let closed: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM bugs WHERE status = 'closed'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(closed, (issues / 5) as i64);
     }
 }
@@ -124,8 +185,14 @@ async fn an_unchanged_repository_costs_one_conditional_request_and_changes_nothi
     fake.clear_log();
     let settle = gh.pull(&mut store, now()).await.unwrap();
     assert_eq!(fake.log().len(), 1);
-    assert!(settle.changed.is_empty(), "re-reading the overlap changes nothing");
-    assert_eq!((snapshot(&store), cursor(&store)), (rows.clone(), cur.clone()));
+    assert!(
+        settle.changed.is_empty(),
+        "re-reading the overlap changes nothing"
+    );
+    assert_eq!(
+        (snapshot(&store), cursor(&store)),
+        (rows.clone(), cur.clone())
+    );
 
     fake.clear_log();
     let again = gh.pull(&mut store, now()).await.unwrap();
@@ -142,7 +209,10 @@ async fn an_unchanged_repository_costs_one_conditional_request_and_changes_nothi
     let changed = gh.pull(&mut store, now()).await.unwrap();
     assert_eq!(fake.log().len(), 1);
     assert_eq!(changed.changed, vec![opsdeck::domain::Tab::Bugs]);
-    let title: String = store.conn().query_row("SELECT title FROM bugs WHERE key = '#7'", [], |r| r.get(0)).unwrap();
+    let title: String = store
+        .conn()
+        .query_row("SELECT title FROM bugs WHERE key = '#7'", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(title, "Renamed");
 }
 
@@ -150,14 +220,21 @@ async fn an_unchanged_repository_costs_one_conditional_request_and_changes_nothi
 async fn a_429_with_retry_after_is_waited_out_with_exactly_two_requests() {
     let fake = GithubFake::start().await;
     fake.seed(5, 0);
-    fake.inject(ResponseTemplate::new(429).insert_header("retry-after", "2").set_body_json(serde_json::json!({"message": "API rate limit exceeded"})));
+    fake.inject(
+        ResponseTemplate::new(429)
+            .insert_header("retry-after", "2")
+            .set_body_json(serde_json::json!({"message": "API rate limit exceeded"})),
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
     source(&fake.uri()).pull(&mut store, now()).await.unwrap();
     let log = fake.log();
     assert_eq!(log.len(), 2, "exactly two requests");
     let gap = log[1].at - log[0].at;
-    assert!(gap >= Duration::from_secs(2), "second request after {gap:?}");
+    assert!(
+        gap >= Duration::from_secs(2),
+        "second request after {gap:?}"
+    );
     assert_eq!(bug_count(&store), 5);
 }
 
@@ -173,17 +250,40 @@ async fn a_secondary_rate_limit_is_persisted_and_honoured_after_reopening() {
     let started = now();
     {
         let mut store = open(&dir);
-        let err = source(&fake.uri()).pull(&mut store, now()).await.unwrap_err();
-        assert!(matches!(err, SyncError::Api(ApiError::RateLimited { .. })), "{err}");
+        let err = source(&fake.uri())
+            .pull(&mut store, now())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, SyncError::Api(ApiError::RateLimited { .. })),
+            "{err}"
+        );
     }
     let mut store = open(&dir);
-    let until = store.rate_limited_until(NAME).unwrap().expect("deadline persisted");
-    assert!(until >= started + chrono::TimeDelta::seconds(60), "{until} vs {started}");
-    let err = source(&fake.uri()).pull(&mut store, now()).await.unwrap_err();
+    let until = store
+        .rate_limited_until(NAME)
+        .unwrap()
+        .expect("deadline persisted");
+    assert!(
+        until >= started + chrono::TimeDelta::seconds(60),
+        "{until} vs {started}"
+    );
+    let err = source(&fake.uri())
+        .pull(&mut store, now())
+        .await
+        .unwrap_err();
     assert!(matches!(err, SyncError::Api(ApiError::RateLimited { .. })));
-    assert_eq!(fake.log().len(), 1, "no request before the persisted deadline");
+    assert_eq!(
+        fake.log().len(),
+        1,
+        "no request before the persisted deadline"
+    );
     let state = store.sync_states().unwrap();
-    assert!(state[0].last_error.as_deref().unwrap().contains("rate limited"));
+    assert!(state[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("rate limited"));
 }
 
 #[tokio::test]
@@ -222,8 +322,20 @@ async fn a_hung_server_is_abandoned_by_the_deadline() {
     let err = gh.pull(&mut store, now()).await.unwrap_err();
     let took = t0.elapsed();
     assert!(took < Duration::from_millis(2500), "ended after {took:?}");
-    assert!(matches!(err, SyncError::Api(ApiError::Transport { kind: TransportKind::Timeout, .. })), "{err}");
-    assert!(store.sync_states().unwrap()[0].last_error.is_some(), "failure recorded");
+    assert!(
+        matches!(
+            err,
+            SyncError::Api(ApiError::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    assert!(
+        store.sync_states().unwrap()[0].last_error.is_some(),
+        "failure recorded"
+    );
     held.abort();
 }
 
@@ -232,15 +344,27 @@ async fn invalid_json_mid_walk_keeps_earlier_pages_and_resuming_equals_a_clean_s
     let fake = GithubFake::start().await;
     fake.seed(250, 0);
     fake.pass();
-    fake.inject(ResponseTemplate::new(200).set_body_raw("[{\"id\": 1, \"number\": ", "application/json"));
+    fake.inject(
+        ResponseTemplate::new(200).set_body_raw("[{\"id\": 1, \"number\": ", "application/json"),
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
     let mut gh = source(&fake.uri());
     let err = gh.pull(&mut store, now()).await.unwrap_err();
-    assert!(matches!(err, SyncError::Api(ApiError::Decode { .. })), "{err}");
-    assert_eq!(bug_count(&store), 100, "page 1 committed, page 2 not at all");
+    assert!(
+        matches!(err, SyncError::Api(ApiError::Decode { .. })),
+        "{err}"
+    );
+    assert_eq!(
+        bug_count(&store),
+        100,
+        "page 1 committed, page 2 not at all"
+    );
     let after_page_one = cursor(&store).unwrap();
-    assert!(after_page_one.contains("2026-03-01T00:00:33Z"), "{after_page_one}");
+    assert!(
+        after_page_one.contains("2026-03-01T00:00:33Z"),
+        "{after_page_one}"
+    );
 
     gh.pull(&mut store, now()).await.unwrap();
     let clean_dir = tempfile::tempdir().unwrap();
@@ -255,7 +379,9 @@ async fn invalid_json_mid_walk_keeps_earlier_pages_and_resuming_equals_a_clean_s
 fn cutting_server(listener: tokio::net::TcpListener, full: Vec<u8>, cut: Vec<u8>) {
     tokio::spawn(async move {
         for n in 0..20 {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
             let mut buf = [0u8; 4096];
             let _ = sock.read(&mut buf).await;
             let response = if n == 0 { full.clone() } else { cut.clone() };
@@ -291,10 +417,29 @@ async fn a_body_cut_mid_way_is_a_typed_error_and_commits_nothing_of_that_page() 
 
     let dir = tempfile::tempdir().unwrap();
     let mut store = open(&dir);
-    let err = source(&format!("http://{addr}")).pull(&mut store, now()).await.unwrap_err();
-    assert!(matches!(err, SyncError::Api(ApiError::Transport { kind: TransportKind::Body, .. })), "{err}");
+    let err = source(&format!("http://{addr}"))
+        .pull(&mut store, now())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SyncError::Api(ApiError::Transport {
+                kind: TransportKind::Body,
+                ..
+            })
+        ),
+        "{err}"
+    );
     assert_eq!(bug_count(&store), 100, "only the whole first page");
-    let max_first: i64 = store.conn().query_row("SELECT max(updated_at) FROM bugs", [], |r| r.get(0)).unwrap();
-    let expected = opsdeck::sync::github::format_since(DateTime::from_timestamp(max_first, 0).unwrap());
-    assert!(cursor(&store).unwrap().contains(&expected), "cursor is page 1's newest");
+    let max_first: i64 = store
+        .conn()
+        .query_row("SELECT max(updated_at) FROM bugs", [], |r| r.get(0))
+        .unwrap();
+    let expected =
+        opsdeck::sync::github::format_since(DateTime::from_timestamp(max_first, 0).unwrap());
+    assert!(
+        cursor(&store).unwrap().contains(&expected),
+        "cursor is page 1's newest"
+    );
 }

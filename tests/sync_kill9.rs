@@ -32,15 +32,30 @@ fn kill9_child_role() {
     };
     let (db, uri) = spec.split_once('|').unwrap();
     let config = Config::parse(&config_toml(NAME, uri, TOKEN_ENV), "kill9.toml").unwrap();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut out = std::io::stdout();
-    let code = rt.block_on(run_headless(&config, Path::new(db), None, true, opsdeck::clock::system(), &mut out));
+    let code = rt.block_on(run_headless(
+        &config,
+        Path::new(db),
+        None,
+        true,
+        opsdeck::clock::system(),
+        &mut out,
+    ));
     std::process::exit(code);
 }
 
 fn child(db: &Path, uri: &str, stdout: Stdio) -> std::process::Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["kill9_child_role", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "kill9_child_role",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, format!("{}|{uri}", db.display()))
         .env(TOKEN_ENV, "ghp_kill9")
         .stdout(stdout)
@@ -58,19 +73,59 @@ async fn prepare(fake: &GithubFake, db: &Path) -> Vec<String> {
     let clock = opsdeck::clock::system();
     let config = Config::parse(&config_toml(NAME, &fake.uri(), TOKEN_ENV), "t.toml").unwrap();
     let mut store = Store::open(db).unwrap();
-    let gh = GithubSource::new(&config.sources[0], Some(Secret::new("ghp_kill9")), http_clock(&clock)).unwrap();
-    Connector::Github(gh).pull(&mut store, clock.now()).await.unwrap();
+    let gh = GithubSource::new(
+        &config.sources[0],
+        Some(Secret::new("ghp_kill9")),
+        http_clock(&clock),
+    )
+    .unwrap();
+    Connector::Github(gh)
+        .pull(&mut store, clock.now())
+        .await
+        .unwrap();
     let edits = [
-        (1, Operation::SetBugStatus { old: BugStatus::Open, new: BugStatus::Closed, reason: Some("completed".into()) }),
-        (2, Operation::SetBugStatus { old: BugStatus::Closed, new: BugStatus::Open, reason: None }),
-        (3, Operation::AddBugComment { body: "investigating".into() }),
+        (
+            1,
+            Operation::SetBugStatus {
+                old: BugStatus::Open,
+                new: BugStatus::Closed,
+                reason: Some("completed".into()),
+            },
+        ),
+        (
+            2,
+            Operation::SetBugStatus {
+                old: BugStatus::Closed,
+                new: BugStatus::Open,
+                reason: None,
+            },
+        ),
+        (
+            3,
+            Operation::AddBugComment {
+                body: "investigating".into(),
+            },
+        ),
     ];
     edits
         .into_iter()
         .map(|(n, op)| {
-            let id: i64 = store.conn().query_row("SELECT id FROM bugs WHERE key = ?1", [format!("#{n}")], |r| r.get(0)).unwrap();
-            let e = EntityRef { kind: EntityKind::Bug, id };
-            store.commit_edit(e, &op, clock.now(), "me", &[NAME.to_owned()]).unwrap().op_id
+            let id: i64 = store
+                .conn()
+                .query_row(
+                    "SELECT id FROM bugs WHERE key = ?1",
+                    [format!("#{n}")],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let e = EntityRef {
+                kind: EntityKind::Bug,
+                id,
+            };
+            store
+                .commit_edit(e, &op, clock.now(), "me", &[NAME.to_owned()])
+                .unwrap()
+                .op_id
         })
         .collect()
 }
@@ -88,8 +143,14 @@ async fn a_sync_killed_mid_push_and_restarted_applies_each_edit_exactly_once() {
         let mut first = child(&db, &fake.uri(), Stdio::null());
         let deadline = Instant::now() + Duration::from_secs(60);
         while fake.log().iter().filter(|l| l.is_write()).count() < kill_after_writes {
-            assert!(Instant::now() < deadline, "the child never sent write #{kill_after_writes}");
-            assert!(first.try_wait().unwrap().is_none(), "the child ended before it was killed");
+            assert!(
+                Instant::now() < deadline,
+                "the child never sent write #{kill_after_writes}"
+            );
+            assert!(
+                first.try_wait().unwrap().is_none(),
+                "the child ended before it was killed"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         first.kill().unwrap(); // SIGKILL while the write's answer is still delayed
@@ -97,13 +158,22 @@ async fn a_sync_killed_mid_push_and_restarted_applies_each_edit_exactly_once() {
         let before_restart = fake.log().iter().filter(|l| l.is_write()).count();
 
         let second = child(&db, &fake.uri(), Stdio::piped());
-        let output = tokio::task::spawn_blocking(move || second.wait_with_output().unwrap()).await.unwrap();
+        let output = tokio::task::spawn_blocking(move || second.wait_with_output().unwrap())
+            .await
+            .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "restart failed: {stdout}");
-        assert!(stdout.contains("gh: ") && stdout.contains("summary: 1 ok"), "{stdout}");
+        assert!(
+            stdout.contains("gh: ") && stdout.contains("summary: 1 ok"),
+            "{stdout}"
+        );
 
         for n in 1..=3 {
-            assert_eq!(fake.effects(n), 1, "issue #{n}: exactly one remote effect (round {kill_after_writes})");
+            assert_eq!(
+                fake.effects(n),
+                1,
+                "issue #{n}: exactly one remote effect (round {kill_after_writes})"
+            );
         }
         let writes = fake.log().iter().filter(|l| l.is_write()).count();
         assert_eq!(writes, 3, "the edit in flight at the kill was reconciled by a read, not re-sent (sent before restart: {before_restart})");

@@ -103,20 +103,31 @@ impl FakeTracker {
         let ok = match op {
             Operation::SetBugStatus { old, new, .. } => {
                 let now = mapping.status_of(i.open, &i.labels);
-                now == *old || now == *new || (*new == BugStatus::Closed && now != BugStatus::Closed && *old != BugStatus::Closed)
+                now == *old
+                    || now == *new
+                    || (*new == BugStatus::Closed
+                        && now != BugStatus::Closed
+                        && *old != BugStatus::Closed)
             }
             Operation::SetBugPriority { old, new } => {
                 let now = mapping.priority_of(&i.labels);
                 now == *old || now == *new
             }
             Operation::SetBugAssignee { old, new } => match old {
-                Some(o) => i.assignees.contains(o) || new.as_ref().is_some_and(|x| i.assignees.contains(x)),
-                None => i.assignees.is_empty() || new.as_ref().is_some_and(|x| i.assignees.contains(x)),
+                Some(o) => {
+                    i.assignees.contains(o) || new.as_ref().is_some_and(|x| i.assignees.contains(x))
+                }
+                None => {
+                    i.assignees.is_empty() || new.as_ref().is_some_and(|x| i.assignees.contains(x))
+                }
             },
             _ => true,
         };
         if !ok {
-            let v = format!("#{n}: {op:?} overwrote {:?}/{:?}/{:?}", i.open, i.labels, i.assignees);
+            let v = format!(
+                "#{n}: {op:?} overwrote {:?}/{:?}/{:?}",
+                i.open, i.labels, i.assignees
+            );
             self.violations.push(v);
         }
     }
@@ -126,7 +137,11 @@ impl FakeTracker {
         match w {
             Write::State { open, reason } => {
                 i.open = *open;
-                i.state_reason = reason.map(str::to_owned).or(if *open { Some("reopened".into()) } else { None });
+                i.state_reason = reason.map(str::to_owned).or(if *open {
+                    Some("reopened".into())
+                } else {
+                    None
+                });
             }
             Write::AddLabel(l) => i.labels.push(l.clone()),
             Write::RemoveLabel(l) => i.labels.retain(|x| x != l),
@@ -139,32 +154,65 @@ impl FakeTracker {
 }
 
 impl Remote for FakeTracker {
-    async fn pull(&mut self, store: &mut Store, now: DateTime<Utc>) -> Result<PullReport, SyncError> {
+    async fn pull(
+        &mut self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+    ) -> Result<PullReport, SyncError> {
         if !self.online {
-            return Err(SyncError::Protocol { source_name: SOURCE.into(), message: "offline".into() });
+            return Err(SyncError::Protocol {
+                source_name: SOURCE.into(),
+                message: "offline".into(),
+            });
         }
-        let bugs: Vec<_> = self.issues.iter().filter_map(|(n, i)| self.mapping().to_bug(&Self::dto(*n, i), SOURCE, "")).collect();
+        let bugs: Vec<_> = self
+            .issues
+            .iter()
+            .filter_map(|(n, i)| self.mapping().to_bug(&Self::dto(*n, i), SOURCE, ""))
+            .collect();
         store.write(|tx| {
             for b in &bugs {
                 sync_meta::store_bug_if_changed(tx, b, now)?;
             }
             Ok(())
         })?;
-        Ok(PullReport { fetched: bugs.len(), requests: 1, changed: vec![] })
+        Ok(PullReport {
+            fetched: bugs.len(),
+            requests: 1,
+            changed: vec![],
+        })
     }
 
-    async fn push(&mut self, store: &mut Store, entry: &OutboxEntry, now: DateTime<Utc>) -> Result<PushOutcome, SyncError> {
+    async fn push(
+        &mut self,
+        store: &mut Store,
+        entry: &OutboxEntry,
+        now: DateTime<Utc>,
+    ) -> Result<PushOutcome, SyncError> {
         if !self.online {
             // Like the connector: an attempt that wrote nothing is not an unknown outcome.
             let seq = entry.seq;
             store.write(|tx| sync_meta::forget_attempt(tx, seq))?;
-            return Ok(PushOutcome::Retry { at: now, error: "offline".into() });
+            return Ok(PushOutcome::Retry {
+                at: now,
+                error: "offline".into(),
+            });
         }
         let target = store.bug_remote(entry.entity)?.unwrap();
         let n: u64 = target.key.trim_start_matches('#').parse().unwrap();
-        let observed = entry.observed_remote.as_deref().and_then(|s| s.parse().ok());
+        let observed = entry
+            .observed_remote
+            .as_deref()
+            .and_then(|s| s.parse().ok());
         let remote = Self::remote(&self.issues[&n]);
-        match plan(&entry.op, &entry.op_id, &remote, self.mapping(), observed, entry.attempts > 1) {
+        match plan(
+            &entry.op,
+            &entry.op_id,
+            &remote,
+            self.mapping(),
+            observed,
+            entry.attempts > 1,
+        ) {
             Plan::Done => {
                 self.found_at_target.insert(entry.op_id.clone());
                 Ok(PushOutcome::Done)
@@ -173,7 +221,9 @@ impl Remote for FakeTracker {
             Plan::Failed(m) => Ok(PushOutcome::Failed(m)),
             Plan::Writes(writes) => {
                 let marker = comment_marker(&entry.op_id);
-                if entry.attempts > 1 && self.issues[&n].comments.iter().any(|c| c.contains(&marker)) {
+                if entry.attempts > 1
+                    && self.issues[&n].comments.iter().any(|c| c.contains(&marker))
+                {
                     self.found_at_target.insert(entry.op_id.clone());
                     return Ok(PushOutcome::Done);
                 }
@@ -183,7 +233,10 @@ impl Remote for FakeTracker {
                 }
                 *self.applied.entry(entry.op_id.clone()).or_default() += 1;
                 if std::mem::take(&mut self.lose_next_answer) {
-                    return Ok(PushOutcome::Retry { at: now, error: "answer lost".into() });
+                    return Ok(PushOutcome::Retry {
+                        at: now,
+                        error: "answer lost".into(),
+                    });
                 }
                 Ok(PushOutcome::Done)
             }
@@ -234,12 +287,28 @@ const STATUSES: [BugStatus; 3] = [BugStatus::Open, BugStatus::InProgress, BugSta
 const PEOPLE: [Option<&str>; 3] = [None, Some("ann"), Some("bob")];
 
 fn cached(store: &Store, n: u64) -> opsdeck::domain::Bug {
-    store.load_bugs(None).unwrap().into_iter().find(|b| b.key == format!("#{n}")).unwrap()
+    store
+        .load_bugs(None)
+        .unwrap()
+        .into_iter()
+        .find(|b| b.key == format!("#{n}"))
+        .unwrap()
 }
 
 fn edit(store: &mut Store, clock: &SharedClock, n: u64, op: Operation) {
     let id = cached(store, n).id;
-    store.commit_edit(EntityRef { kind: EntityKind::Bug, id }, &op, clock.now(), "me", &[SOURCE.into()]).unwrap();
+    store
+        .commit_edit(
+            EntityRef {
+                kind: EntityKind::Bug,
+                id,
+            },
+            &op,
+            clock.now(),
+            "me",
+            &[SOURCE.into()],
+        )
+        .unwrap();
 }
 
 /// Pending edits stay visible after a pull: the row shows the newest pending target per field.
@@ -248,33 +317,58 @@ fn check_rebase(store: &Store) {
     for b in store.load_bugs(None).unwrap() {
         let mut mine: Vec<&OutboxEntry> = entries
             .iter()
-            .filter(|e| e.entity.id == b.id && matches!(e.state, OpState::Pending | OpState::Inflight))
+            .filter(|e| {
+                e.entity.id == b.id && matches!(e.state, OpState::Pending | OpState::Inflight)
+            })
             .collect();
         mine.sort_by_key(|e| e.seq);
-        if let Some(p) = mine.iter().rev().find_map(|e| match &e.op { Operation::SetBugPriority { new, .. } => Some(*new), _ => None }) {
+        if let Some(p) = mine.iter().rev().find_map(|e| match &e.op {
+            Operation::SetBugPriority { new, .. } => Some(*new),
+            _ => None,
+        }) {
             assert_eq!(b.priority, p, "pending priority shown on {}", b.key);
         }
-        if let Some(s) = mine.iter().rev().find_map(|e| match &e.op { Operation::SetBugStatus { new, .. } => Some(*new), _ => None }) {
+        if let Some(s) = mine.iter().rev().find_map(|e| match &e.op {
+            Operation::SetBugStatus { new, .. } => Some(*new),
+            _ => None,
+        }) {
             assert_eq!(b.status, s, "pending status shown on {}", b.key);
         }
     }
 }
 
 fn run(steps: Vec<Step>) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("cache.db");
         let tc = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
         let clock: SharedClock = tc.clone();
-        let mut fake = FakeTracker { online: true, mapping: Some(Mapping::new(&BTreeMap::new(), &BTreeMap::new())), ..Default::default() };
+        let mut fake = FakeTracker {
+            online: true,
+            mapping: Some(Mapping::new(&BTreeMap::new(), &BTreeMap::new())),
+            ..Default::default()
+        };
         for n in 1..=ISSUES {
-            fake.issues.insert(n, FIssue { open: true, labels: vec!["P2".into()], ..Default::default() });
+            fake.issues.insert(
+                n,
+                FIssue {
+                    open: true,
+                    labels: vec!["P2".into()],
+                    ..Default::default()
+                },
+            );
             fake.bump(n);
         }
         let open = |p: &Path| Store::open(p).unwrap();
         let mut store = open(&db);
-        assert!(matches!(run_round(&mut fake, &mut store, SOURCE, &clock, true).await, opsdeck::sync::engine::RoundResult::Ok { .. }));
+        assert!(matches!(
+            run_round(&mut fake, &mut store, SOURCE, &clock, true).await,
+            opsdeck::sync::engine::RoundResult::Ok { .. }
+        ));
         let mut comments: Vec<String> = Vec::new();
         for s in steps {
             tc.0.fetch_add(30, Ordering::SeqCst);
@@ -283,21 +377,46 @@ fn run(steps: Vec<Step>) {
                     let b = cached(&store, n);
                     let new = STATUSES[v as usize];
                     if new != b.status {
-                        edit(&mut store, &clock, n, Operation::SetBugStatus { old: b.status, new, reason: Some("completed".into()) });
+                        edit(
+                            &mut store,
+                            &clock,
+                            n,
+                            Operation::SetBugStatus {
+                                old: b.status,
+                                new,
+                                reason: Some("completed".into()),
+                            },
+                        );
                     }
                 }
                 Step::LocalPriority(n, v) => {
                     let b = cached(&store, n);
                     let new = Priority::ALL[v as usize];
                     if new != b.priority {
-                        edit(&mut store, &clock, n, Operation::SetBugPriority { old: b.priority, new });
+                        edit(
+                            &mut store,
+                            &clock,
+                            n,
+                            Operation::SetBugPriority {
+                                old: b.priority,
+                                new,
+                            },
+                        );
                     }
                 }
                 Step::LocalAssignee(n, v) => {
                     let b = cached(&store, n);
                     let new = PEOPLE[v as usize].map(str::to_owned);
                     if new != b.assignee {
-                        edit(&mut store, &clock, n, Operation::SetBugAssignee { old: b.assignee.clone(), new });
+                        edit(
+                            &mut store,
+                            &clock,
+                            n,
+                            Operation::SetBugAssignee {
+                                old: b.assignee.clone(),
+                                new,
+                            },
+                        );
                     }
                 }
                 Step::LocalComment(n) => {
@@ -318,7 +437,8 @@ fn run(steps: Vec<Step>) {
                     fake.bump(n);
                 }
                 Step::RemoteAssignee(n, v) => {
-                    fake.issues.get_mut(&n).unwrap().assignees = PEOPLE[v as usize].map(str::to_owned).into_iter().collect();
+                    fake.issues.get_mut(&n).unwrap().assignees =
+                        PEOPLE[v as usize].map(str::to_owned).into_iter().collect();
                     fake.bump(n);
                 }
                 Step::Sync => {
@@ -361,29 +481,57 @@ fn run(steps: Vec<Step>) {
         for e in &entries {
             // FIFO per item: an edit queued behind a conflict of the same item waits for the
             // user's "keep mine / take theirs"; anything else must have settled.
-            let behind_conflict = entries.iter().any(|c| c.entity == e.entity && c.seq < e.seq && c.state == OpState::Conflict);
+            let behind_conflict = entries
+                .iter()
+                .any(|c| c.entity == e.entity && c.seq < e.seq && c.state == OpState::Conflict);
             let settled = matches!(e.state, OpState::Done | OpState::Conflict);
-            assert!(settled || (e.state == OpState::Pending && behind_conflict), "{e:?} left in {:?}", e.state);
+            assert!(
+                settled || (e.state == OpState::Pending && behind_conflict),
+                "{e:?} left in {:?}",
+                e.state
+            );
             let applied = fake.applied.get(&e.op_id).copied().unwrap_or(0);
             assert!(applied <= 1, "{e:?} applied {applied} times");
             if e.state == OpState::Done {
-                assert!(applied == 1 || fake.found_at_target.contains(&e.op_id), "{e:?} done but never applied");
+                assert!(
+                    applied == 1 || fake.found_at_target.contains(&e.op_id),
+                    "{e:?} done but never applied"
+                );
             }
             if let Operation::AddBugComment { .. } = e.op {
                 let marker = comment_marker(&e.op_id);
-                let n = fake.issues.values().map(|i| i.comments.iter().filter(|c| c.contains(&marker)).count()).sum::<usize>();
+                let n = fake
+                    .issues
+                    .values()
+                    .map(|i| i.comments.iter().filter(|c| c.contains(&marker)).count())
+                    .sum::<usize>();
                 let expected = usize::from(e.state == OpState::Done);
-                assert_eq!(n, expected, "comment {} ({:?}) posted {n} times", e.op_id, e.state);
+                assert_eq!(
+                    n, expected,
+                    "comment {} ({:?}) posted {n} times",
+                    e.op_id, e.state
+                );
             }
         }
-        assert!(fake.violations.is_empty(), "remote values overwritten: {:?}", fake.violations);
+        assert!(
+            fake.violations.is_empty(),
+            "remote values overwritten: {:?}",
+            fake.violations
+        );
         let mapping = fake.mapping().clone();
         for (n, i) in &fake.issues {
             let b = cached(&store, *n);
-            if entries.iter().any(|e| e.entity.id == b.id && e.state == OpState::Pending) {
+            if entries
+                .iter()
+                .any(|e| e.entity.id == b.id && e.state == OpState::Pending)
+            {
                 continue; // still shows the queued intent (checked by `check_rebase`)
             }
-            assert_eq!(b.status, mapping.status_of(i.open, &i.labels), "#{n} status");
+            assert_eq!(
+                b.status,
+                mapping.status_of(i.open, &i.labels),
+                "#{n} status"
+            );
             assert_eq!(b.priority, mapping.priority_of(&i.labels), "#{n} priority");
             assert_eq!(b.assignee, i.assignees.first().cloned(), "#{n} assignee");
         }

@@ -850,7 +850,7 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub(crate) fn reapply_pending(tx: &Transaction<'_>, e: EntityRef, now: DateTime<Utc>) -> Result<()> {
-        let mut stmt = tx.prepare(&format!(
+        let mut stmt = tx.prepare_cached(&format!(
             "{OP_SELECT} WHERE entity_kind = ?1 AND entity_id = ?2 AND state IN ('pending', 'inflight') ORDER BY seq"
         ))?;
         let rows: Vec<_> = stmt.query_map(params![e.kind.as_str(), e.id], row_to_entry)?.collect::<rusqlite::Result<_>>()?;

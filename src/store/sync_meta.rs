@@ -168,7 +168,14 @@ pub fn store_bug_if_changed(tx: &Transaction<'_>, bug: &Bug, now: DateTime<Utc>)
              WHERE source = ?1 AND external_id = ?2",
         )?
         .query_row(params![bug.source, bug.external_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })
         .optional()?;
     if let Some((updated, title, status, priority, assignee, labels)) = existing {

@@ -193,10 +193,14 @@ pub async fn resolve_token(cfg: &SourceConfig) -> Result<Option<Secret>, SyncErr
         }
         (None, None) => return Ok(None),
     };
-    origin.resolve().await.map(Some).map_err(|e| SyncError::Config {
-        source_name: cfg.name.clone(),
-        message: e.to_string(),
-    })
+    origin
+        .resolve()
+        .await
+        .map(Some)
+        .map_err(|e| SyncError::Config {
+            source_name: cfg.name.clone(),
+            message: e.to_string(),
+        })
 }
 
 /// Adapts opsdeck's shared clock to the HTTP layer's clock.

@@ -83,7 +83,8 @@ impl Repo {
             !p.is_empty()
                 && p != "."
                 && p != ".."
-                && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         };
         (ok(owner) && ok(name)).then(|| Repo {
             owner: owner.to_owned(),
@@ -159,11 +160,7 @@ impl GithubSource {
     ///
     /// # Errors
     /// [`SyncError::Config`] for a bad base URL, repo list, header or token.
-    pub fn new(
-        cfg: &SourceConfig,
-        token: Option<Secret>,
-        clock: Clock,
-    ) -> Result<Self, SyncError> {
+    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
         Self::with_http_config(cfg, token, clock, |_| {})
     }
 
@@ -207,8 +204,8 @@ impl GithubSource {
         });
         hc.retry.max_wait = INLINE_RATE_LIMIT_WAIT;
         tune(&mut hc);
-        let http = HttpClient::new(hc, clock.clone())
-            .map_err(|e| config_error(cfg, e.to_string()))?;
+        let http =
+            HttpClient::new(hc, clock.clone()).map_err(|e| config_error(cfg, e.to_string()))?;
         Ok(Self {
             name: cfg.name.clone(),
             repos,
@@ -248,7 +245,10 @@ impl GithubSource {
     ) -> Result<PullReport, SyncError> {
         let name = self.name.clone();
         store.write(|tx| write::sync_attempt(tx, &name, KIND, now))?;
-        if let Some(until) = store.rate_limited_until(&name)?.filter(|u| *u > (self.clock)()) {
+        if let Some(until) = store
+            .rate_limited_until(&name)?
+            .filter(|u| *u > (self.clock)())
+        {
             let err = SyncError::Api(ApiError::RateLimited {
                 until,
                 kind: super::ratelimit::RateLimitKind::RetryAfter,
@@ -331,7 +331,11 @@ impl GithubSource {
         for page in 0..MAX_PAGES_PER_PULL {
             let response = if page == 0 {
                 report.requests += 1;
-                match self.http.get_conditional(url.clone(), etag.as_deref()).await? {
+                match self
+                    .http
+                    .get_conditional(url.clone(), etag.as_deref())
+                    .await?
+                {
                     Conditional::NotModified => return Ok(()),
                     Conditional::Fresh { etag, response } => {
                         first_etag = etag;
@@ -340,7 +344,11 @@ impl GithubSource {
                 }
             } else {
                 report.requests += 1;
-                Box::new(self.http.send_with_retry(ApiRequest::get(url.clone())).await?)
+                Box::new(
+                    self.http
+                        .send_with_retry(ApiRequest::get(url.clone()))
+                        .await?,
+                )
             };
             let bugs = self.decode_page(&response, &key_prefix)?;
             for bug in &bugs {
@@ -375,7 +383,13 @@ impl GithubSource {
                 }
                 sync_meta::set_cursor(tx, &name, KIND, &cursor_json)?;
                 if store_etag {
-                    sync_meta::set_etag(tx, &name, &prefix, first_url.as_str(), first_etag.as_deref())?;
+                    sync_meta::set_etag(
+                        tx,
+                        &name,
+                        &prefix,
+                        first_url.as_str(),
+                        first_etag.as_deref(),
+                    )?;
                 }
                 Ok(changed)
             })?;
@@ -391,7 +405,19 @@ impl GithubSource {
         Ok(())
     }
 
-    fn decode_page(&self, response: &HttpResponse, key_prefix: &str) -> Result<Vec<Bug>, SyncError> {
+    /// Decodes a page: straight into DTOs when every item has the expected shape (fast path),
+    /// else item by item so one drifting item is skipped (and logged) instead of the page.
+    fn decode_page(
+        &self,
+        response: &HttpResponse,
+        key_prefix: &str,
+    ) -> Result<Vec<Bug>, SyncError> {
+        if let Ok(dtos) = response.json::<Vec<IssueDto>>() {
+            return Ok(dtos
+                .iter()
+                .filter_map(|dto| self.mapping.to_bug(dto, &self.name, key_prefix))
+                .collect());
+        }
         let items: Vec<serde_json::Value> = response.json()?;
         let mut bugs = Vec::with_capacity(items.len());
         for item in &items {

@@ -149,18 +149,32 @@ pub async fn run_headless(
             let _ = writeln!(
                 out,
                 "no source named '{name}'; configured sources: {}",
-                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
             );
             return EXIT_CONFIG;
         }
     }
     if config.sources.is_empty() {
-        let _ = writeln!(out, "no sources configured; add a [[sources]] section to the config");
+        let _ = writeln!(
+            out,
+            "no sources configured; add a [[sources]] section to the config"
+        );
         return EXIT_CONFIG;
     }
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
     let (reports_tx, mut reports_rx) = mpsc::unbounded_channel();
-    let handle = match spawn_workers(config, only, db_path.to_path_buf(), clock, events_tx, Some(reports_tx)) {
+    let handle = match spawn_workers(
+        config,
+        only,
+        db_path.to_path_buf(),
+        clock,
+        events_tx,
+        Some(reports_tx),
+    ) {
         Ok(h) => h,
         Err(e) => {
             let _ = writeln!(out, "{e}");

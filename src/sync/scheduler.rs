@@ -111,7 +111,10 @@ mod tests {
         for _ in 0..100 {
             let d = next_delay(Duration::from_secs(60), failures, &mut rng).as_secs_f64();
             let base = secs as f64;
-            assert!(d >= base * 0.9 - 1e-9 && d <= base * 1.1 + 1e-9, "{d} vs {base}");
+            assert!(
+                d >= base * 0.9 - 1e-9 && d <= base * 1.1 + 1e-9,
+                "{d} vs {base}"
+            );
         }
     }
 
@@ -125,7 +128,10 @@ mod tests {
     #[test]
     fn a_past_deadline_means_no_wait() {
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(rate_limit_wait(now, Some(now - chrono::TimeDelta::seconds(1))), None);
+        assert_eq!(
+            rate_limit_wait(now, Some(now - chrono::TimeDelta::seconds(1))),
+            None
+        );
         assert_eq!(
             rate_limit_wait(now, Some(now + chrono::TimeDelta::seconds(90))),
             Some(Duration::from_secs(90))

@@ -88,7 +88,11 @@ fn rfc3339(secs: i64) -> String {
 
 impl FakeState {
     fn issue_json(&self, i: &Issue) -> Value {
-        let mut v = if i.is_pr { self.pr_template.clone() } else { self.issue_template.clone() };
+        let mut v = if i.is_pr {
+            self.pr_template.clone()
+        } else {
+            self.issue_template.clone()
+        };
         let labels: Vec<Value> = i
             .labels
             .iter()
@@ -115,9 +119,16 @@ impl FakeState {
         v["assignees"] = Value::Array(users);
         v["created_at"] = json!(rfc3339(epoch().timestamp()));
         v["updated_at"] = json!(rfc3339(i.updated_at));
-        v["closed_at"] = if i.open { Value::Null } else { json!(rfc3339(i.updated_at)) };
+        v["closed_at"] = if i.open {
+            Value::Null
+        } else {
+            json!(rfc3339(i.updated_at))
+        };
         v["comments"] = json!(i.comments.len());
-        v["html_url"] = json!(format!("https://github.com/{}/{}/issues/{}", self.owner, self.repo, i.number));
+        v["html_url"] = json!(format!(
+            "https://github.com/{}/{}/issues/{}",
+            self.owner, self.repo, i.number
+        ));
         v
     }
 
@@ -127,26 +138,59 @@ impl FakeState {
     }
 
     fn list(&self, req: &Request) -> ResponseTemplate {
-        let q: BTreeMap<String, String> = req.url.query_pairs().map(|(k, v)| (k.into(), v.into())).collect();
-        let per_page: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30).min(100);
-        let page: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
-        let since = q.get("since").and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|t| t.timestamp());
-        let mut items: Vec<&Issue> = self.issues.values().filter(|i| since.is_none_or(|s| i.updated_at >= s)).collect();
+        let q: BTreeMap<String, String> = req
+            .url
+            .query_pairs()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let per_page: usize = q
+            .get("per_page")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(30)
+            .min(100);
+        let page: usize = q
+            .get("page")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1)
+            .max(1);
+        let since = q
+            .get("since")
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.timestamp());
+        let mut items: Vec<&Issue> = self
+            .issues
+            .values()
+            .filter(|i| since.is_none_or(|s| i.updated_at >= s))
+            .collect();
         items.sort_by_key(|i| (i.updated_at, i.id));
         let total_pages = items.len().div_ceil(per_page).max(1);
-        let slice: Vec<Value> = items.iter().skip((page - 1) * per_page).take(per_page).map(|i| self.issue_json(i)).collect();
+        let slice: Vec<Value> = items
+            .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
+            .map(|i| self.issue_json(i))
+            .collect();
         let body = serde_json::to_vec(&slice).unwrap();
         let mut h = std::collections::hash_map::DefaultHasher::new();
         body.hash(&mut h);
         let etag = format!("\"{:016x}\"", h.finish());
-        let inm = req.headers.get("if-none-match").and_then(|v| v.to_str().ok());
+        let inm = req
+            .headers
+            .get("if-none-match")
+            .and_then(|v| v.to_str().ok());
         if inm == Some(etag.as_str()) {
             return ResponseTemplate::new(304).insert_header("etag", etag.as_str());
         }
         let link_for = |p: usize| {
-            let mut qq: Vec<(String, String)> = q.iter().filter(|(k, _)| k.as_str() != "page").map(|(k, v)| (k.clone(), v.clone())).collect();
+            let mut qq: Vec<(String, String)> = q
+                .iter()
+                .filter(|(k, _)| k.as_str() != "page")
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             qq.push(("page".into(), p.to_string()));
-            let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(qq).finish();
+            let query: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(qq)
+                .finish();
             format!("{}/repositories/{REPO_ID}/issues?{query}", self.base)
         };
         let mut links = Vec::new();
@@ -193,18 +237,27 @@ impl FakeState {
         let mut parts = rest.splitn(3, '/');
         let number: u64 = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         let sub = parts.next().unwrap_or("");
-        let arg = parts.next().map(|a| percent_decode(a));
+        let arg = parts.next().map(percent_decode);
         if !self.issues.contains_key(&number) {
             return ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}));
         }
         let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
         let strings = |key: &str| -> Vec<String> {
-            body[key].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+            body[key]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
         };
         let delay = self.write_delay;
         let ignore = self.ignore_label_and_assignee_writes;
         match (method.as_str(), sub) {
-            ("GET", "") => ResponseTemplate::new(200).set_body_json(self.issue_json(&self.issues[&number])),
+            ("GET", "") => {
+                ResponseTemplate::new(200).set_body_json(self.issue_json(&self.issues[&number]))
+            }
             ("PATCH", "") => {
                 let issue = self.issues.get_mut(&number).unwrap();
                 let mut changed = false;
@@ -212,14 +265,23 @@ impl FakeState {
                     let open = state == "open";
                     if issue.open != open {
                         issue.open = open;
-                        issue.state_reason = if open { Some("reopened".into()) } else { body["state_reason"].as_str().map(str::to_owned).or(Some("completed".into())) };
+                        issue.state_reason = if open {
+                            Some("reopened".into())
+                        } else {
+                            body["state_reason"]
+                                .as_str()
+                                .map(str::to_owned)
+                                .or(Some("completed".into()))
+                        };
                         changed = true;
                     }
                 }
                 if changed {
                     self.bump(number);
                 }
-                ResponseTemplate::new(200).set_body_json(self.issue_json(&self.issues[&number])).set_delay(delay)
+                ResponseTemplate::new(200)
+                    .set_body_json(self.issue_json(&self.issues[&number]))
+                    .set_delay(delay)
             }
             ("POST", "labels") => {
                 if !ignore {
@@ -236,7 +298,9 @@ impl FakeState {
                     }
                 }
                 let labels = self.issue_json(&self.issues[&number])["labels"].clone();
-                ResponseTemplate::new(200).set_body_json(labels).set_delay(delay)
+                ResponseTemplate::new(200)
+                    .set_body_json(labels)
+                    .set_delay(delay)
             }
             ("DELETE", "labels") => {
                 let name = arg.unwrap_or_default();
@@ -246,13 +310,16 @@ impl FakeState {
                     issue.labels.retain(|l| l != &name);
                 }
                 if issue.labels.len() == before && !ignore {
-                    return ResponseTemplate::new(404).set_body_json(json!({"message": "Label does not exist"}));
+                    return ResponseTemplate::new(404)
+                        .set_body_json(json!({"message": "Label does not exist"}));
                 }
                 if !ignore {
                     self.bump(number);
                 }
                 let labels = self.issue_json(&self.issues[&number])["labels"].clone();
-                ResponseTemplate::new(200).set_body_json(labels).set_delay(delay)
+                ResponseTemplate::new(200)
+                    .set_body_json(labels)
+                    .set_delay(delay)
             }
             ("POST" | "DELETE", "assignees") => {
                 if !ignore {
@@ -270,18 +337,31 @@ impl FakeState {
                     }
                 }
                 let status = if method == "POST" { 201 } else { 200 };
-                ResponseTemplate::new(status).set_body_json(self.issue_json(&self.issues[&number])).set_delay(delay)
+                ResponseTemplate::new(status)
+                    .set_body_json(self.issue_json(&self.issues[&number]))
+                    .set_delay(delay)
             }
             ("POST", "comments") => {
                 let text = body["body"].as_str().unwrap_or("").to_owned();
-                self.issues.get_mut(&number).unwrap().comments.push(text.clone());
+                self.issues
+                    .get_mut(&number)
+                    .unwrap()
+                    .comments
+                    .push(text.clone());
                 self.bump(number);
-                let mut c: Value = serde_json::from_str(include_str!("../fixtures/github/issue-comment-create-response.json")).unwrap();
+                let mut c: Value = serde_json::from_str(include_str!(
+                    "../fixtures/github/issue-comment-create-response.json"
+                ))
+                .unwrap();
                 c["body"] = json!(text);
                 ResponseTemplate::new(201).set_body_json(c).set_delay(delay)
             }
             ("GET", "comments") => {
-                let list: Vec<Value> = self.issues[&number].comments.iter().map(|b| json!({"id": 1, "body": b})).collect();
+                let list: Vec<Value> = self.issues[&number]
+                    .comments
+                    .iter()
+                    .map(|b| json!({"id": 1, "body": b}))
+                    .collect();
                 ResponseTemplate::new(200).set_body_json(list)
             }
             _ => ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"})),
@@ -307,7 +387,12 @@ impl Respond for Handler {
             Some(t) => t,
             None => s.handle(req),
         };
-        let header = |n: &str| req.headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header = |n: &str| {
+            req.headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let logged = Logged {
             method: req.method.as_str().to_owned(),
             path: req.url.path().to_owned(),
@@ -332,8 +417,12 @@ pub struct GithubFake {
 impl GithubFake {
     pub async fn start() -> Self {
         let server = MockServer::start().await;
-        let issue_template = serde_json::from_str::<Vec<Value>>(ISSUE_TEMPLATE).unwrap().remove(0);
-        let pr_template = serde_json::from_str::<Vec<Value>>(PR_TEMPLATE).unwrap().remove(0);
+        let issue_template = serde_json::from_str::<Vec<Value>>(ISSUE_TEMPLATE)
+            .unwrap()
+            .remove(0);
+        let pr_template = serde_json::from_str::<Vec<Value>>(PR_TEMPLATE)
+            .unwrap()
+            .remove(0);
         let state = Arc::new(Mutex::new(FakeState {
             owner: "octo".into(),
             repo: "hello".into(),
@@ -366,23 +455,34 @@ impl GithubFake {
         let base = epoch().timestamp();
         for k in 0..issues + prs {
             let number = k + 1;
-            s.issues.insert(number, Issue {
-                id: 5_000_000 + number,
+            s.issues.insert(
                 number,
-                title: format!("Issue {number}"),
-                open: number % 5 != 0,
-                state_reason: None,
-                labels: if number % 4 == 0 { vec!["P1".into(), "customer:acme".into()] } else { vec!["bug".into()] },
-                assignees: Vec::new(),
-                updated_at: base + (k as i64) / 3,
-                is_pr: k >= issues,
-                comments: Vec::new(),
-            });
+                Issue {
+                    id: 5_000_000 + number,
+                    number,
+                    title: format!("Issue {number}"),
+                    open: number % 5 != 0,
+                    state_reason: None,
+                    labels: if number % 4 == 0 {
+                        vec!["P1".into(), "customer:acme".into()]
+                    } else {
+                        vec!["bug".into()]
+                    },
+                    assignees: Vec::new(),
+                    updated_at: base + (k as i64) / 3,
+                    is_pr: k >= issues,
+                    comments: Vec::new(),
+                },
+            );
         }
     }
 
     pub fn add(&self, issue: Issue) {
-        self.state.lock().unwrap().issues.insert(issue.number, issue);
+        self.state
+            .lock()
+            .unwrap()
+            .issues
+            .insert(issue.number, issue);
     }
 
     /// A plain open issue with these labels.
@@ -443,7 +543,13 @@ impl GithubFake {
     }
 
     pub fn effects(&self, number: u64) -> usize {
-        self.state.lock().unwrap().effects.get(&number).copied().unwrap_or(0)
+        self.state
+            .lock()
+            .unwrap()
+            .effects
+            .get(&number)
+            .copied()
+            .unwrap_or(0)
     }
 }
 

@@ -26,7 +26,13 @@ pub struct SourceLock {
 pub fn lock_path(db_path: &Path, source: &str) -> PathBuf {
     let safe: String = source
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let mut name = db_path.as_os_str().to_owned();
     name.push(format!(".sync-{safe}.lock"));
@@ -80,7 +86,10 @@ mod tests {
         let second = acquire(&db, "gh/x", Duration::ZERO).await.unwrap();
         assert!(second.is_none(), "the lock must be exclusive");
         drop(first);
-        assert!(acquire(&db, "gh/x", Duration::ZERO).await.unwrap().is_some());
+        assert!(acquire(&db, "gh/x", Duration::ZERO)
+            .await
+            .unwrap()
+            .is_some());
         assert!(lock_path(&db, "gh/x").ends_with("cache.db.sync-gh_x.lock"));
     }
 }

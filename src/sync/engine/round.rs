@@ -165,7 +165,9 @@ pub async fn run_round<R: Remote>(
     if pull {
         match remote.pull(store, clock.now()).await {
             Ok(report) => pulled = Some(report),
-            Err(err) => pull_error = Some((crate::sanitize::line(&err.to_string()), err.retry_at())),
+            Err(err) => {
+                pull_error = Some((crate::sanitize::line(&err.to_string()), err.retry_at()))
+            }
         }
     }
     if let Some((error, retry_at)) = &pull_error {
@@ -179,7 +181,10 @@ pub async fn run_round<R: Remote>(
     }
     let (push, drain_error) = match drain_outbox(remote, store, source, clock).await {
         Ok(report) => (report, None),
-        Err(err) => (DrainReport::default(), Some(crate::sanitize::line(&err.to_string()))),
+        Err(err) => (
+            DrainReport::default(),
+            Some(crate::sanitize::line(&err.to_string())),
+        ),
     };
     match (pull_error, drain_error) {
         (Some((error, retry_at)), _) => RoundResult::Failed {

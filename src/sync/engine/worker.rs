@@ -53,7 +53,11 @@ impl Worker {
     }
 
     /// Runs until cancelled or every handle is dropped; the first round starts at once.
-    pub(crate) async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>, cancel: CancellationToken) {
+    pub(crate) async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Request>,
+        cancel: CancellationToken,
+    ) {
         let mut pending = Pending {
             refresh: true,
             push: false,
@@ -123,7 +127,9 @@ impl Worker {
                     let message = crate::sanitize::line(&e.to_string());
                     if let Some(store) = self.store.as_mut() {
                         let now = self.clock.now();
-                        let _ = store.write(|tx| sync_meta::note_source_error(tx, &name, kind, &message, now));
+                        let _ = store.write(|tx| {
+                            sync_meta::note_source_error(tx, &name, kind, &message, now)
+                        });
                     }
                     return RoundResult::ConfigError(message);
                 }
@@ -165,7 +171,9 @@ impl Worker {
             }
         };
         if pull {
-            let _ = self.events.send(SyncEvent::Started { source: name.clone() });
+            let _ = self.events.send(SyncEvent::Started {
+                source: name.clone(),
+            });
         }
         let result = run_round(connector, store, &name, &self.clock, pull).await;
         drop(guard);
@@ -180,7 +188,10 @@ impl Worker {
         match &outcome.result {
             RoundResult::Ok { pull: report, push } => {
                 self.failures = 0;
-                let mut changed = report.as_ref().map(|r| r.changed.clone()).unwrap_or_default();
+                let mut changed = report
+                    .as_ref()
+                    .map(|r| r.changed.clone())
+                    .unwrap_or_default();
                 for tab in &push.changed {
                     if !changed.contains(tab) {
                         changed.push(*tab);

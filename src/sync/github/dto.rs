@@ -233,7 +233,10 @@ impl Mapping {
             )
         } else {
             (
-                configured_ip.iter().map(|s| s.trim().to_lowercase()).collect(),
+                configured_ip
+                    .iter()
+                    .map(|s| s.trim().to_lowercase())
+                    .collect(),
                 configured_ip[0].trim().to_owned(),
             )
         };
@@ -304,7 +307,9 @@ impl Mapping {
                     .find(|f| f.iter().any(|x| x.eq_ignore_ascii_case(l)))
             })
             .unwrap_or(&PRIORITY_FAMILIES[0]);
-        family.get(idx).map_or_else(|| target.as_str().to_owned(), |s| (*s).to_owned())
+        family
+            .get(idx)
+            .map_or_else(|| target.as_str().to_owned(), |s| (*s).to_owned())
     }
 
     /// Converts one issue to a bug row of `source`; `None` for pull requests and items
@@ -373,7 +378,10 @@ mod tests {
         let m = Mapping::new(&pm, &BTreeMap::new());
         assert_eq!(m.priority_of(&labels(&["sev-1"])), Priority::P0);
         assert_eq!(m.label_for(Priority::P0, &[]), "sev-1");
-        assert_eq!(m.label_for(Priority::P2, &labels(&["priority:low"])), "priority:medium");
+        assert_eq!(
+            m.label_for(Priority::P2, &labels(&["priority:low"])),
+            "priority:medium"
+        );
     }
 
     #[rstest]

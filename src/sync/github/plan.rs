@@ -104,10 +104,16 @@ pub fn plan(
 fn looks_as_seen(op: &Operation, remote: &RemoteIssue, mapping: &Mapping) -> bool {
     let list = &remote.assignees;
     match op {
-        Operation::SetBugStatus { old, .. } => mapping.status_of(remote.open, &remote.labels) == *old,
+        Operation::SetBugStatus { old, .. } => {
+            mapping.status_of(remote.open, &remote.labels) == *old
+        }
         Operation::SetBugPriority { old, .. } => {
             mapping.priority_of(&remote.labels) == *old
-                && remote.labels.iter().filter_map(|l| mapping.label_priority(l)).all(|p| p == *old)
+                && remote
+                    .labels
+                    .iter()
+                    .filter_map(|l| mapping.label_priority(l))
+                    .all(|p| p == *old)
         }
         Operation::SetBugAssignee { old, new } => match old {
             Some(o) => has(list, o) && new.as_deref().is_none_or(|x| !has(list, x)),
@@ -122,7 +128,9 @@ fn looks_as_seen(op: &Operation, remote: &RemoteIssue, mapping: &Mapping) -> boo
 /// The remote's value of the field `op` edits, for the conflict view.
 fn current_value(op: &Operation, remote: &RemoteIssue, mapping: &Mapping) -> String {
     match op {
-        Operation::SetBugStatus { .. } => mapping.status_of(remote.open, &remote.labels).to_string(),
+        Operation::SetBugStatus { .. } => {
+            mapping.status_of(remote.open, &remote.labels).to_string()
+        }
         Operation::SetBugPriority { .. } => mapping.priority_of(&remote.labels).to_string(),
         Operation::SetBugAssignee { .. } => who(&remote.assignees),
         _ => remote.labels.join(", "),
@@ -151,14 +159,12 @@ fn plan_fresh(
                 Plan::Writes(vec![Write::AddLabel(label.clone())])
             }
         }
-        Operation::RemoveBugLabel { label } => match remote
-            .labels
-            .iter()
-            .find(|l| l.eq_ignore_ascii_case(label))
-        {
-            Some(actual) => Plan::Writes(vec![Write::RemoveLabel(actual.clone())]),
-            None => Plan::Done,
-        },
+        Operation::RemoveBugLabel { label } => {
+            match remote.labels.iter().find(|l| l.eq_ignore_ascii_case(label)) {
+                Some(actual) => Plan::Writes(vec![Write::RemoveLabel(actual.clone())]),
+                None => Plan::Done,
+            }
+        }
         Operation::AddBugComment { body } => Plan::Writes(vec![Write::Comment(format!(
             "{body}\n\n{}",
             comment_marker(op_id)
@@ -299,18 +305,37 @@ mod tests {
     }
 
     fn run(op: Operation, r: &RemoteIssue) -> Plan {
-        plan(&op, "op1", r, &Mapping::new(&BTreeMap::new(), &BTreeMap::new()), Some(100), false)
+        plan(
+            &op,
+            "op1",
+            r,
+            &Mapping::new(&BTreeMap::new(), &BTreeMap::new()),
+            Some(100),
+            false,
+        )
     }
 
     #[test]
     fn after_an_unknown_outcome_a_remote_that_changed_back_is_a_conflict_not_a_resend() {
-        let op = Operation::SetBugAssignee { old: None, new: Some("ann".into()) };
+        let op = Operation::SetBugAssignee {
+            old: None,
+            new: Some("ann".into()),
+        };
         let m = Mapping::new(&BTreeMap::new(), &BTreeMap::new());
         let mut r = remote(true, &[], &[]);
-        assert!(matches!(plan(&op, "o", &r, &m, Some(100), true), Plan::Writes(_)), "unchanged: re-send");
+        assert!(
+            matches!(plan(&op, "o", &r, &m, Some(100), true), Plan::Writes(_)),
+            "unchanged: re-send"
+        );
         r.updated_at = Some(150);
-        assert_eq!(plan(&op, "o", &r, &m, Some(100), true), Plan::Conflict("nobody".into()));
-        assert!(matches!(plan(&op, "o", &r, &m, Some(100), false), Plan::Writes(_)), "first attempt: send");
+        assert_eq!(
+            plan(&op, "o", &r, &m, Some(100), true),
+            Plan::Conflict("nobody".into())
+        );
+        assert!(
+            matches!(plan(&op, "o", &r, &m, Some(100), false), Plan::Writes(_)),
+            "first attempt: send"
+        );
     }
 
     fn close() -> Operation {
@@ -342,7 +367,10 @@ mod tests {
         let mut r = remote(true, &[], &[]);
         r.state_reason = Some("reopened".into());
         r.updated_at = Some(200);
-        assert_eq!(run(close(), &r), Plan::Conflict("open (reopened on GitHub)".into()));
+        assert_eq!(
+            run(close(), &r),
+            Plan::Conflict("open (reopened on GitHub)".into())
+        );
     }
 
     #[rstest]

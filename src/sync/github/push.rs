@@ -73,7 +73,10 @@ impl GithubSource {
             .as_deref()
             .and_then(|s| s.trim().parse::<i64>().ok());
         let mut sent = false;
-        match self.push_inner(&repo, number, entry, observed, &mut sent).await {
+        match self
+            .push_inner(&repo, number, entry, observed, &mut sent)
+            .await
+        {
             Ok(outcome) => Ok(outcome),
             Err(Stop::Dropped(msg)) => Ok(PushOutcome::Failed(msg)),
             Err(Stop::Api(err)) => {
@@ -104,9 +107,10 @@ impl GithubSource {
     }
 
     fn issue_url(&self, repo: &Repo, number: u64, tail: &[&str]) -> Result<Url, ApiError> {
-        let mut url = self
-            .http
-            .url(&format!("repos/{}/{}/issues/{number}", repo.owner, repo.name))?;
+        let mut url = self.http.url(&format!(
+            "repos/{}/{}/issues/{number}",
+            repo.owner, repo.name
+        ))?;
         if let Ok(mut seg) = url.path_segments_mut() {
             seg.pop_if_empty().extend(tail);
         }
@@ -128,7 +132,14 @@ impl GithubSource {
             .json()?;
         let remote = issue.remote();
         let unknown = entry.attempts > 1;
-        let writes = match plan(&entry.op, &entry.op_id, &remote, &self.mapping, observed, unknown) {
+        let writes = match plan(
+            &entry.op,
+            &entry.op_id,
+            &remote,
+            &self.mapping,
+            observed,
+            unknown,
+        ) {
             Plan::Done => return Ok(PushOutcome::Done),
             Plan::Conflict(value) => {
                 return Ok(PushOutcome::Conflict(crate::sanitize::line(&value)))
@@ -147,15 +158,27 @@ impl GithubSource {
     }
 
     /// After an unknown outcome: is the comment with this entry's marker already there?
-    async fn comment_exists(&self, repo: &Repo, number: u64, entry: &OutboxEntry) -> Result<bool, Stop> {
+    async fn comment_exists(
+        &self,
+        repo: &Repo,
+        number: u64,
+        entry: &OutboxEntry,
+    ) -> Result<bool, Stop> {
         if !matches!(entry.op, crate::store::Operation::AddBugComment { .. }) {
             return Ok(false);
         }
         let mut url = self.issue_url(repo, number, &["comments"])?;
         url.query_pairs_mut()
-            .append_pair("since", &format_since(entry.created_at - TimeDelta::seconds(60)))
+            .append_pair(
+                "since",
+                &format_since(entry.created_at - TimeDelta::seconds(60)),
+            )
             .append_pair("per_page", "100");
-        let comments: Vec<CommentDto> = self.http.send_with_retry(ApiRequest::get(url)).await?.json()?;
+        let comments: Vec<CommentDto> = self
+            .http
+            .send_with_retry(ApiRequest::get(url))
+            .await?
+            .json()?;
         let marker = comment_marker(&entry.op_id);
         Ok(comments
             .iter()
@@ -177,7 +200,8 @@ impl GithubSource {
                     (false, None) => json!({"state": "closed"}),
                     (true, _) => json!({"state": "open"}),
                 };
-                let req = ApiRequest::new(Method::PATCH, self.issue_url(repo, number, &[])?).json(&body)?;
+                let req = ApiRequest::new(Method::PATCH, self.issue_url(repo, number, &[])?)
+                    .json(&body)?;
                 let issue: IssueDto = self.http.send(req).await?.json()?;
                 if issue.remote().open != *open {
                     return Err(access("state change"));
@@ -220,8 +244,9 @@ impl GithubSource {
                 }
             }
             Write::Comment(body) => {
-                let req = ApiRequest::new(Method::POST, self.issue_url(repo, number, &["comments"])?)
-                    .json(&json!({"body": body}))?;
+                let req =
+                    ApiRequest::new(Method::POST, self.issue_url(repo, number, &["comments"])?)
+                        .json(&json!({"body": body}))?;
                 self.http.send(req).await?;
             }
         }
@@ -244,12 +269,17 @@ pub fn outcome_for(err: ApiError, attempts: u32, now: DateTime<Utc>) -> PushOutc
     let error = err.to_string();
     match err {
         ApiError::RateLimited { until, .. } | ApiError::CircuitOpen { until } => {
-            PushOutcome::Retry { at: until.max(now), error }
+            PushOutcome::Retry {
+                at: until.max(now),
+                error,
+            }
         }
         ApiError::Permanent { .. }
         | ApiError::CrossOriginRedirect { .. }
         | ApiError::CrossOriginRequest { .. }
-        | ApiError::InvalidRequest { .. } => PushOutcome::Failed(format!("GitHub refused the edit: {error}")),
+        | ApiError::InvalidRequest { .. } => {
+            PushOutcome::Failed(format!("GitHub refused the edit: {error}"))
+        }
         ApiError::Unauthorized { .. }
         | ApiError::Server { .. }
         | ApiError::Transport { .. }
