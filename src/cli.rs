@@ -258,7 +258,8 @@ pub fn run_command(cli: &Cli, command: &Command, clock: &SharedClock) -> color_e
         }
         Command::Doctor => doctor(cli, &mut out),
         Command::Sync { source, once } => {
-            let session = session(cli)?;
+            let mut session = session(cli)?;
+            session.demo = false;
             if session.config.sources.is_empty() {
                 writeln!(
                     out,
@@ -267,8 +268,27 @@ pub fn run_command(cli: &Cli, command: &Command, clock: &SharedClock) -> color_e
                 )?;
                 return Ok(0);
             }
-            let _ = (source, once, clock);
-            Err(eyre!("headless sync is not available in this build yet"))
+            session.paths.ensure_data_dir()?;
+            // Make sure the cache exists and is migrated before the workers open it.
+            drop(open_store(&session, false, clock)?);
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .wrap_err("cannot start the async runtime")?;
+            let code = rt.block_on(async {
+                let mut stdout = std::io::stdout();
+                crate::sync::headless::run_headless(
+                    &session.config,
+                    &session.paths.cache_db,
+                    source.as_deref(),
+                    *once,
+                    clock.clone(),
+                    &mut stdout,
+                )
+                .await
+            });
+            Ok(code)
         }
         Command::Checklist { command } => checklist(cli, command, clock, &mut out),
         Command::Report { week, format } => {

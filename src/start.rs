@@ -56,6 +56,7 @@ pub fn tui(
         state.overlay = Some(crate::app::state::Overlay::Review { page: 0 });
     }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let msg_tx = tx.clone();
     let runtime = Runtime::spawn(
         store,
         RuntimeConfig {
@@ -65,6 +66,11 @@ pub fn tui(
             policy: config.policy.clone(),
             tz: config.tz(),
             redact: options.redact,
+            checklist_gates: config
+                .checklists
+                .iter()
+                .flat_map(|c| c.gates.clone())
+                .collect(),
         },
         clock.clone(),
         tx,
@@ -75,7 +81,39 @@ pub fn tui(
         .build()
         .wrap_err("cannot start the async runtime")?;
     let mouse = config.general.mouse;
+    let live = !session.demo && !config.sources.is_empty();
     rt.block_on(async move {
+        // The sync engine runs beside the UI and reports what changed; the UI never waits on it.
+        let engine = if live {
+            let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel();
+            let forward = msg_tx.clone();
+            tokio::spawn(async move {
+                while let Some(ev) = events_rx.recv().await {
+                    if forward.send(crate::app::msg::Msg::Sync(ev)).is_err() {
+                        break;
+                    }
+                }
+            });
+            match crate::sync::engine::spawn_engine(
+                config,
+                session.paths.cache_db.clone(),
+                clock.clone(),
+                events_tx,
+            ) {
+                Ok(handle) => Some(handle),
+                Err(e) => {
+                    let _ = msg_tx.send(crate::app::msg::Msg::EffectFailed(format!(
+                        "sync engine: {e}"
+                    )));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let sync: Option<Box<dyn app::SyncControl>> = engine
+            .clone()
+            .map(|h| Box::new(h) as Box<dyn app::SyncControl>);
         let mut guard = crate::tui::TerminalGuard::enter(mouse)
             .wrap_err("cannot open the terminal (is stdout a terminal?)")?;
         let parts = AppParts {
@@ -84,13 +122,18 @@ pub fn tui(
             runtime,
             msgs: rx,
             clock,
-            sync: None,
+            sync,
         };
-        app::run(parts, &mut guard.terminal)
+        let result = app::run(parts, &mut guard.terminal)
             .await
-            .wrap_err("terminal error")?;
+            .wrap_err("terminal error");
         drop(guard);
-        Ok::<(), color_eyre::Report>(())
+        if let Some(handle) = engine {
+            handle.shutdown();
+            // In-flight pushes are idempotent (reconciled by reading first), so a bounded wait is enough.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(3), handle.join()).await;
+        }
+        result
     })?;
     // Committed edits are already durable (one transaction each); nothing to flush.
     Ok(0)

@@ -35,6 +35,15 @@ pub trait SyncControl: Send {
     fn push_soon(&self);
 }
 
+impl SyncControl for crate::sync::engine::SyncHandle {
+    fn refresh(&self, sources: Option<Vec<String>>) {
+        crate::sync::engine::SyncHandle::refresh(self, sources);
+    }
+    fn push_soon(&self) {
+        crate::sync::engine::SyncHandle::push_soon(self);
+    }
+}
+
 /// How often the clock ticks (countdowns, ages).
 pub const TICK: Duration = Duration::from_secs(1);
 

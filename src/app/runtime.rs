@@ -34,6 +34,8 @@ pub struct RuntimeConfig {
     pub tz: chrono_tz::Tz,
     /// Hide customer names and people in the review (screen sharing).
     pub redact: bool,
+    /// Checklist sections configured as gates.
+    pub checklist_gates: Vec<String>,
 }
 
 /// A handle on the store thread.
@@ -140,6 +142,16 @@ impl Worker {
 
     fn reload(&mut self, tab: Tab) -> Result<(), StoreError> {
         let now = self.now();
+        if tab == Tab::Checklist {
+            // The files are the source: pick up edits made elsewhere (another editor, git pull)
+            // and write anything still queued.
+            crate::checklist::store::refresh_from_disk(
+                &mut self.store,
+                &self.config.checklist_gates,
+                now,
+            )?;
+            self.push_files();
+        }
         let first = |w: &Self, complete: bool| -> Result<Rows, StoreError> {
             let limit = (!complete).then_some(FIRST_PAGE_ROWS);
             Ok(match tab {

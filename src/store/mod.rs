@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod prometheus;
 pub mod read;
 pub mod schema;
+pub mod sync_meta;
 pub mod trackers;
 pub mod write;
 

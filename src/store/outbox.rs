@@ -1114,7 +1114,7 @@ impl Store {
         e: EntityRef,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut stmt = tx.prepare(&format!(
+        let mut stmt = tx.prepare_cached(&format!(
             "{OP_SELECT} WHERE entity_kind = ?1 AND entity_id = ?2 AND state IN ('pending', 'inflight') ORDER BY seq"
         ))?;
         let rows: Vec<_> = stmt

@@ -12,7 +12,10 @@
 //!   bug trackers, with [`tracker`] holding what they share.
 
 pub mod alertmanager;
+pub mod engine;
+pub mod github;
 pub mod github_deployments;
+pub mod headless;
 pub mod http;
 pub mod incident_report;
 pub mod jira;
@@ -21,6 +24,7 @@ pub mod pagerduty;
 pub mod prometheus;
 pub mod ratelimit;
 pub mod redmine;
+pub mod scheduler;
 pub mod secret;
 pub mod tracker;
 

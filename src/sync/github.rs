@@ -1,0 +1,437 @@
+//! The GitHub Issues connector: incremental pulls of issues into `bugs`, and triage writes.
+//!
+//! Pull (API-CONTRACTS §1.2–1.4): per repository,
+//! `GET /repos/{o}/{r}/issues?state=all&sort=updated&direction=asc&per_page=100[&since=cursor]`
+//! with `If-None-Match` on the first page (ETag per source + URL in `http_cache`), then the
+//! `Link: rel="next"` URLs exactly as given. Pull requests (items with a `pull_request` key)
+//! are skipped. Each page is committed with its cursor advance in one transaction; the cursor
+//! is the newest `updated_at` seen (`since` is inclusive, so the boundary item comes back: the
+//! overlap is deduplicated on the issue id by the upsert). The first page's ETag is stored only
+//! when the walk reached the last page, so a 304 can never hide pages that were not read.
+//!
+//! Why the first re-sync after a change is not a 304: the ETag belongs to the exact URL, and the
+//! URL carries `since`, which moved. That re-sync reads only the overlap (the items of the
+//! cursor's second), stores its ETag, and every later unchanged re-sync is one conditional
+//! request answered 304 (which GitHub does not count against the rate limit).
+//!
+//! Drift: an issue updated while we page moves to the end of the `updated` order and shifts the
+//! later items one place left, so one of them can slip between pages. Such an issue shows up
+//! twice in one walk; the final cursor is then pulled back to its first-seen `updated_at`, so
+//! the next pull re-reads that stretch. (A crash in the middle of such a walk keeps the last
+//! page's cursor; the window is one walk.)
+//!
+//! Push: see [`plan`] for the rules and `push.rs` for the calls. Writes go through the
+//! client's [`super::http::Mutations`] gate: serial, ≥ 1 s apart.
+
+mod dto;
+pub mod plan;
+mod push;
+
+pub use dto::{
+    format_since, parse_time, CommentDto, IssueDto, Mapping, RemoteIssue, DEFAULT_PRIORITY,
+};
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use super::http::{
+    self, ApiError, ApiRequest, Auth, AuthScheme, Clock, Conditional, HttpClient, HttpResponse,
+};
+use super::secret::{Secret, TokenSource};
+use super::{PullReport, SyncError};
+use crate::config::SourceConfig;
+use crate::domain::{Bug, Tab};
+use crate::store::{sync_meta, write, Store};
+
+/// `api.github.com`, used when a source sets no `base_url`.
+pub const DEFAULT_BASE_URL: &str = "https://api.github.com/";
+
+/// Items per page (GitHub's maximum).
+pub const PER_PAGE: u32 = 100;
+
+/// Pages read per repository in one pull at most (bounded loop; 100,000 issues).
+pub const MAX_PAGES_PER_PULL: usize = 1000;
+
+/// Longest rate-limit wait slept inside a pull; longer ones end the pull with the deadline
+/// persisted, and the engine reschedules.
+pub const INLINE_RATE_LIMIT_WAIT: Duration = Duration::from_secs(10);
+
+/// The connector kind recorded in `sync_state`.
+pub const KIND: &str = "github";
+
+/// One configured `owner/repo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repo {
+    /// Owner (user or org).
+    pub owner: String,
+    /// Repository name.
+    pub name: String,
+}
+
+impl Repo {
+    /// `owner/name`.
+    pub fn full(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
+    fn parse(s: &str) -> Option<Repo> {
+        let (owner, name) = s.trim().split_once('/')?;
+        let ok = |p: &str| {
+            !p.is_empty()
+                && p != "."
+                && p != ".."
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        (ok(owner) && ok(name)).then(|| Repo {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// The GitHub Issues source: config, HTTP client and label mappings.
+pub struct GithubSource {
+    name: String,
+    repos: Vec<Repo>,
+    mapping: Mapping,
+    http: HttpClient,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for GithubSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubSource")
+            .field("name", &self.name)
+            .field("repos", &self.repos)
+            .field("http", &self.http)
+            .finish_non_exhaustive()
+    }
+}
+
+fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
+    SyncError::Config {
+        source_name: cfg.name.clone(),
+        message: message.into(),
+    }
+}
+
+/// Where the configured token comes from (for 401 hints).
+pub fn token_origin(cfg: &SourceConfig) -> TokenSource {
+    match (&cfg.token.token_env, &cfg.token.token_command) {
+        (Some(var), _) => TokenSource::Env(var.clone()),
+        (None, Some(argv)) => TokenSource::Command(argv.clone()),
+        (None, None) => TokenSource::Env("GITHUB_TOKEN".to_owned()),
+    }
+}
+
+/// Parses a configured base URL, allowing plain `http://` only for loopback hosts.
+///
+/// Returns the URL (with a trailing `/` so relative paths join under it) and whether
+/// `https_only` may be enforced.
+pub fn base_url(cfg: &SourceConfig, default: &str) -> Result<(Url, bool), SyncError> {
+    let raw = cfg.base_url.as_deref().unwrap_or(default).trim();
+    let mut url = Url::parse(raw)
+        .map_err(|e| config_error(cfg, format!("base_url '{raw}' is not a URL: {e}")))?;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    let loopback = matches!(
+        url.host(),
+        Some(url::Host::Ipv4(ip)) if ip.is_loopback()
+    ) || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+        || url.host_str() == Some("localhost");
+    match url.scheme() {
+        "https" => Ok((url, true)),
+        "http" if loopback => Ok((url, false)),
+        _ => Err(config_error(
+            cfg,
+            format!("base_url '{raw}' must use https:// (plain http is allowed only for 127.0.0.1 and localhost)"),
+        )),
+    }
+}
+
+impl GithubSource {
+    /// Builds the source from its config section; `token` is already resolved.
+    ///
+    /// # Errors
+    /// [`SyncError::Config`] for a bad base URL, repo list, header or token.
+    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
+        Self::with_http_config(cfg, token, clock, |_| {})
+    }
+
+    /// As [`GithubSource::new`], letting the caller adjust the HTTP settings (tests use short
+    /// timeouts and fast backoff; nothing else should need this).
+    ///
+    /// # Errors
+    /// As [`GithubSource::new`].
+    pub fn with_http_config(
+        cfg: &SourceConfig,
+        token: Option<Secret>,
+        clock: Clock,
+        tune: impl FnOnce(&mut http::SourceConfig),
+    ) -> Result<Self, SyncError> {
+        let repos = cfg
+            .repos
+            .iter()
+            .map(|r| {
+                Repo::parse(r).ok_or_else(|| {
+                    config_error(cfg, format!("repo '{r}' is not written as owner/name"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if repos.is_empty() {
+            return Err(config_error(
+                cfg,
+                "no repositories configured; add repos = [\"owner/name\"]",
+            ));
+        }
+        let (base, https_only) = base_url(cfg, DEFAULT_BASE_URL)?;
+        let mut hc = http::SourceConfig::new(cfg.name.clone(), base);
+        hc.https_only = https_only;
+        hc.accept = "application/vnd.github+json".to_owned();
+        hc.extra_headers = vec![("X-GitHub-Api-Version".to_owned(), "2022-11-28".to_owned())];
+        hc.extra_headers
+            .extend(cfg.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+        hc.auth = token.map(|token| Auth {
+            scheme: AuthScheme::Bearer,
+            token,
+            origin: token_origin(cfg),
+        });
+        hc.retry.max_wait = INLINE_RATE_LIMIT_WAIT;
+        tune(&mut hc);
+        let http =
+            HttpClient::new(hc, clock.clone()).map_err(|e| config_error(cfg, e.to_string()))?;
+        Ok(Self {
+            name: cfg.name.clone(),
+            repos,
+            mapping: Mapping::new(&cfg.priority_map, &cfg.status_map),
+            http,
+            clock,
+        })
+    }
+
+    /// The configured source name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The label mapping in use.
+    pub fn mapping(&self) -> &Mapping {
+        &self.mapping
+    }
+
+    fn key_prefix(&self, repo: &Repo) -> String {
+        if self.repos.len() > 1 {
+            repo.full()
+        } else {
+            String::new()
+        }
+    }
+
+    /// One incremental pull of every configured repository.
+    ///
+    /// # Errors
+    /// The first failing repository's error (after recording it in `sync_state`); a persisted
+    /// rate-limit deadline in the future fails at once without a request.
+    pub async fn pull(
+        &mut self,
+        store: &mut Store,
+        now: DateTime<Utc>,
+    ) -> Result<PullReport, SyncError> {
+        let name = self.name.clone();
+        store.write(|tx| write::sync_attempt(tx, &name, KIND, now))?;
+        if let Some(until) = store
+            .rate_limited_until(&name)?
+            .filter(|u| *u > (self.clock)())
+        {
+            let err = SyncError::Api(ApiError::RateLimited {
+                until,
+                kind: super::ratelimit::RateLimitKind::RetryAfter,
+                reason: None,
+            });
+            store.write(|tx| write::sync_failure(tx, &name, &err.to_string(), None, now))?;
+            return Err(err);
+        }
+        let mut report = PullReport::default();
+        let mut failure = None;
+        for repo in self.repos.clone() {
+            match self.pull_repo(store, &repo, now, &mut report).await {
+                Ok(()) => {}
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        match failure {
+            None => {
+                store.write(|tx| write::sync_success(tx, &name, None, now))?;
+                Ok(report)
+            }
+            Some(err) => {
+                let until = match &err {
+                    SyncError::Api(ApiError::RateLimited { until, .. }) => Some(*until),
+                    _ => None,
+                };
+                let message = err.to_string();
+                store.write(|tx| {
+                    write::sync_failure(tx, &name, &message, None, now)?;
+                    if let Some(until) = until {
+                        sync_meta::note_rate_limit(tx, &name, KIND, until)?;
+                    }
+                    Ok(())
+                })?;
+                Err(err)
+            }
+        }
+    }
+
+    fn list_url(&self, repo: &Repo, since: Option<&str>) -> Result<(Url, String), SyncError> {
+        let path = format!("repos/{}/{}/issues", repo.owner, repo.name);
+        let mut url = self.http.url(&path)?;
+        let prefix = url.as_str().to_owned();
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("state", "all")
+                .append_pair("sort", "updated")
+                .append_pair("direction", "asc")
+                .append_pair("per_page", &PER_PAGE.to_string());
+            if let Some(since) = since {
+                q.append_pair("since", since);
+            }
+        }
+        Ok((url, prefix))
+    }
+
+    async fn pull_repo(
+        &mut self,
+        store: &mut Store,
+        repo: &Repo,
+        now: DateTime<Utc>,
+        report: &mut PullReport,
+    ) -> Result<(), SyncError> {
+        let full = repo.full();
+        let mut cursors: BTreeMap<String, String> = sync_meta::cursor(store.conn(), &self.name)?
+            .and_then(|c| serde_json::from_str(&c).ok())
+            .unwrap_or_default();
+        let since = cursors.get(&full).cloned();
+        let (first_url, prefix) = self.list_url(repo, since.as_deref())?;
+        let etag = sync_meta::etag(store.conn(), &self.name, first_url.as_str())?;
+        let mut max_seen = since.as_deref().and_then(|s| parse_time(Some(s)));
+        let mut first_seen: HashMap<u64, DateTime<Utc>> = HashMap::new();
+        let mut rewind: Option<DateTime<Utc>> = None;
+        let mut first_etag: Option<String> = None;
+        let mut url = first_url.clone();
+        let key_prefix = self.key_prefix(repo);
+        for page in 0..MAX_PAGES_PER_PULL {
+            let response = if page == 0 {
+                report.requests += 1;
+                match self
+                    .http
+                    .get_conditional(url.clone(), etag.as_deref())
+                    .await?
+                {
+                    Conditional::NotModified => return Ok(()),
+                    Conditional::Fresh { etag, response } => {
+                        first_etag = etag;
+                        response
+                    }
+                }
+            } else {
+                report.requests += 1;
+                Box::new(
+                    self.http
+                        .send_with_retry(ApiRequest::get(url.clone()))
+                        .await?,
+                )
+            };
+            let bugs = self.decode_page(&response, &key_prefix)?;
+            for bug in &bugs {
+                let id = bug.external_id.parse::<u64>().unwrap_or_default();
+                match first_seen.get(&id) {
+                    Some(seen) if *seen != bug.updated_at => {
+                        rewind = Some(rewind.map_or(*seen, |r| r.min(*seen)));
+                    }
+                    Some(_) => {}
+                    None => {
+                        first_seen.insert(id, bug.updated_at);
+                        report.fetched += 1;
+                    }
+                }
+                max_seen = Some(max_seen.map_or(bug.updated_at, |m| m.max(bug.updated_at)));
+            }
+            let next = response.links().remove("next");
+            let cursor = match (next.is_none(), max_seen, rewind) {
+                (true, Some(m), Some(r)) => Some(m.min(r)),
+                (_, m, _) => m,
+            };
+            if let Some(c) = cursor {
+                cursors.insert(full.clone(), format_since(c));
+            }
+            let cursor_json = serde_json::to_string(&cursors).unwrap_or_else(|_| "{}".into());
+            let store_etag = next.is_none() && rewind.is_none();
+            let name = self.name.clone();
+            let changed = store.write(|tx| {
+                let mut changed = false;
+                for bug in &bugs {
+                    changed |= sync_meta::store_bug_if_changed(tx, bug, now)?;
+                }
+                sync_meta::set_cursor(tx, &name, KIND, &cursor_json)?;
+                if store_etag {
+                    sync_meta::set_etag(
+                        tx,
+                        &name,
+                        &prefix,
+                        first_url.as_str(),
+                        first_etag.as_deref(),
+                    )?;
+                }
+                Ok(changed)
+            })?;
+            if changed && !report.changed.contains(&Tab::Bugs) {
+                report.changed.push(Tab::Bugs);
+            }
+            match next {
+                Some(next) => url = next,
+                None => return Ok(()),
+            }
+        }
+        tracing::warn!(source = %self.name, repo = %full, "stopped after the page limit; the next pull continues");
+        Ok(())
+    }
+
+    /// Decodes a page: straight into DTOs when every item has the expected shape (fast path),
+    /// else item by item so one drifting item is skipped (and logged) instead of the page.
+    fn decode_page(
+        &self,
+        response: &HttpResponse,
+        key_prefix: &str,
+    ) -> Result<Vec<Bug>, SyncError> {
+        if let Ok(dtos) = response.json::<Vec<IssueDto>>() {
+            return Ok(dtos
+                .iter()
+                .filter_map(|dto| self.mapping.to_bug(dto, &self.name, key_prefix))
+                .collect());
+        }
+        let items: Vec<serde_json::Value> = response.json()?;
+        let mut bugs = Vec::with_capacity(items.len());
+        for item in &items {
+            match <IssueDto as serde::Deserialize>::deserialize(item) {
+                Ok(dto) => {
+                    if let Some(bug) = self.mapping.to_bug(&dto, &self.name, key_prefix) {
+                        bugs.push(bug);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(source = %self.name, error = %e, "skipped an issue GitHub sent in an unexpected shape");
+                }
+            }
+        }
+        Ok(bugs)
+    }
+}
