@@ -8,5 +8,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-cargo test --locked --all-targets
+cargo test --locked --all-targets --no-fail-fast
 cargo test --locked --doc

@@ -358,3 +358,25 @@ fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
+
+/// REGRESSION: re-importing after a write merged two items with the same text in different
+/// groups of one section into one cached row, so the section lost an item.
+#[test]
+fn re_import_keeps_every_item_of_the_real_plan() {
+    let (_tmp, _plan, mut store) = setup("phase2-insured-build-plan.md");
+    let before = items(&store).len();
+    assert_eq!(before, 217);
+    let item = items(&store).into_iter().find(|i| !i.checked).unwrap();
+    edit(
+        &mut store,
+        &item,
+        Operation::SetItemChecked {
+            old: false,
+            new: true,
+        },
+    );
+    push_pending(&mut store, now()).unwrap();
+    assert_eq!(items(&store).len(), before, "no item lost in the re-import");
+    let done = items(&store).iter().filter(|i| i.checked).count();
+    assert_eq!(done, 70, "69 done in the file plus the one just checked");
+}

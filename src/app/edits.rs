@@ -81,6 +81,20 @@ fn target_incidents(state: &State) -> Vec<&crate::domain::Incident> {
 
 /// Starts the flow for an editing action in the current tab.
 pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
+    let on_folded = state.tab == Tab::Checklist
+        && state
+            .checklist
+            .selected_row()
+            .is_some_and(|i| state.folded.contains(&i.section));
+    if on_folded {
+        // The row stands for a folded section: never edit the hidden item behind it.
+        state.toast = Some(super::state::Toast {
+            text: "this section is folded: press z to unfold it first".into(),
+            error: true,
+            at: state.now,
+        });
+        return Vec::new();
+    }
     let overlay = match (state.tab, action) {
         (Tab::Bugs, Action::SetPriority) => state.bugs.selected_row().map(|b| {
             choice(

@@ -205,6 +205,8 @@ pub enum Effect {
     },
     /// Take (or retake) the frozen review snapshot of the current week.
     TakeReviewSnapshot,
+    /// Retry queued checklist edits whose file could not be written.
+    PushFiles,
     /// Quit.
     Quit,
 }

@@ -131,6 +131,10 @@ impl Worker {
                     .map(|()| self.send(Msg::Notice(format!("note saved for {area}, week {week}"))))
             }
             Effect::TakeReviewSnapshot => self.review(),
+            Effect::PushFiles => {
+                self.push_files();
+                Ok(())
+            }
             // Handled by the app itself.
             Effect::SyncNow(_) | Effect::OpenUrl(_) | Effect::Copy(_) | Effect::Quit => Ok(()),
         };

@@ -12,6 +12,9 @@ use super::state::{
 };
 use crate::domain::{BugStatus, IncidentStatus, Tab};
 
+/// How often (seconds) queued checklist file edits are retried.
+pub const FILE_RETRY_TICK_SECS: i64 = 5;
+
 /// Silence durations offered by `m`.
 pub const SILENCE_CHOICES: &[(&str, i64)] = &[
     ("30 minutes", 1800),
@@ -35,7 +38,13 @@ impl State {
                 {
                     self.toast = None;
                 }
-                Vec::new()
+                // Files that could not be written (read-only, unmounted) are retried while
+                // anything is queued; the store knows which entries are due.
+                if self.outbox.queued > 0 && now.timestamp() % FILE_RETRY_TICK_SECS == 0 {
+                    vec![Effect::PushFiles, Effect::ReloadStatus]
+                } else {
+                    Vec::new()
+                }
             }
             Msg::Resize(w, h) => {
                 self.size = (w, h);
@@ -215,14 +224,30 @@ impl State {
             }
             Tab::Deployments => refresh_view(&mut self.deployments, |_| true),
             Tab::Slos => refresh_view(&mut self.slos, |_| true),
-            Tab::Checklist => {
-                let folded = self.folded.clone();
-                let open_only = self.open_only;
-                refresh_view(&mut self.checklist, |i| {
-                    !folded.contains(&i.section) && (!open_only || !i.checked)
-                });
+            Tab::Checklist => self.refresh_checklist_view(),
+        }
+    }
+
+    /// The checklist view: a folded section keeps only its first item, which stands for the
+    /// section (the UI draws just the header, selected when that item is), so a folded
+    /// section can still be selected and unfolded.
+    fn refresh_checklist_view(&mut self) {
+        let mut anchors = std::collections::BTreeSet::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for i in &self.checklist.rows {
+            if self.folded.contains(&i.section) && seen.insert((i.doc_id, i.section.clone())) {
+                anchors.insert(i.id);
             }
         }
+        let folded = self.folded.clone();
+        let open_only = self.open_only;
+        refresh_view(&mut self.checklist, |i| {
+            if folded.contains(&i.section) {
+                anchors.contains(&i.id)
+            } else {
+                !open_only || !i.checked
+            }
+        });
     }
 
     /// Recomputes every list's view (filters, folds).
@@ -233,11 +258,7 @@ impl State {
         refresh_view(&mut self.alerts, |_| true);
         refresh_view(&mut self.deployments, |_| true);
         refresh_view(&mut self.slos, |_| true);
-        let folded = self.folded.clone();
-        let open_only = self.open_only;
-        refresh_view(&mut self.checklist, |i| {
-            !folded.contains(&i.section) && (!open_only || !i.checked)
-        });
+        self.refresh_checklist_view();
     }
 
     fn switch_tab(&mut self, tab: Tab) -> Vec<Effect> {

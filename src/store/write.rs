@@ -381,18 +381,21 @@ pub fn replace_checklist_items(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let mut existing = tx.prepare(
-        "SELECT id, section, text, occurrence, note FROM checklist_items WHERE doc_id = ?1",
+        "SELECT id, section || char(31) || grp, text, occurrence, note FROM checklist_items WHERE doc_id = ?1",
     )?;
     let old: Vec<(i64, String, String, u32, Option<String>)> = existing
         .query_map([doc_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut kept = Vec::new();
+    let mut kept: Vec<i64> = Vec::new();
     for (ordinal, it) in items.iter().enumerate() {
-        let prior = old
-            .iter()
-            .find(|(_, s, t, o, _)| *s == it.section && *t == it.text && *o == it.occurrence);
+        // Identity: section, group, text and occurrence (occurrences are counted per heading
+        // path, so the group is part of the key); a cached row is reused at most once.
+        let path = format!("{}\u{1f}{}", it.section, it.group);
+        let prior = old.iter().find(|(id, s, t, o, _)| {
+            *s == path && *t == it.text && *o == it.occurrence && !kept.contains(id)
+        });
         let ordinal = i64::try_from(ordinal).unwrap_or(i64::MAX);
         let id = if let Some((id, _, _, _, note)) = prior {
             tx.execute(

@@ -101,16 +101,16 @@ pub enum Connector {
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let kind = match self {
-            Connector::Github(_) => "github",
-            Connector::Jira(_) => "jira",
-            Connector::Redmine(_) => "redmine",
-            Connector::PagerDuty(_) => "pagerduty",
-            Connector::Alertmanager(_) => "alertmanager",
-            Connector::Prometheus(_) => "prometheus",
-            Connector::GithubDeployments(_) => "github-deployments",
-        };
-        write!(f, "Connector({kind})")
+        // Each source's own Debug redacts its credentials (tested by the canary sweep).
+        match self {
+            Connector::Github(s) => f.debug_tuple("Github").field(s).finish(),
+            Connector::Jira(s) => f.debug_tuple("Jira").field(s).finish(),
+            Connector::Redmine(s) => f.debug_tuple("Redmine").field(s).finish(),
+            Connector::PagerDuty(_) => f.write_str("PagerDuty(..)"),
+            Connector::Alertmanager(_) => f.write_str("Alertmanager(..)"),
+            Connector::Prometheus(_) => f.write_str("Prometheus(..)"),
+            Connector::GithubDeployments(_) => f.write_str("GithubDeployments(..)"),
+        }
     }
 }
 

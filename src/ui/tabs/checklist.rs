@@ -136,6 +136,17 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             continue;
         }
         lines.push(Line_::Header(s));
+        if folded {
+            // Only the section's anchor item is in the view: select the header for it.
+            if items
+                .into_iter()
+                .flatten()
+                .any(|it| Some(it.id) == selected_id)
+            {
+                selected_line = Some(lines.len() - 1);
+            }
+            continue;
+        }
         for it in items.into_iter().flatten() {
             if Some(it.id) == selected_id {
                 selected_line = Some(lines.len());
