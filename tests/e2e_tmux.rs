@@ -222,3 +222,44 @@ fn the_screen_fits_80_by_24_and_sigterm_restores_the_terminal() {
         "the alternate screen was left: {s}"
     );
 }
+
+/// REGRESSION: after an acknowledgement the list re-sorts; the selection must stay on the
+/// acknowledged incident, so `e` exports that incident's report (with the acknowledgement).
+#[test]
+fn export_after_acknowledging_reports_the_same_incident_with_its_ack() {
+    let tmux = Tmux::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let (config, data) = (tmp.path().join("config"), tmp.path().join("data"));
+    std::fs::create_dir_all(&config).unwrap();
+    tmux.start("e", &config, &data);
+    tmux.wait_for("e", "the demo", |s| s.contains("DEMO workspace"));
+    tmux.keys("e", "3");
+    tmux.wait_for("e", "the triggered incident", |s| {
+        row(s, "PG6R1XE").contains("triggered")
+    });
+    tmux.keys("e", "a");
+    tmux.wait_for("e", "the acknowledgement", |s| {
+        row(s, "PG6R1XE").contains("acknowledged")
+    });
+    tmux.keys("e", "e");
+    let s = tmux.wait_for("e", "the report notice", |s| {
+        s.contains("report written to")
+    });
+    let path = s
+        .lines()
+        .find_map(|l| l.split("report written to ").nth(1))
+        .unwrap()
+        .trim()
+        .to_string();
+    tmux.keys("e", "q");
+    let report = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        report.starts_with("# Incident PG6R1XE"),
+        "the acknowledged incident's report: {}",
+        &report[..80.min(report.len())]
+    );
+    assert!(
+        report.contains("status → acknowledged"),
+        "the timeline includes the acknowledgement"
+    );
+}

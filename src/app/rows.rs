@@ -269,7 +269,10 @@ impl RowView for ChecklistItem {
 /// Recomputes a list's view from its rows, filter and sort; keeps the selection on the same
 /// row when it is still visible.
 pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bool) {
-    let selected_id = list.selected_row().map(|r| r.entity());
+    let selected_id = list
+        .reselect
+        .take()
+        .or_else(|| list.selected_row().map(RowView::entity));
     let query = list.filter.trim().to_string();
     // A query that only grew can only narrow the matches: start from the current view (fuzzy
     // matches are monotonic in the query), so typing costs less with every key.

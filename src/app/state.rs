@@ -40,6 +40,8 @@ pub struct ListState<R> {
     pub complete: bool,
     /// Rows have arrived at least once.
     pub loaded: bool,
+    /// The row to keep selected across a reload (its position may change).
+    pub reselect: Option<crate::domain::EntityRef>,
     /// The filter `view` was computed for (a longer query only narrows it, so it can start
     /// from `view` instead of every row).
     pub filtered_for: Option<String>,
@@ -57,6 +59,7 @@ impl<R> Default for ListState<R> {
             complete: false,
             loaded: false,
             filtered_for: None,
+            reselect: None,
         }
     }
 }

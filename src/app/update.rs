@@ -781,6 +781,9 @@ impl State {
 }
 
 fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
+    // Remember the selected row by identity: the new rows may come in another order.
+    list.reselect = list.selected_row().map(RowView::entity).or(list.reselect);
+    list.view.clear();
     list.rows = rows;
     list.filtered_for = None;
     list.complete = complete;
