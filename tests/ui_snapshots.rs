@@ -239,12 +239,21 @@ fn the_alert_section_takes_focus_and_shows_a_silenced_alert() {
 }
 
 #[test]
-fn review_placeholder_names_the_pages() {
+fn review_shows_loading_then_the_frozen_page() {
     let store = demo_store();
     let mut state = state_from(&store);
     state.overlay = Some(Overlay::Review { page: 1 });
+    assert!(screen(&render(&state, 80, 24)).contains("loading the review"));
+    let week = opsdeck::review::current_week(state.now, state.tz);
+    let snap =
+        opsdeck::review::take_snapshot(&store, &week, state.tz, &state.policy, state.now).unwrap();
+    state.review = Some(snap);
     let terminal = render(&state, 80, 24);
-    assert!(screen(&terminal).contains("n/p to move"));
+    let text = screen(&terminal);
+    assert!(
+        text.contains("Friday review") && text.contains("Bugs"),
+        "{text}"
+    );
     insta::assert_snapshot!("review_80x24", terminal.backend());
 }
 

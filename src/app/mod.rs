@@ -120,8 +120,7 @@ fn dispatch(
                 let _ = state.update(Msg::Notice(msg));
             }
             Effect::Quit => {}
-            Effect::Commit(_) | Effect::Outbox(..) => {
-                runtime.submit(effect);
+            Effect::PushNow => {
                 if let Some(s) = sync {
                     s.push_soon();
                 }

@@ -207,6 +207,8 @@ pub enum Effect {
     TakeReviewSnapshot,
     /// Retry queued checklist edits whose file could not be written.
     PushFiles,
+    /// Ask the sync engine to push queued edits now (after they are committed).
+    PushNow,
     /// Quit.
     Quit,
 }

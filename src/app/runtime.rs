@@ -136,7 +136,11 @@ impl Worker {
                 Ok(())
             }
             // Handled by the app itself.
-            Effect::SyncNow(_) | Effect::OpenUrl(_) | Effect::Copy(_) | Effect::Quit => Ok(()),
+            Effect::SyncNow(_)
+            | Effect::PushNow
+            | Effect::OpenUrl(_)
+            | Effect::Copy(_)
+            | Effect::Quit => Ok(()),
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "effect failed");
@@ -308,6 +312,16 @@ impl Worker {
         self.send(Msg::Sync(super::msg::SyncEvent::OutboxChanged));
         if cmd == OutboxCommand::Retry || cmd == OutboxCommand::KeepMine {
             self.push_files();
+            // Back in the queue: report it like a commit so the engine pushes it now.
+            let description = if cmd == OutboxCommand::Retry {
+                "retry"
+            } else {
+                "keep mine"
+            };
+            self.send(Msg::Committed {
+                description: description.into(),
+                queued: true,
+            });
         }
         Ok(())
     }

@@ -87,6 +87,10 @@ impl State {
                 };
                 self.notice(format!("{description}{suffix}"), false);
                 let mut fx = vec![Effect::Reload(self.tab), Effect::ReloadStatus];
+                if queued {
+                    // Only now is the edit durable in the outbox, so only now can a push find it.
+                    fx.push(Effect::PushNow);
+                }
                 fx.extend(self.detail_effect());
                 if matches!(self.overlay, Some(Overlay::Outbox { .. })) {
                     fx.push(Effect::LoadOutbox);

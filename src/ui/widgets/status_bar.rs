@@ -150,8 +150,14 @@ impl StatusBar<'_> {
                 .map_or_else(|| "never".to_string(), |at| ago(st.now, at));
             spans.push(Span::styled(format!(" {age}"), t.dim()));
             if let Some(until) = s.rate_limited_until.filter(|u| *u > st.now) {
+                // Say why the source waits: a rate limit, or backing off after failures.
+                let limited = s.last_error.as_deref().is_some_and(|e| {
+                    let e = e.to_ascii_lowercase();
+                    e.contains("429") || e.contains("rate limit") || e.contains("rate-limit")
+                });
+                let why = if limited { "429" } else { "retry" };
                 spans.push(Span::styled(
-                    format!(" ⚠ 429 until {}", hm(st.tz, until)),
+                    format!(" ⚠ {why} until {}", hm(st.tz, until)),
                     t.warn(),
                 ));
             } else if last_attempt_failed(s) {
