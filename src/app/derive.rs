@@ -426,18 +426,31 @@ pub fn dora_for(
     incidents: &[Incident],
     now: DateTime<Utc>,
     days: u32,
+    guess_links: bool,
 ) -> Option<DoraReport> {
     let window = dora::DoraWindow::new(now - Duration::days(i64::from(days)), now).ok()?;
+    let guessed = if guess_links {
+        guessed_links(deployments, incidents)
+    } else {
+        Vec::new()
+    };
     let deps: Vec<dora::Deployment> = deployments
         .iter()
         .filter_map(|d| {
+            let mut incident_ids = d.incident_keys.clone();
+            incident_ids.extend(
+                guessed
+                    .iter()
+                    .filter(|(dep, _)| *dep == d.id)
+                    .map(|(_, i)| i.clone()),
+            );
             Some(dora::Deployment {
                 id: d.external_id.clone(),
                 is_production: d.is_production(),
                 succeeded: matches!(d.status, DeployStatus::Success | DeployStatus::Inactive),
                 finished_at: d.finished_at?,
                 commit_times: d.commit_times.clone(),
-                incident_ids: d.incident_keys.clone(),
+                incident_ids,
             })
         })
         .collect();
@@ -449,6 +462,33 @@ pub fn dora_for(
         })
         .collect();
     Some(dora::dora_report(&deps, &incs, &window))
+}
+
+/// The opt-in guess (DevLake's heuristic): each incident that no deployment links explicitly
+/// is linked to the last successful production deployment of its service that started before
+/// it. Returns (deployment row id, incident key) pairs; callers label them as guesses.
+#[must_use]
+pub fn guessed_links(deployments: &[Deployment], incidents: &[Incident]) -> Vec<(i64, String)> {
+    incidents
+        .iter()
+        .filter(|i| {
+            !deployments
+                .iter()
+                .any(|d| d.incident_keys.contains(&i.external_id))
+        })
+        .filter_map(|i| {
+            deployments
+                .iter()
+                .filter(|d| {
+                    d.service == i.service
+                        && d.is_production()
+                        && matches!(d.status, DeployStatus::Success | DeployStatus::Inactive)
+                        && d.created_at <= i.created_at
+                })
+                .max_by_key(|d| d.created_at)
+                .map(|d| (d.id, i.external_id.clone()))
+        })
+        .collect()
 }
 
 // -- Checklist --

@@ -268,10 +268,11 @@ impl State {
     fn switch_tab(&mut self, tab: Tab) -> Vec<Effect> {
         // Hold one large list at a time: the tab left behind reloads when shown again. The
         // incidents tab keeps deployments (rollback candidates) and vice versa.
+        // The deployments tab keeps incidents too (DORA recovery times, links).
         let keep_deployments = matches!(tab, Tab::Incidents | Tab::Deployments);
         match self.tab {
             Tab::Bugs if tab != Tab::Bugs => self.bugs.release(),
-            Tab::Incidents if tab != Tab::Incidents => self.incidents.release(),
+            Tab::Incidents if !keep_deployments => self.incidents.release(),
             Tab::Deployments if !keep_deployments => self.deployments.release(),
             Tab::Checklist if tab != Tab::Checklist => self.checklist.release(),
             _ => {}
@@ -285,6 +286,9 @@ impl State {
         let mut fx = Vec::new();
         if !self.tab_loaded(tab) {
             fx.push(Effect::Reload(tab));
+        }
+        if tab == Tab::Deployments && !self.incidents.loaded {
+            fx.push(Effect::Reload(Tab::Incidents));
         }
         fx.extend(self.detail_effect());
         fx

@@ -258,6 +258,16 @@ impl Default for HealthWeights {
     }
 }
 
+/// How DORA figures link deployments to incidents.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DoraPolicy {
+    /// Also link each incident without an explicit link to the last successful production
+    /// deployment of its service before it started (DevLake's heuristic). Off by default: it
+    /// blames infrastructure incidents on innocent deployments; guessed links are labelled.
+    pub guess_links: bool,
+}
+
 /// Policies.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -268,6 +278,8 @@ pub struct Policy {
     pub fix_by: FixByPolicy,
     /// Customer health weights.
     pub health: HealthWeights,
+    /// DORA linking.
+    pub dora: DoraPolicy,
 }
 
 /// How a source gets its token (never the token itself).

@@ -169,12 +169,15 @@ fn hours(secs: Option<f64>) -> String {
 /// The DORA panel lines for the selected window.
 pub fn dora_lines(state: &State, t: Theme, l: &mut DetailLines) {
     let days = state.dora_window_days;
-    l.heading(t, &format!("DORA · last {days} days (w cycles)"));
+    let guess = state.policy.dora.guess_links;
+    let links = if guess { " · incl. guessed links" } else { "" };
+    l.heading(t, &format!("DORA · last {days} days (w cycles){links}"));
     let Some(r) = dora_for(
         &state.deployments.rows,
         &state.incidents.rows,
         state.now,
         days,
+        guess,
     ) else {
         l.text("no window");
         return;
@@ -263,6 +266,17 @@ fn detail(state: &State, t: Theme) -> DetailLines {
     }
     if let Some(r) = &d.rollback_of {
         l.field(t, "rolls back", r.clone());
+    }
+    if state.policy.dora.guess_links {
+        let guesses: Vec<String> =
+            crate::app::derive::guessed_links(&state.deployments.rows, &state.incidents.rows)
+                .into_iter()
+                .filter(|(id, _)| *id == d.id)
+                .map(|(_, key)| format!("{key} (guess)"))
+                .collect();
+        if !guesses.is_empty() {
+            l.styled(t, "guessed", guesses.join(", "), t.warn());
+        }
     }
     if !d.incident_keys.is_empty() {
         l.styled(t, "incidents", d.incident_keys.join(", "), t.bad());
