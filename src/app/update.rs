@@ -159,8 +159,9 @@ impl State {
             } => {
                 self.syncing.remove(&source);
                 let mut fx = vec![Effect::ReloadStatus];
-                // Only the visible tab reloads now; others reload when shown.
-                if changed.contains(&self.tab) {
+                // Only the visible tab reloads now (if anything it shows changed); others reload
+                // when shown.
+                if changed.iter().any(|t| shows(self.tab).contains(t)) {
                     fx.push(Effect::Reload(self.tab));
                 }
                 for tab in changed {
@@ -785,6 +786,18 @@ impl State {
             return self.detail_effect();
         }
         super::edits::on_overlay_input(self, key)
+    }
+}
+
+/// The tables a tab's screen draws from (incidents show rollback candidates from deployments;
+/// the deployments tab's DORA panel needs incidents; customers derive from bugs and incidents).
+fn shows(tab: Tab) -> &'static [Tab] {
+    match tab {
+        Tab::Incidents | Tab::Deployments => &[Tab::Incidents, Tab::Deployments],
+        Tab::Customers => &[Tab::Customers, Tab::Bugs, Tab::Incidents, Tab::Slos],
+        Tab::Bugs => &[Tab::Bugs],
+        Tab::Slos => &[Tab::Slos],
+        Tab::Checklist => &[Tab::Checklist],
     }
 }
 

@@ -310,7 +310,11 @@ impl PdIncident {
             assignee: self.assignee_names(),
             created_at,
             acknowledged_at: self.first_ack(),
-            resolved_at: utc(self.resolved_at.as_deref()),
+            // A resolution time only counts on a resolved incident (a reopened or oddly filled
+            // payload must not stop the SLA clock or the MTTR of a live incident).
+            resolved_at: (status == IncidentStatus::Resolved)
+                .then(|| utc(self.resolved_at.as_deref()))
+                .flatten(),
             url: sanitize::opt_line(self.html_url.as_deref()),
             customers: Vec::new(),
             pending: false,
