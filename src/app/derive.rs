@@ -25,13 +25,13 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::config::{Policy, SlaTarget};
+use crate::config::Policy;
 use crate::domain::{
     Bug, ChecklistItem, Customer, DeployStatus, Deployment, Incident, Priority, Slo,
 };
 use crate::metrics::customer::{self as cm, HealthMeasures, HealthScore, HealthWeights, Nps};
 use crate::metrics::dora::{self, DoraReport};
-use crate::metrics::incident::{self as im, ResponseTarget, SlaState};
+use crate::metrics::incident::{self as im, SlaState};
 use crate::metrics::slo::{self as sm, ErrorRatio, Objective, SloEvaluation, Window};
 
 // -- Formatting --
@@ -91,21 +91,7 @@ fn metric_priority(p: Priority) -> im::Priority {
 /// An unparsable `business_day_end` falls back to 17:00 (config validation reports it first).
 #[must_use]
 pub fn sla_policy(policy: &Policy, tz: Tz) -> im::SlaPolicy {
-    let end = NaiveTime::parse_from_str(policy.sla.business_day_end.trim(), "%H:%M")
-        .unwrap_or_else(|_| NaiveTime::from_hms_opt(17, 0, 0).unwrap_or(NaiveTime::MIN));
-    let target = |t: &SlaTarget| match t {
-        SlaTarget::Within(d) => {
-            ResponseTarget::Within(Duration::from_std(d.0).unwrap_or_else(|_| Duration::days(365)))
-        }
-        SlaTarget::NextBusinessDay => ResponseTarget::NextBusinessDayAt(end),
-    };
-    im::SlaPolicy {
-        p0: target(&policy.sla.p0),
-        p1: target(&policy.sla.p1),
-        p2: target(&policy.sla.p2),
-        p3: target(&policy.sla.p3),
-        time_zone: tz,
-    }
+    policy.response_sla(tz)
 }
 
 /// The response SLA of one incident at `now`.

@@ -449,6 +449,32 @@ fn hint_for(message: &str) -> String {
     }
 }
 
+impl Policy {
+    /// The response-SLA policy for the metrics, in the team's time zone (`business_day_end` was
+    /// validated at load; 17:00 is the fallback for a policy built in code).
+    #[must_use]
+    pub fn response_sla(&self, tz: chrono_tz::Tz) -> crate::metrics::incident::SlaPolicy {
+        use crate::metrics::incident::ResponseTarget;
+        let end = chrono::NaiveTime::parse_from_str(self.sla.business_day_end.trim(), "%H:%M")
+            .unwrap_or_else(|_| {
+                chrono::NaiveTime::from_hms_opt(17, 0, 0).unwrap_or(chrono::NaiveTime::MIN)
+            });
+        let target = |t: &SlaTarget| match t {
+            SlaTarget::Within(d) => ResponseTarget::Within(
+                chrono::TimeDelta::from_std(d.0).unwrap_or(chrono::TimeDelta::MAX),
+            ),
+            SlaTarget::NextBusinessDay => ResponseTarget::NextBusinessDayAt(end),
+        };
+        crate::metrics::incident::SlaPolicy {
+            p0: target(&self.sla.p0),
+            p1: target(&self.sla.p1),
+            p2: target(&self.sla.p2),
+            p3: target(&self.sla.p3),
+            time_zone: tz,
+        }
+    }
+}
+
 impl Config {
     /// Parses config text; `path` is only used in messages.
     ///

@@ -14,10 +14,10 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::super::config::{Policy, SlaTarget};
+use super::super::config::Policy;
 use super::super::domain::{Incident, IncidentEvent};
 use super::super::metrics::incident::{
     sla_state, IncidentTimes, Priority as SlaPriority, ResponseTarget, SlaPolicy, SlaState,
@@ -44,21 +44,7 @@ pub fn incident_report_markdown(
 /// The configured SLA policy in the metrics module's terms.
 #[must_use]
 pub fn sla_policy(policy: &Policy, tz: Tz) -> SlaPolicy {
-    let end = NaiveTime::parse_from_str(&policy.sla.business_day_end, "%H:%M")
-        .unwrap_or_else(|_| NaiveTime::from_hms_opt(17, 0, 0).unwrap_or(NaiveTime::MIN));
-    let target = |t: &SlaTarget| match t {
-        SlaTarget::Within(d) => {
-            ResponseTarget::Within(TimeDelta::from_std(d.0).unwrap_or(TimeDelta::MAX))
-        }
-        SlaTarget::NextBusinessDay => ResponseTarget::NextBusinessDayAt(end),
-    };
-    SlaPolicy {
-        p0: target(&policy.sla.p0),
-        p1: target(&policy.sla.p1),
-        p2: target(&policy.sla.p2),
-        p3: target(&policy.sla.p3),
-        time_zone: tz,
-    }
+    policy.response_sla(tz)
 }
 
 /// `1h 26m 15s`, `4m 0s`, `45s`; negative durations get a leading `-`.
