@@ -22,7 +22,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use crate::config::Policy;
@@ -151,47 +151,15 @@ pub struct FixBy {
     pub overdue_secs: Option<i64>,
 }
 
-fn local_midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    let naive = day.and_time(NaiveTime::MIN);
-    // Midnight can fall in a DST gap in a few zones; step forward until it exists.
-    for step in 0..=48 {
-        let candidate = naive + Duration::minutes(30 * step);
-        if let Some(t) = tz.from_local_datetime(&candidate).earliest() {
-            return t.with_timezone(&Utc);
-        }
-    }
-    Utc.from_utc_datetime(&naive)
-}
-
-fn first_of_month(year: i32, month0: u32) -> Option<NaiveDate> {
-    let year = year + i32::try_from(month0 / 12).ok()?;
-    NaiveDate::from_ymd_opt(year, month0 % 12 + 1, 1)
-}
-
 /// The deadline a fix-by rule gives a bug created at `created_at` (team time zone `tz`).
 ///
 /// `None` when the rule is neither a known word nor a duration.
 #[must_use]
 pub fn fix_by_deadline(rule: &str, created_at: DateTime<Utc>, tz: Tz) -> Option<DateTime<Utc>> {
-    let day = created_at.with_timezone(&tz).date_naive();
-    let next_day_start = |d: NaiveDate| d.succ_opt().map(|n| local_midnight(tz, n));
-    match rule.trim() {
-        "today" => next_day_start(day),
-        "this-week" => {
-            let to_sunday = 6 - i64::from(day.weekday().num_days_from_monday());
-            next_day_start(day + Duration::days(to_sunday))
-        }
-        "this-month" => first_of_month(day.year(), day.month0() + 1).map(|d| local_midnight(tz, d)),
-        "next-quarter" => {
-            let quarter_start_month0 = day.month0() / 3 * 3;
-            first_of_month(day.year(), quarter_start_month0 + 6).map(|d| local_midnight(tz, d))
-        }
-        other => {
-            let spec: crate::config::DurationSpec = other.parse().ok()?;
-            let d = Duration::from_std(spec.0).ok()?;
-            created_at.checked_add_signed(d)
-        }
-    }
+    // One implementation of the rules, shared with the Friday review.
+    crate::review::policy::FixBy::parse("fix_by", rule)
+        .ok()
+        .map(|f| f.deadline(created_at, tz))
 }
 
 /// The fix-by deadline of `bug` under `policy` and whether it is overdue at `now`.
