@@ -31,9 +31,9 @@ use super::secret::Secret;
 use super::tracker::{self, PriorityMap};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::{SourceConfig, SourceKind};
-use crate::domain::{BugStatus, EntityKind, Priority, Tab};
+use crate::domain::{BugStatus, Priority, Tab};
 use crate::store::outbox::{Operation, OutboxEntry};
-use crate::store::trackers::{bug_is_cached, remote_bug, set_cursor, RemoteBug};
+use crate::store::trackers::{bug_is_cached, set_cursor, RemoteBug};
 use crate::store::{write, Store};
 use dto::{CommentsDto, IssueDto, Mapping, MyselfDto, SearchPage, TransitionsDto, UserDto};
 
@@ -303,16 +303,9 @@ impl JiraSource {
         entry: &OutboxEntry,
         now: DateTime<Utc>,
     ) -> Result<PushOutcome, SyncError> {
-        if entry.entity.kind != EntityKind::Bug {
-            return Ok(PushOutcome::Failed(format!(
-                "Jira source {} only takes bug edits, not {}",
-                self.name, entry.entity.kind
-            )));
-        }
-        let Some(bug) = remote_bug(store.conn(), entry.entity.id)? else {
-            return Ok(PushOutcome::Failed(
-                "the bug is no longer in the cache".into(),
-            ));
+        let bug = match tracker::bug_for_push(store, entry, "Jira", &self.name)? {
+            Ok(bug) => bug,
+            Err(outcome) => return Ok(outcome),
         };
         match self.push_op(&bug, entry).await {
             Ok(outcome) => Ok(outcome),

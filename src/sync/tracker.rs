@@ -283,3 +283,26 @@ pub fn finish_pull(
 pub fn conflict(value: &str) -> PushOutcome {
     PushOutcome::Conflict(crate::sanitize::line(value))
 }
+
+/// The bug an outbox entry edits, or the outcome that ends the push (a non-bug entry, or a bug
+/// gone from the cache). Shared by the tracker connectors before their per-operation calls.
+///
+/// # Errors
+/// Store errors.
+pub fn bug_for_push(
+    store: &Store,
+    entry: &crate::store::OutboxEntry,
+    tracker: &str,
+    source: &str,
+) -> Result<Result<crate::store::trackers::RemoteBug, PushOutcome>, SyncError> {
+    if entry.entity.kind != crate::domain::EntityKind::Bug {
+        return Ok(Err(PushOutcome::Failed(format!(
+            "{tracker} source {source} only takes bug edits, not {}",
+            entry.entity.kind
+        ))));
+    }
+    Ok(
+        crate::store::trackers::remote_bug(store.conn(), entry.entity.id)?
+            .ok_or_else(|| PushOutcome::Failed("the bug is no longer in the cache".into())),
+    )
+}
