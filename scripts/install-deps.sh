@@ -5,7 +5,7 @@
 # `apt-get update` runs (once) only when something has to be installed.
 # Debian/Ubuntu only (apt). Needs root (or password-less sudo). Works without a TTY.
 #
-#   scripts/install-deps.sh               # prometheus, alertmanager, redmine (+thin), tmux
+#   scripts/install-deps.sh               # prometheus, alertmanager, redmine (+thin), tmux, man
 #   scripts/install-deps.sh --no-redmine  # skip redmine, redmine-sqlite, thin
 #
 # No daemon is started: /usr/sbin/policy-rc.d (exit 101) is put in place for the
@@ -35,6 +35,7 @@ have prometheus-alertmanager || add prometheus-alertmanager
 have amtool || add prometheus-alertmanager
 have tmux || add tmux
 have curl || add curl
+have man || add man-db
 if [[ $WITH_REDMINE == 1 ]]; then
   [[ -x /usr/share/redmine/bin/rails ]] || add redmine redmine-sqlite
   have thin || add thin
@@ -99,7 +100,7 @@ fi
 
 # --- verify -------------------------------------------------------------------------
 missing=()
-for b in prometheus promtool prometheus-alertmanager amtool tmux curl; do have "$b" || missing+=("$b"); done
+for b in prometheus promtool prometheus-alertmanager amtool tmux curl man; do have "$b" || missing+=("$b"); done
 if [[ $WITH_REDMINE == 1 ]]; then
   [[ -x /usr/share/redmine/bin/rails ]] || missing+=(/usr/share/redmine/bin/rails)
   have thin || missing+=(thin)

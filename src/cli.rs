@@ -13,9 +13,17 @@ use crate::clock::SharedClock;
 use crate::config::{Config, ConfigError, Paths};
 use crate::store::Store;
 
+/// `--version`: the crate version and the commit it was built from (`build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("OPSDECK_COMMIT"),
+    ")"
+);
+
 /// opsdeck — the on-call engineer's terminal cockpit.
 #[derive(Debug, Parser)]
-#[command(name = "opsdeck", version, about, long_about = None)]
+#[command(name = "opsdeck", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// Use this config file instead of the one in the config folder.
     #[arg(long, global = true, value_name = "FILE")]
@@ -85,6 +93,65 @@ pub enum Command {
         #[command(subcommand)]
         command: ChecklistCommand,
     },
+    /// Acknowledge an incident (as `a` does), push it, exit 0 once the pager confirmed.
+    Ack {
+        /// The incident: its id at the source (`PXXXXXX`) or its number.
+        id: String,
+        #[command(flatten)]
+        options: OneShotArgs,
+    },
+    /// Resolve an incident (as `x` does), push it, exit 0 once the pager confirmed.
+    Resolve {
+        /// The incident: its id at the source (`PXXXXXX`) or its number.
+        id: String,
+        /// The resolution note.
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+        #[command(flatten)]
+        options: OneShotArgs,
+    },
+    /// Close a bug (as `x` does), push it, exit 0 once the tracker confirmed.
+    Close {
+        /// The bug: its key (`#123`, `OPS-42`).
+        bug: String,
+        /// Why it is closed (e.g. completed, not planned).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        options: OneShotArgs,
+    },
+    /// Silence a firing alert by its labels (as `m` does), exit 0 once Alertmanager confirmed.
+    Silence {
+        /// The alert: its fingerprint or its alert name.
+        alert: String,
+        /// How long (e.g. 30m, 1h, 2h30m, 1d).
+        #[arg(long = "for", value_name = "DURATION", default_value = "1h", value_parser = humantime::parse_duration)]
+        duration: std::time::Duration,
+        /// The silence comment.
+        #[arg(long, value_name = "TEXT")]
+        comment: Option<String>,
+        #[command(flatten)]
+        options: OneShotArgs,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff; try `opsdeck man | man -l -`).
+    Man,
+}
+
+/// Options of the one-shot edit commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OneShotArgs {
+    /// Only this source, when the id exists in several.
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    /// Queue the edit in the outbox and exit 0 without pushing it.
+    #[arg(long)]
+    pub queue_only: bool,
 }
 
 /// `opsdeck checklist …`
@@ -328,8 +395,98 @@ pub fn run_command(cli: &Cli, command: &Command, clock: &SharedClock) -> color_e
             }
             Ok(0)
         }
+        Command::Ack { .. }
+        | Command::Resolve { .. }
+        | Command::Close { .. }
+        | Command::Silence { .. } => one_shot(cli, command, clock),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "opsdeck", &mut out);
+            Ok(0)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .wrap_err("cannot write the man page")?;
+            Ok(0)
+        }
         Command::Review => Err(eyre!("internal: review is started by the TUI entry")),
     }
+}
+
+/// `opsdeck ack|resolve|close|silence`: commit through the outbox, push that source once.
+fn one_shot(cli: &Cli, command: &Command, clock: &SharedClock) -> color_eyre::Result<i32> {
+    use crate::oneshot::{Options, Request};
+    let (request, args) = match command {
+        Command::Ack { id, options } => (Request::Ack { id: id.clone() }, options),
+        Command::Resolve { id, note, options } => (
+            Request::Resolve {
+                id: id.clone(),
+                note: note.clone(),
+            },
+            options,
+        ),
+        Command::Close {
+            bug,
+            reason,
+            options,
+        } => (
+            Request::Close {
+                bug: bug.clone(),
+                reason: reason.clone(),
+            },
+            options,
+        ),
+        Command::Silence {
+            alert,
+            duration,
+            comment,
+            options,
+        } => (
+            Request::Silence {
+                alert: alert.clone(),
+                duration: *duration,
+                comment: comment.clone(),
+            },
+            options,
+        ),
+        _ => return Err(eyre!("internal: not a one-shot command")),
+    };
+    let mut session = session(cli)?;
+    if session.demo || session.config.sources.is_empty() {
+        eprintln!(
+            "opsdeck: no sources are configured in {}; one-shot edits need a configured source",
+            session.paths.config_file.display()
+        );
+        return Ok(crate::oneshot::EXIT_USAGE);
+    }
+    if session.config.general.read_only {
+        eprintln!("opsdeck: read-only mode: nothing queued");
+        return Ok(crate::oneshot::EXIT_USAGE);
+    }
+    session.demo = false;
+    let _log = crate::logging::init(&session.paths.log_file, &session.config.general.log_level);
+    let mut store = open_store(&session, false, clock)?;
+    let options = Options {
+        source: args.source.clone(),
+        queue_only: args.queue_only,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .wrap_err("cannot start the async runtime")?;
+    let mut stdout = std::io::stdout();
+    let code = rt.block_on(crate::oneshot::run(
+        &session.config,
+        &mut store,
+        &session.paths.cache_db,
+        &request,
+        &options,
+        clock,
+        &mut stdout,
+    ))?;
+    Ok(code)
 }
 
 fn write_private(path: &Path, content: &str) -> color_eyre::Result<()> {
@@ -403,6 +560,63 @@ fn doctor(cli: &Cli, out: &mut impl Write) -> color_eyre::Result<i32> {
     Ok(i32::from(problems > 0))
 }
 
+/// Makes the TUI show an imported plan: records it as a `[[checklists]]` entry of the config
+/// file, creating that file from the commented example first when there is none (without a
+/// config file opsdeck opens the demo, which would never show the plan).
+fn remember_plan(
+    cli: &Cli,
+    session: &Session,
+    path: &Path,
+    gates: &[String],
+    out: &mut impl Write,
+) -> color_eyre::Result<()> {
+    let config_file = &session.paths.config_file;
+    let path_text = path.to_string_lossy().into_owned();
+    if session
+        .config
+        .checklists
+        .iter()
+        .any(|c| c.path == path_text)
+    {
+        return Ok(());
+    }
+    if !config_file.exists() {
+        if cli.config.is_some() {
+            return Err(eyre!(
+                "the config file {} does not exist",
+                config_file.display()
+            ));
+        }
+        write_private(config_file, crate::config::EXAMPLE_TOML)?;
+        writeln!(
+            out,
+            "no config file yet: created {} from the commented example \
+             (`opsdeck` now opens your workspace; `opsdeck --demo` still opens the demo)",
+            config_file.display()
+        )?;
+    }
+    let before = std::fs::read_to_string(config_file)
+        .wrap_err_with(|| format!("cannot read {}", config_file.display()))?;
+    let gates_toml: Vec<String> = gates
+        .iter()
+        .map(|g| toml::Value::String(g.clone()).to_string())
+        .collect();
+    let entry = format!(
+        "\n[[checklists]]\npath = {}\ngates = [{}]\n",
+        toml::Value::String(path_text),
+        gates_toml.join(", ")
+    );
+    let after = format!(
+        "{before}{}{entry}",
+        if before.ends_with('\n') { "" } else { "\n" }
+    );
+    // Never leave a config behind that no longer loads.
+    Config::parse(&after, &config_file.display().to_string())?;
+    write_private(config_file, &after)?;
+    writeln!(out, "added the plan to {}", config_file.display())?;
+    Ok(())
+}
+
 fn checklist(
     cli: &Cli,
     command: &ChecklistCommand,
@@ -417,6 +631,9 @@ fn checklist(
         ChecklistCommand::Import { file, gates } => {
             let path = std::fs::canonicalize(file)
                 .wrap_err_with(|| format!("cannot find {}", file.display()))?;
+            if !cli.demo {
+                remember_plan(cli, &session, &path, gates, out)?;
+            }
             crate::checklist::store::register_file(&mut store, &path, gates, clock.now())?;
             let items = store.load_checklist()?;
             let docs = store.checklist_docs()?;

@@ -15,6 +15,7 @@ pub mod config;
 pub mod domain;
 pub mod logging;
 pub mod metrics;
+pub mod oneshot;
 pub mod review;
 pub mod sanitize;
 pub mod store;

@@ -22,6 +22,7 @@ mod lock;
 mod round;
 mod worker;
 
+pub use lock::{acquire as acquire_source_lock, SourceLock};
 pub use round::{drain_outbox, run_round, DrainReport, RoundOutcome, RoundResult};
 
 use std::future::Future;
