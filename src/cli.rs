@@ -59,6 +59,10 @@ pub enum Command {
         /// One round, then exit.
         #[arg(long)]
         once: bool,
+        /// With --once: give up after this long (e.g. `30s`), report unfinished sources and
+        /// exit 1 (default: `general.sync_deadline`, 90 s).
+        #[arg(long, value_name = "DURATION")]
+        deadline: Option<crate::config::DurationSpec>,
     },
     /// Check config, paths, permissions, tokens (never printed) and connectivity.
     Doctor,
@@ -151,7 +155,10 @@ pub struct Session {
 pub fn session(cli: &Cli) -> Result<Session, ConfigError> {
     let paths = Paths::resolve(cli.config.as_deref());
     let explicit = cli.config.is_some();
-    let (mut config, has_file) = if explicit || paths.config_file.exists() {
+    // `symlink_metadata`: a dangling or looping symlink is a config to report, not "no config"
+    // (issue #13 finding 5: a symlink loop silently opened with no sources).
+    let present = std::fs::symlink_metadata(&paths.config_file).is_ok();
+    let (mut config, has_file) = if explicit || present {
         (Config::load(&paths.config_file)?, true)
     } else {
         (Config::default(), false)
@@ -262,9 +269,16 @@ pub fn run_command(cli: &Cli, command: &Command, clock: &SharedClock) -> color_e
         }
         Command::Doctor => doctor(cli, &mut out),
         Command::RebuildCache => rebuild_cache(cli, clock, &mut out),
-        Command::Sync { source, once } => {
+        Command::Sync {
+            source,
+            once,
+            deadline,
+        } => {
             let mut session = session(cli)?;
             session.demo = false;
+            if let Some(d) = deadline {
+                session.config.general.sync_deadline = *d;
+            }
             if session.config.sources.is_empty() {
                 writeln!(
                     out,
