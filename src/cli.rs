@@ -438,7 +438,13 @@ fn checklist(
         ChecklistCommand::Import { file, gates } => {
             let path = std::fs::canonicalize(file)
                 .wrap_err_with(|| format!("cannot find {}", file.display()))?;
-            crate::checklist::store::register_file(&mut store, &path, gates, clock.now())?;
+            crate::checklist::store::register_file_limited(
+                &mut store,
+                &path,
+                gates,
+                clock.now(),
+                session.config.general.max_plan_bytes,
+            )?;
             let items = store.load_checklist()?;
             let docs = store.checklist_docs()?;
             let doc = docs.iter().find(|d| Path::new(&d.path) == path);
