@@ -182,7 +182,13 @@ pub async fn run_headless(
             return EXIT_CONFIG;
         }
     };
-    let expected = handle.sources().len();
+    let sources = handle.sources();
+    let expected = sources.len();
+    // `--once` has an overall deadline (issue #13 finding 4): a server trickling one byte a
+    // second must not hold a cron job for minutes.
+    let deadline = tokio::time::sleep(config.general.sync_deadline.0);
+    tokio::pin!(deadline);
+    let mut timed_out = false;
     let mut last: BTreeMap<String, RoundOutcome> = BTreeMap::new();
     let mut all = Vec::new();
     let stop = stop_signal();
@@ -202,6 +208,20 @@ pub async fn run_headless(
             }
             event = events_rx.recv(), if events_open => events_open = event.is_some(),
             () = &mut stop => break,
+            () = &mut deadline, if once => {
+                timed_out = true;
+                break;
+            }
+        }
+    }
+    if timed_out {
+        let secs = config.general.sync_deadline.0.as_secs_f64();
+        for name in sources.iter().filter(|n| !last.contains_key(*n)) {
+            let _ = writeln!(
+                out,
+                "{name}: UNFINISHED: no answer within the {secs:.0} s deadline (raise \
+                 general.sync_deadline or pass --deadline)"
+            );
         }
     }
     handle.shutdown();
@@ -222,6 +242,9 @@ pub async fn run_headless(
         let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
+    if timed_out {
+        return EXIT_SOURCE_FAILED;
+    }
     t.exit_code()
 }
 
