@@ -334,7 +334,7 @@ pub fn run_command(cli: &Cli, command: &Command, clock: &SharedClock) -> color_e
             )?;
             Ok(0)
         }
-        Command::Doctor => doctor(cli, &mut out),
+        Command::Doctor => doctor(cli, clock, &mut out),
         Command::RebuildCache => rebuild_cache(cli, clock, &mut out),
         Command::Sync {
             source,
@@ -522,7 +522,7 @@ fn write_private(path: &Path, content: &str) -> color_eyre::Result<()> {
     Ok(())
 }
 
-fn doctor(cli: &Cli, out: &mut impl Write) -> color_eyre::Result<i32> {
+fn doctor(cli: &Cli, clock: &SharedClock, out: &mut impl Write) -> color_eyre::Result<i32> {
     let paths = Paths::resolve(cli.config.as_deref());
     let mut problems = 0;
     match session(cli) {
@@ -551,32 +551,21 @@ fn doctor(cli: &Cli, out: &mut impl Write) -> color_eyre::Result<i32> {
             writeln!(out, "FAIL  data folder {}: {e}", paths.data_dir.display())?;
         }
     }
-    for s in &session.config.sources {
-        let token = match (&s.token.token_env, &s.token.token_command) {
-            (Some(var), _) if std::env::var_os(var).is_some_and(|v| !v.is_empty()) => {
-                format!("token from ${var} present")
-            }
-            (Some(var), _) => {
+    if !session.config.sources.is_empty() {
+        // Each source's cheapest authenticated read (crate::sync::doctor): reachable,
+        // authenticated, rate-limit budget left; a source that cannot work fails the doctor.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .wrap_err("cannot start the async runtime")?;
+        let http_clock = crate::sync::engine::http_clock(clock);
+        for s in &session.config.sources {
+            let check = rt.block_on(crate::sync::doctor::check_source(s, http_clock.clone()));
+            if !check.ok() {
                 problems += 1;
-                format!("token env var ${var} is NOT set")
             }
-            (None, Some(cmd)) => format!(
-                "token from command `{}`",
-                cmd.first().map_or("", String::as_str)
-            ),
-            (None, None) => "no token configured".to_string(),
-        };
-        writeln!(
-            out,
-            "{}  source {} ({:?}): {token}",
-            if token.contains("NOT") {
-                "FAIL"
-            } else {
-                "ok  "
-            },
-            s.name,
-            s.kind
-        )?;
+            writeln!(out, "{}", check.line())?;
+        }
     }
     Ok(i32::from(problems > 0))
 }

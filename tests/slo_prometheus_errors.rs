@@ -564,3 +564,39 @@ fn a_token_over_plain_http_to_a_remote_host_is_refused() {
         "no token: http is fine"
     );
 }
+
+/// Re-sync audit (issue #11 defect 4): Prometheus has no pages, ETags or cursors; every pull
+/// re-runs every window query, so changed counts always replace the stored ones, at the same
+/// request cost as the first pull.
+#[tokio::test]
+async fn a_second_pull_replaces_changed_counts_at_the_same_cost() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(FakeProm::healthy())
+        .mount(&server)
+        .await;
+    let cfg = config_toml(&server.uri(), "", TWO_SLOS);
+    let (_dir, mut store) = store();
+    let mut src = source_with(&cfg, None);
+    let first = src.pull(&mut store, now()).await.unwrap();
+
+    server.reset().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(FakeProm {
+            bad: "40",
+            ..FakeProm::healthy()
+        })
+        .mount(&server)
+        .await;
+    let second = src.pull(&mut store, now()).await.unwrap();
+
+    assert_eq!(second.requests, first.requests);
+    let slos = store.load_slos().unwrap();
+    let hour = slo(&slos, "checkout-availability")
+        .windows
+        .iter()
+        .find(|w| w.window == "1h")
+        .unwrap()
+        .clone();
+    assert_eq!((hour.bad, hour.total), (40.0, 1000.0));
+}
