@@ -38,6 +38,10 @@ struct World {
     /// Newest first.
     deployments: Vec<FakeDeployment>,
     next_status_id: i64,
+    /// When a posted (rollback) status is created; default: one minute before [`now`].
+    posted_at: Option<DateTime<Utc>>,
+    /// Commit times the compare API returns for a head deployment id (default: one commit).
+    commits: BTreeMap<i64, Vec<DateTime<Utc>>>,
 }
 
 impl World {
@@ -140,7 +144,8 @@ impl Respond for Statuses {
             let state = body["state"].as_str().unwrap_or("").to_owned();
             let desc = body["description"].as_str().unwrap_or("").to_owned();
             // The rollback lands one minute before the test's clock reads the cache again.
-            world.add_status(id, &state, &desc, now() - Duration::minutes(1), true);
+            let at = world.posted_at.unwrap_or(now() - Duration::minutes(1));
+            world.add_status(id, &state, &desc, at, true);
             return ResponseTemplate::new(201)
                 .set_body_json(json!({"id": world.next_status_id, "state": state}));
         }
@@ -163,10 +168,37 @@ impl Respond for Statuses {
     }
 }
 
+/// The compare API: the commits of the head deployment (its sha is its id in hex).
+struct Compare {
+    world: Shared,
+}
+
+impl Respond for Compare {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let world = self.world.lock().unwrap();
+        let head = req
+            .url
+            .path()
+            .rsplit("...")
+            .next()
+            .and_then(|h| i64::from_str_radix(h, 16).ok())
+            .unwrap_or(0);
+        let times = world
+            .commits
+            .get(&head)
+            .cloned()
+            .unwrap_or_else(|| vec![Utc.with_ymd_and_hms(2026, 11, 1, 1, 0, 0).unwrap()]);
+        let commits: Vec<Value> = times
+            .iter()
+            .map(|t| json!({"commit": {"committer": {"date": t.to_rfc3339()}}}))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(json!({ "commits": commits }))
+    }
+}
+
 /// `n` production deployments 3 h apart (id n newest); each succeeded after five minutes,
 /// except the ids in `in_flight`, which are still `in_progress`.
 async fn fake(n: i64, in_flight: &[i64]) -> (MockServer, Shared) {
-    let server = MockServer::start().await;
     let mut world = World::default();
     for id in (1..=n).rev() {
         let created = now() - Duration::hours((n - id) * 3) - Duration::hours(1);
@@ -181,6 +213,11 @@ async fn fake(n: i64, in_flight: &[i64]) -> (MockServer, Shared) {
             world.add_status(id, "success", "", created + Duration::minutes(5), true);
         }
     }
+    serve(world).await
+}
+
+async fn serve(world: World) -> (MockServer, Shared) {
+    let server = MockServer::start().await;
     let world: Shared = Arc::new(Mutex::new(world));
     Mock::given(method("GET"))
         .and(path("/repos/harbor/platform/deployments"))
@@ -198,23 +235,26 @@ async fn fake(n: i64, in_flight: &[i64]) -> (MockServer, Shared) {
     })
     .mount(&server)
     .await;
-    let compare = json!({ "commits": [
-        { "commit": { "committer": { "date": "2026-11-01T01:00:00Z" } } }
-    ]});
     Mock::given(method("GET"))
         .and(path_regex(r"^/repos/harbor/platform/compare/"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(compare))
+        .respond_with(Compare {
+            world: world.clone(),
+        })
         .mount(&server)
         .await;
     (server, world)
 }
 
 fn source(uri: &str) -> GithubDeploymentsSource {
+    source_at(uri, now())
+}
+
+fn source_at(uri: &str, at: DateTime<Utc>) -> GithubDeploymentsSource {
     let text = format!(
         "[[sources]]\nname = \"deploys\"\nkind = \"github-deployments\"\nbase_url = \"{uri}\"\nrepos = [\"harbor/platform\"]\nenvironments = [\"production\"]\ntoken_env = \"GITHUB_TOKEN\"\n"
     );
     let cfg: SourceConfig = Config::parse(&text, "test.toml").unwrap().sources.remove(0);
-    let clock: opsdeck::sync::http::Clock = Arc::new(now);
+    let clock: opsdeck::sync::http::Clock = Arc::new(move || at);
     GithubDeploymentsSource::new(&cfg, Some(Secret::new("ghp_test")), clock).unwrap()
 }
 
@@ -433,4 +473,142 @@ async fn a_rollback_adds_a_status_and_leaves_every_date_and_dora_figure_alone() 
             .count(),
         "the rolled-back deployment stays outside the 7-day window"
     );
+}
+
+/// METRICS.md §3.4 worked example as GitHub serves it: D0 (before the window), D1–D10 in
+/// production with their commits, F1 failed; each ran five minutes. Ids 1..=12 in time order.
+fn metrics_example() -> (World, BTreeMap<i64, &'static str>) {
+    let at = |d: u32, h: u32| Utc.with_ymd_and_hms(2025, 3, d, h, 0, 0).unwrap();
+    // (finished, lead hours of its commits, success?)
+    let runs: [(DateTime<Utc>, &[i64], bool); 12] = [
+        (at(2, 23), &[500], true),
+        (at(3, 15), &[18], true),
+        (at(4, 15), &[2, 4], true),
+        (at(5, 15), &[22], true),
+        (at(6, 15), &[2], true),
+        (at(7, 15), &[24, 12], true),
+        (at(10, 10), &[3], true),
+        (at(10, 16), &[24], true),
+        (at(11, 15), &[72], true),
+        (at(12, 15), &[18, 12], true),
+        (at(13, 15), &[4, 24, 6], true),
+        (at(14, 12), &[100], false),
+    ];
+    let mut world = World::default();
+    for (k, (finished, leads, ok)) in runs.iter().enumerate().rev() {
+        let id = i64::try_from(k).unwrap() + 1;
+        let created = *finished - Duration::minutes(5);
+        world.deployments.push(FakeDeployment {
+            id,
+            created_at: created,
+            updated_at: created,
+            statuses: Vec::new(),
+        });
+        world.add_status(id, "in_progress", "", created + Duration::minutes(1), true);
+        world.add_status(
+            id,
+            if *ok { "success" } else { "failure" },
+            "",
+            *finished,
+            true,
+        );
+        world.commits.insert(
+            id,
+            leads
+                .iter()
+                .map(|h| *finished - Duration::hours(*h))
+                .collect(),
+        );
+    }
+    // D6 (id 7) and D9 (id 10) caused INC-A and INC-B.
+    (world, BTreeMap::from([(7, "INC-A"), (10, "INC-B")]))
+}
+
+/// REGRESSION: issue #11 defect 3, on the METRICS.md §3.4 numbers. Rolling back D5, a
+/// 5-minute deployment finished exactly 8 days earlier, must leave every figure as the
+/// worked example states: 10 deployments in 14 days (0.714/day), lead time median 12 h,
+/// change failure rate 20 %, recovery median 5.5 h. The old read-back took the rollback's
+/// `inactive` status as D5's finish, which moved its lead times by 8 days (median 18 h).
+#[tokio::test]
+async fn rolling_back_an_8_day_old_deployment_keeps_the_metrics_md_dora_numbers() {
+    let at = |d: u32, h: u32| Utc.with_ymd_and_hms(2025, 3, d, h, 0, 0).unwrap();
+    let now = at(15, 15);
+    let (mut world, links) = metrics_example();
+    world.posted_at = Some(now - Duration::minutes(1));
+    let (server, _world) = serve(world).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&tmp.path().join("c.db")).unwrap();
+    let mut src = source_at(&server.uri(), now);
+    src.pull(&mut store, now).await.unwrap();
+    src.pull(&mut store, now).await.unwrap();
+
+    let window = DoraWindow::new(at(3, 0), at(17, 0)).unwrap();
+    let incidents = vec![
+        dora::DoraIncident {
+            id: "INC-A".into(),
+            resolved_at: Some(at(10, 12)),
+        },
+        dora::DoraIncident {
+            id: "INC-B".into(),
+            resolved_at: Some(at(13, 0)),
+        },
+    ];
+    let report = |store: &Store| {
+        let deployments: Vec<dora::Deployment> = dora_input(store)
+            .into_iter()
+            .map(|mut d| {
+                let id: i64 = d.id.rsplit('/').next().unwrap().parse().unwrap();
+                d.incident_ids = links
+                    .get(&id)
+                    .map(|i| (*i).to_owned())
+                    .into_iter()
+                    .collect();
+                d
+            })
+            .collect();
+        dora::dora_report(&deployments, &incidents, &window)
+    };
+    let check = |r: &dora::DoraReport| {
+        assert_eq!(r.deployment_frequency.deployments, 10, "{r:?}");
+        assert!(
+            (r.deployment_frequency.per_day - 10.0 / 14.0).abs() < 1e-9,
+            "{r:?}"
+        );
+        assert_eq!(r.lead_time.median_secs, Some(12.0 * 3600.0), "{r:?}");
+        assert_eq!(r.change_failure_rate.rate, Some(0.2), "{r:?}");
+        assert_eq!(r.recovery_time.median_secs, Some(5.5 * 3600.0), "{r:?}");
+    };
+    let before = report(&store);
+    check(&before);
+
+    let d5 = by_id(&store, 6);
+    assert_eq!(d5.duration_secs(), Some(300));
+    assert_eq!(now - d5.finished_at.unwrap(), Duration::days(8));
+    let op = Operation::MarkRolledBack {
+        reason: "bad migration".into(),
+        state: String::new(),
+    };
+    let entity = EntityRef {
+        kind: EntityKind::Deployment,
+        id: d5.id,
+    };
+    store
+        .commit_edit(entity, &op, now, "me", &["deploys".to_owned()])
+        .unwrap();
+    while let Some(entry) = store.next_to_push("deploys", now).unwrap() {
+        store.mark_inflight(entry.seq, now).unwrap();
+        match src.push(&mut store, &entry, now).await.unwrap() {
+            PushOutcome::Done => store.mark_done(entry.seq, now).unwrap(),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    src.pull(&mut store, now).await.unwrap();
+
+    let after_row = by_id(&store, 6);
+    assert!(after_row.rolled_back);
+    assert_eq!(after_row.finished_at, d5.finished_at, "not re-dated");
+    assert_eq!(after_row.duration_secs(), Some(300));
+    let after = report(&store);
+    check(&after);
+    assert_eq!(after, before);
 }

@@ -256,3 +256,18 @@ async fn a_typed_note_and_resolution_arrive_byte_exact_and_read_back() {
         );
     }
 }
+
+/// A no-change re-sync costs three requests: the active listing, the resolved window and the
+/// log entry feed (PagerDuty has no conditional requests); no timeline is re-read.
+#[tokio::test]
+async fn a_no_change_resync_costs_three_requests() {
+    let (server, _world) = fake("acknowledged").await;
+    let (_dir, mut store) = store();
+    let mut pd = source(&server.uri());
+    pd.pull(&mut store, now()).await.unwrap();
+    let report = pd
+        .pull(&mut store, now() + TimeDelta::minutes(1))
+        .await
+        .unwrap();
+    assert_eq!(report.requests, 3);
+}

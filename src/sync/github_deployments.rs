@@ -347,8 +347,16 @@ impl GithubDeploymentsSource {
                         &url::form_urlencoded::byte_serialize(env.as_bytes()).collect::<String>(),
                     );
                 }
-                self.pull_list(store, &owner, &repo, &path, now, &mut report)
-                    .await?;
+                self.pull_list(
+                    store,
+                    &owner,
+                    &repo,
+                    &path,
+                    env.as_deref(),
+                    now,
+                    &mut report,
+                )
+                .await?;
             }
             self.fill_lead_times(store, &owner, &repo, now, &mut report)
                 .await?;
@@ -359,12 +367,17 @@ impl GithubDeploymentsSource {
         Ok(report)
     }
 
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one repository and environment's walk"
+    )]
     async fn pull_list(
         &mut self,
         store: &mut Store,
         owner: &str,
         repo: &str,
         path: &str,
+        environment: Option<&str>,
         now: DateTime<Utc>,
         report: &mut PullReport,
     ) -> Result<(), SyncError> {
@@ -442,8 +455,17 @@ impl GithubDeploymentsSource {
             report.fetched += rows.len();
             next = link;
         }
-        self.refresh_unsettled(store, owner, repo, &visited, horizon, now, report)
-            .await
+        self.refresh_unsettled(
+            store,
+            owner,
+            repo,
+            environment,
+            &visited,
+            horizon,
+            now,
+            report,
+        )
+        .await
     }
 
     /// Re-reads the statuses of cached deployments still in flight (queued, pending,
@@ -455,6 +477,7 @@ impl GithubDeploymentsSource {
         store: &mut Store,
         owner: &str,
         repo: &str,
+        environment: Option<&str>,
         visited: &std::collections::HashSet<String>,
         horizon: DateTime<Utc>,
         now: DateTime<Utc>,
@@ -467,7 +490,7 @@ impl GithubDeploymentsSource {
                 .prepare(
                     "SELECT external_id FROM deployments WHERE source = ?1 AND external_id LIKE ?2 \
                      AND status NOT IN ('success', 'failure', 'error', 'inactive') AND created_at >= ?3 \
-                     ORDER BY created_at DESC LIMIT ?4",
+                     AND (?5 IS NULL OR environment = ?5) ORDER BY created_at DESC LIMIT ?4",
                 )
                 .map_err(crate::store::StoreError::from)?;
             let rows = stmt
@@ -476,7 +499,8 @@ impl GithubDeploymentsSource {
                         self.name,
                         prefix,
                         horizon.timestamp(),
-                        MAX_UNSETTLED_REFRESH
+                        MAX_UNSETTLED_REFRESH,
+                        environment.map(sanitize::line)
                     ],
                     |r| r.get(0),
                 )
