@@ -199,3 +199,49 @@ fn a_week_that_is_not_iso_is_refused_with_the_expected_form() {
     .unwrap_err();
     assert!(err.to_string().contains("2026-W47"), "{err}");
 }
+
+/// REGRESSION (#11 defect 12): `report --format json` wrote counts as floats (`"this": 8.0`);
+/// a tool reading the report as typed JSON saw a float where it expects a count.
+#[test]
+fn json_counts_are_integers() {
+    let out = run_report(
+        &build(),
+        Some(WEEK),
+        Format::Json,
+        tz(),
+        &Policy::default(),
+        now(),
+        false,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["incidents"]["total"]["this"], serde_json::json!(5));
+    assert!(v["incidents"]["total"]["this"].is_u64());
+    assert!(v["incidents"]["by_severity"]["P0"]["last"].is_u64());
+    assert!(v["deployments"]["week"]["deployments"]["this"].is_u64());
+    assert!(v["deployments"]["failed_attempts"]["this"].is_u64());
+    assert!(!out.contains(": 5.0"), "no count written as a float");
+    // Fractions stay fractions.
+    assert!(v["deployments"]["week"]["per_day"]["this"].is_f64());
+}
+
+/// REGRESSION (#11 defect 12): in a running week `per_day` divided the week's deployments by
+/// the days elapsed so far (2 deployments by Wednesday noon showed as 0.8 a day); it is now
+/// always deployments / 7 for the ISO week and / 28 for the rolling window.
+#[test]
+fn per_day_of_a_running_week_divides_by_seven() {
+    let wednesday_noon = review_common::at(18, 12, 0);
+    let snap = take_snapshot(&build(), WEEK, tz(), &Policy::default(), wednesday_noon).unwrap();
+    let w = &snap.deployments.week;
+    // 101 (Mon) and 102 (Tue) are in production by Wednesday noon.
+    assert_eq!(w.deployments.this, Some(2.0));
+    assert_eq!(
+        w.per_day.this,
+        Some(0.286),
+        "2 / 7, not 2 / 2.5 elapsed days"
+    );
+    let done = take_snapshot(&build(), WEEK, tz(), &Policy::default(), now()).unwrap();
+    assert_eq!(done.deployments.week.deployments.this, Some(4.0));
+    assert_eq!(done.deployments.week.per_day.this, Some(0.571));
+    assert_eq!(done.deployments.rolling_28d.window_days, 28);
+}

@@ -11,12 +11,36 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// A number this week and last week (`None`: no data, never shown as 0).
+///
+/// In JSON a whole value is written as an integer (`8`, not `8.0`): counts are integers, and
+/// a whole number of seconds or a 100 % ratio reads the same either way.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Figure {
     /// This week's value.
+    #[serde(serialize_with = "whole_as_integer")]
     pub this: Option<f64>,
     /// Last week's value.
+    #[serde(serialize_with = "whole_as_integer")]
     pub last: Option<f64>,
+}
+
+/// Largest magnitude below which every whole `f64` converts to `i64` exactly (2^53).
+const EXACT_WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// Serializes a whole finite value as an integer, anything else as a float, `None` as null.
+#[allow(
+    clippy::ref_option,
+    reason = "the signature serde's serialize_with requires"
+)]
+fn whole_as_integer<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match *v {
+        #[allow(clippy::cast_possible_truncation, reason = "whole and below 2^53")]
+        Some(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < EXACT_WHOLE_LIMIT => {
+            s.serialize_i64(x as i64)
+        }
+        Some(x) => s.serialize_f64(x),
+        None => s.serialize_none(),
+    }
 }
 
 impl Figure {
@@ -162,7 +186,9 @@ pub struct DoraFigures {
     pub window_days: u32,
     /// Successful production deployments.
     pub deployments: Figure,
-    /// Deployments per day.
+    /// Deployments per day: deployments / `window_days`. For the ISO week that is always 7,
+    /// also while the week is still running (so a Wednesday figure is "so far, per day of the
+    /// week", not a rate over the elapsed 2.5 days).
     pub per_day: Figure,
     /// Deployment-frequency band.
     pub frequency_band: Label,

@@ -323,6 +323,12 @@ fn dora_for(
         .map(|w| dora::dora_report(deps, incidents, &w))
 }
 
+/// `deployments / days` rounded to three places.
+#[allow(clippy::cast_precision_loss, reason = "counts are small")]
+fn per_whole_day(deployments: usize, days: u32) -> f64 {
+    (deployments as f64 / f64::from(days.max(1)) * 1000.0).round() / 1000.0
+}
+
 #[allow(clippy::cast_precision_loss, reason = "counts are small")]
 fn dora_figures(days: u32, a: Option<&DoraReport>, b: Option<&DoraReport>) -> DoraFigures {
     let f = |g: fn(&DoraReport) -> Option<f64>| Figure::new(a.and_then(g), b.and_then(g));
@@ -333,7 +339,11 @@ fn dora_figures(days: u32, a: Option<&DoraReport>, b: Option<&DoraReport>) -> Do
     DoraFigures {
         window_days: days,
         deployments: f(|r| Some(r.deployment_frequency.deployments as f64)),
-        per_day: f(|r| Some((r.deployment_frequency.per_day * 1000.0).round() / 1000.0)),
+        // Over the whole window (7 or 28 days), never over the elapsed part of a running week.
+        per_day: Figure::new(
+            a.map(|r| per_whole_day(r.deployment_frequency.deployments, days)),
+            b.map(|r| per_whole_day(r.deployment_frequency.deployments, days)),
+        ),
         frequency_band: l(|r| Some(r.deployment_frequency.band.to_string())),
         lead_time_median_secs: f(|r| secs(r.lead_time.median_secs)),
         lead_time_band: l(|r| r.lead_time.band.map(|b| b.to_string())),
