@@ -137,6 +137,26 @@ pub struct IncidentsPage {
     pub sla_compliance_by_severity: BTreeMap<String, Figure>,
     /// The longest incidents of this week, longest first (at most five).
     pub longest: Vec<LongIncident>,
+    /// Mean time to acknowledge per severity (`P0`…`P3`, all four present); `None` where
+    /// nothing of that severity was acknowledged — never 0.
+    pub mtta_mean_secs_by_severity: BTreeMap<String, Figure>,
+    /// Mean time to resolve per severity; `None` where nothing of that severity was resolved.
+    pub mttr_mean_secs_by_severity: BTreeMap<String, Figure>,
+    /// Incidents open at the end of the week (whenever created), by age then, youngest first.
+    pub open_by_age: Vec<AgeBucket>,
+}
+
+/// Open incidents whose age at the end of the week falls in `[from_secs, to_secs)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgeBucket {
+    /// Short label (`<1h`, `1h-1d`, `1d-7d`, `>=7d`).
+    pub bucket: String,
+    /// Inclusive lower bound of the age in seconds.
+    pub from_secs: i64,
+    /// Exclusive upper bound in seconds; `None` for the last, open-ended bucket.
+    pub to_secs: Option<i64>,
+    /// Incidents open with that age.
+    pub open: Figure,
 }
 
 /// A bug named on the bugs page.
@@ -206,6 +226,11 @@ pub struct DoraFigures {
     pub recovery_median_secs: Figure,
     /// Recovery band.
     pub recovery_band: Label,
+    /// Unplanned deployments made because of an incident (rollbacks and fix-forwards, see
+    /// [`crate::metrics::rework`]).
+    pub rework: Figure,
+    /// Deployment rework rate `rework / deployments`, 0–1 (DORA's fifth measure).
+    pub rework_rate: Figure,
 }
 
 /// A deployment of the week that caused an incident.
@@ -316,6 +341,12 @@ pub struct CustomersPage {
     pub nps_week: Figure,
     /// Responses recorded in the week.
     pub responses_week: Figure,
+    /// Share of the week's responses that are promoters (9–10), 0–1.
+    pub promoters_pct_week: Figure,
+    /// Share that are passives (7–8), 0–1.
+    pub passives_pct_week: Figure,
+    /// Share that are detractors (0–6), 0–1.
+    pub detractors_pct_week: Figure,
 }
 
 /// Progress of one plan section.

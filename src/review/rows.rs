@@ -199,6 +199,21 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                 i.sla_breached,
             ));
             out.push(row("sla_pending", "", "SLA pending", Count, i.sla_pending));
+            for (p, f) in &i.mtta_mean_secs_by_severity {
+                out.push(row("mtta_mean_secs", p, &format!("MTTA {p}"), Secs, *f));
+            }
+            for (p, f) in &i.mttr_mean_secs_by_severity {
+                out.push(row("mttr_mean_secs", p, &format!("MTTR {p}"), Secs, *f));
+            }
+            for a in &i.open_by_age {
+                out.push(row(
+                    "open_by_age",
+                    &a.bucket,
+                    &format!("Open, age {}", a.bucket),
+                    Count,
+                    a.open,
+                ));
+            }
         }
         "bugs" => {
             let b = &snap.bugs;
@@ -271,6 +286,14 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                     Secs,
                     d.recovery_median_secs,
                 ));
+                out.push(row("rework", name, &l("Rework"), Count, d.rework));
+                out.push(row(
+                    "rework_rate",
+                    name,
+                    &l("Rework rate"),
+                    Pct,
+                    d.rework_rate,
+                ));
             }
             let d = &snap.deployments;
             out.push(row(
@@ -325,6 +348,13 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                 Count,
                 c.responses_week,
             ));
+            for (key, label, f) in [
+                ("promoters_pct", "· promoters", c.promoters_pct_week),
+                ("passives_pct", "· passives", c.passives_pct_week),
+                ("detractors_pct", "· detractors", c.detractors_pct_week),
+            ] {
+                out.push(row(key, "", label, Pct, f));
+            }
             for l in &c.customers {
                 out.push(row(
                     "health",

@@ -281,6 +281,12 @@ pub fn customers_page(
     let week_nps = |s: &[i64]| cm::nps(s).ok().flatten().map(|n| f64::from(n.score));
     page.nps_week = Figure::new(week_nps(&week_scores.0), week_nps(&week_scores.1));
     page.responses_week = Figure::count(week_scores.0.len(), week_scores.1.len());
+    let shares = |s: &[i64]| cm::nps(s).ok().flatten().map(|n| n.shares());
+    let (sa, sb) = (shares(&week_scores.0), shares(&week_scores.1));
+    let pick = |f: fn((f64, f64, f64)) -> f64| Figure::new(sa.map(f), sb.map(f));
+    page.promoters_pct_week = pick(|s| s.0);
+    page.passives_pct_week = pick(|s| s.1);
+    page.detractors_pct_week = pick(|s| s.2);
     Ok(page)
 }
 
