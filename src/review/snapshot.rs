@@ -215,6 +215,39 @@ pub fn incidents_page(
     }
 }
 
+/// MTTA and MTTR in seconds per severity (`P0`…`P3`) over incidents created in
+/// `[from, to)`, as known at `to`; `None` where nothing was acknowledged / resolved.
+/// The live incidents tab shows this for the last 7 days.
+#[must_use]
+pub fn response_by_severity(
+    incidents: &[Incident],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(String, Option<f64>, Option<f64>)> {
+    priority_keys()
+        .map(|(p, key)| {
+            let t: Vec<IncidentTimes> = incidents
+                .iter()
+                .filter(|i| i.severity == p && from <= i.created_at && i.created_at < to)
+                .map(|i| times(i, to))
+                .collect();
+            let st = im::response_stats(&t);
+            (key, secs(st.mtta_secs), secs(st.mttr_secs))
+        })
+        .collect()
+}
+
+/// Incidents open at `at`, by age bucket label (`<1h`, `1h-1d`, `1d-7d`, `>=7d`).
+#[must_use]
+pub fn open_age_counts(incidents: &[Incident], at: DateTime<Utc>) -> Vec<(&'static str, usize)> {
+    let counts = open_ages(incidents, at);
+    AGE_BUCKETS
+        .iter()
+        .zip(counts)
+        .map(|((label, _, _), n)| (*label, n))
+        .collect()
+}
+
 /// Age buckets of open incidents: `(label, from, to)` in seconds.
 const AGE_BUCKETS: [(&str, i64, Option<i64>); 4] = [
     ("<1h", 0, Some(3_600)),
