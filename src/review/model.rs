@@ -290,6 +290,14 @@ pub struct SloLine {
     pub daily_attainment: Vec<Option<f64>>,
     /// This week's attainment meets the objective.
     pub met: Option<bool>,
+    /// Length of the SLO window in days.
+    pub window_days: u32,
+    /// Days of the SLO window ending with each week that have data (from the first day with
+    /// traffic); below `window_days` the budget is against observed events only.
+    pub coverage_days: Figure,
+    /// Share of a full window's budget consumed: `(1 − budget_remaining) × coverage_days /
+    /// window_days` (METRICS.md §1.7); equals the consumption once the window is covered.
+    pub projected_full_window_consumed: Figure,
 }
 
 /// The SLO page.

@@ -336,6 +336,22 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                     Decimal,
                     l.burn_rate,
                 ));
+                if is_partial(l) {
+                    out.push(row(
+                        "coverage_days",
+                        &l.name,
+                        &format!("{} days of data (of {})", l.name, l.window_days),
+                        Count,
+                        l.coverage_days,
+                    ));
+                    out.push(row(
+                        "projected_full_window_consumed",
+                        &l.name,
+                        &format!("{} full-window budget used", l.name),
+                        Pct,
+                        l.projected_full_window_consumed,
+                    ));
+                }
             }
         }
         "customers" => {
@@ -505,6 +521,18 @@ pub fn lists(snap: &ReviewSnapshot, page: usize) -> Vec<(&'static str, String, S
             }
         }
         "slos" => {
+            for l in snap.slos.slos.iter().filter(|l| is_partial(l)) {
+                if let Some(days) = l.coverage_days.this {
+                    out.push((
+                        "partial_window",
+                        l.name.clone(),
+                        format!(
+                            "{}: data for {days:.0} of {} days — budget against observed events",
+                            l.name, l.window_days
+                        ),
+                    ));
+                }
+            }
             if let Some(n) = &snap.slos.burned_most {
                 out.push(("burned_most", n.clone(), format!("burned most: {n}")));
             }
@@ -532,6 +560,13 @@ pub fn lists(snap: &ReviewSnapshot, page: usize) -> Vec<(&'static str, String, S
         _ => {}
     }
     out
+}
+
+/// The SLO window ending with this week is not fully covered by data.
+fn is_partial(l: &super::model::SloLine) -> bool {
+    l.coverage_days
+        .this
+        .is_some_and(|d| d < f64::from(l.window_days))
 }
 
 #[allow(clippy::cast_precision_loss, reason = "durations fit an f64")]

@@ -12,6 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 mod alert;
+pub mod coverage;
 
 pub use alert::{
     burn_rate_exceeds, evaluate_alerts, evaluate_slo, AlertEvaluation, AlertPolicy, AlertRow,
