@@ -5,7 +5,8 @@
 # `apt-get update` runs (once) only when something has to be installed.
 # Debian/Ubuntu only (apt). Needs root (or password-less sudo). Works without a TTY.
 #
-#   scripts/install-deps.sh               # prometheus, alertmanager, redmine (+thin), tmux, man
+#   scripts/install-deps.sh               # prometheus, alertmanager, victoria-metrics,
+#                                         # redmine (+thin), tmux, man
 #   scripts/install-deps.sh --no-redmine  # skip redmine, redmine-sqlite, thin
 #
 # No daemon is started: /usr/sbin/policy-rc.d (exit 101) is put in place for the
@@ -16,7 +17,7 @@ WITH_REDMINE=1
 for arg in "$@"; do
   case "$arg" in
     --no-redmine) WITH_REDMINE=0 ;;
-    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "install-deps: unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -33,6 +34,7 @@ have prometheus || add prometheus
 have promtool || add prometheus
 have prometheus-alertmanager || add prometheus-alertmanager
 have amtool || add prometheus-alertmanager
+have victoria-metrics || add victoria-metrics   # tests/slo_victoriametrics_real.rs
 have tmux || add tmux
 have curl || add curl
 have man || add man-db

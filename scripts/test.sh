@@ -2,7 +2,7 @@
 # test.sh — the one command that runs every opsdeck test (the README's test command).
 #
 # Installs what the integration tests need when it is missing (Debian's prometheus,
-# prometheus-alertmanager, redmine, tmux — see install-deps.sh), then runs the whole
+# prometheus-alertmanager, victoria-metrics, redmine, tmux — see install-deps.sh), then runs the whole
 # cargo test suite. Real servers are started and stopped by the tests themselves, on
 # 127.0.0.1 with temporary data folders.
 set -euo pipefail

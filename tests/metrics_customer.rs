@@ -218,3 +218,14 @@ proptest! {
         }
     }
 }
+
+/// N1 as percentages beside the score: 40 % promoters, 30 % passives, 30 % detractors, +10.
+#[test]
+fn n1_shares_are_shown_beside_the_score() {
+    let result = nps(&[10, 9, 9, 8, 7, 7, 6, 5, 3, 10]).unwrap().unwrap();
+    let (p, m, d) = result.shares();
+    assert!((p - 0.4).abs() < 1e-12 && (m - 0.3).abs() < 1e-12 && (d - 0.3).abs() < 1e-12);
+    assert_eq!(result.score, 10);
+    let two = nps(&[10, 10, 0]).unwrap().unwrap().shares();
+    assert!((two.0 - 2.0 / 3.0).abs() < 1e-12 && two.1 == 0.0);
+}

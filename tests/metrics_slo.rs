@@ -390,3 +390,71 @@ proptest! {
         prop_assert!((status.consumed + status.remaining - 1.0).abs() < 1e-6 * status.consumed.max(1.0));
     }
 }
+
+/// REGRESSION: `ErrorRatio::from_fractional_counts` divided the two floats first, so an
+/// `increase()` result of 43.2 bad of 3,000 became 0.014400000000000001 and fired the 14.4×
+/// page at an exact tie (METRICS.md AC6 says a tie must not fire). The counts are now divided
+/// as the decimals they print as.
+#[test]
+fn fractional_counts_at_an_exact_tie_do_not_page() {
+    let obj = objective("99.9");
+    let fast_page = AlertPolicy::default().rows[0].factor(Window::Days30);
+    let tie = ErrorRatio::from_fractional_counts(43.2, 3_000.0)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        Some(tie),
+        ErrorRatio::from_counts(144, 10_000),
+        "exactly 0.0144"
+    );
+    assert!(
+        !burn_rate_exceeds(tie, obj, fast_page),
+        "a tie must not fire"
+    );
+    // Both counts fractional, as two extrapolated increase() results usually are.
+    let tie2 = ErrorRatio::from_fractional_counts(0.72, 50.0)
+        .unwrap()
+        .unwrap();
+    assert!(!burn_rate_exceeds(tie2, obj, fast_page));
+    let tie3 = ErrorRatio::from_fractional_counts(4.32, 300.000)
+        .unwrap()
+        .unwrap();
+    assert_eq!(tie3, tie);
+    // AC6 through the whole policy with fractional inputs: 1h and 5m both exactly at 0.0144.
+    let ratios = WindowRatios::new()
+        .with(Window::Minutes5, Some(tie3))
+        .with(Window::Hour1, Some(tie))
+        .with(
+            Window::Days30,
+            ErrorRatio::from_fractional_counts(43.2, 3_000_000.0).unwrap(),
+        );
+    let eval = evaluate_slo(obj, Window::Days30, &AlertPolicy::default(), &ratios);
+    assert_eq!(eval.alerts.state, AlertState::Ok);
+    // AC7: just above the tie still fires.
+    let above = ErrorRatio::from_fractional_counts(43.23, 3_000.0)
+        .unwrap()
+        .unwrap();
+    assert!(burn_rate_exceeds(above, obj, fast_page));
+    let hair_above = ErrorRatio::from_fractional_counts(43.200000001, 3_000.0)
+        .unwrap()
+        .unwrap();
+    assert!(burn_rate_exceeds(hair_above, obj, fast_page));
+}
+
+/// Counts too precise for exact 64-bit terms are rounded in integers, never above 100 %.
+#[test]
+fn fractional_counts_with_many_digits_stay_in_range() {
+    let r =
+        ErrorRatio::from_fractional_counts(1.234_567_890_123_456_7e15, 9.876_543_210_987_654e15)
+            .unwrap()
+            .unwrap();
+    assert!((r.as_f64() - 0.125).abs() < 1e-3);
+    let small = ErrorRatio::from_fractional_counts(1e-7, 3.3)
+        .unwrap()
+        .unwrap();
+    assert!(small.as_f64() > 0.0 && small.as_f64() < 1e-7);
+    let capped = ErrorRatio::from_fractional_counts(5.5, 2.25)
+        .unwrap()
+        .unwrap();
+    assert_eq!(Some(capped), ErrorRatio::from_counts(1, 1));
+}

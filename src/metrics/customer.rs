@@ -48,6 +48,21 @@ pub struct Nps {
     pub score: i32,
 }
 
+impl Nps {
+    /// `(promoters, passives, detractors)` as fractions of the respondents (0–1 each, summing
+    /// to 1), shown beside the score: N1's `[10, 9, 9, 8, 7, 7, 6, 5, 3, 10]` is 0.4 / 0.3 / 0.3.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss, reason = "response counts are small")]
+    pub fn shares(&self) -> (f64, f64, f64) {
+        let n = self.respondents.max(1) as f64;
+        (
+            self.promoters as f64 / n,
+            self.passives as f64 / n,
+            self.detractors as f64 / n,
+        )
+    }
+}
+
 /// NPS of `responses`; `Ok(None)` when there are none. Every response must be 0..=10.
 pub fn nps(responses: &[i64]) -> Result<Option<Nps>, NpsError> {
     let (mut promoters, mut passives, mut detractors) = (0usize, 0usize, 0usize);

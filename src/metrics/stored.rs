@@ -6,6 +6,7 @@
 
 use crate::domain::Slo;
 
+use super::slo::coverage::{window_coverage, WindowCoverage};
 use super::slo::{
     evaluate_slo, AlertPolicy, ErrorRatio, Objective, SloEvaluation, Window, WindowRatios,
 };
@@ -60,6 +61,15 @@ pub fn evaluate_stored(slo: &Slo) -> Result<SloEvaluation, String> {
         &AlertPolicy::sre_workbook(),
         &ratios,
     ))
+}
+
+/// How much of the SLO window the stored daily history covers, ending on its latest day
+/// (`None` without any day of traffic). See [`super::slo::coverage`].
+#[must_use]
+pub fn stored_coverage(slo: &Slo) -> Option<WindowCoverage> {
+    let last_day = slo.daily.iter().map(|d| d.day).max()?;
+    let daily: Vec<_> = slo.daily.iter().map(|d| (d.day, d.total)).collect();
+    window_coverage(&daily, slo.window_days, last_day)
 }
 
 #[cfg(test)]

@@ -11,12 +11,36 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 /// A number this week and last week (`None`: no data, never shown as 0).
+///
+/// In JSON a whole value is written as an integer (`8`, not `8.0`): counts are integers, and
+/// a whole number of seconds or a 100 % ratio reads the same either way.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Figure {
     /// This week's value.
+    #[serde(serialize_with = "whole_as_integer")]
     pub this: Option<f64>,
     /// Last week's value.
+    #[serde(serialize_with = "whole_as_integer")]
     pub last: Option<f64>,
+}
+
+/// Largest magnitude below which every whole `f64` converts to `i64` exactly (2^53).
+const EXACT_WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// Serializes a whole finite value as an integer, anything else as a float, `None` as null.
+#[allow(
+    clippy::ref_option,
+    reason = "the signature serde's serialize_with requires"
+)]
+fn whole_as_integer<S: serde::Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match *v {
+        #[allow(clippy::cast_possible_truncation, reason = "whole and below 2^53")]
+        Some(x) if x.is_finite() && x.fract() == 0.0 && x.abs() < EXACT_WHOLE_LIMIT => {
+            s.serialize_i64(x as i64)
+        }
+        Some(x) => s.serialize_f64(x),
+        None => s.serialize_none(),
+    }
 }
 
 impl Figure {
@@ -113,6 +137,26 @@ pub struct IncidentsPage {
     pub sla_compliance_by_severity: BTreeMap<String, Figure>,
     /// The longest incidents of this week, longest first (at most five).
     pub longest: Vec<LongIncident>,
+    /// Mean time to acknowledge per severity (`P0`…`P3`, all four present); `None` where
+    /// nothing of that severity was acknowledged — never 0.
+    pub mtta_mean_secs_by_severity: BTreeMap<String, Figure>,
+    /// Mean time to resolve per severity; `None` where nothing of that severity was resolved.
+    pub mttr_mean_secs_by_severity: BTreeMap<String, Figure>,
+    /// Incidents open at the end of the week (whenever created), by age then, youngest first.
+    pub open_by_age: Vec<AgeBucket>,
+}
+
+/// Open incidents whose age at the end of the week falls in `[from_secs, to_secs)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgeBucket {
+    /// Short label (`<1h`, `1h-1d`, `1d-7d`, `>=7d`).
+    pub bucket: String,
+    /// Inclusive lower bound of the age in seconds.
+    pub from_secs: i64,
+    /// Exclusive upper bound in seconds; `None` for the last, open-ended bucket.
+    pub to_secs: Option<i64>,
+    /// Incidents open with that age.
+    pub open: Figure,
 }
 
 /// A bug named on the bugs page.
@@ -162,7 +206,9 @@ pub struct DoraFigures {
     pub window_days: u32,
     /// Successful production deployments.
     pub deployments: Figure,
-    /// Deployments per day.
+    /// Deployments per day: deployments / `window_days`. For the ISO week that is always 7,
+    /// also while the week is still running (so a Wednesday figure is "so far, per day of the
+    /// week", not a rate over the elapsed 2.5 days).
     pub per_day: Figure,
     /// Deployment-frequency band.
     pub frequency_band: Label,
@@ -180,6 +226,11 @@ pub struct DoraFigures {
     pub recovery_median_secs: Figure,
     /// Recovery band.
     pub recovery_band: Label,
+    /// Unplanned deployments made because of an incident (rollbacks and fix-forwards, see
+    /// [`crate::metrics::rework`]).
+    pub rework: Figure,
+    /// Deployment rework rate `rework / deployments`, 0–1 (DORA's fifth measure).
+    pub rework_rate: Figure,
 }
 
 /// A deployment of the week that caused an incident.
@@ -239,6 +290,14 @@ pub struct SloLine {
     pub daily_attainment: Vec<Option<f64>>,
     /// This week's attainment meets the objective.
     pub met: Option<bool>,
+    /// Length of the SLO window in days.
+    pub window_days: u32,
+    /// Days of the SLO window ending with each week that have data (from the first day with
+    /// traffic); below `window_days` the budget is against observed events only.
+    pub coverage_days: Figure,
+    /// Share of a full window's budget consumed: `(1 − budget_remaining) × coverage_days /
+    /// window_days` (METRICS.md §1.7); equals the consumption once the window is covered.
+    pub projected_full_window_consumed: Figure,
 }
 
 /// The SLO page.
@@ -290,6 +349,12 @@ pub struct CustomersPage {
     pub nps_week: Figure,
     /// Responses recorded in the week.
     pub responses_week: Figure,
+    /// Share of the week's responses that are promoters (9–10), 0–1.
+    pub promoters_pct_week: Figure,
+    /// Share that are passives (7–8), 0–1.
+    pub passives_pct_week: Figure,
+    /// Share that are detractors (0–6), 0–1.
+    pub detractors_pct_week: Figure,
 }
 
 /// Progress of one plan section.

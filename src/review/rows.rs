@@ -199,6 +199,21 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                 i.sla_breached,
             ));
             out.push(row("sla_pending", "", "SLA pending", Count, i.sla_pending));
+            for (p, f) in &i.mtta_mean_secs_by_severity {
+                out.push(row("mtta_mean_secs", p, &format!("MTTA {p}"), Secs, *f));
+            }
+            for (p, f) in &i.mttr_mean_secs_by_severity {
+                out.push(row("mttr_mean_secs", p, &format!("MTTR {p}"), Secs, *f));
+            }
+            for a in &i.open_by_age {
+                out.push(row(
+                    "open_by_age",
+                    &a.bucket,
+                    &format!("Open, age {}", a.bucket),
+                    Count,
+                    a.open,
+                ));
+            }
         }
         "bugs" => {
             let b = &snap.bugs;
@@ -271,6 +286,14 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                     Secs,
                     d.recovery_median_secs,
                 ));
+                out.push(row("rework", name, &l("Rework"), Count, d.rework));
+                out.push(row(
+                    "rework_rate",
+                    name,
+                    &l("Rework rate"),
+                    Pct,
+                    d.rework_rate,
+                ));
             }
             let d = &snap.deployments;
             out.push(row(
@@ -313,6 +336,22 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                     Decimal,
                     l.burn_rate,
                 ));
+                if is_partial(l) {
+                    out.push(row(
+                        "coverage_days",
+                        &l.name,
+                        &format!("{} days of data (of {})", l.name, l.window_days),
+                        Count,
+                        l.coverage_days,
+                    ));
+                    out.push(row(
+                        "projected_full_window_consumed",
+                        &l.name,
+                        &format!("{} full-window budget used", l.name),
+                        Pct,
+                        l.projected_full_window_consumed,
+                    ));
+                }
             }
         }
         "customers" => {
@@ -325,6 +364,13 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                 Count,
                 c.responses_week,
             ));
+            for (key, label, f) in [
+                ("promoters_pct", "· promoters", c.promoters_pct_week),
+                ("passives_pct", "· passives", c.passives_pct_week),
+                ("detractors_pct", "· detractors", c.detractors_pct_week),
+            ] {
+                out.push(row(key, "", label, Pct, f));
+            }
             for l in &c.customers {
                 out.push(row(
                     "health",
@@ -475,6 +521,18 @@ pub fn lists(snap: &ReviewSnapshot, page: usize) -> Vec<(&'static str, String, S
             }
         }
         "slos" => {
+            for l in snap.slos.slos.iter().filter(|l| is_partial(l)) {
+                if let Some(days) = l.coverage_days.this {
+                    out.push((
+                        "partial_window",
+                        l.name.clone(),
+                        format!(
+                            "{}: data for {days:.0} of {} days — budget against observed events",
+                            l.name, l.window_days
+                        ),
+                    ));
+                }
+            }
             if let Some(n) = &snap.slos.burned_most {
                 out.push(("burned_most", n.clone(), format!("burned most: {n}")));
             }
@@ -502,6 +560,13 @@ pub fn lists(snap: &ReviewSnapshot, page: usize) -> Vec<(&'static str, String, S
         _ => {}
     }
     out
+}
+
+/// The SLO window ending with this week is not fully covered by data.
+fn is_partial(l: &super::model::SloLine) -> bool {
+    l.coverage_days
+        .this
+        .is_some_and(|d| d < f64::from(l.window_days))
 }
 
 #[allow(clippy::cast_precision_loss, reason = "durations fit an f64")]

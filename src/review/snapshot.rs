@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::model::{
-    BugLine, BugsPage, DeploymentsPage, DoraFigures, FailedDeploy, Figure, IncidentsPage, Label,
-    LongIncident, ReviewSnapshot,
+    AgeBucket, BugLine, BugsPage, DeploymentsPage, DoraFigures, FailedDeploy, Figure,
+    IncidentsPage, Label, LongIncident, ReviewSnapshot,
 };
 use super::policy::{self, FixBy};
 use super::week::Week;
@@ -21,6 +21,7 @@ use crate::config::Policy;
 use crate::domain::{Bug, DeployStatus, Deployment, Incident, Priority};
 use crate::metrics::dora::{self, DoraIncident, DoraReport, DoraWindow};
 use crate::metrics::incident::{self as im, IncidentTimes, SlaPolicy};
+use crate::metrics::rework::{self, ReworkDeployment, ReworkRate};
 use crate::store::Store;
 
 /// How many incidents / bugs the lists name.
@@ -92,6 +93,7 @@ fn times(i: &Incident, at: DateTime<Utc>) -> IncidentTimes {
 
 struct IncidentWeek {
     by_severity: BTreeMap<Priority, usize>,
+    stats_by: BTreeMap<Priority, im::ResponseStats>,
     total: usize,
     stats: im::ResponseStats,
     sla: im::SlaSummary,
@@ -114,8 +116,20 @@ fn incident_week(
     for i in &mine {
         *by_severity.entry(i.severity).or_insert(0) += 1;
     }
+    let stats_by = Priority::ALL
+        .iter()
+        .map(|p| {
+            let of_p: Vec<IncidentTimes> = mine
+                .iter()
+                .filter(|i| i.severity == *p)
+                .map(|i| times(i, at))
+                .collect();
+            (*p, im::response_stats(&of_p))
+        })
+        .collect();
     IncidentWeek {
         by_severity,
+        stats_by,
         total: mine.len(),
         stats: im::response_stats(&t),
         sla: im::sla_summary(sla, &t, at),
@@ -138,9 +152,19 @@ pub fn incidents_page(
     let fig = |f: fn(&IncidentWeek) -> Option<f64>| Figure::new(f(&a), f(&b));
     let mut by_severity = BTreeMap::new();
     let mut compliance_by = BTreeMap::new();
+    let (mut mtta_by, mut mttr_by) = (BTreeMap::new(), BTreeMap::new());
     for (p, key) in priority_keys() {
         let n = |w: &IncidentWeek| w.by_severity.get(&p).copied().unwrap_or(0);
         by_severity.insert(key.clone(), Figure::count(n(&a), n(&b)));
+        let st = |w: &IncidentWeek| w.stats_by.get(&p).copied().unwrap_or_default();
+        mtta_by.insert(
+            key.clone(),
+            Figure::new(secs(st(&a).mtta_secs), secs(st(&b).mtta_secs)),
+        );
+        mttr_by.insert(
+            key.clone(),
+            Figure::new(secs(st(&a).mttr_secs), secs(st(&b).mttr_secs)),
+        );
         let mp = policy::metric_priority(p);
         let c = |w: &IncidentWeek| w.sla_by.get(&mp).and_then(im::SlaSummary::compliance);
         if a.sla_by.contains_key(&mp) || b.sla_by.contains_key(&mp) {
@@ -185,7 +209,83 @@ pub fn incidents_page(
         sla_compliance: fig(|w| w.sla.compliance()),
         sla_compliance_by_severity: compliance_by,
         longest,
+        mtta_mean_secs_by_severity: mtta_by,
+        mttr_mean_secs_by_severity: mttr_by,
+        open_by_age: open_by_age(incidents, week.as_of(now), last.as_of(now)),
     }
+}
+
+/// MTTA and MTTR in seconds per severity (`P0`…`P3`) over incidents created in
+/// `[from, to)`, as known at `to`; `None` where nothing was acknowledged / resolved.
+/// The live incidents tab shows this for the last 7 days.
+#[must_use]
+pub fn response_by_severity(
+    incidents: &[Incident],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<(String, Option<f64>, Option<f64>)> {
+    priority_keys()
+        .map(|(p, key)| {
+            let t: Vec<IncidentTimes> = incidents
+                .iter()
+                .filter(|i| i.severity == p && from <= i.created_at && i.created_at < to)
+                .map(|i| times(i, to))
+                .collect();
+            let st = im::response_stats(&t);
+            (key, secs(st.mtta_secs), secs(st.mttr_secs))
+        })
+        .collect()
+}
+
+/// Incidents open at `at`, by age bucket label (`<1h`, `1h-1d`, `1d-7d`, `>=7d`).
+#[must_use]
+pub fn open_age_counts(incidents: &[Incident], at: DateTime<Utc>) -> Vec<(&'static str, usize)> {
+    let counts = open_ages(incidents, at);
+    AGE_BUCKETS
+        .iter()
+        .zip(counts)
+        .map(|((label, _, _), n)| (*label, n))
+        .collect()
+}
+
+/// Age buckets of open incidents: `(label, from, to)` in seconds.
+const AGE_BUCKETS: [(&str, i64, Option<i64>); 4] = [
+    ("<1h", 0, Some(3_600)),
+    ("1h-1d", 3_600, Some(86_400)),
+    ("1d-7d", 86_400, Some(604_800)),
+    (">=7d", 604_800, None),
+];
+
+/// Incidents created before `at` and not resolved by then, by their age at `at`.
+fn open_ages(incidents: &[Incident], at: DateTime<Utc>) -> [usize; 4] {
+    let mut counts = [0usize; 4];
+    for i in incidents
+        .iter()
+        .filter(|i| i.created_at <= at && i.resolved_at.is_none_or(|r| r > at))
+    {
+        let age = (at - i.created_at).num_seconds().max(0);
+        if let Some(k) = AGE_BUCKETS
+            .iter()
+            .position(|(_, from, to)| age >= *from && to.is_none_or(|t| age < t))
+        {
+            counts[k] += 1;
+        }
+    }
+    counts
+}
+
+fn open_by_age(incidents: &[Incident], at_a: DateTime<Utc>, at_b: DateTime<Utc>) -> Vec<AgeBucket> {
+    let (a, b) = (open_ages(incidents, at_a), open_ages(incidents, at_b));
+    AGE_BUCKETS
+        .iter()
+        .enumerate()
+        .map(|(k, (label, from, to))| AgeBucket {
+            bucket: (*label).to_string(),
+            from_secs: *from,
+            to_secs: *to,
+            open: Figure::count(a[k], b[k]),
+        })
+        .collect()
 }
 
 fn open_at(b: &Bug, at: DateTime<Utc>) -> bool {
@@ -323,6 +423,43 @@ fn dora_for(
         .map(|w| dora::dora_report(deps, incidents, &w))
 }
 
+/// `deployments / days` rounded to three places.
+#[allow(clippy::cast_precision_loss, reason = "counts are small")]
+fn per_whole_day(deployments: usize, days: u32) -> f64 {
+    (deployments as f64 / f64::from(days.max(1)) * 1000.0).round() / 1000.0
+}
+
+/// A cached deployment as `metrics::rework` sees it.
+fn rework_deployment(d: &Deployment) -> ReworkDeployment {
+    ReworkDeployment {
+        id: d.external_id.clone(),
+        service: d.service.clone(),
+        is_production: d.is_production(),
+        succeeded: d.status == DeployStatus::Success,
+        finished_at: d.finished_at.unwrap_or(d.created_at),
+        is_rollback: d.rollback_of.is_some(),
+        incident_ids: d.incident_keys.clone(),
+    }
+}
+
+fn rework_for(
+    deps: &[ReworkDeployment],
+    incidents: &[DoraIncident],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Option<ReworkRate> {
+    DoraWindow::new(start, end)
+        .ok()
+        .map(|w| rework::rework_rate(deps, incidents, &w))
+}
+
+#[allow(clippy::cast_precision_loss, reason = "counts are small")]
+fn with_rework(mut f: DoraFigures, a: Option<&ReworkRate>, b: Option<&ReworkRate>) -> DoraFigures {
+    f.rework = Figure::new(a.map(|r| r.rework as f64), b.map(|r| r.rework as f64));
+    f.rework_rate = Figure::new(a.and_then(|r| r.rate), b.and_then(|r| r.rate));
+    f
+}
+
 #[allow(clippy::cast_precision_loss, reason = "counts are small")]
 fn dora_figures(days: u32, a: Option<&DoraReport>, b: Option<&DoraReport>) -> DoraFigures {
     let f = |g: fn(&DoraReport) -> Option<f64>| Figure::new(a.and_then(g), b.and_then(g));
@@ -333,7 +470,11 @@ fn dora_figures(days: u32, a: Option<&DoraReport>, b: Option<&DoraReport>) -> Do
     DoraFigures {
         window_days: days,
         deployments: f(|r| Some(r.deployment_frequency.deployments as f64)),
-        per_day: f(|r| Some((r.deployment_frequency.per_day * 1000.0).round() / 1000.0)),
+        // Over the whole window (7 or 28 days), never over the elapsed part of a running week.
+        per_day: Figure::new(
+            a.map(|r| per_whole_day(r.deployment_frequency.deployments, days)),
+            b.map(|r| per_whole_day(r.deployment_frequency.deployments, days)),
+        ),
         frequency_band: l(|r| Some(r.deployment_frequency.band.to_string())),
         lead_time_median_secs: f(|r| secs(r.lead_time.median_secs)),
         lead_time_band: l(|r| r.lead_time.band.map(|b| b.to_string())),
@@ -342,6 +483,7 @@ fn dora_figures(days: u32, a: Option<&DoraReport>, b: Option<&DoraReport>) -> Do
         change_failure_band: l(|r| r.change_failure_rate.band.map(|b| b.to_string())),
         recovery_median_secs: f(|r| secs(r.recovery_time.median_secs)),
         recovery_band: l(|r| r.recovery_time.band.map(|b| b.to_string())),
+        ..DoraFigures::default()
     }
 }
 
@@ -375,6 +517,11 @@ pub fn deployments_page(
     let week_b = dora_for(&deps, &dora_incidents, last.start, at_b);
     let roll_a = dora_for(&deps, &dora_incidents, at_a - rolling, at_a);
     let roll_b = dora_for(&deps, &dora_incidents, at_b - rolling, at_b);
+    let rw: Vec<ReworkDeployment> = deployments.iter().map(rework_deployment).collect();
+    let rw_week_a = rework_for(&rw, &dora_incidents, week.start, at_a);
+    let rw_week_b = rework_for(&rw, &dora_incidents, last.start, at_b);
+    let rw_roll_a = rework_for(&rw, &dora_incidents, at_a - rolling, at_a);
+    let rw_roll_b = rework_for(&rw, &dora_incidents, at_b - rolling, at_b);
     let per_day = |w: &Week| -> Vec<u64> {
         let mut counts = vec![0u64; 7];
         for d in deps
@@ -435,8 +582,16 @@ pub fn deployments_page(
             .then_with(|| x.service.cmp(&y.service))
     });
     DeploymentsPage {
-        week: dora_figures(7, week_a.as_ref(), week_b.as_ref()),
-        rolling_28d: dora_figures(28, roll_a.as_ref(), roll_b.as_ref()),
+        week: with_rework(
+            dora_figures(7, week_a.as_ref(), week_b.as_ref()),
+            rw_week_a.as_ref(),
+            rw_week_b.as_ref(),
+        ),
+        rolling_28d: with_rework(
+            dora_figures(28, roll_a.as_ref(), roll_b.as_ref()),
+            rw_roll_a.as_ref(),
+            rw_roll_b.as_ref(),
+        ),
         per_day: per_day(week),
         per_day_last: per_day(last),
         failed_attempts: Figure::count(failed_attempts(week), failed_attempts(last)),

@@ -17,6 +17,9 @@ use super::ReviewError;
 use crate::config::Policy;
 use crate::domain::{Bug, ChurnRisk, Incident, Slo, Stage};
 use crate::metrics::customer::{self as cm, HealthMeasures, HealthScore, HealthWeights};
+use crate::metrics::slo::coverage::{
+    projected_full_window_consumed, window_coverage, WindowCoverage,
+};
 use crate::metrics::slo::{self as sm, ErrorRatio, Objective};
 use crate::store::{ts, Store};
 
@@ -93,7 +96,29 @@ fn slo_line(slo: &Slo, week: &Week, last: &Week, now_week: bool) -> SloLine {
         .chain(wd.iter())
         .map(|d| attain(ratio(counts_over(slo, *d, *d))))
         .collect();
+    let daily_totals: Vec<(NaiveDate, f64)> = slo.daily.iter().map(|d| (d.day, d.total)).collect();
+    let latest = slo.daily.iter().map(|d| d.day).max();
+    let coverage = |days: &[NaiveDate]| {
+        let end = (*days.last()?).min(latest?);
+        window_coverage(&daily_totals, slo.window_days, end)
+    };
+    let (cov_a, cov_b) = (coverage(&wd), coverage(&ld));
+    let projected = |budget: Option<f64>, cov: Option<WindowCoverage>| {
+        Some(round(
+            projected_full_window_consumed(1.0 - budget?, cov?),
+            4,
+        ))
+    };
     SloLine {
+        window_days: slo.window_days,
+        coverage_days: Figure::new(
+            cov_a.map(|c| f64::from(c.covered_days)),
+            cov_b.map(|c| f64::from(c.covered_days)),
+        ),
+        projected_full_window_consumed: Figure::new(
+            projected(budget_a, cov_a),
+            projected(budget_b, cov_b),
+        ),
         name: slo.name.clone(),
         service: slo.service.clone(),
         objective: slo.objective.clone(),
@@ -281,6 +306,12 @@ pub fn customers_page(
     let week_nps = |s: &[i64]| cm::nps(s).ok().flatten().map(|n| f64::from(n.score));
     page.nps_week = Figure::new(week_nps(&week_scores.0), week_nps(&week_scores.1));
     page.responses_week = Figure::count(week_scores.0.len(), week_scores.1.len());
+    let shares = |s: &[i64]| cm::nps(s).ok().flatten().map(|n| n.shares());
+    let (sa, sb) = (shares(&week_scores.0), shares(&week_scores.1));
+    let pick = |f: fn((f64, f64, f64)) -> f64| Figure::new(sa.map(f), sb.map(f));
+    page.promoters_pct_week = pick(|s| s.0);
+    page.passives_pct_week = pick(|s| s.1);
+    page.detractors_pct_week = pick(|s| s.2);
     Ok(page)
 }
 

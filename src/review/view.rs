@@ -33,6 +33,7 @@ pub fn higher_is_better(key: &str) -> Option<bool> {
         | "health"
         | "nps"
         | "nps_week"
+        | "promoters_pct"
         | "items_done"
         | "slos_meeting_objective" => Some(true),
         "incidents"
@@ -50,6 +51,10 @@ pub fn higher_is_better(key: &str) -> Option<bool> {
         | "recovery_median_secs"
         | "failed_attempts"
         | "rolled_back"
+        | "rework"
+        | "rework_rate"
+        | "open_by_age"
+        | "detractors_pct"
         | "burn_rate" => Some(false),
         _ => None,
     }

@@ -12,6 +12,7 @@ use std::fmt;
 use std::str::FromStr;
 
 mod alert;
+pub mod coverage;
 
 pub use alert::{
     burn_rate_exceeds, evaluate_alerts, evaluate_slo, AlertEvaluation, AlertPolicy, AlertRow,
@@ -275,7 +276,11 @@ impl ErrorRatio {
 
     /// Builds the ratio from possibly fractional counts such as Prometheus `increase()` results.
     ///
-    /// Whole counts are used exactly; otherwise the quotient is taken at 18 decimal places.
+    /// Each count is taken as the decimal it prints as (`43.2_f64` is exactly 43.2, which is
+    /// also how Prometheus' JSON carries it) and the two decimals are divided exactly, so
+    /// 43.2 bad of 3,000 is exactly 0.0144 and ties with 14.4 × 0.1 % (AC6) instead of being
+    /// the float quotient 0.014400000000000001. Only when the exact fraction does not fit
+    /// 64-bit terms is it rounded, in integer arithmetic, to 18 decimal places.
     /// `Ok(None)` when either count is NaN or `total` is 0 (no data).
     pub fn from_fractional_counts(bad: f64, total: f64) -> Result<Option<Self>, RatioError> {
         for value in [bad, total] {
@@ -294,7 +299,48 @@ impl ErrorRatio {
             // Lossless: both are whole numbers below 2^53.
             return Ok(Self::from_counts(bad as u64, total as u64));
         }
-        Self::from_f64(bad / total)
+        match (decimal_of_f64(bad), decimal_of_f64(total)) {
+            (Some(b), Some(t)) => Ok(Self::from_decimal_quotient(b, t)),
+            // Unreachable for finite non-negative floats; keep the old float path as a fallback.
+            _ => Self::from_f64(bad / total),
+        }
+    }
+
+    /// Exact `bad / total` of two decimals; `None` when `total` is 0.
+    fn from_decimal_quotient(bad: Decimal, total: Decimal) -> Option<Self> {
+        if total.mantissa == 0 {
+            return None;
+        }
+        // bad = mb·10^-sb, total = mt·10^-st  ⇒  bad/total = mb·10^st / (mt·10^sb).
+        let shift = total.scale - bad.scale;
+        let (num, den) = if shift >= 0 {
+            (
+                pow10(shift).and_then(|f| bad.mantissa.checked_mul(f)),
+                Some(total.mantissa),
+            )
+        } else {
+            (
+                Some(bad.mantissa),
+                pow10(-shift).and_then(|f| total.mantissa.checked_mul(f)),
+            )
+        };
+        if let (Some(num), Some(den)) = (num, den) {
+            let num = num.min(den); // cap at 100 %
+            let divisor = gcd_u128(num, den).max(1);
+            if let (Ok(b), Ok(t)) = (u64::try_from(num / divisor), u64::try_from(den / divisor)) {
+                return Some(Self::reduced(b, t));
+            }
+            // Too many digits for exact 64-bit terms: round to 18 places without floats.
+            let cap = u128::from(DECIMAL_RATIO_DEN);
+            if let Some(scaled) = num.checked_mul(cap) {
+                let q = scaled / den + u128::from((scaled % den) * 2 >= den);
+                let q = u64::try_from(q.min(cap)).unwrap_or(DECIMAL_RATIO_DEN);
+                return Some(Self::reduced(q, DECIMAL_RATIO_DEN));
+            }
+        }
+        // Extreme magnitudes (beyond 10^38): the float quotient is as good as anything.
+        let as_f64 = |d: Decimal| d.mantissa as f64 / 10f64.powi(d.scale.clamp(-300, 300) as i32);
+        Self::from_f64(as_f64(bad) / as_f64(total)).ok().flatten()
     }
 
     /// Parses a ratio as Prometheus prints sample values (`"0.0144"`, `"1e-05"`, `"NaN"`).
@@ -522,6 +568,21 @@ fn pow10(exp: i64) -> Option<u128> {
 
 fn mul_all(parts: &[u128]) -> Option<u128> {
     parts.iter().try_fold(1u128, |acc, p| acc.checked_mul(*p))
+}
+
+/// The exact decimal a finite non-negative float prints as (its shortest round-trip form).
+fn decimal_of_f64(value: f64) -> Option<Decimal> {
+    if !value.is_finite() || value < 0.0 {
+        return None;
+    }
+    parse_decimal(&format!("{value:?}"), true)
+}
+
+fn gcd_u128(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {

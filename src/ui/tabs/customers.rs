@@ -259,6 +259,19 @@ fn detail(state: &State, t: Theme) -> DetailLines {
             }
         ),
     );
+    if let Some(n) = h.nps {
+        let (p, m, d) = n.shares();
+        l.field(
+            t,
+            "NPS mix",
+            format!(
+                "{:.0}% promoters · {:.0}% passives · {:.0}% detractors",
+                p * 100.0,
+                m * 100.0,
+                d * 100.0
+            ),
+        );
+    }
     l.gap();
     l.heading(t, "Health breakdown");
     match &h.health {

@@ -224,6 +224,54 @@ pub fn dora_lines(state: &State, t: Theme, l: &mut DetailLines) {
         rt.band,
         format!("{} of {} recovered", rt.recovered, rt.failed_deployments),
     ));
+    let rw = rework_for_tab(state, days);
+    l.lines.push(row(
+        "rework",
+        rw.rate
+            .map_or_else(|| "—".to_string(), |v| format!("{:.0}%", v * 100.0)),
+        None,
+        format!("{} of {} deploys", rw.rework, rw.deployments),
+    ));
+}
+
+/// Deployment rework rate over the DORA window (rollbacks and fix-forwards, see
+/// [`crate::metrics::rework`]).
+fn rework_for_tab(state: &State, days: u32) -> crate::metrics::rework::ReworkRate {
+    use crate::metrics::dora::{DoraIncident, DoraWindow};
+    use crate::metrics::rework::{rework_rate, ReworkDeployment, ReworkRate};
+    let deps: Vec<ReworkDeployment> = state
+        .deployments
+        .rows
+        .iter()
+        .map(|d| ReworkDeployment {
+            id: d.external_id.clone(),
+            service: d.service.clone(),
+            is_production: d.is_production(),
+            succeeded: d.status == DeployStatus::Success,
+            finished_at: d.finished_at.unwrap_or(d.created_at),
+            is_rollback: d.rollback_of.is_some(),
+            incident_ids: d.incident_keys.clone(),
+        })
+        .collect();
+    let incidents: Vec<DoraIncident> = state
+        .incidents
+        .rows
+        .iter()
+        .map(|i| DoraIncident {
+            id: i.external_id.clone(),
+            resolved_at: i.resolved_at,
+        })
+        .collect();
+    let start = state.now - chrono::Duration::days(i64::from(days));
+    DoraWindow::new(start, state.now).map_or(
+        ReworkRate {
+            deployments: 0,
+            rework: 0,
+            rate: None,
+            rework_ids: Vec::new(),
+        },
+        |w| rework_rate(&deps, &incidents, &w),
+    )
 }
 
 fn detail(state: &State, t: Theme) -> DetailLines {

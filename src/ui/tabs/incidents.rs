@@ -320,6 +320,8 @@ fn detail(state: &State, t: Theme) -> DetailLines {
         None => l.field(t, "rollback", "candidate: none found"),
     }
     l.gap();
+    response_lines(state, t, &mut l);
+    l.gap();
     l.heading(t, "Timeline");
     match &state.detail {
         Some(Detail::Timeline(id, events)) if *id == i.id => {
@@ -343,6 +345,33 @@ fn detail(state: &State, t: Theme) -> DetailLines {
         _ => l.lines.push(Line::styled("loading…", t.dim())),
     }
     l
+}
+
+/// Team figures beside the incident: MTTA/MTTR per priority over the last 7 days (`—` where
+/// nothing was acknowledged/resolved, never 0) and open incidents by age.
+fn response_lines(state: &State, t: Theme, l: &mut DetailLines) {
+    use crate::review::snapshot::{open_age_counts, response_by_severity};
+    let rows = &state.incidents.rows;
+    let per = response_by_severity(rows, state.now - chrono::Duration::days(7), state.now);
+    let dur = |v: Option<f64>| {
+        #[allow(clippy::cast_possible_truncation, reason = "rounded seconds")]
+        v.map_or_else(|| "—".to_string(), |s| short_duration(s.round() as i64))
+    };
+    l.heading(t, "Response · last 7 days");
+    let join = |mttr: bool| {
+        per.iter()
+            .map(|(p, a, r)| format!("{p} {}", dur(if mttr { *r } else { *a })))
+            .collect::<Vec<_>>()
+            .join(" · ")
+    };
+    l.field(t, "MTTA", join(false));
+    l.field(t, "MTTR", join(true));
+    let ages = open_age_counts(rows, state.now)
+        .iter()
+        .map(|(b, n)| format!("{b} {n}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    l.field(t, "open, age", ages);
 }
 
 fn alert_detail(state: &State, t: Theme) -> DetailLines {

@@ -1,7 +1,8 @@
 //! The SLOs tab: objective, window, attainment, budget bar, burn rates per window (the selected
 //! window highlighted; only that one at 80 columns), the alert state, time to exhaustion and a
-//! sparkline of daily attainment. The detail pane shows the queries, every window's numbers,
-//! the low-traffic note and the daily history as a chart.
+//! sparkline of daily attainment; an SLO whose window is not yet covered by data shows its
+//! coverage (`9/28d`) after the name. The detail pane shows the budget projection, the window
+//! coverage, the queries, every window's numbers, the low-traffic note and the daily history.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -12,7 +13,11 @@ use super::{empty_text, DataTable};
 use crate::app::derive::{short_duration, slo_view, SloView};
 use crate::app::state::{State, SLO_WINDOWS};
 use crate::domain::Slo;
+use crate::metrics::slo::coverage::{
+    projected_full_window_consumed, projection, projection_sentence, WindowCoverage,
+};
 use crate::metrics::slo::{AlertState, Window};
+use crate::metrics::stored::stored_coverage;
 use crate::ui::text::{ago, fit};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::data_table::list_title;
@@ -184,7 +189,11 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let rows: Vec<Row<'_>> = views
         .iter()
         .map(|(s, v)| {
-            let mut cells = vec![Cell::from(crate::ui::text::fit(&s.name, fill))];
+            let name = match stored_coverage(s).filter(WindowCoverage::is_partial) {
+                Some(c) => format!("{} {}/{}d", s.name, c.covered_days, c.window_days),
+                None => s.name.clone(),
+            };
+            let mut cells = vec![Cell::from(crate::ui::text::fit(&name, fill))];
             if extra {
                 cells.push(Cell::from(s.service.clone()));
                 cells.push(Cell::from(format!("{}%", s.objective)));
@@ -304,7 +313,34 @@ fn detail(state: &State, slo: &Slo, v: &SloView, t: Theme) -> DetailLines {
             Span::styled(format!("{:<11}", "budget"), t.label()),
             budget_span(v, 16, t),
         ]));
-        l.field(t, "exhausts", format!("{} (at the 1h burn rate)", tte(v)));
+        if let Some(b) = e.budget {
+            let p = projection(b.remaining, e.slo_window, e.burn_rate_1h);
+            l.field(t, "projection", projection_sentence(p));
+        }
+        if let Some(c) = stored_coverage(slo) {
+            if c.is_partial() {
+                l.styled(
+                    t,
+                    "coverage",
+                    format!("{} — budget against observed events", c.label()),
+                    t.warn(),
+                );
+                if let Some(b) = e.budget {
+                    l.field(
+                        t,
+                        "full win",
+                        format!(
+                            "{:.1}% of a full window's budget used (burn × {}/{})",
+                            projected_full_window_consumed(b.consumed, c) * 100.0,
+                            c.covered_days,
+                            c.window_days
+                        ),
+                    );
+                }
+            } else {
+                l.field(t, "coverage", c.label());
+            }
+        }
     }
     if let (Some(err), at) = (&slo.last_error, slo.last_error_at) {
         let age = at
