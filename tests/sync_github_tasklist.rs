@@ -417,3 +417,29 @@ fn a_malformed_issue_reference_is_a_config_error() {
             .unwrap_err();
     assert!(err.to_string().contains("owner/repo#123"), "{err}");
 }
+
+/// REGRESSION: a pull between a toggle and its push re-keyed the pending item by ordinal onto
+/// the line someone else had just rewritten (the stale row and the new one share the ordinal),
+/// so the toggle landed on that rewritten line instead of being a conflict; without the pull
+/// the same edit was a conflict.
+#[rstest]
+#[case::pull_then_push(true)]
+#[case::push_only(false)]
+#[tokio::test]
+async fn a_toggle_of_a_line_rewritten_remotely_is_a_conflict(#[case] pull_first: bool) {
+    let mut rig = rig(BODY).await;
+    let now = rig.shared.now();
+    let op = toggle(&mut rig.store, "Deploy canary", now);
+    let theirs = BODY.replace("Deploy canary", "Deploy canary in eu-west");
+    rig.fake.edit(ISSUE, |i| i.body = Some(theirs.clone()));
+    if pull_first {
+        let _ = run_round(&mut rig.remote, &mut rig.store, NAME, &rig.shared, true).await;
+    } else {
+        drain_outbox(&mut rig.remote, &mut rig.store, NAME, &rig.shared)
+            .await
+            .unwrap();
+    }
+    assert_eq!(state_of(&rig.store, &op).0, OpState::Conflict);
+    assert!(patches(&rig.fake).await.is_empty(), "nothing written");
+    assert_eq!(rig.fake.get(ISSUE).body.as_deref(), Some(theirs.as_str()));
+}

@@ -108,13 +108,17 @@ pub fn import_document(
         .collect();
     let doc_id = write::upsert_checklist_doc(tx, path, &sanitize::line(&title), content, now)?;
     write::replace_checklist_items(tx, doc_id, &items, now)?;
-    for (ordinal, it) in doc.items.iter().enumerate() {
+    // Matched on the text too: a row kept only because an edit of it is still queued keeps its
+    // old ordinal, and must keep its old key rather than take the key of whatever line now sits
+    // at that position (a line someone else rewrote), or the edit would land on that line.
+    for (ordinal, (it, row)) in doc.items.iter().zip(&items).enumerate() {
         tx.execute(
-            "UPDATE checklist_items SET item_key = ?1 WHERE doc_id = ?2 AND ordinal = ?3",
+            "UPDATE checklist_items SET item_key = ?1 WHERE doc_id = ?2 AND ordinal = ?3 AND text = ?4",
             params![
                 key_json(&it.key()),
                 doc_id,
-                i64::try_from(ordinal).unwrap_or(i64::MAX)
+                i64::try_from(ordinal).unwrap_or(i64::MAX),
+                row.text
             ],
         )?;
     }
