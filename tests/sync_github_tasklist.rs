@@ -443,3 +443,55 @@ async fn a_toggle_of_a_line_rewritten_remotely_is_a_conflict(#[case] pull_first:
     assert!(patches(&rig.fake).await.is_empty(), "nothing written");
     assert_eq!(rig.fake.get(ISSUE).body.as_deref(), Some(theirs.as_str()));
 }
+
+/// A text edit and an added item each go out as one PATCH that touches only their own line
+/// (CRLF kept on the new line, the raw ESC elsewhere untouched).
+#[tokio::test]
+async fn a_text_edit_and_an_added_item_change_only_their_own_lines() {
+    let mut rig = rig(BODY).await;
+    let now = rig.shared.now();
+    let (id, _) = item(&rig.store, "Deploy canary");
+    commit(
+        &mut rig.store,
+        id,
+        &Operation::SetItemText {
+            old: "Deploy canary".into(),
+            new: "Deploy canary to 5%".into(),
+        },
+        now,
+    );
+    drain_outbox(&mut rig.remote, &mut rig.store, NAME, &rig.shared)
+        .await
+        .unwrap();
+    let (anchor, _) = item(&rig.store, "Watch error budget");
+    commit(
+        &mut rig.store,
+        anchor,
+        &Operation::AddItem {
+            text: "Page the owner".into(),
+            above: false,
+        },
+        now,
+    );
+    let report = drain_outbox(&mut rig.remote, &mut rig.store, NAME, &rig.shared)
+        .await
+        .unwrap();
+    assert_eq!(report.pushed, 1, "{report:?}");
+    let sent = patches(&rig.fake).await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(
+        changed_lines(BODY, &sent[0]),
+        vec![(
+            "- [ ] Deploy canary\r\n".to_owned(),
+            "- [ ] Deploy canary to 5%\r\n".to_owned()
+        )]
+    );
+    assert_eq!(
+        sent[1],
+        sent[0].replace(
+            "- [ ] Watch error budget\r\n",
+            "- [ ] Watch error budget\r\n- [ ] Page the owner\r\n"
+        )
+    );
+    assert!(item(&rig.store, "Page the owner").0 > 0);
+}
