@@ -495,3 +495,56 @@ async fn a_text_edit_and_an_added_item_change_only_their_own_lines() {
     );
     assert!(item(&rig.store, "Page the owner").0 > 0);
 }
+
+/// The line holding a raw ESC: a toggle keeps its raw bytes; a text edit (made on the
+/// sanitized text the screen showed) is a conflict rather than a write of sanitized text over
+/// the user's raw line.
+#[tokio::test]
+async fn the_line_with_a_control_character_is_never_rewritten_from_sanitized_text() {
+    let mut rig = rig(BODY).await;
+    let now = rig.shared.now();
+    let shown = rig
+        .store
+        .load_checklist()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.text.starts_with("Announce in #ops"))
+        .unwrap();
+    let toggled = commit(
+        &mut rig.store,
+        shown.id,
+        &Operation::SetItemChecked {
+            old: true,
+            new: false,
+        },
+        now,
+    );
+    drain_outbox(&mut rig.remote, &mut rig.store, NAME, &rig.shared)
+        .await
+        .unwrap();
+    assert_eq!(state_of(&rig.store, &toggled).0, OpState::Done);
+    let sent = patches(&rig.fake).await;
+    assert_eq!(
+        changed_lines(BODY, &sent[0]),
+        vec![(
+            "- [x] Announce in #ops \u{1b}[31mnow\u{1b}[0m\r\n".to_owned(),
+            "- [ ] Announce in #ops \u{1b}[31mnow\u{1b}[0m\r\n".to_owned()
+        )]
+    );
+
+    let edited = commit(
+        &mut rig.store,
+        shown.id,
+        &Operation::SetItemText {
+            old: shown.text.clone(),
+            new: "Announce in #ops".into(),
+        },
+        now,
+    );
+    drain_outbox(&mut rig.remote, &mut rig.store, NAME, &rig.shared)
+        .await
+        .unwrap();
+    assert_eq!(state_of(&rig.store, &edited).0, OpState::Conflict);
+    assert_eq!(patches(&rig.fake).await.len(), 1, "no second write");
+    assert_eq!(rig.fake.get(ISSUE).body.as_deref(), Some(sent[0].as_str()));
+}

@@ -7,11 +7,11 @@
 //!
 //! - **Pull**: `GET /repos/{o}/{r}/issues/{n}` per issue with `If-None-Match` (one ETag per issue
 //!   in `http_cache`); a 304 costs nothing more. A changed body is re-imported through
-//!   [`checklist::store::import_remote_document`]: the same Markdown parser as plan files, item
+//!   [`crate::checklist::store::import_remote_document`]: the same Markdown parser as plan files, item
 //!   texts and titles sanitized there, while the cached *base* keeps the raw body byte for byte.
 //! - **Push** (one outbox entry at a time): read the issue, compare its `updated_at` with the
 //!   one the base was read at, then re-apply the queued edit onto the body just read with
-//!   [`checklist::merge::rebase`] (the edit carries the value the user saw, so when the body
+//!   [`crate::checklist::merge::rebase`] (the edit carries the value the user saw, so when the body
 //!   moved this is the three-way merge base → ours against theirs). A clean result is written
 //!   with one `PATCH {"body": ..}`; an edit whose line changed remotely becomes an outbox
 //!   conflict and nothing is written; a target already present costs no write. The merge runs
