@@ -548,3 +548,19 @@ async fn the_line_with_a_control_character_is_never_rewritten_from_sanitized_tex
     assert_eq!(patches(&rig.fake).await.len(), 1, "no second write");
     assert_eq!(rig.fake.get(ISSUE).body.as_deref(), Some(sent[0].as_str()));
 }
+
+/// An issue that is gone (404) is reported, and the other issues' plans still arrive.
+#[tokio::test]
+async fn a_missing_issue_does_not_hide_the_other_plans() {
+    let fake = GithubFake::start().await;
+    fake.add(issue_with_body(8, "## Later\n\n- [ ] Retire v1\n"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("cache.db")).unwrap();
+    let clock = opsdeck::clock::system();
+    let mut remote = connector(&fake.uri(), &["octo/hello#7", "octo/hello#8"], &clock);
+    let err = remote.pull(&mut store, clock.now()).await.unwrap_err();
+    assert!(err.to_string().contains("404"), "{err}");
+    let items = store.load_checklist().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].text, "Retire v1");
+}

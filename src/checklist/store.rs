@@ -7,6 +7,10 @@
 //! there now ([`merge::rebase`]), and writes atomically only if the file did not move meanwhile;
 //! edits whose item changed on both sides become conflicts. An unreachable or read-only file
 //! leaves the edits pending, to land later.
+//!
+//! Documents kept by a remote source (`checklist_docs.source` set, e.g. `github-tasklist` issue
+//! bodies) are not files: [`push_pending`] and [`refresh_from_disk`] skip them, and their
+//! connector stores them with [`import_remote_document`] and re-applies edits with [`item_op`].
 
 use std::path::Path;
 

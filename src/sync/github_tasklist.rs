@@ -194,6 +194,9 @@ impl GithubTasklistSource {
 
     /// One pull: a conditional read of every configured issue.
     ///
+    /// An issue refused for good (404, 410, 403) is recorded on its document and the others
+    /// are still read; any other failure (rate limit, 5xx, network) stops the pull.
+    ///
     /// # Errors
     /// The first failing issue's error (recorded in `sync_state`; a rate-limit deadline is
     /// persisted); a persisted deadline in the future fails at once without a request.
@@ -216,9 +219,25 @@ impl GithubTasklistSource {
         let mut report = PullReport::default();
         let mut failure = None;
         for issue in self.issues.clone() {
-            if let Err(e) = self.pull_issue(store, &issue, now, &mut report).await {
-                failure = Some(e);
-                break;
+            match self.pull_issue(store, &issue, now, &mut report).await {
+                Ok(()) => {}
+                // One issue gone or refused (404, 410, 403) does not hide the others' plans.
+                Err(SyncError::Api(e @ ApiError::Permanent { .. })) => {
+                    let message = crate::sanitize::line(&format!("{}: {e}", issue.label()));
+                    let (name, path) = (self.name.clone(), issue.label());
+                    store.write(|tx| {
+                        tx.execute(
+                            "UPDATE checklist_docs SET last_error = ?1 WHERE path = ?2 AND source = ?3",
+                            rusqlite::params![message, path, name],
+                        )?;
+                        Ok(())
+                    })?;
+                    failure.get_or_insert(SyncError::Api(e));
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
             }
         }
         match failure {
