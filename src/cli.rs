@@ -67,9 +67,16 @@ pub enum Command {
         /// One round, then exit.
         #[arg(long)]
         once: bool,
+        /// With --once: give up after this long (e.g. `30s`), report unfinished sources and
+        /// exit 1 (default: `general.sync_deadline`, 90 s).
+        #[arg(long, value_name = "DURATION")]
+        deadline: Option<crate::config::DurationSpec>,
     },
     /// Check config, paths, permissions, tokens (never printed) and connectivity.
     Doctor,
+    /// Move a damaged cache aside (saving its readable outbox) and start a fresh one that the
+    /// next sync fills from the sources.
+    RebuildCache,
     /// Open the TUI directly in the Friday review.
     Review,
     /// Write the Friday report of a week.
@@ -215,7 +222,10 @@ pub struct Session {
 pub fn session(cli: &Cli) -> Result<Session, ConfigError> {
     let paths = Paths::resolve(cli.config.as_deref());
     let explicit = cli.config.is_some();
-    let (mut config, has_file) = if explicit || paths.config_file.exists() {
+    // `symlink_metadata`: a dangling or looping symlink is a config to report, not "no config"
+    // (issue #13 finding 5: a symlink loop silently opened with no sources).
+    let present = std::fs::symlink_metadata(&paths.config_file).is_ok();
+    let (mut config, has_file) = if explicit || present {
         (Config::load(&paths.config_file)?, true)
     } else {
         (Config::default(), false)
@@ -251,6 +261,7 @@ pub fn open_store(
         )
     })?;
     if !session.demo {
+        refuse_corrupt_cache(&session.paths, clock)?;
         let store = Store::open(&session.paths.cache_db).wrap_err_with(|| {
             format!("cannot open the cache {}", session.paths.cache_db.display())
         })?;
@@ -323,10 +334,18 @@ pub fn run_command(cli: &Cli, command: &Command, clock: &SharedClock) -> color_e
             )?;
             Ok(0)
         }
-        Command::Doctor => doctor(cli, &mut out),
-        Command::Sync { source, once } => {
+        Command::Doctor => doctor(cli, clock, &mut out),
+        Command::RebuildCache => rebuild_cache(cli, clock, &mut out),
+        Command::Sync {
+            source,
+            once,
+            deadline,
+        } => {
             let mut session = session(cli)?;
             session.demo = false;
+            if let Some(d) = deadline {
+                session.config.general.sync_deadline = *d;
+            }
             if session.config.sources.is_empty() {
                 writeln!(
                     out,
@@ -503,7 +522,7 @@ fn write_private(path: &Path, content: &str) -> color_eyre::Result<()> {
     Ok(())
 }
 
-fn doctor(cli: &Cli, out: &mut impl Write) -> color_eyre::Result<i32> {
+fn doctor(cli: &Cli, clock: &SharedClock, out: &mut impl Write) -> color_eyre::Result<i32> {
     let paths = Paths::resolve(cli.config.as_deref());
     let mut problems = 0;
     match session(cli) {
@@ -519,6 +538,8 @@ fn doctor(cli: &Cli, out: &mut impl Write) -> color_eyre::Result<i32> {
         }
     }
     let session = session(cli)?;
+    // Modes first: creating the folder below would tighten it and hide the finding.
+    problems += doctor_cache(&paths, out)?;
     match paths.ensure_data_dir() {
         Ok(()) => writeln!(
             out,
@@ -530,32 +551,21 @@ fn doctor(cli: &Cli, out: &mut impl Write) -> color_eyre::Result<i32> {
             writeln!(out, "FAIL  data folder {}: {e}", paths.data_dir.display())?;
         }
     }
-    for s in &session.config.sources {
-        let token = match (&s.token.token_env, &s.token.token_command) {
-            (Some(var), _) if std::env::var_os(var).is_some_and(|v| !v.is_empty()) => {
-                format!("token from ${var} present")
-            }
-            (Some(var), _) => {
+    if !session.config.sources.is_empty() {
+        // Each source's cheapest authenticated read (crate::sync::doctor): reachable,
+        // authenticated, rate-limit budget left; a source that cannot work fails the doctor.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .wrap_err("cannot start the async runtime")?;
+        let http_clock = crate::sync::engine::http_clock(clock);
+        for s in &session.config.sources {
+            let check = rt.block_on(crate::sync::doctor::check_source(s, http_clock.clone()));
+            if !check.ok() {
                 problems += 1;
-                format!("token env var ${var} is NOT set")
             }
-            (None, Some(cmd)) => format!(
-                "token from command `{}`",
-                cmd.first().map_or("", String::as_str)
-            ),
-            (None, None) => "no token configured".to_string(),
-        };
-        writeln!(
-            out,
-            "{}  source {} ({:?}): {token}",
-            if token.contains("NOT") {
-                "FAIL"
-            } else {
-                "ok  "
-            },
-            s.name,
-            s.kind
-        )?;
+            writeln!(out, "{}", check.line())?;
+        }
     }
     Ok(i32::from(problems > 0))
 }
@@ -631,10 +641,16 @@ fn checklist(
         ChecklistCommand::Import { file, gates } => {
             let path = std::fs::canonicalize(file)
                 .wrap_err_with(|| format!("cannot find {}", file.display()))?;
+            crate::checklist::store::register_file_limited(
+                &mut store,
+                &path,
+                gates,
+                clock.now(),
+                session.config.general.max_plan_bytes,
+            )?;
             if !cli.demo {
                 remember_plan(cli, &session, &path, gates, out)?;
             }
-            crate::checklist::store::register_file(&mut store, &path, gates, clock.now())?;
             let items = store.load_checklist()?;
             let docs = store.checklist_docs()?;
             let doc = docs.iter().find(|d| Path::new(&d.path) == path);
@@ -663,4 +679,96 @@ fn checklist(
             Ok(0)
         }
     }
+}
+
+/// A timestamped file next to the cache, e.g. `outbox-rescue-20261205T170000Z.jsonl`.
+fn beside_cache(paths: &Paths, stem: &str, ext: &str, clock: &SharedClock) -> PathBuf {
+    let now = clock.now().format("%Y%m%dT%H%M%SZ");
+    paths.data_dir.join(format!("{stem}-{now}.{ext}"))
+}
+
+/// `PRAGMA quick_check` before the real cache is used: a damaged cache is refused (non-zero
+/// exit) after its readable outbox rows are saved to a file, and the user is told how to
+/// rebuild it (issue #13 finding 2).
+fn refuse_corrupt_cache(paths: &Paths, clock: &SharedClock) -> color_eyre::Result<()> {
+    let db = &paths.cache_db;
+    if std::fs::metadata(db).map_or(true, |m| m.len() == 0) {
+        return Ok(());
+    }
+    let Err(damage) = crate::store::health::quick_check(db, false) else {
+        return Ok(());
+    };
+    let rescue = beside_cache(paths, "outbox-rescue", "jsonl", clock);
+    let saved = crate::store::health::export_outbox(db, &rescue)
+        .wrap_err_with(|| format!("cannot save the outbox to {}", rescue.display()))?;
+    Err(eyre!(
+        "the cache {} is corrupt ({damage}); {saved} readable outbox entries were saved to {}. \
+         Run `opsdeck rebuild-cache` to move the damaged file aside and rebuild the cache from \
+         the sources (queued edits in the saved file must then be redone by hand)",
+        db.display(),
+        rescue.display()
+    ))
+}
+
+fn rebuild_cache(cli: &Cli, clock: &SharedClock, out: &mut impl Write) -> color_eyre::Result<i32> {
+    let paths = Paths::resolve(cli.config.as_deref());
+    let db = &paths.cache_db;
+    if db.exists() {
+        let rescue = beside_cache(&paths, "outbox-rescue", "jsonl", clock);
+        let saved = crate::store::health::export_outbox(db, &rescue)?;
+        writeln!(out, "saved {saved} outbox entries to {}", rescue.display())?;
+        let aside = beside_cache(&paths, "cache-damaged", "sqlite3", clock);
+        std::fs::rename(db, &aside)
+            .wrap_err_with(|| format!("cannot move {} aside", db.display()))?;
+        let moved = crate::store::health::companions(&aside);
+        for (companion, to) in crate::store::health::companions(db)
+            .iter()
+            .zip(moved.iter())
+        {
+            if companion.exists() {
+                std::fs::rename(companion, to)?;
+            }
+        }
+        writeln!(out, "moved the old cache to {}", aside.display())?;
+    }
+    drop(Store::open(db).wrap_err_with(|| format!("cannot create {}", db.display()))?);
+    writeln!(
+        out,
+        "created a fresh cache {}; run `opsdeck sync --once` (or start opsdeck) to fill it",
+        db.display()
+    )?;
+    Ok(0)
+}
+
+/// Doctor lines for the cache: `integrity_check` and file modes; returns the problem count.
+fn doctor_cache(paths: &Paths, out: &mut impl Write) -> color_eyre::Result<usize> {
+    let mut problems = 0;
+    if paths.cache_db.exists() {
+        match crate::store::health::quick_check(&paths.cache_db, true) {
+            Ok(()) => writeln!(
+                out,
+                "ok    cache {} passes integrity_check",
+                paths.cache_db.display()
+            )?,
+            Err(e) => {
+                problems += 1;
+                writeln!(
+                    out,
+                    "FAIL  cache {} is corrupt: {e}; run `opsdeck rebuild-cache`",
+                    paths.cache_db.display()
+                )?;
+            }
+        }
+    }
+    for (path, mode) in crate::store::health::loose_modes(&paths.data_dir) {
+        problems += 1;
+        let want = if path.is_dir() { "0700" } else { "0600" };
+        writeln!(
+            out,
+            "FAIL  {} has mode {mode:04o}, readable by others; run `chmod {want} {}`",
+            path.display(),
+            path.display()
+        )?;
+    }
+    Ok(problems)
 }

@@ -16,8 +16,9 @@ pub fn init(log_file: &Path, filter: &str) -> Option<WorkerGuard> {
     if crate::config::paths::create_private_dir(dir).is_err() {
         return None;
     }
+    // 0600: logs name sources, hosts and errors (issue #13 finding 3).
+    crate::store::health::create_private_file(log_file).ok()?;
     let file = std::fs::OpenOptions::new()
-        .create(true)
         .append(true)
         .open(log_file)
         .ok()?;

@@ -34,7 +34,15 @@ pub fn tui(
     let now = clock.now();
     for c in &config.checklists {
         let path = std::path::Path::new(&c.path);
-        if let Err(e) = crate::checklist::store::register_file(&mut store, path, &c.gates, now) {
+        let limit_bytes = config.general.max_plan_bytes;
+        let registered = crate::checklist::store::register_file_limited(
+            &mut store,
+            path,
+            &c.gates,
+            now,
+            limit_bytes,
+        );
+        if let Err(e) = registered {
             tracing::warn!(error = %e, "checklist not registered");
         }
     }

@@ -66,13 +66,14 @@ fn every_invalid_example_exits_2_with_file_line_and_fix_and_writes_nothing() {
             "{}: the message says what to do: {stderr}",
             path.display()
         );
-        if let Some(line) = line {
-            assert!(
-                stderr.contains(&format!(":{line}:")),
-                "{}: expected line {line} in: {stderr}",
-                path.display()
-            );
-        }
+        // REGRESSION (issue #13 finding 5): duplicate names, objectives, time zones, unknown
+        // keys inside [[sources]] and bad base URLs came without (or with a wrong) line:col.
+        let line = line.unwrap_or_else(|| panic!("{} has no '# line:' header", path.display()));
+        assert!(
+            stderr.contains(&format!("{}:{line}:", path.display())),
+            "{}: expected file:{line}:col in: {stderr}",
+            path.display()
+        );
         assert!(
             !stderr.contains('\u{1b}'),
             "no terminal escapes on a config error"
@@ -88,6 +89,32 @@ fn every_invalid_example_exits_2_with_file_line_and_fix_and_writes_nothing() {
         seen >= 10,
         "expected at least 10 invalid examples, found {seen}"
     );
+}
+
+/// REGRESSION: a config file that is a symlink loop was treated as "no config file": the demo
+/// opened and `sync` exited 0 with "no sources are configured". It is now an error (exit 2)
+/// naming the file and the fix, and nothing is created.
+#[cfg(unix)]
+#[test]
+fn a_symlink_loop_as_the_config_file_exits_2_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let a = tmp.path().join("config.toml");
+    let b = tmp.path().join("other.toml");
+    std::os::unix::fs::symlink(&b, &a).unwrap();
+    std::os::unix::fs::symlink(&a, &b).unwrap();
+    for args in [&["sync", "--once"][..], &["doctor"][..]] {
+        let out = opsdeck(tmp.path(), &data).args(args).output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+        assert!(all.contains(&a.display().to_string()), "{all}");
+        assert!(all.contains("fix:") && all.contains("symlink"), "{all}");
+    }
+    assert!(!data.exists(), "a bad config must write nothing");
 }
 
 #[test]

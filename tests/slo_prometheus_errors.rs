@@ -187,12 +187,16 @@ async fn a_failing_query_marks_only_its_slo_and_the_other_still_gets_counts(
     let cfg = config_toml(&server.uri(), "", TWO_SLOS);
     let (_dir, mut store) = store();
 
-    let report = source_with(&cfg, None)
+    // The round fails naming the broken SLO (issue #11 defect 10); the other is still stored.
+    let err = source_with(&cfg, None)
         .pull(&mut store, now())
         .await
-        .unwrap();
-
-    assert_eq!(report.fetched, 1, "one SLO computed");
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("SLO 'payments-availability'") && err.contains(expected_error),
+        "{err}"
+    );
     let slos = store.load_slos().unwrap();
     let payments = slo(&slos, "payments-availability");
     let err = payments.last_error.as_deref().unwrap();
@@ -466,12 +470,15 @@ async fn a_threshold_that_is_not_a_bucket_is_a_clear_error_listing_the_buckets()
     let cfg = config_toml(&server.uri(), "", &slos);
     let (_dir, mut store) = store();
 
-    let report = source_with(&cfg, None)
+    let failure = source_with(&cfg, None)
         .pull(&mut store, now())
         .await
-        .unwrap();
-
-    assert_eq!(report.fetched, 2);
+        .unwrap_err()
+        .to_string();
+    assert!(
+        failure.contains("SLO 'checkout-latency'") && failure.contains(r#"threshold_le "0.3""#),
+        "the round fails naming the SLO and why: {failure}"
+    );
     let slos = store.load_slos().unwrap();
     let err = slo(&slos, "checkout-latency").last_error.clone().unwrap();
     assert!(
@@ -556,4 +563,40 @@ fn a_token_over_plain_http_to_a_remote_host_is_refused() {
         PrometheusSource::http_config(&cfg.sources[0], None).is_ok(),
         "no token: http is fine"
     );
+}
+
+/// Re-sync audit (issue #11 defect 4): Prometheus has no pages, ETags or cursors; every pull
+/// re-runs every window query, so changed counts always replace the stored ones, at the same
+/// request cost as the first pull.
+#[tokio::test]
+async fn a_second_pull_replaces_changed_counts_at_the_same_cost() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(FakeProm::healthy())
+        .mount(&server)
+        .await;
+    let cfg = config_toml(&server.uri(), "", TWO_SLOS);
+    let (_dir, mut store) = store();
+    let mut src = source_with(&cfg, None);
+    let first = src.pull(&mut store, now()).await.unwrap();
+
+    server.reset().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(FakeProm {
+            bad: "40",
+            ..FakeProm::healthy()
+        })
+        .mount(&server)
+        .await;
+    let second = src.pull(&mut store, now()).await.unwrap();
+
+    assert_eq!(second.requests, first.requests);
+    let slos = store.load_slos().unwrap();
+    let hour = slo(&slos, "checkout-availability")
+        .windows
+        .iter()
+        .find(|w| w.window == "1h")
+        .unwrap()
+        .clone();
+    assert_eq!((hour.bad, hour.total), (40.0, 1000.0));
 }

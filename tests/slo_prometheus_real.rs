@@ -254,18 +254,22 @@ async fn opsdeck_computes_the_generators_slos_from_a_real_prometheus() {
     let mut store = Store::open(&dir.path().join("cache.db")).unwrap();
 
     let pulled = Instant::now();
-    let report = source.pull(&mut store, now).await.unwrap();
-    eprintln!(
-        "pull: {} requests in {:.2} s",
-        report.requests,
-        pulled.elapsed().as_secs_f64()
-    );
-
-    assert_eq!(
-        report.fetched, 4,
-        "four SLOs computed, the wrong-le one marked"
+    // REGRESSION (issue #11 defect 10): the SLO whose threshold_le names no bucket used to
+    // leave the pull "ok"; the round now fails naming that SLO and why, the others are stored.
+    let failure = source.pull(&mut store, now).await.unwrap_err().to_string();
+    eprintln!("pull in {:.2} s: {failure}", pulled.elapsed().as_secs_f64());
+    assert!(
+        failure.contains("SLO 'checkout-latency-wrong-le'")
+            && failure.contains(r#"threshold_le "0.3" is not a bucket"#)
+            && !failure.contains("SLO 'checkout-latency':"),
+        "{failure}"
     );
     let slos = store.load_slos().unwrap();
+    assert_eq!(
+        slos.iter().filter(|s| s.last_error.is_none()).count(),
+        4,
+        "four SLOs computed, the wrong-le one marked"
+    );
     let services = &expected["services"];
 
     // checkout availability (99.9 %, 30 d) and latency (99 %, 28 d, le 0.5): exact counts,
@@ -352,6 +356,19 @@ async fn opsdeck_computes_the_generators_slos_from_a_real_prometheus() {
     );
     assert_eq!(wrong.last_error_at, Some(now));
     assert!(wrong.windows.is_empty());
+
+    // Headless `sync --once` against the same server: exit 1, naming the SLO and the reason.
+    let db = dir.path().join("headless.db");
+    let clock: opsdeck::clock::SharedClock = Arc::new(opsdeck::clock::FixedClock(now));
+    let mut out = Vec::new();
+    let code = opsdeck::sync::headless::run_headless(&cfg, &db, None, true, clock, &mut out).await;
+    let printed = String::from_utf8_lossy(&out).to_string();
+    assert_eq!(code, 1, "{printed}");
+    assert!(
+        printed.contains("SLO 'checkout-latency-wrong-le'")
+            && printed.contains(r#"threshold_le "0.3" is not a bucket"#),
+        "{printed}"
+    );
 
     // Daily history: full UTC days in the data hold 3,000,000 requests (0.1 % bad, 0.5 % slow);
     // the last sample is today so far.

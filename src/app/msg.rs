@@ -108,6 +108,9 @@ pub enum Msg {
     Input(InputKey),
     /// The clock ticked.
     Tick(DateTime<Utc>),
+    /// The cache file was deleted or replaced under the running TUI: edits are refused from
+    /// now on and the status line says so until restart (issue #13 finding 1).
+    CacheGone(String),
     /// The terminal was resized.
     Resize(u16, u16),
     /// Rows arrived for a tab (`complete` false for the first page only).

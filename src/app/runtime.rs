@@ -19,6 +19,9 @@ use crate::store::{OpState, Store, StoreError};
 /// Rows sent before the rest of a tab (a screenful with margin).
 pub const FIRST_PAGE_ROWS: u32 = 60;
 
+/// How often an idle store thread checks that the cache file was not deleted or replaced.
+pub const CACHE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Everything the store thread needs to know about the session.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
@@ -62,8 +65,19 @@ impl Runtime {
                     config,
                     clock,
                     msgs,
+                    gone_reported: false,
                 };
-                while let Ok(effect) = rx.recv() {
+                loop {
+                    // Idle: check the cache file is still ours (deleted or replaced files are
+                    // reported once; writes check it themselves too).
+                    let effect = match rx.recv_timeout(CACHE_CHECK_EVERY) {
+                        Ok(effect) => effect,
+                        Err(std_mpsc::RecvTimeoutError::Timeout) => {
+                            worker.check_cache();
+                            continue;
+                        }
+                        Err(std_mpsc::RecvTimeoutError::Disconnected) => break,
+                    };
                     // Collapse queued reloads of the same tab: only the latest matters.
                     let mut batch = vec![effect];
                     while let Ok(more) = rx.try_recv() {
@@ -100,9 +114,24 @@ struct Worker {
     config: RuntimeConfig,
     clock: SharedClock,
     msgs: UnboundedSender<Msg>,
+    gone_reported: bool,
 }
 
 impl Worker {
+    fn check_cache(&mut self) {
+        if let Err(e) = self.store.check_file() {
+            self.report_gone(&e);
+        }
+    }
+
+    fn report_gone(&mut self, e: &StoreError) {
+        if !self.gone_reported {
+            tracing::error!(error = %e, "cache file gone");
+            self.gone_reported = true;
+            self.send(Msg::CacheGone(e.to_string()));
+        }
+    }
+
     fn send(&self, msg: Msg) {
         let _ = self.msgs.send(msg);
     }
@@ -143,6 +172,10 @@ impl Worker {
             | Effect::Quit => Ok(()),
         };
         if let Err(e) = result {
+            if matches!(e, StoreError::CacheGone(_)) {
+                self.report_gone(&e);
+                return;
+            }
             tracing::warn!(error = %e, "effect failed");
             self.send(Msg::EffectFailed(e.to_string()));
         }
@@ -209,6 +242,7 @@ impl Worker {
     }
 
     fn status(&mut self) -> Result<(), StoreError> {
+        self.store.check_file()?;
         let now = self.now();
         let msg = Msg::Status {
             counts: self.store.tab_counts(now)?,
@@ -359,6 +393,7 @@ impl Worker {
         let dir = &self.config.reports_dir;
         let written = crate::config::paths::create_private_dir(dir).and_then(|()| {
             let path = dir.join(format!("incident-{id}-{}.md", now.format("%Y%m%dT%H%M%SZ")));
+            crate::store::health::create_private_file(&path)?;
             std::fs::write(&path, text).map(|()| path)
         });
         match written {

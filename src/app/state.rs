@@ -294,6 +294,8 @@ pub struct State {
     pub demo: bool,
     /// Read-only mode.
     pub read_only: bool,
+    /// Why edits stopped: the cache file vanished or was replaced (shown in the status line).
+    pub cache_gone: Option<String>,
     /// ASCII borders.
     pub ascii: bool,
     /// Colours off (`NO_COLOR`).
@@ -355,6 +357,7 @@ impl State {
             remote_sources: Vec::new(),
             demo: false,
             read_only: false,
+            cache_gone: None,
             ascii: false,
             no_color: false,
             toast: None,

@@ -105,6 +105,12 @@ impl State {
                 self.notice(text, true);
                 Vec::new()
             }
+            Msg::CacheGone(text) => {
+                self.read_only = true;
+                self.notice(text.clone(), true);
+                self.cache_gone = Some(text);
+                Vec::new()
+            }
             Msg::Sync(ev) => self.on_sync(ev),
             Msg::ReviewLoaded(snap) => {
                 self.review = Some(*snap);
@@ -523,6 +529,10 @@ impl State {
 
     /// Refuses edits in read-only mode with a message.
     fn guard_write(&mut self) -> Option<Vec<Effect>> {
+        if let Some(why) = self.cache_gone.clone() {
+            self.notice(why, true);
+            return Some(Vec::new());
+        }
         if self.read_only {
             self.notice(
                 "read-only mode: edits are disabled (started with --read-only)".into(),

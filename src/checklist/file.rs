@@ -39,6 +39,18 @@ pub enum FileError {
         /// Length of the valid UTF-8 prefix.
         valid_up_to: usize,
     },
+    /// The file is bigger than the configured limit (issue #13 finding 6: a 50 MB plan took
+    /// 24 s and 709 MB to import).
+    #[error(
+        "plan file {path} is over the {limit_bytes}-byte limit (general.max_plan_bytes); split \
+         the plan into several files or raise the limit"
+    )]
+    TooLarge {
+        /// The path read.
+        path: PathBuf,
+        /// The limit in bytes.
+        limit_bytes: u64,
+    },
     /// The OS refused access.
     #[error("permission denied for {path}; fix the file's owner or mode")]
     PermissionDenied {
@@ -125,7 +137,33 @@ pub enum WriteOutcome {
 ///
 /// Fails with `NotFound`, `NotUtf8`, `PermissionDenied` or a transient/permanent I/O error.
 pub fn read_plan(path: &Path) -> Result<String, FileError> {
-    let bytes = fs::read(path).map_err(|e| FileError::from_io(path, e))?;
+    read_plan_limited(path, crate::config::DEFAULT_MAX_PLAN_BYTES)
+}
+
+/// [`read_plan`] refusing files over `limit_bytes` with [`FileError::TooLarge`]: the size is
+/// checked before reading and enforced while reading (a file may grow, or not be a regular
+/// file), so at most `limit_bytes + 1` bytes are ever held.
+pub fn read_plan_limited(path: &Path, limit_bytes: u64) -> Result<String, FileError> {
+    use std::io::Read;
+    let too_large = || FileError::TooLarge {
+        path: path.to_path_buf(),
+        limit_bytes,
+    };
+    let file = File::open(path).map_err(|e| FileError::from_io(path, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| FileError::from_io(path, e))?
+        .len();
+    if len > limit_bytes {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(limit_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| FileError::from_io(path, e))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > limit_bytes {
+        return Err(too_large());
+    }
     String::from_utf8(bytes).map_err(|e| FileError::NotUtf8 {
         path: path.to_path_buf(),
         valid_up_to: e.utf8_error().valid_up_to(),

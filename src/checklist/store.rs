@@ -139,7 +139,28 @@ pub fn register_file(
     gates: &[String],
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let content = file::read_plan(path)
+    register_file_limited(
+        store,
+        path,
+        gates,
+        now,
+        crate::config::DEFAULT_MAX_PLAN_BYTES,
+    )
+}
+
+/// [`register_file`] refusing plans over `limit_bytes` (`general.max_plan_bytes`) before any
+/// parsing, so a huge file costs neither minutes nor hundreds of MB.
+///
+/// # Errors
+/// As [`register_file`]; a file over the limit is [`StoreError::Refused`] saying so.
+pub fn register_file_limited(
+    store: &mut Store,
+    path: &Path,
+    gates: &[String],
+    now: DateTime<Utc>,
+    limit_bytes: u64,
+) -> Result<i64> {
+    let content = file::read_plan_limited(path, limit_bytes)
         .map_err(|e| StoreError::Refused(format!("cannot read {}: {e}", path.display())))?;
     let label = path.to_string_lossy().into_owned();
     store.write(|tx| import_document(tx, &label, &content, gates, now))

@@ -7,6 +7,7 @@
 //! environment variable or a `token_command` (argv, no shell).
 
 pub mod keymap;
+pub mod locate;
 pub mod paths;
 
 use std::collections::BTreeMap;
@@ -17,6 +18,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 
+use locate::Seg;
+
 pub use paths::Paths;
 
 /// The commented example, embedded; `opsdeck init` writes it.
@@ -26,7 +29,10 @@ pub const EXAMPLE_TOML: &str = include_str!("../../config.example.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read config file {path}: {source}")]
+    #[error(
+        "{path}: cannot read the config file: {source}\n  fix: point --config (or the config \
+         folder) at a readable regular file; a symlink must resolve to one (no loops)"
+    )]
     Read {
         /// The file.
         path: String,
@@ -122,6 +128,9 @@ impl fmt::Display for DurationSpec {
     }
 }
 
+/// Default of `general.max_plan_bytes`: 8 MiB is hundreds of times a real release plan.
+pub const DEFAULT_MAX_PLAN_BYTES: u64 = 8 * 1024 * 1024;
+
 /// General settings.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -140,6 +149,10 @@ pub struct General {
     pub log_level: String,
     /// Week day the review happens (informational).
     pub review_day: String,
+    /// Overall deadline of `opsdeck sync --once`; unfinished sources are reported, exit 1.
+    pub sync_deadline: DurationSpec,
+    /// Largest Markdown plan accepted, in bytes (bigger files are refused with a message).
+    pub max_plan_bytes: u64,
 }
 
 impl Default for General {
@@ -152,6 +165,8 @@ impl Default for General {
             mouse: false,
             log_level: "info".into(),
             review_day: "friday".into(),
+            sync_deadline: DurationSpec(Duration::from_secs(90)),
+            max_plan_bytes: DEFAULT_MAX_PLAN_BYTES,
         }
     }
 }
@@ -432,6 +447,24 @@ pub struct Config {
     pub keys: BTreeMap<String, BTreeMap<String, String>>,
 }
 
+/// A base URL must be absolute http(s) with a host, and carry no credentials or query.
+fn check_base_url(raw: &str) -> Result<(), String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("scheme '{}' is not http or https", url.scheme()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("no host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("credentials in the URL (use token_env or token_command)".into());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("a query or fragment does not belong in a base URL".into());
+    }
+    Ok(())
+}
+
 fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
     let before = &src[..offset];
@@ -487,8 +520,14 @@ impl Config {
     /// [`ConfigError::Invalid`] with the line and column, or [`ConfigError::Semantic`].
     pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
             let message = e.message().trim().to_string();
+            // serde reports unknown keys of a flattened table at the table, or nowhere: point
+            // at the key itself.
+            let at = e.span().map_or(0, |s| s.start);
+            let at = locate::unknown_field(&message)
+                .and_then(|key| locate::key_after(text, key, at))
+                .or_else(|| e.span().map(|s| s.start));
+            let (line, column) = at.map_or((1, 1), |at| line_col(text, at));
             ConfigError::Invalid {
                 path: path.to_string(),
                 line,
@@ -497,7 +536,7 @@ impl Config {
                 message,
             }
         })?;
-        config.validate(path)?;
+        config.validate(path, text)?;
         Ok(config)
     }
 
@@ -534,14 +573,29 @@ impl Config {
         }
     }
 
-    fn validate(&self, path: &str) -> Result<(), ConfigError> {
-        let semantic = |message: String, hint: &str| ConfigError::Semantic {
-            path: path.to_string(),
-            message,
-            hint: hint.to_string(),
+    fn validate(&self, path: &str, text: &str) -> Result<(), ConfigError> {
+        // Every finding points at the value in the file when it was written there.
+        let at = |segs: &[Seg<'_>], message: String, hint: &str| match locate::offset(text, segs) {
+            Some(offset) => {
+                let (line, column) = line_col(text, offset);
+                ConfigError::Invalid {
+                    path: path.to_string(),
+                    line,
+                    column,
+                    message,
+                    hint: hint.to_string(),
+                }
+            }
+            None => ConfigError::Semantic {
+                path: path.to_string(),
+                message,
+                hint: hint.to_string(),
+            },
         };
+        let general = |key| [Seg::Key("general"), Seg::Key(key)];
         if self.general.team_timezone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(semantic(
+            return Err(at(
+                &general("team_timezone"),
                 format!(
                     "general.team_timezone '{}' is not an IANA time zone",
                     self.general.team_timezone
@@ -550,7 +604,12 @@ impl Config {
             ));
         }
         if chrono::NaiveTime::parse_from_str(&self.policy.sla.business_day_end, "%H:%M").is_err() {
-            return Err(semantic(
+            return Err(at(
+                &[
+                    Seg::Key("policy"),
+                    Seg::Key("sla"),
+                    Seg::Key("business_day_end"),
+                ],
                 format!(
                     "policy.sla.business_day_end '{}' is not HH:MM",
                     self.policy.sla.business_day_end
@@ -559,22 +618,40 @@ impl Config {
             ));
         }
         let mut names = std::collections::BTreeSet::new();
-        for s in &self.sources {
+        for (i, s) in self.sources.iter().enumerate() {
+            let source = |key| [Seg::Key("sources"), Seg::Index(i), Seg::Key(key)];
             if !names.insert(s.name.as_str()) {
-                return Err(semantic(
+                return Err(at(
+                    &source("name"),
                     format!("two sources are named '{}'", s.name),
                     "give every [[sources]] entry a unique name",
                 ));
             }
             if s.interval.0 < Duration::from_secs(5) {
-                return Err(semantic(
+                return Err(at(
+                    &source("interval"),
                     format!("source '{}' polls every {} — too often", s.name, s.interval),
                     "use an interval of at least \"5s\" (default \"60s\")",
                 ));
             }
+            if let Some(base) = &s.base_url {
+                if let Err(why) = check_base_url(base) {
+                    return Err(at(
+                        &source("base_url"),
+                        format!("source '{}' has base_url '{base}': {why}", s.name),
+                        "write a full URL like \"https://api.github.com\" or \"http://127.0.0.1:9093\"",
+                    ));
+                }
+            }
             for (k, v) in &s.priority_map {
                 if v.parse::<crate::domain::Priority>().is_err() {
-                    return Err(semantic(
+                    return Err(at(
+                        &[
+                            Seg::Key("sources"),
+                            Seg::Index(i),
+                            Seg::Key("priority_map"),
+                            Seg::Key(k),
+                        ],
                         format!(
                             "source '{}' maps '{k}' to '{v}', which is not a priority",
                             s.name
@@ -584,18 +661,21 @@ impl Config {
                 }
             }
         }
-        for slo in &self.slos {
+        for (i, slo) in self.slos.iter().enumerate() {
+            let slo_key = |key| [Seg::Key("slos"), Seg::Index(i), Seg::Key(key)];
             let obj = slo.objective.trim().trim_end_matches('%');
             let valid = obj.parse::<f64>().ok().filter(|v| *v > 0.0 && *v < 100.0);
             if valid.is_none() {
-                return Err(semantic(
+                return Err(at(
+                    &slo_key("objective"),
                     format!("SLO '{}' has objective '{}'", slo.name, slo.objective),
                     "use a percentage strictly between 0 and 100, such as \"99.9\" (100 % leaves no error budget)",
                 ));
             }
             let days = slo.window.0.as_secs() / 86_400;
             if slo.window.0.as_secs() % 86_400 != 0 || !(days == 28 || days == 30) {
-                return Err(semantic(
+                return Err(at(
+                    &slo_key("window"),
                     format!("SLO '{}' has window {}", slo.name, slo.window),
                     "use \"28d\" or \"30d\"",
                 ));
@@ -603,20 +683,24 @@ impl Config {
         }
         for (scope, map) in &self.keys {
             if !keymap::SCOPES.contains(&scope.as_str()) {
-                return Err(semantic(
+                return Err(at(
+                    &[Seg::Key("keys"), Seg::Key(scope)],
                     format!("[keys.{scope}] is not a key scope"),
                     &format!("use one of: {}", keymap::SCOPES.join(", ")),
                 ));
             }
             for (chord, action) in map {
+                let chord_at = [Seg::Key("keys"), Seg::Key(scope), Seg::Key(chord)];
                 if let Err(e) = chord.parse::<keymap::KeySeq>() {
-                    return Err(semantic(
+                    return Err(at(
+                        &chord_at,
                         format!("[keys.{scope}] \"{chord}\": {e}"),
                         "write keys like \"q\", \"ctrl-r\", \"shift-tab\" or \"g g\"",
                     ));
                 }
                 if action != "noop" && action.parse::<crate::app::action::Action>().is_err() {
-                    return Err(semantic(
+                    return Err(at(
+                        &chord_at,
                         format!("[keys.{scope}] \"{chord}\" = \"{action}\": unknown action"),
                         "use an action name from `?` help or the `:` palette, or \"noop\" to unbind",
                     ));

@@ -88,6 +88,25 @@ pub fn incident_by_id(store: &Store, incident_id: i64) -> Result<Option<Incident
         .find(|i| i.id == incident_id))
 }
 
+/// The resolution text typed when the incident was last resolved in opsdeck (not undone).
+///
+/// # Errors
+/// SQLite errors.
+pub fn resolution_text(conn: &Connection, incident_id: i64) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT json_extract(op, '$.resolution') FROM outbox \
+             WHERE entity_kind = 'incident' AND entity_id = ?1 AND state != 'undone' \
+             AND json_extract(op, '$.op') = 'set-incident-status' \
+             AND json_extract(op, '$.new') = 'resolved' \
+             AND json_extract(op, '$.resolution') IS NOT NULL \
+             ORDER BY seq DESC LIMIT 1",
+            [incident_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// A locally declared incident that waits to be created at the pager.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalDeclaration {

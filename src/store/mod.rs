@@ -14,6 +14,7 @@
 //! queries), [`write`] (upserts used by sync and the demo loader), [`demo`] (the embedded demo).
 
 pub mod demo;
+pub mod health;
 pub mod incidents;
 pub mod outbox;
 pub mod prometheus;
@@ -68,6 +69,14 @@ pub enum StoreError {
     /// A test-only failpoint fired.
     #[error("failpoint: {0}")]
     Failpoint(&'static str),
+    /// The cache file was deleted or replaced under the open connection: nothing written now
+    /// would survive, so edits are refused until opsdeck is restarted on the new file.
+    #[error(
+        "the cache file {0} was deleted or replaced while opsdeck was running; edits are NOT \
+         being saved — quit and restart opsdeck (queued edits made before this are lost with \
+         the old file unless it is restored)"
+    )]
+    CacheGone(String),
 }
 
 /// Result alias for the store.
@@ -84,6 +93,8 @@ pub enum FailPoint {
 pub struct Store {
     conn: Connection,
     path: String,
+    /// Where the file was when it was opened (`None` in memory): see [`health::FileId`].
+    file_id: Option<(std::path::PathBuf, health::FileId)>,
     #[doc(hidden)]
     pub failpoint: Option<FailPoint>,
 }
@@ -140,6 +151,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: ":memory:".into(),
+            file_id: None,
             failpoint: None,
         };
         store.configure(false)?;
@@ -151,10 +163,18 @@ impl Store {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // Created 0600 before SQLite sees it: SQLite gives `-wal`/`-shm` the same mode.
+        health::create_private_file(path)
+            .map_err(|e| StoreError::Refused(format!("cannot create {display}: {e}")))?;
+        for companion in health::companions(path) {
+            health::tighten(&companion)
+                .map_err(|e| StoreError::Refused(format!("cannot tighten {display}: {e}")))?;
+        }
         let conn = Connection::open_with_flags(path, flags)?;
         let mut store = Store {
             conn,
             path: display.to_string(),
+            file_id: health::FileId::of(path).map(|id| (path.to_path_buf(), id)),
             failpoint: None,
         };
         store.configure(true)?;
@@ -222,12 +242,27 @@ impl Store {
     /// # Errors
     /// Whatever `f` returns, or SQLite errors; on error nothing is written.
     pub fn write<T>(&mut self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.check_file()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
+    }
+
+    /// `Ok(())` while the file opened is still the one at the path; [`StoreError::CacheGone`]
+    /// once it was deleted or replaced (checked before every write and on the UI's tick).
+    ///
+    /// # Errors
+    /// [`StoreError::CacheGone`].
+    pub fn check_file(&self) -> Result<()> {
+        if let Some((path, id)) = &self.file_id {
+            if health::FileId::of(path) != Some(*id) {
+                return Err(StoreError::CacheGone(self.path.clone()));
+            }
+        }
+        Ok(())
     }
 
     /// The raw connection for read queries (never hold a transaction across frames).

@@ -215,6 +215,11 @@ impl Operation {
             Operation::SetItemChecked { old, new } => (s(old), s(new)),
             Operation::SetItemText { old, new } => (Some(old.clone()), Some(new.clone())),
             Operation::SetChurnRisk { old, new } => (s(old), s(new)),
+            // What the user typed is the audit entry's value, byte for byte: the incident
+            // timeline and the exported report read it from here (issue #11, defect 1).
+            Operation::AddIncidentNote { body } | Operation::AddBugComment { body } => {
+                (None, Some(body.clone()))
+            }
             _ => (None, Some(self.describe())),
         }
     }

@@ -486,13 +486,21 @@ impl Store {
 
     /// The merged timeline of an incident: the source's log entries and opsdeck's own audit.
     ///
+    /// An audit entry's text is what the user typed: a note's body (the audit value) or, for the
+    /// commit of a resolve, the resolution text of its outbox entry; otherwise the audit value.
+    ///
     /// # Errors
     /// SQLite errors.
     pub fn incident_timeline(&self, incident_id: i64) -> Result<Vec<IncidentEvent>> {
         let mut stmt = self.conn().prepare(
             "SELECT at, kind, who, text, 'source' FROM incident_events WHERE incident_id = ?1 \
              UNION ALL \
-             SELECT at, action, actor, COALESCE(new_value, ''), 'opsdeck' FROM audit WHERE entity_kind = 'incident' AND entity_id = ?1 \
+             SELECT a.at, a.action, a.actor, \
+                    CASE WHEN a.old_value IS NOT NULL AND a.new_value = 'resolved' \
+                         THEN COALESCE(json_extract(o.op, '$.resolution'), a.new_value) \
+                         ELSE COALESCE(a.new_value, '') END, 'opsdeck' \
+             FROM audit a LEFT JOIN outbox o ON o.op_id = a.op_id \
+             WHERE a.entity_kind = 'incident' AND a.entity_id = ?1 \
              ORDER BY 1, 5",
         )?;
         let rows = stmt.query_map([incident_id], |r| {

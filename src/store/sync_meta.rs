@@ -240,3 +240,35 @@ impl Store {
         rate_limited_until(self.conn(), source)
     }
 }
+
+/// Edits of one source still waiting to be pushed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedEdits {
+    /// Source name.
+    pub source: String,
+    /// Pending or in-flight remote edits.
+    pub count: u32,
+    /// When the earliest of them will be tried; `None` when one is due at the next round.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+/// Remote edits still queued (pending or in flight), per source.
+///
+/// # Errors
+/// SQLite errors.
+pub fn queued_edits(conn: &Connection) -> Result<Vec<QueuedEdits>> {
+    let mut stmt = conn.prepare(
+        "SELECT source, count(*), SUM(next_attempt_at IS NULL), MIN(next_attempt_at) FROM outbox \
+         WHERE remote = 1 AND state IN ('pending', 'inflight') GROUP BY source ORDER BY source",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let due_now: i64 = r.get(2)?;
+        let next: Option<i64> = r.get(3)?;
+        Ok(QueuedEdits {
+            source: r.get(0)?,
+            count: r.get(1)?,
+            next_attempt_at: if due_now > 0 { None } else { from_opt_ts(next) },
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

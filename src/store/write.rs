@@ -153,7 +153,8 @@ pub fn prune_alerts(
     )?)
 }
 
-/// Upserts one deployment by `(source, external_id)`; returns its local id.
+/// Upserts one deployment by `(source, external_id)`; returns its local id. Empty
+/// `commit_times` keep the cached lead-time commits (a re-read must not cost a compare call).
 ///
 /// # Errors
 /// SQLite errors.
@@ -167,7 +168,8 @@ pub fn upsert_deployment(tx: &Transaction<'_>, d: &Deployment, now: DateTime<Utc
          git_ref = excluded.git_ref, sha = excluded.sha, status = excluded.status, creator = excluded.creator, \
          created_at = excluded.created_at, finished_at = excluded.finished_at, rollback_of = excluded.rollback_of, \
          rolled_back = MAX(deployments.rolled_back, excluded.rolled_back), url = excluded.url, \
-         commit_times = excluded.commit_times RETURNING id",
+         commit_times = CASE WHEN excluded.commit_times = '[]' THEN deployments.commit_times \
+         ELSE excluded.commit_times END RETURNING id",
         params![
             d.source, d.external_id, d.service, d.environment, d.git_ref, d.sha, d.status.as_str(), d.creator,
             ts(d.created_at), d.finished_at.map(ts), d.rollback_of, d.rolled_back, d.url, commits

@@ -7,7 +7,8 @@
 //! are skipped. Each page is committed with its cursor advance in one transaction; the cursor
 //! is the newest `updated_at` seen (`since` is inclusive, so the boundary item comes back: the
 //! overlap is deduplicated on the issue id by the upsert). The first page's ETag is stored only
-//! when the walk reached the last page, so a 304 can never hide pages that were not read.
+//! when the whole list was that one page, so a 304 can never hide a later page (a list of
+//! several pages, e.g. more than 100 issues updated in the cursor's second, is re-read).
 //!
 //! Why the first re-sync after a change is not a 304: the ETag belongs to the exact URL, and the
 //! URL carries `since`, which moved. That re-sync reads only the overlap (the items of the
@@ -376,6 +377,11 @@ impl GithubSource {
                 cursors.insert(full.clone(), format_since(c));
             }
             let cursor_json = serde_json::to_string(&cursors).unwrap_or_else(|_| "{}".into());
+            // Only a one-page list may be answered by a 304 later: the ETag covers page 1 alone,
+            // and an item updated since moves to the END of the `updated` order, so with more
+            // pages it can change the last page while page 1 stays byte-identical (#11 defect 4).
+            // A multi-page walk drops any ETag stored for this URL.
+            let single_page = page == 0;
             let store_etag = next.is_none() && rewind.is_none();
             let name = self.name.clone();
             let changed = store.write(|tx| {
@@ -385,13 +391,8 @@ impl GithubSource {
                 }
                 sync_meta::set_cursor(tx, &name, KIND, &cursor_json)?;
                 if store_etag {
-                    sync_meta::set_etag(
-                        tx,
-                        &name,
-                        &prefix,
-                        first_url.as_str(),
-                        first_etag.as_deref(),
-                    )?;
+                    let etag = first_etag.as_deref().filter(|_| single_page);
+                    sync_meta::set_etag(tx, &name, &prefix, first_url.as_str(), etag)?;
                 }
                 Ok(changed)
             })?;

@@ -1,11 +1,17 @@
 //! GitHub Deployments: deployments and their statuses per repository, lead-time commits from
 //! the compare API, and rollback marking written back as a deployment status.
 //!
-//! Pull: for each repository and configured environment, page 1 is fetched with
-//! `If-None-Match` (a 304 costs nothing and ends the pull for that list); pages follow `Link`
-//! and stop at the first page whose deployments are all known and settled. Each deployment's
-//! statuses are read (newest first: the latest decides the state; the history is kept), and
-//! each page is committed with its ETag in one transaction. Lead times: for successful
+//! Pull: for each repository and configured environment, every page is fetched with its own
+//! `If-None-Match` (per-page ETags in `http_cache`, each page also remembering the URL of the
+//! page after it), so a 304 on page 1 says nothing about page 2: the walk goes on to the last
+//! page, or to the first page reaching past [`HORIZON_DAYS`], at most [`MAX_PAGES`]. A no-change
+//! re-sync costs one conditional request per page in the horizon (GitHub does not count 304s
+//! against the rate limit). On a fresh page, a deployment whose `updated_at` moved or that is
+//! not settled gets its statuses read (newest first; the history is kept); cached deployments
+//! still in flight that the walk did not read (their page answered 304) get their statuses
+//! re-read too, at most [`MAX_UNSETTLED_REFRESH`]. Each page is committed with its ETag in one
+//! transaction. The outcome and finish time come from the deployment's own run, never from a
+//! later `inactive` status (see `Outcome`). Lead times: for successful
 //! production deployments without commit times, the compare API between the previous
 //! successful production sha and this one gives the commit times (cached in the row).
 //!
@@ -27,7 +33,7 @@ use super::{PullReport, PushOutcome, SyncError};
 use crate::config::SourceConfig;
 use crate::domain::{DeployStatus, Deployment, Tab};
 use crate::sanitize;
-use crate::store::{write, Operation, OutboxEntry, Store};
+use crate::store::{sync_meta, write, Operation, OutboxEntry, Store};
 
 /// The GitHub REST API version opsdeck speaks.
 pub const API_VERSION: &str = "2022-11-28";
@@ -35,6 +41,11 @@ pub const API_VERSION: &str = "2022-11-28";
 pub const MAX_PAGES: usize = 20;
 /// Most compare calls per pull (lead-time commits are cached, so this bounds only catch-up).
 pub const MAX_COMPARES_PER_PULL: usize = 20;
+/// Pages older than this (by their oldest deployment's creation) end a walk: beyond every
+/// DORA window opsdeck shows.
+pub const HORIZON_DAYS: i64 = 90;
+/// Most in-flight deployments whose statuses are re-read outside the walk per pull.
+pub const MAX_UNSETTLED_REFRESH: i64 = 20;
 /// GitHub caps a deployment status description at this many characters.
 pub const DESCRIPTION_MAX_CHARS: usize = 140;
 
@@ -124,6 +135,102 @@ fn push_error(e: ApiError, now: DateTime<Utc>) -> PushOutcome {
         }
     } else {
         PushOutcome::Failed(e.to_string())
+    }
+}
+
+/// The `http_cache` key under which a page remembers the URL of the page after it.
+fn next_key(page_url: &str) -> String {
+    format!("{page_url}#next")
+}
+
+/// Stores (or, with `None`, forgets) one `http_cache` value of exactly `key`.
+fn remember(
+    tx: &rusqlite::Transaction<'_>,
+    source: &str,
+    key: &str,
+    value: Option<&str>,
+) -> crate::store::Result<()> {
+    match value {
+        Some(v) => tx.execute(
+            "INSERT INTO http_cache (source, url, etag) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (source, url) DO UPDATE SET etag = excluded.etag",
+            params![source, key, v],
+        )?,
+        None => tx.execute(
+            "DELETE FROM http_cache WHERE source = ?1 AND url = ?2",
+            params![source, key],
+        )?,
+    };
+    Ok(())
+}
+
+/// Keeps every status as history (idempotent on the status id).
+fn insert_statuses(
+    tx: &rusqlite::Transaction<'_>,
+    deployment_id: i64,
+    statuses: &[StatusDto],
+) -> crate::store::Result<()> {
+    for s in statuses {
+        tx.execute(
+            "INSERT OR IGNORE INTO deployment_statuses (deployment_id, external_id, state, description, creator, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                deployment_id,
+                s.id.to_string(),
+                sanitize::line(&s.state),
+                sanitize::line(s.description.as_deref().unwrap_or("")),
+                sanitize::line(s.creator.as_ref().map_or("", |c| c.login.as_str())),
+                s.created_at.timestamp()
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// What a deployment's statuses (newest first) say about it.
+///
+/// The outcome is decided by the deployment's own run: its first `success`, `failure` or
+/// `error` status, and `finished_at` is that status's time. A later `inactive` (a rollback
+/// marker, or GitHub retiring it when a newer deployment succeeded) is history: it never
+/// re-dates the deployment, changes its duration or moves it in the DORA window (issue #11
+/// defect 3). Without such an outcome the latest status decides, and `inactive` alone
+/// finishes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Outcome {
+    status: DeployStatus,
+    finished_at: Option<DateTime<Utc>>,
+    rolled_back: bool,
+}
+
+impl Outcome {
+    fn of(newest_first: &[StatusDto]) -> Outcome {
+        let rolled_back = newest_first.iter().any(|s| {
+            s.description
+                .as_deref()
+                .is_some_and(|d| d.starts_with("rolled back"))
+        });
+        let settled = newest_first
+            .iter()
+            .rev()
+            .find(|s| matches!(s.state.as_str(), "success" | "failure" | "error"));
+        if let Some(s) = settled {
+            return Outcome {
+                status: s.state.parse().unwrap_or(DeployStatus::Pending),
+                finished_at: Some(s.created_at),
+                rolled_back,
+            };
+        }
+        let latest = newest_first.first();
+        Outcome {
+            status: latest
+                .and_then(|s| s.state.parse::<DeployStatus>().ok())
+                .unwrap_or(DeployStatus::Pending),
+            finished_at: latest
+                .filter(|s| s.state == "inactive")
+                .and_then(|_| newest_first.iter().rev().find(|s| s.state == "inactive"))
+                .map(|s| s.created_at),
+            rolled_back,
+        }
     }
 }
 
@@ -261,34 +368,34 @@ impl GithubDeploymentsSource {
         now: DateTime<Utc>,
         report: &mut PullReport,
     ) -> Result<(), SyncError> {
-        let first = self.client.url(path)?;
-        let etag_key = first.to_string();
-        let etag: Option<String> = store
-            .conn()
-            .query_row(
-                "SELECT etag FROM http_cache WHERE source = ?1 AND url = ?2",
-                params![self.name, etag_key],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(crate::store::StoreError::from)?
-            .flatten();
-        let mut next = Some(first);
-        let mut page = 0;
+        let horizon = now - chrono::Duration::days(HORIZON_DAYS);
+        let mut next = Some(self.client.url(path)?);
+        let mut visited = std::collections::HashSet::new();
+        let mut pages = 0;
         while let Some(url) = next.take() {
-            page += 1;
-            let conditional = if page == 1 { etag.as_deref() } else { None };
+            pages += 1;
+            let key = url.to_string();
+            let etag = sync_meta::etag(store.conn(), &self.name, &key)?;
             report.requests += 1;
-            let response = match self.client.get_conditional(url, conditional).await? {
-                Conditional::NotModified => return Ok(()),
-                Conditional::Fresh { etag, response } => (etag, response),
-            };
-            let (new_etag, response) = response;
+            let (new_etag, response) =
+                match self.client.get_conditional(url, etag.as_deref()).await? {
+                    Conditional::NotModified => {
+                        // This page is unchanged; later pages may not be (issue #11 defect 4): go on
+                        // to the next page remembered with this one.
+                        next = sync_meta::etag(store.conn(), &self.name, &next_key(&key))?
+                            .and_then(|u| url::Url::parse(&u).ok());
+                        if pages >= MAX_PAGES {
+                            break;
+                        }
+                        continue;
+                    }
+                    Conditional::Fresh { etag, response } => (etag, response),
+                };
             let list: Vec<DeploymentDto> = response.json()?;
             let mut rows = Vec::with_capacity(list.len());
-            let mut all_known = !list.is_empty();
             for dto in &list {
                 let external_id = format!("{owner}/{repo}/{}", dto.id);
+                visited.insert(external_id.clone());
                 let known: Option<(String, Option<i64>)> = store
                     .conn()
                     .query_row(
@@ -307,81 +414,159 @@ impl GithubDeploymentsSource {
                 if settled {
                     continue;
                 }
-                all_known = false;
                 let statuses = self.statuses(owner, repo, dto.id, report).await?;
                 rows.push((dto, external_id, statuses));
             }
-            let links = response.links();
+            // Newest first: a page that reaches past the horizon ends the walk.
+            let past_horizon = list.iter().any(|d| d.created_at < horizon);
+            let link = response
+                .links()
+                .get("next")
+                .cloned()
+                .filter(|_| !past_horizon && pages < MAX_PAGES);
             store.write(|tx| {
                 for (dto, external_id, statuses) in &rows {
-                    let latest = statuses.first();
-                    let status = latest
-                        .and_then(|s| s.state.parse::<DeployStatus>().ok())
-                        .unwrap_or(DeployStatus::Pending);
-                    let finished_at = latest
-                        .filter(|s| matches!(s.state.as_str(), "success" | "failure" | "error" | "inactive"))
-                        .map(|s| statuses.iter().rev().find(|x| x.state == s.state).map_or(s.created_at, |x| x.created_at));
-                    let environment = sanitize::line(&dto.environment);
-                    let deployment = Deployment {
-                        id: 0,
-                        source: self.name.clone(),
-                        external_id: external_id.clone(),
-                        service: sanitize::line(&self.service_for(repo, &dto.environment)),
-                        environment,
-                        git_ref: sanitize::line(&dto.git_ref),
-                        sha: sanitize::line(&dto.sha),
-                        status,
-                        creator: sanitize::line(dto.creator.as_ref().map_or("", |c| c.login.as_str())),
-                        created_at: dto.created_at,
-                        finished_at,
-                        rollback_of: None,
-                        rolled_back: statuses.iter().any(|s| {
-                            s.description.as_deref().is_some_and(|d| d.starts_with("rolled back"))
-                        }),
-                        url: Some(format!("https://github.com/{owner}/{repo}/deployments")),
-                        incident_keys: Vec::new(),
-                        commit_times: Vec::new(),
-                        pending: false,
-                    };
-                    let id = write::upsert_deployment(tx, &deployment, now)?;
-                    tx.execute(
-                        "UPDATE deployments SET remote_updated_at = ?1 WHERE id = ?2",
-                        params![dto.updated_at.map(|t| t.timestamp()), id],
-                    )?;
-                    for s in statuses {
-                        tx.execute(
-                            "INSERT OR IGNORE INTO deployment_statuses (deployment_id, external_id, state, description, creator, created_at) \
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                            params![
-                                id,
-                                s.id.to_string(),
-                                sanitize::line(&s.state),
-                                sanitize::line(s.description.as_deref().unwrap_or("")),
-                                sanitize::line(s.creator.as_ref().map_or("", |c| c.login.as_str())),
-                                s.created_at.timestamp()
-                            ],
-                        )?;
-                    }
+                    self.store_deployment(tx, owner, repo, dto, external_id, statuses, now)?;
                 }
-                if page == 1 {
-                    if let Some(tag) = &new_etag {
-                        tx.execute(
-                            "INSERT INTO http_cache (source, url, etag) VALUES (?1, ?2, ?3) \
-                             ON CONFLICT (source, url) DO UPDATE SET etag = excluded.etag",
-                            params![self.name, etag_key, tag],
-                        )?;
-                    }
-                }
+                // Each page keeps its own ETag and the page after it, so an unchanged page
+                // never hides a changed one behind it.
+                remember(tx, &self.name, &key, new_etag.as_deref())?;
+                remember(
+                    tx,
+                    &self.name,
+                    &next_key(&key),
+                    link.as_ref().map(url::Url::as_str),
+                )?;
                 Ok(())
             })?;
             report.fetched += rows.len();
-            // Newest first: a page with nothing new means the rest is known too.
-            if all_known || page >= MAX_PAGES {
-                break;
-            }
-            next = links.get("next").cloned();
+            next = link;
+        }
+        self.refresh_unsettled(store, owner, repo, &visited, horizon, now, report)
+            .await
+    }
+
+    /// Re-reads the statuses of cached deployments still in flight (queued, pending,
+    /// in progress) that the walk did not read, e.g. because their page answered 304: a new
+    /// status is a child resource and need not change the list page.
+    #[allow(clippy::too_many_arguments, reason = "one repository's walk state")]
+    async fn refresh_unsettled(
+        &mut self,
+        store: &mut Store,
+        owner: &str,
+        repo: &str,
+        visited: &std::collections::HashSet<String>,
+        horizon: DateTime<Utc>,
+        now: DateTime<Utc>,
+        report: &mut PullReport,
+    ) -> Result<(), SyncError> {
+        let prefix = format!("{owner}/{repo}/%");
+        let open: Vec<String> = {
+            let mut stmt = store
+                .conn()
+                .prepare(
+                    "SELECT external_id FROM deployments WHERE source = ?1 AND external_id LIKE ?2 \
+                     AND status NOT IN ('success', 'failure', 'error', 'inactive') AND created_at >= ?3 \
+                     ORDER BY created_at DESC LIMIT ?4",
+                )
+                .map_err(crate::store::StoreError::from)?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        self.name,
+                        prefix,
+                        horizon.timestamp(),
+                        MAX_UNSETTLED_REFRESH
+                    ],
+                    |r| r.get(0),
+                )
+                .map_err(crate::store::StoreError::from)?;
+            rows.collect::<rusqlite::Result<_>>()
+                .map_err(crate::store::StoreError::from)?
+        };
+        for external_id in open.into_iter().filter(|e| !visited.contains(e)) {
+            let Some(id) = external_id
+                .rsplit('/')
+                .next()
+                .and_then(|i| i.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let statuses = self.statuses(owner, repo, id, report).await?;
+            let outcome = Outcome::of(&statuses);
+            store.write(|tx| {
+                let row: Option<i64> = tx
+                    .query_row(
+                        "SELECT id FROM deployments WHERE source = ?1 AND external_id = ?2",
+                        params![self.name, external_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let Some(row) = row else { return Ok(()) };
+                tx.execute(
+                    "UPDATE deployments SET status = ?1, finished_at = ?2, \
+                     rolled_back = MAX(rolled_back, ?3) WHERE id = ?4",
+                    params![
+                        outcome.status.as_str(),
+                        outcome.finished_at.map(|t| t.timestamp()),
+                        outcome.rolled_back,
+                        row
+                    ],
+                )?;
+                insert_statuses(tx, row, &statuses)?;
+                crate::store::Store::reapply_pending(
+                    tx,
+                    crate::domain::EntityRef {
+                        kind: crate::domain::EntityKind::Deployment,
+                        id: row,
+                    },
+                    now,
+                )?;
+                Ok(())
+            })?;
+            report.fetched += 1;
         }
         Ok(())
+    }
+
+    /// Upserts one listed deployment with its statuses (inside the page's transaction).
+    #[allow(clippy::too_many_arguments, reason = "one row and where it came from")]
+    fn store_deployment(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        owner: &str,
+        repo: &str,
+        dto: &DeploymentDto,
+        external_id: &str,
+        statuses: &[StatusDto],
+        now: DateTime<Utc>,
+    ) -> crate::store::Result<()> {
+        let outcome = Outcome::of(statuses);
+        let deployment = Deployment {
+            id: 0,
+            source: self.name.clone(),
+            external_id: external_id.to_owned(),
+            service: sanitize::line(&self.service_for(repo, &dto.environment)),
+            environment: sanitize::line(&dto.environment),
+            git_ref: sanitize::line(&dto.git_ref),
+            sha: sanitize::line(&dto.sha),
+            status: outcome.status,
+            creator: sanitize::line(dto.creator.as_ref().map_or("", |c| c.login.as_str())),
+            created_at: dto.created_at,
+            finished_at: outcome.finished_at,
+            rollback_of: None,
+            rolled_back: outcome.rolled_back,
+            url: Some(format!("https://github.com/{owner}/{repo}/deployments")),
+            incident_keys: Vec::new(),
+            commit_times: Vec::new(),
+            pending: false,
+        };
+        let id = write::upsert_deployment(tx, &deployment, now)?;
+        tx.execute(
+            "UPDATE deployments SET remote_updated_at = ?1 WHERE id = ?2",
+            params![dto.updated_at.map(|t| t.timestamp()), id],
+        )?;
+        insert_statuses(tx, id, statuses)
     }
 
     async fn statuses(

@@ -1,6 +1,7 @@
 //! `opsdeck sync [--source NAME] [--once]`: the engine without the TUI, for cron and scripts.
 //!
-//! Prints one progress line per source round and a summary; the exit code says whether every
+//! Prints one progress line per source round and a summary, then how many edits are still
+//! queued and when they will be tried (an edit in backoff is not "pushed"); the exit code says whether every
 //! source worked (0), one failed (1) or the configuration is wrong (2). Safe next to a running
 //! TUI on the same cache: SQLite in WAL with `BEGIN IMMEDIATE` writes, and a per-source file
 //! lock so the two never run the same source's round (or push the same edit) at once.
@@ -171,7 +172,7 @@ pub async fn run_headless(
         config,
         only,
         db_path.to_path_buf(),
-        clock,
+        clock.clone(),
         events_tx,
         Some(reports_tx),
     ) {
@@ -181,7 +182,13 @@ pub async fn run_headless(
             return EXIT_CONFIG;
         }
     };
-    let expected = handle.sources().len();
+    let sources = handle.sources();
+    let expected = sources.len();
+    // `--once` has an overall deadline (issue #13 finding 4): a server trickling one byte a
+    // second must not hold a cron job for minutes.
+    let deadline = tokio::time::sleep(config.general.sync_deadline.0);
+    tokio::pin!(deadline);
+    let mut timed_out = false;
     let mut last: BTreeMap<String, RoundOutcome> = BTreeMap::new();
     let mut all = Vec::new();
     let stop = stop_signal();
@@ -201,6 +208,20 @@ pub async fn run_headless(
             }
             event = events_rx.recv(), if events_open => events_open = event.is_some(),
             () = &mut stop => break,
+            () = &mut deadline, if once => {
+                timed_out = true;
+                break;
+            }
+        }
+    }
+    if timed_out {
+        let secs = config.general.sync_deadline.0.as_secs_f64();
+        for name in sources.iter().filter(|n| !last.contains_key(*n)) {
+            let _ = writeln!(
+                out,
+                "{name}: UNFINISHED: no answer within the {secs:.0} s deadline (raise \
+                 general.sync_deadline or pass --deadline)"
+            );
         }
     }
     handle.shutdown();
@@ -217,6 +238,47 @@ pub async fn run_headless(
         plural(t.conflicts, "conflict", "conflicts"),
         t.failed_edits
     );
+    if let Some(line) = queued_line(db_path, clock.now()) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = out.flush();
+    if timed_out {
+        return EXIT_SOURCE_FAILED;
+    }
     t.exit_code()
+}
+
+/// `still queued: 2 edits (github-platform: 2, next try 14:05:10 UTC, in 4m 10s)`: edits that
+/// this run did not push (e.g. in backoff after an outage), so "0 pushed" never hides them.
+/// `None` when nothing is queued or the cache cannot be read.
+fn queued_line(db_path: &Path, now: chrono::DateTime<chrono::Utc>) -> Option<String> {
+    let store = crate::store::Store::open(db_path).ok()?;
+    let queued = crate::store::sync_meta::queued_edits(store.conn()).ok()?;
+    let total: u32 = queued.iter().map(|q| q.count).sum();
+    if total == 0 {
+        return None;
+    }
+    let parts: Vec<String> = queued
+        .iter()
+        .map(|q| {
+            let when = match q.next_attempt_at {
+                Some(at) if at > now => format!(
+                    "next try {} UTC, in {}",
+                    at.format("%Y-%m-%d %H:%M:%S"),
+                    super::incident_report::human_secs((at - now).num_seconds())
+                ),
+                _ => "due at the next sync".to_owned(),
+            };
+            format!("{}: {}, {when}", q.source, q.count)
+        })
+        .collect();
+    Some(format!(
+        "still queued: {} ({})",
+        plural(
+            usize::try_from(total).unwrap_or(usize::MAX),
+            "edit",
+            "edits"
+        ),
+        parts.join("; ")
+    ))
 }

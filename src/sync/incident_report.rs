@@ -5,7 +5,11 @@
 //! resolved with TTA and TTR for this incident, then the merged timeline of the pager's log
 //! entries and notes with opsdeck's own audit entries, in time order), Impact (services,
 //! customers, duration), and the headings the team fills in afterwards (Root cause,
-//! Resolution, Prevention, Action items), left blank when unknown.
+//! Resolution, Prevention, Action items), left blank when unknown. Resolution holds the
+//! resolution text typed when the incident was resolved in opsdeck, verbatim.
+//!
+//! Typed text keeps its words: inside a timeline cell a line break becomes `<br>` (a Markdown
+//! table row cannot hold a newline) and `|` is escaped; nothing else is changed.
 //!
 //! The output depends only on the cache, the policy, the time zone and the injected `now`, so
 //! the same inputs always give the same bytes. Every time is shown in the team's time zone.
@@ -38,7 +42,15 @@ pub fn incident_report_markdown(
     let incident = incidents::incident_by_id(store, incident_id)?
         .ok_or_else(|| StoreError::NotFound(format!("incident {incident_id}")))?;
     let timeline = store.incident_timeline(incident_id)?;
-    Ok(render(&incident, &timeline, policy, tz, now))
+    let resolution = incidents::resolution_text(store.conn(), incident_id)?;
+    Ok(render(
+        &incident,
+        &timeline,
+        resolution.as_deref(),
+        policy,
+        tz,
+        now,
+    ))
 }
 
 /// The configured SLA policy in the metrics module's terms.
@@ -69,19 +81,18 @@ fn local(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// Makes untrusted text safe inside one Markdown table cell.
+/// Makes untrusted text safe inside one Markdown table cell: a line break becomes `<br>`.
 fn cell(text: &str) -> String {
     let one_line: String = text
+        .trim()
+        .replace("\r\n", "\n")
         .chars()
-        .map(|c| {
-            if c == '\n' || c == '\r' || c == '\t' {
-                ' '
-            } else {
-                c
-            }
-        })
+        .map(|c| if c == '\r' || c == '\t' { ' ' } else { c })
         .collect();
-    let escaped = one_line.trim().replace('\\', "\\\\").replace('|', "\\|");
+    let escaped = one_line
+        .replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', "<br>");
     if escaped.is_empty() {
         "—".to_owned()
     } else {
@@ -147,6 +158,7 @@ fn milestone(
 fn render(
     incident: &Incident,
     timeline: &[IncidentEvent],
+    resolution: Option<&str>,
     policy: &Policy,
     tz: Tz,
     now: DateTime<Utc>,
@@ -272,7 +284,12 @@ fn render(
     };
     let _ = writeln!(out, "- Duration: {duration}\n");
 
-    for heading in ["Root cause", "Resolution", "Prevention", "Action items"] {
+    let _ = writeln!(out, "## Root cause\n");
+    let _ = writeln!(out, "## Resolution\n");
+    if let Some(text) = resolution.map(str::trim).filter(|t| !t.is_empty()) {
+        let _ = writeln!(out, "{text}\n");
+    }
+    for heading in ["Prevention", "Action items"] {
         let _ = writeln!(out, "## {heading}\n");
     }
     out.truncate(out.trim_end().len());
@@ -295,7 +312,7 @@ mod tests {
 
     #[test]
     fn table_cells_cannot_break_the_table() {
-        assert_eq!(cell("a | b\nc"), "a \\| b c");
+        assert_eq!(cell("a | b\nc"), "a \\| b<br>c");
         assert_eq!(cell("  "), "—");
     }
 }

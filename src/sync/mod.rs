@@ -13,6 +13,7 @@
 //!   bug trackers, with [`tracker`] holding what they share.
 
 pub mod alertmanager;
+pub mod doctor;
 pub mod engine;
 pub mod github;
 pub mod github_deployments;

@@ -10,7 +10,9 @@
 //! shows as open that neither listing returned is read with `GET /incidents/{id}` (it resolved
 //! but was created before the window). Listings use `offset`/`limit=100`/`more`; filters come
 //! from `services` (`team:<id>` entries become `team_ids[]`, the rest `service_ids[]`). Only
-//! incidents that are new or whose `updated_at` moved get their timeline fetched
+//! incidents that are new, whose `updated_at` moved, or that have an entry in the account-wide
+//! change feed `GET /log_entries?since=<cursor>` (a note or log entry need not move
+//! `updated_at`; the feed costs one request a pull) get their timeline fetched
 //! (`/log_entries`, skipping `notify` and `annotate` entries, and `/notes`); those events are
 //! stored idempotently (`log:<id>`, `note:<id>`), and a resolved incident's first explicit
 //! acknowledgement (`acknowledgements[]` is empty once resolved) comes from its
@@ -59,6 +61,8 @@ pub const CURSOR_OVERLAP_SECS: i64 = 600;
 const MAX_LIST_PAGES: usize = 100;
 /// Log-entry pages read per incident at most.
 const MAX_LOG_PAGES: usize = 5;
+/// Pages of the account-wide log entry feed read per pull at most.
+const MAX_FEED_PAGES: usize = 10;
 /// Incidents re-read one by one per pull at most.
 const MAX_STRAGGLERS: usize = 50;
 
@@ -76,6 +80,8 @@ pub struct PagerDutySource {
     remote: HashMap<String, RemoteState>,
     /// The PagerDuty user id of `email`, once looked up.
     me: Option<String>,
+    /// Incidents with log entries since the cursor (this pull's change feed).
+    touched: HashSet<String>,
 }
 
 impl std::fmt::Debug for PagerDutySource {
@@ -188,6 +194,7 @@ impl PagerDutySource {
             push_local: cfg.push_local_incidents,
             remote: HashMap::new(),
             me: None,
+            touched: HashSet::new(),
         })
     }
 
@@ -267,6 +274,10 @@ impl PagerDutySource {
         let since = cursor
             .unwrap_or(now - TimeDelta::days(FIRST_SYNC_DAYS))
             .max(now - TimeDelta::days(MAX_WINDOW_DAYS));
+        self.touched = match cursor {
+            Some(since) => self.changed_since(since, now, &mut report.requests).await?,
+            None => HashSet::new(),
+        };
         let mut seen = HashSet::new();
         let active = [
             ("statuses[]", "triggered".to_owned()),
@@ -374,7 +385,8 @@ impl PagerDutySource {
             let updated = inc.remote_updated_at();
             let changed = cached
                 .as_ref()
-                .is_none_or(|c| c.remote_updated_at != updated);
+                .is_none_or(|c| c.remote_updated_at != updated)
+                || self.touched.contains(&domain.external_id);
             if domain.assignee.is_none() {
                 domain.assignee = cached.and_then(|c| c.assignee);
             }
@@ -400,6 +412,50 @@ impl PagerDutySource {
             Ok(())
         })?;
         Ok(())
+    }
+
+    /// Incidents with a log entry (a note is an `annotate` entry) since `since`, from the
+    /// account-wide change feed: their timeline is re-read even when `updated_at` did not move,
+    /// because a note or log entry is a child resource (issue #11 defect 4). A feed the account
+    /// cannot read (4xx) leaves the set empty: `updated_at` still decides.
+    async fn changed_since(
+        &self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        requests: &mut usize,
+    ) -> Result<HashSet<String>, SyncError> {
+        let mut touched = HashSet::new();
+        let mut offset = 0usize;
+        for _ in 0..MAX_FEED_PAGES {
+            let q = [
+                ("since", since.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                ("until", now.to_rfc3339_opts(SecondsFormat::Secs, true)),
+                ("is_overview", "false".to_owned()),
+                ("limit", PAGE_LIMIT.to_string()),
+                ("offset", offset.to_string()),
+            ];
+            let url = self.url("log_entries", &q)?;
+            let page: LogEntryPage = match self.get_json(url, requests).await {
+                Ok(page) => page,
+                Err(ApiError::Permanent { status, message }) => {
+                    tracing::warn!(source = %self.name, status, %message, "log entry feed unavailable");
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            touched.extend(
+                page.log_entries
+                    .iter()
+                    .filter_map(|e| e.incident.as_ref())
+                    .map(|i| i.id.clone())
+                    .filter(|id| !id.is_empty()),
+            );
+            if !page.more || page.log_entries.is_empty() {
+                break;
+            }
+            offset += PAGE_LIMIT;
+        }
+        Ok(touched)
     }
 
     /// Log entries (paged) and notes of one incident, and its first explicit acknowledgement.

@@ -10,7 +10,8 @@
 //! rates and states are computed from them by [`crate::metrics::stored::evaluate_stored`].
 //!
 //! Failures: a query refused by the server (`bad_data` 400, `execution` 422, `timeout` 503) or
-//! a missing bucket marks THAT SLO (`last_error`) and the others carry on; a source failure
+//! a missing bucket marks THAT SLO (`last_error`, shown as ERROR on the tab) and the others
+//! carry on; the pull then still fails as a config error naming each such SLO and its reason; a source failure
 //! (unreachable, 401, 5xx, …) marks every remaining SLO and fails the pull. `warnings` are
 //! kept on the SLO as `warning: …` next to fresh counts. Prometheus is read-only: pushes fail.
 //!
@@ -221,6 +222,7 @@ impl PrometheusSource {
         let mut report = PullReport::default();
         let mut session = Session::new(&self.client);
         let mut failure: Option<(String, http::ApiError)> = None;
+        let mut slo_errors: Vec<String> = Vec::new();
         for (plan, id) in self.plans.iter().zip(ids) {
             if let Some((message, _)) = &failure {
                 store.write(|tx| write::set_slo_error(tx, id, message, now))?;
@@ -233,6 +235,7 @@ impl PrometheusSource {
                 }
                 Err((queries, QueryError::Slo(message))) => {
                     tracing::info!(source = %name, slo = %plan.name, error = %message, "slo query failed");
+                    slo_errors.push(format!("SLO '{}': {message}", plan.name));
                     store.write(|tx| {
                         upsert_definition(tx, plan, &queries)?;
                         write::set_slo_error(tx, id, &message, now)
@@ -253,6 +256,16 @@ impl PrometheusSource {
             Some((message, err)) => {
                 store.write(|tx| write::sync_failure(tx, &name, &message, err.retry_at(), now))?;
                 Err(SyncError::Api(err))
+            }
+            None if !slo_errors.is_empty() => {
+                // The source answered (its sync state is healthy) and the healthy SLOs are
+                // stored; the round still fails, naming each broken SLO and why, so
+                // `sync --once` exits non-zero (issue #11 defect 10).
+                store.write(|tx| write::sync_success(tx, &name, None, now))?;
+                Err(config_error(
+                    &name,
+                    crate::sanitize::line(&slo_errors.join("; ")),
+                ))
             }
             None => {
                 store.write(|tx| write::sync_success(tx, &name, None, now))?;

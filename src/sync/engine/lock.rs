@@ -53,6 +53,7 @@ pub async fn acquire(
     wait: Duration,
 ) -> std::io::Result<Option<SourceLock>> {
     let path = lock_path(db_path, source);
+    crate::store::health::create_private_file(&path)?;
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)

@@ -98,6 +98,8 @@ pub(super) struct LogEntry {
     pub summary: Option<String>,
     pub created_at: Option<String>,
     pub agent: Option<Reference>,
+    /// The incident it belongs to (set on the account-wide `/log_entries` feed).
+    pub incident: Option<Reference>,
 }
 
 /// `GET /incidents/{id}/log_entries` page.

@@ -36,7 +36,16 @@ fn selected_window(state: &State) -> Window {
         .unwrap_or(Window::Hour1)
 }
 
-fn state_span(v: &SloView, t: Theme) -> Span<'static> {
+/// `ERROR` when the latest computation of the SLO failed (a reason in `last_error` that is not
+/// a warning next to fresh counts), so a misconfigured SLO never reads as an idle `NO DATA`.
+fn state_span(s: &Slo, v: &SloView, t: Theme) -> Span<'static> {
+    let failed = s
+        .last_error
+        .as_deref()
+        .is_some_and(|e| !e.starts_with(crate::sync::prometheus::WARNING_PREFIX));
+    if failed {
+        return Span::styled("ERROR", t.bad());
+    }
     match v.eval.as_ref().map(|e| e.alerts.state) {
         Some(AlertState::Page) => Span::styled("PAGE", t.bad()),
         Some(AlertState::Ticket) => Span::styled(
@@ -195,7 +204,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             } else {
                 cells.push(Cell::from(burn_text(v, sel)));
             }
-            cells.push(Cell::from(state_span(v, t)));
+            cells.push(Cell::from(state_span(s, v, t)));
             cells.push(Cell::from(tte(v)));
             if wide {
                 cells.push(Cell::from(Span::styled(
@@ -275,7 +284,7 @@ fn detail(state: &State, slo: &Slo, v: &SloView, t: Theme) -> DetailLines {
     let mut l = DetailLines::default();
     l.lines.push(Line::from(vec![
         Span::styled(format!("{} ", slo.name), t.bold()),
-        state_span(v, t),
+        state_span(slo, v, t),
     ]));
     l.field(t, "service", slo.service.clone());
     match &v.objective {

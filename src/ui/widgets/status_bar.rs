@@ -104,6 +104,8 @@ impl StatusBar<'_> {
                 " FILTER /{}▏",
                 fit(crate::ui::tabs::current_filter(st), 30)
             ))
+        } else if st.cache_gone.is_some() {
+            Some(" CACHE FILE GONE: EDITS NOT SAVED, RESTART ".to_string())
         } else if st.read_only {
             Some(" READ-ONLY ".to_string())
         } else {

@@ -1,0 +1,79 @@
+//! Huge Markdown plans (issue #13 finding 6): refused by size before any parsing, with a
+//! message naming the file, the limit and the fix; the limit is configurable.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use opsdeck::checklist::file::{read_plan_limited, FileError};
+
+fn plan_of(bytes: usize) -> String {
+    let mut s = String::from("# Plan\n\n## Tasks\n\n");
+    let mut i = 0;
+    while s.len() < bytes {
+        s.push_str(&format!("- [ ] task {i}\n"));
+        i += 1;
+    }
+    s
+}
+
+fn import(dir: &Path, general: &str, plan: &Path) -> (Option<i32>, String, Duration) {
+    let config = dir.join("config.toml");
+    std::fs::write(&config, format!("[general]\n{general}\n")).unwrap();
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .env("OPSDECK_DATA_DIR", dir.join("data"))
+        .env("OPSDECK_CONFIG_DIR", dir)
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .arg("--config")
+        .arg(&config)
+        .args(["checklist", "import"])
+        .arg(plan)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text, started.elapsed())
+}
+
+/// REGRESSION: a 50 MB plan was read whole and parsed (24 s, 709 MB). A plan over the default
+/// 8 MiB limit is now refused at once with the file, the limit and the fix.
+#[test]
+fn a_plan_over_the_default_limit_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("huge.md");
+    std::fs::write(&plan, plan_of(9 * 1024 * 1024)).unwrap();
+    let (code, text, took) = import(dir.path(), "", &plan);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains("huge.md"), "{text}");
+    assert!(text.contains("8388608-byte limit"), "{text}");
+    assert!(text.contains("general.max_plan_bytes"), "{text}");
+    assert!(took < Duration::from_secs(10), "refusing took {took:?}");
+}
+
+/// The limit comes from `general.max_plan_bytes`; a plan under it imports.
+#[test]
+fn the_limit_is_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.md");
+    std::fs::write(&plan, plan_of(4096)).unwrap();
+    let (code, text, _) = import(dir.path(), "max_plan_bytes = 1000", &plan);
+    assert_ne!(code, Some(0), "{text}");
+    assert!(text.contains("1000-byte limit"), "{text}");
+    let (code, text, _) = import(dir.path(), "max_plan_bytes = 100000", &plan);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("registered"), "{text}");
+}
+
+/// A file that is not what its size says (a device, a file still growing) is cut off while
+/// reading: at most `limit + 1` bytes are held.
+#[cfg(unix)]
+#[test]
+fn an_endless_file_is_cut_off_while_reading() {
+    let err = read_plan_limited(Path::new("/dev/zero"), 64 * 1024).unwrap_err();
+    assert!(matches!(err, FileError::TooLarge { .. }), "{err:?}");
+}
