@@ -7,6 +7,10 @@
 //! there now ([`merge::rebase`]), and writes atomically only if the file did not move meanwhile;
 //! edits whose item changed on both sides become conflicts. An unreachable or read-only file
 //! leaves the edits pending, to land later.
+//!
+//! Documents kept by a remote source (`checklist_docs.source` set, e.g. `github-tasklist` issue
+//! bodies) are not files: [`push_pending`] and [`refresh_from_disk`] skip them, and their
+//! connector stores them with [`import_remote_document`] and re-applies edits with [`item_op`].
 
 use std::path::Path;
 
@@ -40,7 +44,8 @@ fn key_json(key: &ItemKey) -> String {
     .to_string()
 }
 
-fn key_from_json(s: &str) -> Option<ItemKey> {
+/// The item key stored with a cached item (`checklist_items.item_key`).
+pub fn key_from_json(s: &str) -> Option<ItemKey> {
     let v: serde_json::Value = serde_json::from_str(s).ok()?;
     Some(ItemKey {
         section_path: v
@@ -107,13 +112,17 @@ pub fn import_document(
         .collect();
     let doc_id = write::upsert_checklist_doc(tx, path, &sanitize::line(&title), content, now)?;
     write::replace_checklist_items(tx, doc_id, &items, now)?;
-    for (ordinal, it) in doc.items.iter().enumerate() {
+    // Matched on the text too: a row kept only because an edit of it is still queued keeps its
+    // old ordinal, and must keep its old key rather than take the key of whatever line now sits
+    // at that position (a line someone else rewrote), or the edit would land on that line.
+    for (ordinal, (it, row)) in doc.items.iter().zip(&items).enumerate() {
         tx.execute(
-            "UPDATE checklist_items SET item_key = ?1 WHERE doc_id = ?2 AND ordinal = ?3",
+            "UPDATE checklist_items SET item_key = ?1 WHERE doc_id = ?2 AND ordinal = ?3 AND text = ?4",
             params![
                 key_json(&it.key()),
                 doc_id,
-                i64::try_from(ordinal).unwrap_or(i64::MAX)
+                i64::try_from(ordinal).unwrap_or(i64::MAX),
+                row.text
             ],
         )?;
     }
@@ -184,7 +193,7 @@ struct PendingEdit {
 pub fn push_pending(store: &mut Store, now: DateTime<Utc>) -> Result<PushReport> {
     let mut report = PushReport::default();
     let docs: Vec<(i64, String, String)> = {
-        let mut stmt = store.conn().prepare("SELECT id, path, base_content FROM checklist_docs WHERE path NOT LIKE 'demo:%' ORDER BY id")?;
+        let mut stmt = store.conn().prepare("SELECT id, path, base_content FROM checklist_docs WHERE path NOT LIKE 'demo:%' AND source IS NULL ORDER BY id")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
@@ -252,51 +261,61 @@ fn item_ops(base: &str, pending: &[PendingEdit]) -> Vec<Option<ItemOp>> {
         .iter()
         .map(|p| {
             let key = keys.get(&p.item_id).cloned().or_else(|| p.key.clone())?;
-            let kind = match &p.op {
-                Operation::SetItemChecked { old, new } => OpKind::SetChecked {
-                    old: *old,
-                    new: *new,
-                },
-                Operation::SetItemText { old, new } => {
-                    let mut next = key.clone();
-                    next.text.clone_from(new);
-                    keys.insert(p.item_id, next);
-                    OpKind::SetText {
-                        old: old.clone(),
-                        new: new.clone(),
-                    }
-                }
-                Operation::SetItemOwner { old, new } => OpKind::SetOwner {
-                    old: old.clone(),
-                    new: new.clone(),
-                },
-                Operation::AddItem { text, above } => {
-                    let anchor = super::edit::find_item(&base_doc, &key).ok()?;
-                    let position = if *above {
-                        super::edit::Position::Before
-                    } else {
-                        super::edit::Position::After
-                    };
-                    return Some(ItemOp::insert(&base_doc, anchor, position, text));
-                }
-                Operation::DeleteItem { .. } => {
-                    let item = super::edit::find_item(&base_doc, &key).ok()?;
-                    return Some(ItemOp::delete(item));
-                }
-                Operation::MoveItem { down } => {
-                    let item = super::edit::find_item(&base_doc, &key).ok()?;
-                    let direction = if *down {
-                        super::edit::Direction::Down
-                    } else {
-                        super::edit::Direction::Up
-                    };
-                    return ItemOp::move_item(&base_doc, item, direction);
-                }
-                _ => return None,
-            };
-            Some(ItemOp { key, kind })
+            if let Operation::SetItemText { new, .. } = &p.op {
+                let mut next = key.clone();
+                next.text.clone_from(new);
+                keys.insert(p.item_id, next);
+            }
+            item_op(&base_doc, key, &p.op)
         })
         .collect()
+}
+
+/// The merge operation for one queued checklist edit of the item `key`, built against
+/// `base_doc` (the document the user saw); `None` for an edit Markdown cannot hold.
+///
+/// Shared by plan files and by checklists kept elsewhere (`github-tasklist` issue bodies), so
+/// both re-apply edits with the same rules.
+#[must_use]
+pub fn item_op(base_doc: &parse::Document, key: ItemKey, op: &Operation) -> Option<ItemOp> {
+    let kind = match op {
+        Operation::SetItemChecked { old, new } => OpKind::SetChecked {
+            old: *old,
+            new: *new,
+        },
+        Operation::SetItemText { old, new } => OpKind::SetText {
+            old: old.clone(),
+            new: new.clone(),
+        },
+        Operation::SetItemOwner { old, new } => OpKind::SetOwner {
+            old: old.clone(),
+            new: new.clone(),
+        },
+        Operation::AddItem { text, above } => {
+            let anchor = super::edit::find_item(base_doc, &key).ok()?;
+            let position = if *above {
+                super::edit::Position::Before
+            } else {
+                super::edit::Position::After
+            };
+            return Some(ItemOp::insert(base_doc, anchor, position, text));
+        }
+        Operation::DeleteItem { .. } => {
+            let item = super::edit::find_item(base_doc, &key).ok()?;
+            return Some(ItemOp::delete(item));
+        }
+        Operation::MoveItem { down } => {
+            let item = super::edit::find_item(base_doc, &key).ok()?;
+            let direction = if *down {
+                super::edit::Direction::Down
+            } else {
+                super::edit::Direction::Up
+            };
+            return ItemOp::move_item(base_doc, item, direction);
+        }
+        _ => return None,
+    };
+    Some(ItemOp { key, kind })
 }
 
 #[allow(clippy::too_many_arguments, reason = "internal step of push_pending")]
@@ -399,6 +418,43 @@ fn wait_for_file(
     Ok(())
 }
 
+/// Stores a checklist kept by a remote source (a `github-tasklist` issue body) as the document
+/// `path`: `content` is the remote's *raw* text and becomes the base (write-back is byte-exact
+/// against it); titles and items are sanitized by [`import_document`]. `title` (the issue
+/// title) replaces the first-heading title; `remote_updated_at` is the version read. Sections
+/// already marked as gates stay gates.
+///
+/// # Errors
+/// SQLite errors.
+#[allow(clippy::too_many_arguments, reason = "one row's columns")]
+pub fn import_remote_document(
+    tx: &Transaction<'_>,
+    source: &str,
+    path: &str,
+    title: &str,
+    content: &str,
+    remote_updated_at: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM checklist_docs WHERE path = ?1",
+            [path],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let gates = match existing {
+        Some(id) => gates_of(tx, id)?,
+        None => Vec::new(),
+    };
+    let doc_id = import_document(tx, path, content, &gates, now)?;
+    tx.execute(
+        "UPDATE checklist_docs SET source = ?1, remote_updated_at = ?2, title = ?3 WHERE id = ?4",
+        params![source, remote_updated_at, sanitize::line(title), doc_id],
+    )?;
+    Ok(doc_id)
+}
+
 /// Re-reads every registered file; a file changed elsewhere becomes the new base (pending edits
 /// are re-applied on top by the store). Unreachable files are left as they are, with the error
 /// recorded on the document.
@@ -408,7 +464,7 @@ fn wait_for_file(
 pub fn refresh_from_disk(store: &mut Store, gates: &[String], now: DateTime<Utc>) -> Result<bool> {
     let docs: Vec<(i64, String, String)> = {
         let mut stmt = store.conn().prepare(
-            "SELECT id, path, base_content FROM checklist_docs WHERE path NOT LIKE 'demo:%'",
+            "SELECT id, path, base_content FROM checklist_docs WHERE path NOT LIKE 'demo:%' AND source IS NULL",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?

@@ -313,7 +313,7 @@ pub struct TokenConfig {
 pub struct SourceConfig {
     /// Unique name (shown in the status bar).
     pub name: String,
-    /// `github`, `github-deployments`, `jira`, `redmine`, `pagerduty`, `alertmanager`, `prometheus`.
+    /// `github`, `github-deployments`, `github-tasklist`, `jira`, `redmine`, `pagerduty`, `alertmanager`, `prometheus`.
     pub kind: SourceKind,
     /// Base URL (defaults per kind for SaaS).
     pub base_url: Option<String>,
@@ -326,6 +326,9 @@ pub struct SourceConfig {
     /// GitHub `owner/repo` list.
     #[serde(default)]
     pub repos: Vec<String>,
+    /// `github-tasklist`: the issues whose bodies hold the plan (`owner/repo#123`).
+    #[serde(default)]
+    pub issues: Vec<String>,
     /// Jira project keys / Redmine project ids.
     #[serde(default)]
     pub projects: Vec<String>,
@@ -373,6 +376,8 @@ pub enum SourceKind {
     Github,
     /// GitHub Deployments.
     GithubDeployments,
+    /// Markdown task lists kept in GitHub issue bodies (checklist tab).
+    GithubTasklist,
     /// Jira Cloud.
     Jira,
     /// Redmine.

@@ -391,7 +391,7 @@ fn entity_meta(tx: &Transaction<'_>, e: EntityRef) -> Result<(String, String, Op
         EntityKind::Customer => "SELECT source, name, NULL FROM customers WHERE id = ?1",
         EntityKind::Slo => "SELECT 'local', name, NULL FROM slos WHERE id = ?1",
         EntityKind::ChecklistItem => {
-            "SELECT 'file:' || d.path, substr(i.text, 1, 60), NULL FROM checklist_items i \
+            "SELECT COALESCE(d.source, 'file:' || d.path), substr(i.text, 1, 60), NULL FROM checklist_items i \
              JOIN checklist_docs d ON d.id = i.doc_id WHERE i.id = ?1"
         }
     };

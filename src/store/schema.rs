@@ -11,7 +11,7 @@ use rusqlite::Transaction;
 pub type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The migrations, in order; index `i` upgrades from version `i` to `i + 1`.
-pub const MIGRATIONS: &[Migration] = &[v1_core, v2_reviews_and_links];
+pub const MIGRATIONS: &[Migration] = &[v1_core, v2_reviews_and_links, v3_remote_checklists];
 
 /// The schema version this binary writes.
 #[allow(clippy::cast_possible_truncation, reason = "a handful of migrations")]
@@ -289,6 +289,17 @@ fn v2_reviews_and_links(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             etag TEXT,
             PRIMARY KEY (source, url)
         );
+        ",
+    )
+}
+
+/// Checklists kept outside files (`github-tasklist`): the owning source (NULL for plan files)
+/// and the remote `updated_at` the cached base was read at.
+fn v3_remote_checklists(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        r"
+        ALTER TABLE checklist_docs ADD COLUMN source TEXT;
+        ALTER TABLE checklist_docs ADD COLUMN remote_updated_at TEXT;
         ",
     )
 }

@@ -71,7 +71,9 @@ impl SourceCheck {
 
 fn default_base(kind: SourceKind) -> Option<&'static str> {
     match kind {
-        SourceKind::Github | SourceKind::GithubDeployments => Some("https://api.github.com/"),
+        SourceKind::Github | SourceKind::GithubDeployments | SourceKind::GithubTasklist => {
+            Some("https://api.github.com/")
+        }
         SourceKind::Pagerduty => Some(super::pagerduty::DEFAULT_BASE_URL),
         _ => None,
     }
@@ -79,7 +81,9 @@ fn default_base(kind: SourceKind) -> Option<&'static str> {
 
 fn probe_path(kind: SourceKind) -> &'static str {
     match kind {
-        SourceKind::Github | SourceKind::GithubDeployments => "rate_limit",
+        SourceKind::Github | SourceKind::GithubDeployments | SourceKind::GithubTasklist => {
+            "rate_limit"
+        }
         SourceKind::Jira => "rest/api/3/myself",
         SourceKind::Redmine => "users/current.json",
         SourceKind::Pagerduty => "abilities",
@@ -106,7 +110,9 @@ fn scheme(cfg: &SourceConfig) -> AuthScheme {
 
 fn accept(kind: SourceKind) -> &'static str {
     match kind {
-        SourceKind::Github | SourceKind::GithubDeployments => "application/vnd.github+json",
+        SourceKind::Github | SourceKind::GithubDeployments | SourceKind::GithubTasklist => {
+            "application/vnd.github+json"
+        }
         SourceKind::Pagerduty => super::pagerduty::ACCEPT,
         _ => "application/json",
     }
@@ -184,7 +190,10 @@ pub async fn check_source(cfg: &SourceConfig, clock: Clock) -> SourceCheck {
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if matches!(cfg.kind, SourceKind::Github | SourceKind::GithubDeployments) {
+    if matches!(
+        cfg.kind,
+        SourceKind::Github | SourceKind::GithubDeployments | SourceKind::GithubTasklist
+    ) {
         hc.extra_headers.push((
             "X-GitHub-Api-Version".to_owned(),
             super::github_deployments::API_VERSION.to_owned(),

@@ -98,6 +98,8 @@ pub enum Connector {
     Prometheus(super::prometheus::PrometheusSource),
     /// GitHub Deployments.
     GithubDeployments(super::github_deployments::GithubDeploymentsSource),
+    /// Task lists kept in GitHub issue bodies (checklist tab).
+    GithubTasklist(super::github_tasklist::GithubTasklistSource),
 }
 
 impl std::fmt::Debug for Connector {
@@ -111,6 +113,7 @@ impl std::fmt::Debug for Connector {
             Connector::Alertmanager(_) => f.write_str("Alertmanager(..)"),
             Connector::Prometheus(_) => f.write_str("Prometheus(..)"),
             Connector::GithubDeployments(_) => f.write_str("GithubDeployments(..)"),
+            Connector::GithubTasklist(s) => f.debug_tuple("GithubTasklist").field(s).finish(),
         }
     }
 }
@@ -149,6 +152,9 @@ impl Connector {
             SourceKind::GithubDeployments => Ok(Connector::GithubDeployments(
                 github_deployments::GithubDeploymentsSource::new(cfg, token, clock)?,
             )),
+            SourceKind::GithubTasklist => Ok(Connector::GithubTasklist(
+                super::github_tasklist::GithubTasklistSource::new(cfg, token, clock)?,
+            )),
         }
     }
 }
@@ -167,6 +173,7 @@ impl Remote for Connector {
             Connector::Alertmanager(s) => s.pull(store, now).await,
             Connector::Prometheus(s) => s.pull(store, now).await,
             Connector::GithubDeployments(s) => s.pull(store, now).await,
+            Connector::GithubTasklist(s) => s.pull(store, now).await,
         }
     }
 
@@ -184,6 +191,7 @@ impl Remote for Connector {
             Connector::Alertmanager(s) => s.push(store, entry, now).await,
             Connector::Prometheus(s) => s.push(store, entry, now).await,
             Connector::GithubDeployments(s) => s.push(store, entry, now).await,
+            Connector::GithubTasklist(s) => s.push(store, entry, now).await,
         }
     }
 }
@@ -193,6 +201,7 @@ pub fn kind_name(kind: SourceKind) -> &'static str {
     match kind {
         SourceKind::Github => "github",
         SourceKind::GithubDeployments => "github-deployments",
+        SourceKind::GithubTasklist => "github-tasklist",
         SourceKind::Jira => "jira",
         SourceKind::Redmine => "redmine",
         SourceKind::Pagerduty => "pagerduty",
@@ -213,6 +222,7 @@ pub fn tabs_of(kind: SourceKind) -> &'static [Tab] {
         SourceKind::Pagerduty | SourceKind::Alertmanager => &[Tab::Incidents],
         SourceKind::GithubDeployments => &[Tab::Deployments],
         SourceKind::Prometheus => &[Tab::Slos],
+        SourceKind::GithubTasklist => &[Tab::Checklist],
     }
 }
 

@@ -28,6 +28,8 @@ mod dto;
 pub mod plan;
 mod push;
 
+pub use push::outcome_for;
+
 pub use dto::{
     format_since, parse_time, CommentDto, IssueDto, Mapping, RemoteIssue, DEFAULT_PRIORITY,
 };

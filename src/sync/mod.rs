@@ -8,7 +8,8 @@
 //!   typed errors and a serialised mutation gate.
 //! - [`pagerduty`], [`alertmanager`]: the incident connectors; [`incident_report`]: the
 //!   Markdown incident report (`e`); [`prometheus`]: SLO counts; [`github_deployments`]:
-//!   deployments, statuses and rollback markers; [`jira`], [`redmine`] (and GitHub Issues):
+//!   deployments, statuses and rollback markers; [`github_tasklist`]: plans kept in issue
+//!   bodies (checklist tab); [`jira`], [`redmine`] (and GitHub Issues):
 //!   bug trackers, with [`tracker`] holding what they share.
 
 pub mod alertmanager;
@@ -16,6 +17,7 @@ pub mod doctor;
 pub mod engine;
 pub mod github;
 pub mod github_deployments;
+pub mod github_tasklist;
 pub mod headless;
 pub mod http;
 pub mod incident_report;

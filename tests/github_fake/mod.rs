@@ -36,6 +36,8 @@ pub struct Issue {
     pub updated_at: i64,
     pub is_pr: bool,
     pub comments: Vec<String>,
+    /// The raw body (`None` renders the template's "Body of N").
+    pub body: Option<String>,
 }
 
 /// One request the fake saw.
@@ -111,7 +113,10 @@ impl FakeState {
         v["id"] = json!(i.id);
         v["number"] = json!(i.number);
         v["title"] = json!(i.title);
-        v["body"] = json!(format!("Body of {}", i.number));
+        v["body"] = match &i.body {
+            Some(b) => json!(b),
+            None => json!(format!("Body of {}", i.number)),
+        };
         v["state"] = json!(if i.open { "open" } else { "closed" });
         v["state_reason"] = json!(i.state_reason);
         v["labels"] = Value::Array(labels);
@@ -256,7 +261,23 @@ impl FakeState {
         let ignore = self.ignore_label_and_assignee_writes;
         match (method.as_str(), sub) {
             ("GET", "") => {
-                ResponseTemplate::new(200).set_body_json(self.issue_json(&self.issues[&number]))
+                // Single-issue reads carry an ETag over the payload and answer 304 on a match,
+                // as GitHub does.
+                let payload = self.issue_json(&self.issues[&number]);
+                let text = payload.to_string();
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                text.hash(&mut h);
+                let etag = format!("\"{:016x}\"", h.finish());
+                let inm = req
+                    .headers
+                    .get("if-none-match")
+                    .and_then(|v| v.to_str().ok());
+                if inm == Some(etag.as_str()) {
+                    return ResponseTemplate::new(304).insert_header("etag", etag.as_str());
+                }
+                ResponseTemplate::new(200)
+                    .insert_header("etag", etag.as_str())
+                    .set_body_raw(text, "application/json; charset=utf-8")
             }
             ("PATCH", "") => {
                 let issue = self.issues.get_mut(&number).unwrap();
@@ -273,6 +294,12 @@ impl FakeState {
                                 .map(str::to_owned)
                                 .or(Some("completed".into()))
                         };
+                        changed = true;
+                    }
+                }
+                if let Some(text) = body["body"].as_str() {
+                    if issue.body.as_deref() != Some(text) {
+                        issue.body = Some(text.to_owned());
                         changed = true;
                     }
                 }
@@ -416,7 +443,16 @@ pub struct GithubFake {
 
 impl GithubFake {
     pub async fn start() -> Self {
-        let server = MockServer::start().await;
+        Self::start_with(MockServer::start().await).await
+    }
+
+    /// A fake listening on `listener` (a test that takes the server down and brings it back
+    /// on the same port binds the port itself).
+    pub async fn start_on(listener: std::net::TcpListener) -> Self {
+        Self::start_with(MockServer::builder().listener(listener).start().await).await
+    }
+
+    async fn start_with(server: MockServer) -> Self {
         let issue_template = serde_json::from_str::<Vec<Value>>(ISSUE_TEMPLATE)
             .unwrap()
             .remove(0);
@@ -472,6 +508,7 @@ impl GithubFake {
                     updated_at: base + (k as i64) / 3,
                     is_pr: k >= issues,
                     comments: Vec::new(),
+                    body: None,
                 },
             );
         }
@@ -498,6 +535,7 @@ impl GithubFake {
             updated_at: epoch().timestamp() + number as i64,
             is_pr: false,
             comments: Vec::new(),
+            body: None,
         }
     }
 

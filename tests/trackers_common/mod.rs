@@ -57,6 +57,7 @@ pub fn source_config(name: &str, kind: SourceKind, base: &str, token_env: &str) 
         rollback_state: None,
         headers: BTreeMap::new(),
         push_local_incidents: false,
+        issues: Vec::new(),
     }
 }
 

@@ -268,11 +268,11 @@ fn detail(state: &State, sections: &[SectionProgress], t: Theme) -> DetailLines 
             l.styled(
                 t,
                 "conflict",
-                "the file changed elsewhere — press O",
+                "the plan changed elsewhere (file or issue) — see the outbox",
                 t.bad(),
             );
         } else if it.pending {
-            l.styled(t, "pending", "waiting to be written to the file", t.warn());
+            l.styled(t, "pending", "waiting to be written back", t.warn());
         }
         l.gap();
     }
