@@ -208,9 +208,19 @@ impl Store {
                 starts_at: from_ts(r.get(9)?),
                 silenced_by: json_list(&silenced),
                 pending: r.get(11)?,
+                silences: Vec::new(),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut alerts: Vec<Alert> = rows.collect::<rusqlite::Result<_>>()?;
+        let known = super::incidents::load_silences(self.conn())?;
+        for a in &mut alerts {
+            a.silences = a
+                .silenced_by
+                .iter()
+                .filter_map(|id| known.get(&(a.source.clone(), id.clone())).cloned())
+                .collect();
+        }
+        Ok(alerts)
     }
 
     /// Deployments, newest first, with their linked incidents.

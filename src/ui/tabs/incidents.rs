@@ -12,7 +12,7 @@ use super::{empty_text, marker, DataTable};
 use crate::app::derive::{incident_sla, short_duration, sla_label};
 use crate::app::msg::Detail;
 use crate::app::state::State;
-use crate::domain::{Alert, AlertState, Incident, IncidentStatus};
+use crate::domain::{AlertState, Incident, IncidentStatus};
 use crate::metrics::incident::SlaState;
 use crate::ui::split_body;
 use crate::ui::text::{ago, fit, or_dash, stamp};
@@ -36,17 +36,6 @@ fn sla_span(state: &State, i: &Incident, t: Theme) -> Span<'static> {
         SlaState::Met { .. } => t.good(),
     };
     Span::styled(sla_label(sla.state), style)
-}
-
-/// The state of an alert as shown: `firing`, `silenced`, `pending`.
-#[must_use]
-pub fn alert_state_text(a: &Alert) -> &'static str {
-    match a.state {
-        AlertState::Active => "firing",
-        AlertState::Suppressed if !a.silenced_by.is_empty() => "silenced",
-        AlertState::Suppressed => "inhibited",
-        AlertState::Unprocessed => "pending",
-    }
 }
 
 /// Draws the incidents tab.
@@ -175,7 +164,7 @@ fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let rows: Vec<Row<'_>> = list
         .window(rows_h)
         .map(|a| {
-            let st = alert_state_text(a);
+            let st = crate::app::silences::alert_state_label(a, state.tz, false);
             let st_style = match a.state {
                 AlertState::Active => t.bad(),
                 _ => t.dim(),
@@ -202,7 +191,7 @@ fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         Constraint::Fill(1),
         Constraint::Length(8),
         Constraint::Length(9),
-        Constraint::Length(9),
+        Constraint::Length(10),
         Constraint::Length(5),
     ];
     if wide {
@@ -352,7 +341,11 @@ fn alert_detail(state: &State, t: Theme) -> DetailLines {
         return l;
     };
     l.lines.push(Line::styled(a.name.clone(), t.bold()));
-    l.field(t, "state", alert_state_text(a));
+    l.field(
+        t,
+        "state",
+        crate::app::silences::alert_state_label(a, state.tz, true),
+    );
     l.field(t, "severity", a.severity.clone());
     l.field(t, "service", a.service.clone());
     l.field(
@@ -366,6 +359,18 @@ fn alert_detail(state: &State, t: Theme) -> DetailLines {
     );
     if !a.silenced_by.is_empty() {
         l.field(t, "silences", a.silenced_by.join(", "));
+    }
+    for s in &a.silences {
+        l.field(
+            t,
+            "silence",
+            format!(
+                "by {} \"{}\" · {}",
+                s.created_by,
+                s.comment,
+                s.matchers.join(", ")
+            ),
+        );
     }
     l.field(t, "source", a.source.clone());
     l.gap();
