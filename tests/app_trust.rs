@@ -500,3 +500,47 @@ fn no_keeps_someone_elses_silence() {
     assert!(key(&mut state, InputKey::Char('n')).is_empty());
     assert!(state.overlay.is_none());
 }
+
+/// REGRESSION: customer health changed band within seconds with no edit: the support measure
+/// counted bugs from `now - 28 days` to the second, so a bug crossed the window edge while the
+/// screen was open. The score must depend on the data and the clock's day only.
+#[test]
+fn customer_health_inputs_do_not_move_within_a_day() {
+    let mut store = demo();
+    let day = now().date_naive();
+    // A customer's bug filed 28 days before today, at noon: inside or outside the window
+    // depending on the second, if the window were counted from the second.
+    let mut bug = store.load_bugs(None).unwrap()[0].clone();
+    bug.external_id = "edge-of-window".into();
+    bug.key = "#900001".into();
+    bug.customers = vec!["acme-mutual".into()];
+    bug.labels = vec!["customer:acme-mutual".into()];
+    bug.created_at = (day - chrono::Days::new(28))
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_utc();
+    store
+        .write(|tx| opsdeck::store::write::upsert_bug(tx, &bug, now()))
+        .unwrap();
+    let early = day.and_hms_opt(0, 0, 1).unwrap().and_utc();
+    let late = day.and_hms_opt(23, 59, 59).unwrap().and_utc();
+    let policy = Policy::default();
+    let health = |at: DateTime<Utc>| -> Vec<(String, f64, Option<u8>)> {
+        store
+            .load_customers(at)
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                let h = opsdeck::app::derive::customer_health(&policy, &c, None);
+                (c.slug, c.tickets_per_week, h.health.map(|s| s.score))
+            })
+            .collect()
+    };
+    let mut seen = Vec::new();
+    for h in 0..24 {
+        let at = early + chrono::Duration::minutes(h * 60 + 17);
+        seen.push(health(at));
+    }
+    seen.push(health(late));
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+}
