@@ -66,13 +66,18 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let wide = area.width >= 96;
     let customers = area.width >= 130;
     let list = &state.incidents;
+    let id_w = crate::ui::widgets::data_table::id_width(
+        list.rows.iter().map(|i| i.external_id.as_str()),
+        8,
+        area.width,
+    );
     let (header, widths) = if wide {
         let mut h = vec![
             "", "id", "title", "sev", "status", "service", "assignee", "age", "SLA",
         ];
         let mut w = vec![
             Constraint::Length(1),
-            Constraint::Length(8),
+            Constraint::Length(id_w),
             Constraint::Fill(1),
             Constraint::Length(3),
             Constraint::Length(12),
@@ -91,7 +96,7 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             vec!["", "id", "title", "sev", "status", "SLA"],
             vec![
                 Constraint::Length(1),
-                Constraint::Length(8),
+                Constraint::Length(id_w),
                 Constraint::Fill(1),
                 Constraint::Length(3),
                 Constraint::Length(12),
@@ -112,7 +117,7 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
                     list.marked.contains(&i.id),
                     t,
                 )),
-                Cell::from(i.external_id.clone()),
+                Cell::from(crate::ui::text::fit(&i.external_id, usize::from(id_w))),
                 Cell::from(crate::ui::text::fit(&i.title, fill)),
                 Cell::from(Span::styled(
                     i.severity.as_str(),
@@ -121,13 +126,16 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
                 Cell::from(Span::styled(i.status.as_str(), status_style(i.status, t))),
             ];
             if wide {
-                cells.push(Cell::from(i.service.clone()));
-                cells.push(Cell::from(or_dash(i.assignee.as_deref()).to_string()));
+                cells.push(Cell::from(crate::ui::text::fit(&i.service, 9)));
+                cells.push(Cell::from(crate::ui::text::fit(
+                    or_dash(i.assignee.as_deref()),
+                    10,
+                )));
                 cells.push(Cell::from(ago(state.now, i.created_at)));
             }
             cells.push(Cell::from(sla_span(state, i, t)));
             if customers {
-                cells.push(Cell::from(i.customers.join(",")));
+                cells.push(Cell::from(crate::ui::text::fit(&i.customers.join(","), 22)));
             }
             let row = Row::new(cells);
             if i.status == IncidentStatus::Resolved {
@@ -159,6 +167,21 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
 fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let wide = area.width >= 96;
     let list = &state.alerts;
+    let name_w = if wide {
+        24
+    } else {
+        crate::ui::widgets::data_table::fill_width(
+            area.width,
+            &[
+                Constraint::Length(1),
+                Constraint::Fill(1),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Length(10),
+                Constraint::Length(5),
+            ],
+        )
+    };
     let rows_h = usize::from(area.height.saturating_sub(3));
     let offset = list.window_offset(rows_h);
     let rows: Vec<Row<'_>> = list
@@ -171,9 +194,9 @@ fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             };
             let mut cells = vec![
                 Cell::from(marker(a.pending, false, list.marked.contains(&a.id), t)),
-                Cell::from(a.name.clone()),
-                Cell::from(a.severity.clone()),
-                Cell::from(a.service.clone()),
+                Cell::from(crate::ui::text::fit(&a.name, name_w)),
+                Cell::from(crate::ui::text::fit(&a.severity, 8)),
+                Cell::from(crate::ui::text::fit(&a.service, 9)),
                 Cell::from(Span::styled(st, st_style)),
                 Cell::from(ago(state.now, a.starts_at)),
             ];
