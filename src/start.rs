@@ -141,8 +141,33 @@ pub fn tui(
             // In-flight pushes are idempotent (reconciled by reading first), so a bounded wait is enough.
             let _ = tokio::time::timeout(std::time::Duration::from_secs(3), handle.join()).await;
         }
+        // Said after leaving the alternate screen, so it stays visible in the shell.
+        if let Some(line) = queued_on_exit(&session.paths.cache_db) {
+            eprintln!("{line}");
+        }
         result
     })?;
     // Committed edits are already durable (one transaction each); nothing to flush.
     Ok(0)
+}
+
+/// The line printed on quit when edits still wait in the outbox (None when nothing waits).
+fn queued_on_exit(cache_db: &std::path::Path) -> Option<String> {
+    let store = crate::store::Store::open(cache_db).ok()?;
+    let summary = store.outbox_summary().ok()?;
+    queued_line(summary.queued)
+}
+
+/// "3 queued edits will be pushed on next start" (None for 0).
+#[must_use]
+pub fn queued_line(queued: u32) -> Option<String> {
+    match queued {
+        0 => None,
+        1 => Some(
+            "1 queued edit will be pushed on next start (or now with `opsdeck sync --once`)".into(),
+        ),
+        n => Some(format!(
+            "{n} queued edits will be pushed on next start (or now with `opsdeck sync --once`)"
+        )),
+    }
 }

@@ -2,11 +2,15 @@
 //!
 //! [`TerminalGuard`] restores on `Drop` (early `?` returns), the panic hook restores before
 //! color-eyre prints (installed in `main`), and signal handling in the app loop ends the loop
-//! cleanly so `Drop` runs. Mouse capture is off unless configured.
+//! cleanly so `Drop` runs. Mouse capture is off unless configured. Bracketed paste is always on,
+//! so a paste arrives as one `Event::Paste` (text for an open input) and never as keystrokes
+//! that the keymap would run as commands.
 
 use std::io::{self, Stdout, Write};
 
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
 };
@@ -32,7 +36,13 @@ impl TerminalGuard {
     pub fn enter(mouse: bool) -> io::Result<TerminalGuard> {
         enable_raw_mode()?;
         let mut stdout = io::stdout();
-        if let Err(e) = execute!(stdout, EnterAlternateScreen, cursor::Hide) {
+        if let Err(e) = execute!(
+            stdout,
+            EnterAlternateScreen,
+            EnableBracketedPaste,
+            cursor::Hide
+        ) {
+            let _ = execute!(stdout, DisableBracketedPaste, LeaveAlternateScreen);
             let _ = disable_raw_mode();
             return Err(e);
         }
@@ -56,7 +66,12 @@ pub fn restore(mouse: bool) {
     if mouse {
         let _ = execute!(stdout, DisableMouseCapture);
     }
-    let _ = execute!(stdout, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        stdout,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
     let _ = disable_raw_mode();
     let _ = stdout.flush();
 }

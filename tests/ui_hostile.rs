@@ -138,6 +138,7 @@ fn hostile_store(raw: &str) -> Store {
                 starts_at: now - Duration::minutes(5),
                 silenced_by: vec![l.clone()],
                 pending: false,
+                silences: Vec::new(),
             };
             write::upsert_alert(tx, &a, None, None, now)?;
             let d = Deployment {

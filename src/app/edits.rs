@@ -7,6 +7,7 @@ use super::action::Action;
 use super::msg::{Edit, Effect, InputKey};
 use super::rows::{fuzzy_rank, RowView};
 use super::state::{Overlay, Prompt, PromptThen, State};
+use super::targets;
 use super::update::SILENCE_CHOICES;
 use crate::domain::{BugStatus, ChurnRisk, EntityRef, IncidentStatus, NoteKind, Priority, Tab};
 use crate::sanitize;
@@ -52,31 +53,31 @@ pub const CUSTOMER_FIELDS: &[&str] = &[
     "name",
 ];
 
-/// Bugs the action applies to: the marked ones, or the selected one.
+/// Bugs the action applies to (see [`super::targets`]).
 fn target_bugs(state: &State) -> Vec<&crate::domain::Bug> {
-    if state.bugs.marked.is_empty() {
-        state.bugs.selected_row().into_iter().collect()
-    } else {
-        state
-            .bugs
-            .rows
-            .iter()
-            .filter(|b| state.bugs.marked.contains(&b.id))
-            .collect()
-    }
+    targets::of(&state.bugs)
 }
 
 fn target_incidents(state: &State) -> Vec<&crate::domain::Incident> {
-    if state.incidents.marked.is_empty() {
-        state.incidents.selected_row().into_iter().collect()
+    targets::of(&state.incidents)
+}
+
+/// A prompt title that names the targets when there are several.
+fn titled<R: RowView>(title: &str, rows: &[&R], noun: &str) -> String {
+    if rows.len() > 1 {
+        format!("{title} — {}", targets::describe(rows, noun))
     } else {
-        state
-            .incidents
-            .rows
-            .iter()
-            .filter(|b| state.incidents.marked.contains(&b.id))
-            .collect()
+        title.to_string()
     }
+}
+
+fn refuse(state: &mut State, text: String) -> Vec<Effect> {
+    state.toast = Some(super::state::Toast {
+        text,
+        error: true,
+        at: state.now,
+    });
+    Vec::new()
 }
 
 /// Starts the flow for an editing action in the current tab.
@@ -96,24 +97,34 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
         return Vec::new();
     }
     let overlay = match (state.tab, action) {
-        (Tab::Bugs, Action::SetPriority) => state.bugs.selected_row().map(|b| {
-            choice(
-                "priority",
-                Priority::ALL.iter().map(|p| p.to_string()).collect(),
-                usize::from(b.priority.rank()),
-                PromptThen::Priority,
-            )
-        }),
-        (Tab::Bugs, Action::Assign) => state.bugs.selected_row().map(|b| {
-            text_with(
-                "assign to (login, empty = nobody)",
-                b.assignee.as_deref().unwrap_or(""),
-                PromptThen::Assignee,
-            )
-        }),
+        (Tab::Bugs, Action::SetPriority) => {
+            let rows = target_bugs(state);
+            rows.first().map(|b| {
+                choice(
+                    &titled("priority", &rows, "bug"),
+                    Priority::ALL.iter().map(|p| p.to_string()).collect(),
+                    usize::from(b.priority.rank()),
+                    PromptThen::Priority,
+                )
+            })
+        }
+        (Tab::Bugs, Action::Assign) => {
+            let rows = target_bugs(state);
+            let initial = match rows.as_slice() {
+                [b] => b.assignee.as_deref().unwrap_or(""),
+                _ => "",
+            };
+            (!rows.is_empty()).then(|| {
+                text_with(
+                    &titled("assign to (login, empty = nobody)", &rows, "bug"),
+                    initial,
+                    PromptThen::Assignee,
+                )
+            })
+        }
         (Tab::Bugs, Action::CloseBug) => (!target_bugs(state).is_empty()).then(|| {
             choice(
-                "close reason",
+                &titled("close reason", &target_bugs(state), "bug"),
                 vec!["completed".into(), "not_planned".into(), "duplicate".into()],
                 0,
                 PromptThen::CloseReason,
@@ -127,22 +138,31 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
             let edits = bug_status_edits(state, BugStatus::InProgress, None);
             return state.commit(edits, None);
         }
-        (Tab::Bugs, Action::AddLabel) => state
-            .bugs
-            .selected_row()
-            .map(|_| text("label to add", PromptThen::AddLabel)),
-        (Tab::Bugs, Action::RemoveLabel) => state.bugs.selected_row().map(|b| {
-            choice(
-                "label to remove",
-                b.labels.clone(),
-                0,
-                PromptThen::RemoveLabel,
-            )
-        }),
-        (Tab::Bugs, Action::Comment) => state
-            .bugs
-            .selected_row()
-            .map(|_| text("comment", PromptThen::Comment)),
+        (Tab::Bugs, Action::AddLabel) => {
+            let rows = target_bugs(state);
+            (!rows.is_empty())
+                .then(|| text(&titled("label to add", &rows, "bug"), PromptThen::AddLabel))
+        }
+        (Tab::Bugs, Action::RemoveLabel) => {
+            let rows = target_bugs(state);
+            let labels: std::collections::BTreeSet<String> =
+                rows.iter().flat_map(|b| b.labels.iter().cloned()).collect();
+            if !rows.is_empty() && labels.is_empty() {
+                return refuse(state, "no label to remove".into());
+            }
+            (!rows.is_empty()).then(|| {
+                choice(
+                    &titled("label to remove", &rows, "bug"),
+                    labels.into_iter().collect(),
+                    0,
+                    PromptThen::RemoveLabel,
+                )
+            })
+        }
+        (Tab::Bugs, Action::Comment) => {
+            let rows = target_bugs(state);
+            (!rows.is_empty()).then(|| text(&titled("comment", &rows, "bug"), PromptThen::Comment))
+        }
         (Tab::Incidents, Action::Acknowledge) if !state.alerts_focus => {
             let now = state.now;
             let edits: Vec<Edit> = target_incidents(state)
@@ -166,27 +186,46 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
                 });
                 return Vec::new();
             }
-            let confirm =
-                (edits.len() > 1).then(|| format!("Acknowledge {} incidents?", edits.len()));
+            let rows: Vec<&crate::domain::Incident> = target_incidents(state)
+                .into_iter()
+                .filter(|i| i.status == IncidentStatus::Triggered)
+                .collect();
+            let confirm = (edits.len() > 1)
+                .then(|| format!("Acknowledge {}?", targets::describe(&rows, "incident")));
             return state.commit(edits, confirm);
         }
         (Tab::Incidents, Action::Resolve) if !state.alerts_focus => (target_incidents(state)
             .iter()
             .any(|i| i.status != IncidentStatus::Resolved))
-        .then(|| text("resolution note (optional)", PromptThen::Resolution)),
+        .then(|| {
+            text(
+                &titled(
+                    "resolution note (optional)",
+                    &target_incidents(state),
+                    "incident",
+                ),
+                PromptThen::Resolution,
+            )
+        }),
         (Tab::Incidents, Action::Assign) if !state.alerts_focus => {
-            state.incidents.selected_row().map(|i| {
+            let rows = target_incidents(state);
+            let initial = match rows.as_slice() {
+                [i] => i.assignee.as_deref().unwrap_or(""),
+                _ => "",
+            };
+            (!rows.is_empty()).then(|| {
                 text_with(
-                    "reassign to",
-                    i.assignee.as_deref().unwrap_or(""),
+                    &titled("reassign to", &rows, "incident"),
+                    initial,
                     PromptThen::Assignee,
                 )
             })
         }
-        (Tab::Incidents, Action::Note) if !state.alerts_focus => state
-            .incidents
-            .selected_row()
-            .map(|_| text("note", PromptThen::Comment)),
+        (Tab::Incidents, Action::Note) if !state.alerts_focus => {
+            let rows = target_incidents(state);
+            (!rows.is_empty())
+                .then(|| text(&titled("note", &rows, "incident"), PromptThen::Comment))
+        }
         (Tab::Incidents, Action::DeclareIncident) => Some(text(
             "declare a local incident — title",
             PromptThen::DeclareTitle,
@@ -207,28 +246,7 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
         }
         (Tab::Incidents, Action::ExpireSilence) => {
             state.alerts_focus = true;
-            let edits: Vec<Edit> = state
-                .alerts
-                .selected_row()
-                .into_iter()
-                .flat_map(|a| {
-                    a.silenced_by.iter().map(move |s| Edit {
-                        entity: a.entity(),
-                        op: Operation::ExpireSilence {
-                            silence_id: s.clone(),
-                        },
-                    })
-                })
-                .collect();
-            if edits.is_empty() {
-                state.toast = Some(super::state::Toast {
-                    text: "this alert is not silenced".into(),
-                    error: true,
-                    at: state.now,
-                });
-                return Vec::new();
-            }
-            return state.commit(edits, None);
+            return super::silences::expire(state);
         }
         (Tab::Deployments, Action::MarkRolledBack) => state
             .deployments
@@ -246,18 +264,9 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
             PromptThen::RecordDeployment,
         )),
         (Tab::Checklist, Action::ToggleItem) => {
-            let targets: Vec<&crate::domain::ChecklistItem> = if state.checklist.marked.is_empty() {
-                state.checklist.selected_row().into_iter().collect()
-            } else {
-                state
-                    .checklist
-                    .rows
-                    .iter()
-                    .filter(|i| state.checklist.marked.contains(&i.id))
-                    .collect()
-            };
-            let edits: Vec<Edit> = targets
-                .into_iter()
+            let rows = targets::of(&state.checklist);
+            let edits: Vec<Edit> = rows
+                .iter()
                 .map(|i| Edit {
                     entity: i.entity(),
                     op: Operation::SetItemChecked {
@@ -266,27 +275,63 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
                     },
                 })
                 .collect();
-            let confirm = (edits.len() > 1).then(|| format!("Toggle {} items?", edits.len()));
+            let confirm =
+                (edits.len() > 1).then(|| format!("Toggle {}?", targets::describe(&rows, "item")));
             return state.commit(edits, confirm);
         }
-        (Tab::Checklist, Action::Edit) => state
-            .checklist
-            .selected_row()
-            .map(|i| text_with("item text", &i.text, PromptThen::ItemText)),
-        (Tab::Checklist, Action::SetOwner) => state.checklist.selected_row().map(|i| {
-            text_with(
-                "owner (without @)",
-                i.owner.as_deref().unwrap_or(""),
-                PromptThen::ItemOwner,
-            )
-        }),
-        (Tab::Checklist, Action::Note) => state.checklist.selected_row().map(|i| {
-            text_with(
-                "note (kept in opsdeck, not written to the file)",
-                i.note.as_deref().unwrap_or(""),
-                PromptThen::ItemNote,
-            )
-        }),
+        (
+            Tab::Checklist,
+            Action::Edit
+            | Action::SetOwner
+            | Action::Note
+            | Action::AddBelow
+            | Action::AddAbove
+            | Action::DeleteItem
+            | Action::MoveDown
+            | Action::MoveUp,
+        ) => {
+            let item = match targets::single(&state.checklist) {
+                Ok(Some(i)) => i.clone(),
+                Ok(None) => return refuse(state, "no item selected".into()),
+                Err(n) => return refuse(state, targets::refuse_many(action.name(), n)),
+            };
+            match action {
+                Action::Edit => Some(text_with("item text", &item.text, PromptThen::ItemText)),
+                Action::SetOwner => Some(text_with(
+                    "owner (without @)",
+                    item.owner.as_deref().unwrap_or(""),
+                    PromptThen::ItemOwner,
+                )),
+                Action::Note => Some(text_with(
+                    "note (kept in opsdeck, not written to the file)",
+                    item.note.as_deref().unwrap_or(""),
+                    PromptThen::ItemNote,
+                )),
+                Action::AddBelow => Some(text("new item below", PromptThen::AddItem(false))),
+                Action::AddAbove => Some(text("new item above", PromptThen::AddItem(true))),
+                Action::DeleteItem => {
+                    let edits = one(
+                        Some(item.entity()),
+                        Operation::DeleteItem {
+                            text: item.text.clone(),
+                            checked: item.checked,
+                        },
+                    );
+                    let msg = format!("Delete item \"{}\"?", item.text);
+                    return state.commit(edits, Some(msg));
+                }
+                Action::MoveDown | Action::MoveUp => {
+                    let edits = one(
+                        Some(item.entity()),
+                        Operation::MoveItem {
+                            down: action == Action::MoveDown,
+                        },
+                    );
+                    return state.commit(edits, None);
+                }
+                _ => None,
+            }
+        }
         (Tab::Customers, Action::RecordNps) => state.customers.selected_row().map(|_| {
             choice(
                 "NPS score (0–10)",
@@ -331,21 +376,6 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
                 .collect();
             return state.commit(edits, None);
         }
-        (
-            _,
-            Action::AddBelow
-            | Action::AddAbove
-            | Action::DeleteItem
-            | Action::MoveDown
-            | Action::MoveUp,
-        ) => {
-            state.toast = Some(super::state::Toast {
-                text: "structural checklist edits land with the Markdown writer (see the checklist issue)".into(),
-                error: true,
-                at: state.now,
-            });
-            None
-        }
         _ => None,
     };
     if let Some(o) = overlay {
@@ -380,6 +410,33 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
             InputKey::Char('n' | 'N') | InputKey::Esc => Vec::new(),
             _ => {
                 state.overlay = Some(Overlay::Confirm { message, edits });
+                Vec::new()
+            }
+        },
+        Overlay::ConfirmTwice {
+            first,
+            second,
+            asked_once,
+            edits,
+        } => match key {
+            InputKey::Char('y' | 'Y') if asked_once => vec![Effect::Commit(edits)],
+            InputKey::Char('y' | 'Y') | InputKey::Enter if !asked_once => {
+                state.overlay = Some(Overlay::ConfirmTwice {
+                    first,
+                    second,
+                    asked_once: true,
+                    edits,
+                });
+                Vec::new()
+            }
+            InputKey::Char('n' | 'N') | InputKey::Esc => Vec::new(),
+            _ => {
+                state.overlay = Some(Overlay::ConfirmTwice {
+                    first,
+                    second,
+                    asked_once,
+                    edits,
+                });
                 Vec::new()
             }
         },
@@ -552,18 +609,21 @@ fn one(entity: Option<EntityRef>, op: Operation) -> Vec<Edit> {
     reason = "one arm per prompt keeps each flow readable in one place"
 )]
 fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
-    let bug = state.bugs.selected_row().cloned();
     let incident = state.incidents.selected_row().cloned();
-    let item = state.checklist.selected_row().cloned();
+    // Single-row checklist flows: start_edit refused when several rows are marked.
+    let item = targets::single(&state.checklist).ok().flatten().cloned();
     let customer = state.customers.selected_row().cloned();
     let opt = |v: &str| (!v.is_empty()).then(|| v.to_string());
     match then {
         PromptThen::CloseReason => {
             let edits = bug_status_edits(state, BugStatus::Closed, Some(value));
-            let msg = if edits.len() == 1 {
-                format!("Close {}?", bug.map(|b| b.key).unwrap_or_default())
-            } else {
-                format!("Close {} bugs?", edits.len())
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+                .into_iter()
+                .filter(|b| b.status != BugStatus::Closed)
+                .collect();
+            let msg = match rows.as_slice() {
+                [b] => format!("Close {}?", b.key),
+                _ => format!("Close {}?", targets::describe(&rows, "bug")),
             };
             state.commit(edits, Some(msg))
         }
@@ -571,9 +631,14 @@ fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
             let Ok(new) = value.parse::<Priority>() else {
                 return Vec::new();
             };
-            let edits: Vec<Edit> = target_bugs(state)
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
                 .into_iter()
                 .filter(|b| b.priority != new)
+                .collect();
+            let confirm = (rows.len() > 1)
+                .then(|| format!("Set {} to {new}?", targets::describe(&rows, "bug")));
+            let edits: Vec<Edit> = rows
+                .into_iter()
                 .map(|b| Edit {
                     entity: b.entity(),
                     op: Operation::SetBugPriority {
@@ -582,71 +647,145 @@ fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
                     },
                 })
                 .collect();
-            let confirm = (edits.len() > 1).then(|| format!("Set {} bugs to {new}?", edits.len()));
             state.commit(edits, confirm)
         }
         PromptThen::Assignee if state.tab == Tab::Incidents => {
-            let Some(i) = incident else { return Vec::new() };
-            let edits = one(
-                Some(i.entity()),
-                Operation::SetIncidentAssignee {
-                    old: i.assignee.clone(),
-                    new: opt(&value),
-                },
-            );
-            state.commit(edits, None)
+            let new = opt(&value);
+            let rows: Vec<&crate::domain::Incident> = target_incidents(state)
+                .into_iter()
+                .filter(|i| i.assignee != new)
+                .collect();
+            let confirm = (rows.len() > 1).then(|| {
+                format!(
+                    "Reassign {} to {}?",
+                    targets::describe(&rows, "incident"),
+                    new.as_deref().unwrap_or("nobody")
+                )
+            });
+            let edits = rows
+                .into_iter()
+                .map(|i| Edit {
+                    entity: i.entity(),
+                    op: Operation::SetIncidentAssignee {
+                        old: i.assignee.clone(),
+                        new: new.clone(),
+                    },
+                })
+                .collect();
+            state.commit(edits, confirm)
         }
         PromptThen::Assignee => {
-            let Some(b) = bug else { return Vec::new() };
-            state.commit(
-                one(
-                    Some(b.entity()),
-                    Operation::SetBugAssignee {
+            let new = opt(&value);
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+                .into_iter()
+                .filter(|b| b.assignee != new)
+                .collect();
+            let confirm = (rows.len() > 1).then(|| {
+                format!(
+                    "Assign {} to {}?",
+                    targets::describe(&rows, "bug"),
+                    new.as_deref().unwrap_or("nobody")
+                )
+            });
+            let edits = rows
+                .into_iter()
+                .map(|b| Edit {
+                    entity: b.entity(),
+                    op: Operation::SetBugAssignee {
                         old: b.assignee.clone(),
-                        new: opt(&value),
+                        new: new.clone(),
                     },
-                ),
-                None,
-            )
+                })
+                .collect();
+            state.commit(edits, confirm)
         }
-        PromptThen::AddLabel if !value.is_empty() => state.commit(
-            one(
-                bug.map(|b| b.entity()),
-                Operation::AddBugLabel { label: value },
-            ),
-            None,
-        ),
-        PromptThen::RemoveLabel if !value.is_empty() => state.commit(
-            one(
-                bug.map(|b| b.entity()),
-                Operation::RemoveBugLabel { label: value },
-            ),
-            None,
-        ),
+        PromptThen::AddLabel if !value.is_empty() => {
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+                .into_iter()
+                .filter(|b| !b.labels.contains(&value))
+                .collect();
+            let confirm = (rows.len() > 1).then(|| {
+                format!(
+                    "Label {} with \"{value}\"?",
+                    targets::describe(&rows, "bug")
+                )
+            });
+            let edits = rows
+                .into_iter()
+                .map(|b| Edit {
+                    entity: b.entity(),
+                    op: Operation::AddBugLabel {
+                        label: value.clone(),
+                    },
+                })
+                .collect();
+            state.commit(edits, confirm)
+        }
+        PromptThen::RemoveLabel if !value.is_empty() => {
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+                .into_iter()
+                .filter(|b| b.labels.contains(&value))
+                .collect();
+            let confirm = (rows.len() > 1).then(|| {
+                format!(
+                    "Remove label \"{value}\" from {}?",
+                    targets::describe(&rows, "bug")
+                )
+            });
+            let edits = rows
+                .into_iter()
+                .map(|b| Edit {
+                    entity: b.entity(),
+                    op: Operation::RemoveBugLabel {
+                        label: value.clone(),
+                    },
+                })
+                .collect();
+            state.commit(edits, confirm)
+        }
         PromptThen::Comment if !value.is_empty() => {
             if state.tab == Tab::Incidents {
-                state.commit(
-                    one(
-                        incident.map(|i| i.entity()),
-                        Operation::AddIncidentNote { body: value },
-                    ),
-                    None,
-                )
+                let rows = target_incidents(state);
+                let confirm = (rows.len() > 1)
+                    .then(|| format!("Add this note to {}?", targets::describe(&rows, "incident")));
+                let edits = rows
+                    .into_iter()
+                    .map(|i| Edit {
+                        entity: i.entity(),
+                        op: Operation::AddIncidentNote {
+                            body: value.clone(),
+                        },
+                    })
+                    .collect();
+                state.commit(edits, confirm)
             } else {
-                state.commit(
-                    one(
-                        bug.map(|b| b.entity()),
-                        Operation::AddBugComment { body: value },
-                    ),
-                    None,
-                )
+                let rows = target_bugs(state);
+                let confirm = (rows.len() > 1)
+                    .then(|| format!("Comment on {}?", targets::describe(&rows, "bug")));
+                let edits = rows
+                    .into_iter()
+                    .map(|b| Edit {
+                        entity: b.entity(),
+                        op: Operation::AddBugComment {
+                            body: value.clone(),
+                        },
+                    })
+                    .collect();
+                state.commit(edits, confirm)
             }
         }
         PromptThen::Resolution => {
             let now = state.now;
-            let edits: Vec<Edit> = target_incidents(state)
+            let rows: Vec<&crate::domain::Incident> = target_incidents(state)
                 .into_iter()
                 .filter(|i| i.status != IncidentStatus::Resolved)
+                .collect();
+            let msg = match rows.as_slice() {
+                [i] => format!("Resolve {}?", i.external_id),
+                _ => format!("Resolve {}?", targets::describe(&rows, "incident")),
+            };
+            let edits: Vec<Edit> = rows
+                .into_iter()
                 .map(|i| Edit {
                     entity: i.entity(),
                     op: Operation::SetIncidentStatus {
@@ -657,14 +796,6 @@ fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
                     },
                 })
                 .collect();
-            let msg = if edits.len() == 1 {
-                format!(
-                    "Resolve {}?",
-                    incident.map(|i| i.external_id).unwrap_or_default()
-                )
-            } else {
-                format!("Resolve {} incidents?", edits.len())
-            };
             state.commit(edits, Some(msg))
         }
         PromptThen::SilenceDuration => {

@@ -11,7 +11,9 @@ pub mod edits;
 pub mod msg;
 pub mod rows;
 pub mod runtime;
+pub mod silences;
 pub mod state;
+pub mod targets;
 pub mod update;
 
 use std::time::Duration;
@@ -77,10 +79,14 @@ fn input_key(key: Key) -> Option<InputKey> {
 
 /// Turns a key press into a message for `update` (or None while a key sequence is pending).
 pub fn key_to_msg(state: &mut State, keymap: &mut Keymap, key: Key) -> Option<Msg> {
+    if key.ctrl && key.code == KeyName::Char('c') {
+        // ctrl-c quits from anywhere: close whatever is open so no overlay can swallow it
+        // (in the review, `q` only leaves the review).
+        state.overlay = None;
+        state.filtering = false;
+        return Some(Msg::Action(action::Action::Quit));
+    }
     if state.text_input_focused() {
-        if key.ctrl && key.code == KeyName::Char('c') {
-            return Some(Msg::Action(action::Action::Quit));
-        }
         return input_key(key).map(Msg::Input);
     }
     let resolved = keymap.resolve(state.key_context(), key);
@@ -198,6 +204,8 @@ pub async fn run(parts: AppParts, terminal: &mut crate::tui::Tui) -> std::io::Re
                     Key::from_event(&k).and_then(|key| key_to_msg(&mut state, &mut keymap, key))
                 }
                 Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
+                // Pasted text is data for an open input, never keys for the keymap.
+                Some(Ok(Event::Paste(text))) => Some(Msg::Paste(text)),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => return Err(e),
                 None => break,

@@ -106,6 +106,8 @@ pub enum Msg {
     Action(Action),
     /// A key for a focused text field.
     Input(InputKey),
+    /// Text pasted into the terminal (bracketed paste): goes only into an open text input.
+    Paste(String),
     /// The clock ticked.
     Tick(DateTime<Utc>),
     /// The cache file was deleted or replaced under the running TUI: edits are refused from

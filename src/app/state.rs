@@ -206,6 +206,18 @@ pub enum Overlay {
         /// What to commit on yes.
         edits: Vec<Edit>,
     },
+    /// A confirmation that asks twice (expiring a silence someone else created): `y`/enter on
+    /// the first question shows the second, which only an explicit `y` accepts.
+    ConfirmTwice {
+        /// The first question.
+        first: String,
+        /// The second question.
+        second: String,
+        /// Whether the first was answered yes (the second is showing).
+        asked_once: bool,
+        /// What to commit on the second yes.
+        edits: Vec<Edit>,
+    },
     /// Confirm discarding an outbox entry.
     ConfirmDiscard(i64),
     /// The outbox view.
@@ -391,6 +403,7 @@ impl State {
                     Overlay::Palette { .. }
                         | Overlay::Prompt(_)
                         | Overlay::Confirm { .. }
+                        | Overlay::ConfirmTwice { .. }
                         | Overlay::ConfirmDiscard(_)
                 )
             )

@@ -117,6 +117,7 @@ impl State {
                 Vec::new()
             }
             Msg::Input(key) => self.on_input(key),
+            Msg::Paste(text) => self.on_paste(&text),
             Msg::Action(action) => self.on_action(action),
         }
     }
@@ -743,7 +744,8 @@ impl State {
             Overlay::Review { page } => {
                 let pages = crate::review::PAGES.len();
                 let fx = match action {
-                    Action::Back | Action::Review => {
+                    // `q` leaves the review, not opsdeck (ctrl-c still quits from anywhere).
+                    Action::Back | Action::Review | Action::Quit => {
                         self.overlay = None;
                         Vec::new()
                     }
@@ -769,13 +771,32 @@ impl State {
                         Vec::new()
                     }
                     Action::ReviewRefresh => vec![Effect::TakeReviewSnapshot],
-                    Action::Quit => return None,
                     _ => Vec::new(),
                 };
                 Some(fx)
             }
             _ => None,
         }
+    }
+
+    /// Pasted text goes into the open text input (filter, palette, text prompt) and nowhere
+    /// else: with no input open, or a yes/no or choice question open, a paste does nothing.
+    fn on_paste(&mut self, text: &str) -> Vec<Effect> {
+        let accepts = self.filtering
+            || matches!(
+                self.overlay,
+                Some(Overlay::Palette { .. } | Overlay::Prompt(Prompt::Text { .. }))
+            );
+        if !accepts {
+            self.notice("paste ignored: no text field is open".into(), false);
+            return Vec::new();
+        }
+        let clean = crate::sanitize::line(text);
+        let mut fx = Vec::new();
+        for c in clean.chars() {
+            fx.extend(self.on_input(InputKey::Char(c)));
+        }
+        fx
     }
 
     fn on_input(&mut self, key: InputKey) -> Vec<Effect> {

@@ -109,4 +109,38 @@ pub struct Alert {
     pub silenced_by: Vec<String>,
     /// An edit is waiting in the outbox.
     pub pending: bool,
+    /// What is known about the silences in `silenced_by` (who, why, what, until when).
+    pub silences: Vec<Silence>,
+}
+
+/// The id prefix of a silence opsdeck has queued but Alertmanager has not confirmed yet.
+pub const PENDING_SILENCE_PREFIX: &str = "pending:";
+
+/// The id prefix of a silence kept only in the cache (an alert with no Alertmanager
+/// connector, e.g. the demo).
+pub const LOCAL_SILENCE_PREFIX: &str = "local:";
+
+/// One Alertmanager silence as cached (enough to say who would be overruled by expiring it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Silence {
+    /// Alertmanager's id (or `pending:<op id>` while queued).
+    pub id: String,
+    /// `createdBy`.
+    pub created_by: String,
+    /// `comment`.
+    pub comment: String,
+    /// Matchers as `name=value` (`name=~value` for a regex).
+    pub matchers: Vec<String>,
+    /// `endsAt`.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Created from opsdeck (from this cache); other people's silences need a second yes.
+    pub by_opsdeck: bool,
+}
+
+impl Silence {
+    /// Whether the silence is still waiting in the outbox.
+    #[must_use]
+    pub fn is_pending(&self) -> bool {
+        self.id.starts_with(PENDING_SILENCE_PREFIX)
+    }
 }

@@ -18,7 +18,10 @@ pub use bug::{Bug, BugStatus};
 pub use checklist::{ChecklistDoc, ChecklistItem};
 pub use customer::{ChurnRisk, Customer, CustomerNote, NoteKind, NpsResponse, Stage};
 pub use deployment::{DeployStatus, Deployment};
-pub use incident::{Alert, AlertState, Incident, IncidentEvent, IncidentStatus};
+pub use incident::{
+    Alert, AlertState, Incident, IncidentEvent, IncidentStatus, Silence, LOCAL_SILENCE_PREFIX,
+    PENDING_SILENCE_PREFIX,
+};
 pub use slo::{Slo, SloKind, SloWindowCounts};
 
 /// An error for a persisted enum value that is not one of its known forms.

@@ -29,8 +29,21 @@ struct DemoFile {
     bugs: Vec<DemoBug>,
     incidents: Vec<DemoIncident>,
     alerts: Vec<DemoAlert>,
+    #[serde(default)]
+    silences: Vec<DemoSilence>,
     deployments: Vec<DemoDeployment>,
     slos: Vec<DemoSlo>,
+}
+
+/// A silence someone else created (so `M` has someone to ask about).
+#[derive(Deserialize)]
+struct DemoSilence {
+    source: String,
+    id: String,
+    created_by: String,
+    comment: String,
+    matchers: Vec<String>,
+    ends_in_min: i64,
 }
 
 #[derive(Deserialize)]
@@ -331,8 +344,20 @@ pub fn load(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
                 starts_at: ago(now, a.starts_min_ago),
                 silenced_by: a.silenced_by.iter().map(|s| sanitize::line(s)).collect(),
                 pending: false,
+                silences: Vec::new(),
             };
             write::upsert_alert(tx, &alert, None, None, now)?;
+        }
+        for s in &demo.silences {
+            let silence = crate::domain::Silence {
+                id: sanitize::line(&s.id),
+                created_by: sanitize::line(&s.created_by),
+                comment: sanitize::line(&s.comment),
+                matchers: s.matchers.iter().map(|m| sanitize::line(m)).collect(),
+                ends_at: Some(now + chrono::TimeDelta::minutes(s.ends_in_min)),
+                by_opsdeck: false,
+            };
+            super::incidents::upsert_silence(tx, &demo_source(&s.source), &silence)?;
         }
         for d in &demo.deployments {
             let dep = Deployment {

@@ -8,7 +8,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::super::domain::{Incident, Priority};
+use super::super::domain::{
+    Incident, Priority, Silence, LOCAL_SILENCE_PREFIX, PENDING_SILENCE_PREFIX,
+};
 use super::{from_opt_ts, from_ts, json_list, to_json_list, Result, Store};
 
 /// What the cache holds for one remote incident (before a pull overwrites it).
@@ -235,4 +237,234 @@ pub fn alert_source(conn: &Connection, alert_id: i64) -> Result<String> {
     })
     .optional()?
     .ok_or_else(|| super::StoreError::NotFound(format!("alert {alert_id}")))
+}
+
+/// Records (or refreshes) one silence's metadata. `by_opsdeck` is sticky: a pull never clears
+/// the mark that opsdeck created the silence.
+///
+/// # Errors
+/// SQLite errors.
+pub fn upsert_silence(tx: &Transaction<'_>, source: &str, s: &Silence) -> Result<()> {
+    tx.execute(
+        "INSERT INTO silences (source, silence_id, created_by, comment, matchers, ends_at, by_opsdeck) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (source, silence_id) DO UPDATE SET \
+         created_by = excluded.created_by, comment = excluded.comment, matchers = excluded.matchers, \
+         ends_at = excluded.ends_at, by_opsdeck = max(by_opsdeck, excluded.by_opsdeck)",
+        params![
+            source,
+            s.id,
+            s.created_by,
+            s.comment,
+            to_json_list(&s.matchers),
+            s.ends_at.map(super::ts),
+            s.by_opsdeck
+        ],
+    )?;
+    Ok(())
+}
+
+/// Shows a new silence on its alert at once (optimistic, in the edit's transaction): the
+/// alert turns `suppressed` with a `pending:<op id>` silence created by `actor` (`local:<op id>`
+/// when `queued` is false: nothing will push it, so it is applied as far as opsdeck can tell).
+///
+/// # Errors
+/// SQLite errors.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the silence operation's fields, unpacked"
+)]
+pub fn add_pending_silence(
+    tx: &Transaction<'_>,
+    alert_id: i64,
+    op_id: &str,
+    queued: bool,
+    actor: &str,
+    matchers: &[(String, String)],
+    comment: &str,
+    ends_at: DateTime<Utc>,
+) -> Result<()> {
+    let source: Option<String> = tx
+        .query_row("SELECT source FROM alerts WHERE id = ?1", [alert_id], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let Some(source) = source else {
+        return Ok(());
+    };
+    let prefix = if queued {
+        PENDING_SILENCE_PREFIX
+    } else {
+        LOCAL_SILENCE_PREFIX
+    };
+    let id = format!("{prefix}{op_id}");
+    let silence = Silence {
+        id: id.clone(),
+        created_by: actor.to_owned(),
+        comment: comment.to_owned(),
+        matchers: matchers.iter().map(|(n, v)| format!("{n}={v}")).collect(),
+        ends_at: Some(ends_at),
+        by_opsdeck: true,
+    };
+    upsert_silence(tx, &source, &silence)?;
+    add_alert_silence(tx, alert_id, &id)
+}
+
+/// Drops the queued (`pending:`) and cache-only (`local:`) silences of one alert: undone, or replaced by the real one.
+/// The alert turns `active` again when no other silence covers it.
+///
+/// # Errors
+/// SQLite errors.
+pub fn remove_pending_silences(tx: &Transaction<'_>, alert_id: i64) -> Result<()> {
+    let current: Option<String> = tx
+        .query_row(
+            "SELECT silenced_by FROM alerts WHERE id = ?1",
+            [alert_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(current) = current else {
+        return Ok(());
+    };
+    let all = json_list(&current);
+    let list: Vec<String> = all
+        .iter()
+        .filter(|s| !s.starts_with(PENDING_SILENCE_PREFIX) && !s.starts_with(LOCAL_SILENCE_PREFIX))
+        .cloned()
+        .collect();
+    if list.len() == all.len() {
+        return Ok(());
+    }
+    let state = if list.is_empty() {
+        "active"
+    } else {
+        "suppressed"
+    };
+    tx.execute(
+        "UPDATE alerts SET silenced_by = ?1, state = ?2 WHERE id = ?3",
+        params![to_json_list(&list), state, alert_id],
+    )?;
+    Ok(())
+}
+
+/// Every cached silence, keyed by `(source, id)`.
+///
+/// # Errors
+/// SQLite errors.
+pub fn load_silences(
+    conn: &Connection,
+) -> Result<std::collections::HashMap<(String, String), Silence>> {
+    let mut stmt = conn.prepare(
+        "SELECT source, silence_id, created_by, comment, matchers, ends_at, by_opsdeck FROM silences",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let matchers: String = r.get(4)?;
+        Ok((
+            (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
+            Silence {
+                id: r.get(1)?,
+                created_by: r.get(2)?,
+                comment: r.get(3)?,
+                matchers: json_list(&matchers),
+                ends_at: from_opt_ts(r.get(5)?),
+                by_opsdeck: r.get(6)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Takes `silence_id` off every alert of the same source as `alert_id` (expired); an alert
+/// left without silences turns `active`.
+///
+/// # Errors
+/// SQLite errors.
+pub fn remove_silence(tx: &Transaction<'_>, alert_id: i64, silence_id: &str) -> Result<()> {
+    let mut stmt = tx.prepare(
+        "SELECT a.id, a.silenced_by FROM alerts a JOIN alerts b ON b.source = a.source \
+         WHERE b.id = ?1",
+    )?;
+    let rows: Vec<(i64, String)> = stmt
+        .query_map([alert_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (id, current) in rows {
+        let all = json_list(&current);
+        if !all.iter().any(|s| s == silence_id) {
+            continue;
+        }
+        let list: Vec<String> = all.into_iter().filter(|s| s != silence_id).collect();
+        let state = if list.is_empty() {
+            "active"
+        } else {
+            "suppressed"
+        };
+        tx.execute(
+            "UPDATE alerts SET silenced_by = ?1, state = ?2 WHERE id = ?3",
+            params![to_json_list(&list), state, id],
+        )?;
+    }
+    Ok(())
+}
+
+/// The demo plan has no file to re-read, so add, delete and move are applied to the cached
+/// rows directly (a real plan file is rewritten by the push and re-imported instead).
+///
+/// # Errors
+/// SQLite errors.
+pub fn demo_checklist_structure(
+    tx: &Transaction<'_>,
+    item_id: i64,
+    op: &super::Operation,
+) -> Result<()> {
+    use super::Operation;
+    let row: Option<(i64, i64, String)> = tx
+        .query_row(
+            "SELECT doc_id, ordinal, section FROM checklist_items WHERE id = ?1",
+            [item_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let Some((doc, ordinal, section)) = row else {
+        return Ok(());
+    };
+    match op {
+        Operation::AddItem { text, above } => {
+            let at = if *above { ordinal } else { ordinal + 1 };
+            tx.execute(
+                "UPDATE checklist_items SET ordinal = ordinal + 1 WHERE doc_id = ?1 AND ordinal >= ?2",
+                params![doc, at],
+            )?;
+            tx.execute(
+                "INSERT INTO checklist_items (doc_id, ordinal, section, grp, text, checked, depth, gate) \
+                 SELECT doc_id, ?2, section, grp, ?3, 0, depth, gate FROM checklist_items WHERE id = ?1",
+                params![item_id, at, text],
+            )?;
+        }
+        Operation::DeleteItem { .. } => {
+            tx.execute("DELETE FROM checklist_items WHERE id = ?1", [item_id])?;
+        }
+        Operation::MoveItem { down } => {
+            let sql = if *down {
+                "SELECT id, ordinal FROM checklist_items WHERE doc_id = ?1 AND section = ?2 AND ordinal > ?3 ORDER BY ordinal LIMIT 1"
+            } else {
+                "SELECT id, ordinal FROM checklist_items WHERE doc_id = ?1 AND section = ?2 AND ordinal < ?3 ORDER BY ordinal DESC LIMIT 1"
+            };
+            let other: Option<(i64, i64)> = tx
+                .query_row(sql, params![doc, section, ordinal], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            if let Some((other_id, other_ordinal)) = other {
+                tx.execute(
+                    "UPDATE checklist_items SET ordinal = ?1 WHERE id = ?2",
+                    params![other_ordinal, item_id],
+                )?;
+                tx.execute(
+                    "UPDATE checklist_items SET ordinal = ?1 WHERE id = ?2",
+                    params![ordinal, other_id],
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }

@@ -519,8 +519,11 @@ pub(crate) fn apply_forward(
         | Operation::AddIncidentNote { .. }
         | Operation::DeclareIncident { .. }
         | Operation::SilenceAlert { .. }
-        | Operation::ExpireSilence { .. }
         | Operation::RecordDeployment { .. } => {}
+        Operation::ExpireSilence { silence_id } => {
+            // Optimistic: every cached alert of the silence's source it covered un-silences.
+            super::incidents::remove_silence(tx, id, silence_id)?;
+        }
     }
     Ok(())
 }
@@ -690,13 +693,19 @@ fn apply_reverse(
             )?;
             None
         }
+        Operation::SilenceAlert { .. } => {
+            super::incidents::remove_pending_silences(tx, e.id)?;
+            None
+        }
+        Operation::ExpireSilence { silence_id } => {
+            super::incidents::add_alert_silence(tx, e.id, silence_id)?;
+            None
+        }
         Operation::AddBugComment { .. }
         | Operation::AddItem { .. }
         | Operation::DeleteItem { .. }
         | Operation::MoveItem { .. }
-        | Operation::AddIncidentNote { .. }
-        | Operation::SilenceAlert { .. }
-        | Operation::ExpireSilence { .. } => None,
+        | Operation::AddIncidentNote { .. } => None,
     };
     if let Some(r) = reversed {
         apply_forward(tx, e, &r, now)?;
@@ -776,6 +785,10 @@ impl Store {
             }
             let (source, _label, observed) = entity_meta(tx, entity)?;
             apply_forward(tx, entity, op, now)?;
+            if source.starts_with("file:demo:") {
+                // No file will be re-read for the demo plan: show add/delete/move in the cache.
+                super::incidents::demo_checklist_structure(tx, entity.id, op)?;
+            }
             if failpoint == Some(FailPoint::AfterRowUpdate) {
                 return Err(StoreError::Failpoint("after row update"));
             }
@@ -785,6 +798,12 @@ impl Store {
                 && (file_backed || remote_sources.iter().any(|s| s == &source));
             let state = if remote { OpState::Pending } else { OpState::Done };
             let op_id = uuid::Uuid::now_v7().to_string();
+            if let Operation::SilenceAlert { matchers, duration_secs, comment, .. } = op {
+                // Optimistic like every other edit: the alert reads "silencing…" and leaves the
+                // firing count in this very transaction; the push swaps in the real silence.
+                let ends = now + chrono::TimeDelta::seconds(*duration_secs);
+                super::incidents::add_pending_silence(tx, entity.id, &op_id, remote, actor, matchers, comment, ends)?;
+            }
             let op_json = serde_json::to_string(op)
                 .map_err(|e| StoreError::Corrupt(format!("encode op: {e}")))?;
             tx.execute(

@@ -208,9 +208,19 @@ impl Store {
                 starts_at: from_ts(r.get(9)?),
                 silenced_by: json_list(&silenced),
                 pending: r.get(11)?,
+                silences: Vec::new(),
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut alerts: Vec<Alert> = rows.collect::<rusqlite::Result<_>>()?;
+        let known = super::incidents::load_silences(self.conn())?;
+        for a in &mut alerts {
+            a.silences = a
+                .silenced_by
+                .iter()
+                .filter_map(|id| known.get(&(a.source.clone(), id.clone())).cloned())
+                .collect();
+        }
+        Ok(alerts)
     }
 
     /// Deployments, newest first, with their linked incidents.
@@ -257,12 +267,17 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Customers by name, with NPS history and derived support figures as of `now`.
+    /// Customers by name, with NPS history and derived support figures as of `now`'s day.
+    ///
+    /// The ticket window starts at midnight (UTC) 28 days before `now`'s day: counted from the
+    /// second, a bug crossed the window edge while the screen was open and the health score
+    /// changed band with no edit. A score is a function of the data and the day only.
     ///
     /// # Errors
     /// SQLite errors.
     pub fn load_customers(&self, now: DateTime<Utc>) -> Result<Vec<Customer>> {
-        let four_weeks_ago = ts(now) - 28 * 86_400;
+        let day_start = ts(now) - ts(now).rem_euclid(86_400);
+        let four_weeks_ago = day_start - 28 * 86_400;
         let sql = format!(
             "SELECT t.id, t.slug, t.name, t.stage, t.vertical, t.acv_usd, t.owner, t.poc_start, t.signed_on, t.go_live, \
              t.usage_days_per_week, t.feature_adoption_pct, t.engagement, t.churn_risk, \

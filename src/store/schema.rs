@@ -11,7 +11,12 @@ use rusqlite::Transaction;
 pub type Migration = fn(&Transaction<'_>) -> rusqlite::Result<()>;
 
 /// The migrations, in order; index `i` upgrades from version `i` to `i + 1`.
-pub const MIGRATIONS: &[Migration] = &[v1_core, v2_reviews_and_links, v3_remote_checklists];
+pub const MIGRATIONS: &[Migration] = &[
+    v1_core,
+    v2_reviews_and_links,
+    v3_remote_checklists,
+    v4_silences,
+];
 
 /// The schema version this binary writes.
 #[allow(clippy::cast_possible_truncation, reason = "a handful of migrations")]
@@ -300,6 +305,26 @@ fn v3_remote_checklists(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         r"
         ALTER TABLE checklist_docs ADD COLUMN source TEXT;
         ALTER TABLE checklist_docs ADD COLUMN remote_updated_at TEXT;
+        ",
+    )
+}
+
+/// Silence metadata (who created it, why, what it matches, until when), so expiring one can
+/// say whose silence it is and how many alerts it covers; `by_opsdeck` marks the ones created
+/// here (a pending one has the id `pending:<op id>` until Alertmanager confirms it).
+fn v4_silences(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        r"
+        CREATE TABLE silences (
+            source TEXT NOT NULL,
+            silence_id TEXT NOT NULL,
+            created_by TEXT NOT NULL DEFAULT '',
+            comment TEXT NOT NULL DEFAULT '',
+            matchers TEXT NOT NULL DEFAULT '[]',
+            ends_at INTEGER,
+            by_opsdeck INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (source, silence_id)
+        );
         ",
     )
 }

@@ -6,7 +6,10 @@
 //! of alerts that are no longer returned (Alertmanager drops resolved alerts), and the two
 //! writes (§5.3): `SilenceAlert` → `POST /api/v2/silences` and `ExpireSilence` →
 //! `DELETE /api/v2/silence/{id}` (singular path). After either write the alerts are pulled
-//! again so the cached state (`suppressed` / `active`) follows at once.
+//! again so the cached state (`suppressed` / `active`) follows at once. When any alert is
+//! silenced, `GET /api/v2/silences` caches who created each silence, its comment, matchers and
+//! `endsAt` (so expiring one can say whose it is); a silence pushed from here replaces the
+//! optimistic `pending:` one and keeps the mark that opsdeck created it.
 //!
 //! Alertmanager has no incremental sync, no ETag and no rate limit; errors are bare JSON
 //! strings (the HTTP layer reads them). A token, when given, is sent as `Bearer` (for a proxy in
@@ -22,7 +25,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
 use super::super::config::SourceConfig as SourceSettings;
-use super::super::domain::{Alert, AlertState, EntityKind, Tab};
+use super::super::domain::{Alert, AlertState, EntityKind, Silence, Tab};
 use super::super::sanitize;
 use super::super::store::{incidents, write, Operation, OutboxEntry, Store, StoreError};
 use super::http::{ApiError, ApiRequest, Auth, AuthScheme, Clock, HttpClient, SourceConfig};
@@ -80,6 +83,8 @@ struct GettableSilence {
     created_by: String,
     #[serde(deserialize_with = "nullable")]
     comment: String,
+    #[serde(rename = "endsAt")]
+    ends_at: Option<String>,
     status: Option<SilenceStatus>,
 }
 
@@ -230,6 +235,7 @@ impl AlertmanagerSource {
                 .map(|s| s.silenced_by.iter().map(|id| sanitize::line(id)).collect())
                 .unwrap_or_default(),
             pending: false,
+            silences: Vec::new(),
         };
         Some((
             alert,
@@ -287,6 +293,10 @@ impl AlertmanagerSource {
             requests: 1,
             changed: Vec::new(),
         };
+        if converted.iter().any(|(a, ..)| !a.silenced_by.is_empty()) {
+            self.pull_silences(store).await;
+            report.requests += 1;
+        }
         if !converted.is_empty() || pruned > 0 {
             report.changed.push(Tab::Incidents);
         }
@@ -389,8 +399,8 @@ impl AlertmanagerSource {
         if entry.attempts > 1 {
             match self.find_silence(&matchers, &created_by, comment).await {
                 Ok(Some(id)) => {
-                    let alert = entry.entity.id;
-                    store.write(|tx| incidents::add_alert_silence(tx, alert, &id))?;
+                    let silence = self.own_silence(&id, &created_by, comment, &matchers, None);
+                    self.record_own_silence(store, entry.entity.id, &silence)?;
                     return Ok(PushOutcome::Done);
                 }
                 Ok(None) => {}
@@ -415,11 +425,92 @@ impl AlertmanagerSource {
         match created {
             Ok(created) => {
                 let id = sanitize::line(&created.silence_id);
-                let alert = entry.entity.id;
-                store.write(|tx| incidents::add_alert_silence(tx, alert, &id))?;
+                let silence = self.own_silence(&id, &created_by, comment, &matchers, Some(ends));
+                self.record_own_silence(store, entry.entity.id, &silence)?;
                 Ok(PushOutcome::Done)
             }
             Err(e) => Ok(super::pagerduty::push_outcome(e, entry.attempts, now)),
+        }
+    }
+
+    fn own_silence(
+        &self,
+        id: &str,
+        created_by: &str,
+        comment: &str,
+        matchers: &[(String, String)],
+        ends_at: Option<DateTime<Utc>>,
+    ) -> Silence {
+        Silence {
+            id: id.to_owned(),
+            created_by: sanitize::line(created_by),
+            comment: sanitize::line(comment),
+            matchers: matchers
+                .iter()
+                .map(|(n, v)| sanitize::line(&format!("{n}={v}")))
+                .collect(),
+            ends_at,
+            by_opsdeck: true,
+        }
+    }
+
+    /// The confirmed silence replaces the queued `pending:` one on the alert, and its metadata
+    /// is kept with the mark that opsdeck created it (one transaction).
+    fn record_own_silence(
+        &self,
+        store: &mut Store,
+        alert: i64,
+        silence: &Silence,
+    ) -> Result<(), StoreError> {
+        store.write(|tx| {
+            incidents::remove_pending_silences(tx, alert)?;
+            incidents::upsert_silence(tx, &self.name, silence)?;
+            incidents::add_alert_silence(tx, alert, &silence.id)
+        })
+    }
+
+    /// Caches who created each live silence, why, what it matches and until when, so `M` can
+    /// say whose silence it would expire. Best effort: alerts stay usable without it.
+    async fn pull_silences(&self, store: &mut Store) {
+        let list: Result<Vec<GettableSilence>, ApiError> = async {
+            let url = self.http.url("api/v2/silences")?;
+            self.http.send(ApiRequest::get(url)).await?.json()
+        }
+        .await;
+        let list = match list {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(source = %self.name, error = %e, "silence metadata not read");
+                return;
+            }
+        };
+        let silences: Vec<Silence> = list
+            .into_iter()
+            .filter(|s| s.status.as_ref().is_some_and(|st| st.state != "expired"))
+            .map(|s| Silence {
+                id: sanitize::line(&s.id),
+                created_by: sanitize::line(&s.created_by),
+                comment: sanitize::line(&s.comment),
+                matchers: s
+                    .matchers
+                    .iter()
+                    .map(|m| {
+                        let op = if m.is_regex { "=~" } else { "=" };
+                        sanitize::line(&format!("{}{op}{}", m.name, m.value))
+                    })
+                    .collect(),
+                ends_at: utc(s.ends_at.as_deref()),
+                by_opsdeck: false,
+            })
+            .collect();
+        let written = store.write(|tx| {
+            for s in &silences {
+                incidents::upsert_silence(tx, &self.name, s)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = written {
+            tracing::warn!(source = %self.name, error = %e, "silence metadata not stored");
         }
     }
 

@@ -11,7 +11,7 @@ use crate::app::derive::{bug_fix_by, short_duration};
 use crate::app::state::State;
 use crate::domain::{Bug, BugStatus, Priority};
 use crate::ui::split_body;
-use crate::ui::text::{ago, coarse, or_dash, stamp};
+use crate::ui::text::{ago, coarse, fit, or_dash, stamp};
 use crate::ui::theme::Theme;
 use crate::ui::widgets::data_table::list_title;
 use crate::ui::widgets::detail::{render_detail, DetailLines};
@@ -55,11 +55,16 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let wide = list_area.width >= 96;
     let labels = list_area.width >= 140;
     let list = &state.bugs;
+    let key_w = crate::ui::widgets::data_table::id_width(
+        list.rows.iter().map(|b| b.key.as_str()),
+        if wide { 8 } else { 7 },
+        list_area.width,
+    );
     let (header, widths) = if wide {
         let mut h = vec!["", "key", "title", "pri", "status", "assignee"];
         let mut w = vec![
             Constraint::Length(1),
-            Constraint::Length(8),
+            Constraint::Length(key_w),
             Constraint::Fill(1),
             Constraint::Length(3),
             Constraint::Length(11),
@@ -81,7 +86,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             vec!["", "key", "title", "pri", "status", "age", "fix-by"],
             vec![
                 Constraint::Length(1),
-                Constraint::Length(7),
+                Constraint::Length(key_w),
                 Constraint::Fill(1),
                 Constraint::Length(3),
                 Constraint::Length(11),
@@ -103,7 +108,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
                     list.marked.contains(&b.id),
                     t,
                 )),
-                Cell::from(b.key.clone()),
+                Cell::from(fit(&b.key, usize::from(key_w))),
                 Cell::from(crate::ui::text::fit(&b.title, fill)),
                 Cell::from(Span::styled(
                     b.priority.as_str(),
@@ -112,11 +117,14 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
                 Cell::from(status_text(b.status)),
             ];
             if wide {
-                cells.push(Cell::from(or_dash(b.assignee.as_deref()).to_string()));
+                cells.push(Cell::from(fit(or_dash(b.assignee.as_deref()), 10)));
                 if labels {
-                    cells.push(Cell::from(Span::styled(b.labels.join(","), t.dim())));
+                    cells.push(Cell::from(Span::styled(
+                        fit(&b.labels.join(","), 16),
+                        t.dim(),
+                    )));
                 }
-                cells.push(Cell::from(b.customers.join(",")));
+                cells.push(Cell::from(fit(&b.customers.join(","), 14)));
             }
             cells.push(Cell::from(ago(state.now, b.created_at)));
             cells.push(Cell::from(fix_by_cell(state, b, t)));

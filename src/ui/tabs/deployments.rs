@@ -100,8 +100,8 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
                 .map_or_else(|| "—".to_string(), short_duration);
             let mut cells = vec![
                 Cell::from(marker(d.pending, false, list.marked.contains(&d.id), t)),
-                Cell::from(d.service.clone()),
-                Cell::from(d.environment.clone()),
+                Cell::from(crate::ui::text::fit(&d.service, if wide { 10 } else { 9 })),
+                Cell::from(crate::ui::text::fit(&d.environment, 10)),
                 Cell::from(crate::ui::text::fit(&d.git_ref, fill)),
             ];
             if wide {
@@ -111,8 +111,11 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             cells.push(Cell::from(ago(state.now, d.created_at)));
             cells.push(Cell::from(dur));
             if wide {
-                cells.push(Cell::from(d.creator.clone()));
-                cells.push(Cell::from(or_dash(d.rollback_of.as_deref()).to_string()));
+                cells.push(Cell::from(crate::ui::text::fit(&d.creator, 12)));
+                cells.push(Cell::from(crate::ui::text::fit(
+                    or_dash(d.rollback_of.as_deref()),
+                    12,
+                )));
             }
             let row = Row::new(cells);
             if d.rolled_back || d.status == DeployStatus::Inactive {

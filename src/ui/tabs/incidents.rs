@@ -12,7 +12,7 @@ use super::{empty_text, marker, DataTable};
 use crate::app::derive::{incident_sla, short_duration, sla_label};
 use crate::app::msg::Detail;
 use crate::app::state::State;
-use crate::domain::{Alert, AlertState, Incident, IncidentStatus};
+use crate::domain::{AlertState, Incident, IncidentStatus};
 use crate::metrics::incident::SlaState;
 use crate::ui::split_body;
 use crate::ui::text::{ago, fit, or_dash, stamp};
@@ -36,17 +36,6 @@ fn sla_span(state: &State, i: &Incident, t: Theme) -> Span<'static> {
         SlaState::Met { .. } => t.good(),
     };
     Span::styled(sla_label(sla.state), style)
-}
-
-/// The state of an alert as shown: `firing`, `silenced`, `pending`.
-#[must_use]
-pub fn alert_state_text(a: &Alert) -> &'static str {
-    match a.state {
-        AlertState::Active => "firing",
-        AlertState::Suppressed if !a.silenced_by.is_empty() => "silenced",
-        AlertState::Suppressed => "inhibited",
-        AlertState::Unprocessed => "pending",
-    }
 }
 
 /// Draws the incidents tab.
@@ -77,13 +66,18 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let wide = area.width >= 96;
     let customers = area.width >= 130;
     let list = &state.incidents;
+    let id_w = crate::ui::widgets::data_table::id_width(
+        list.rows.iter().map(|i| i.external_id.as_str()),
+        8,
+        area.width,
+    );
     let (header, widths) = if wide {
         let mut h = vec![
             "", "id", "title", "sev", "status", "service", "assignee", "age", "SLA",
         ];
         let mut w = vec![
             Constraint::Length(1),
-            Constraint::Length(8),
+            Constraint::Length(id_w),
             Constraint::Fill(1),
             Constraint::Length(3),
             Constraint::Length(12),
@@ -102,7 +96,7 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             vec!["", "id", "title", "sev", "status", "SLA"],
             vec![
                 Constraint::Length(1),
-                Constraint::Length(8),
+                Constraint::Length(id_w),
                 Constraint::Fill(1),
                 Constraint::Length(3),
                 Constraint::Length(12),
@@ -123,7 +117,7 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
                     list.marked.contains(&i.id),
                     t,
                 )),
-                Cell::from(i.external_id.clone()),
+                Cell::from(crate::ui::text::fit(&i.external_id, usize::from(id_w))),
                 Cell::from(crate::ui::text::fit(&i.title, fill)),
                 Cell::from(Span::styled(
                     i.severity.as_str(),
@@ -132,13 +126,16 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
                 Cell::from(Span::styled(i.status.as_str(), status_style(i.status, t))),
             ];
             if wide {
-                cells.push(Cell::from(i.service.clone()));
-                cells.push(Cell::from(or_dash(i.assignee.as_deref()).to_string()));
+                cells.push(Cell::from(crate::ui::text::fit(&i.service, 9)));
+                cells.push(Cell::from(crate::ui::text::fit(
+                    or_dash(i.assignee.as_deref()),
+                    10,
+                )));
                 cells.push(Cell::from(ago(state.now, i.created_at)));
             }
             cells.push(Cell::from(sla_span(state, i, t)));
             if customers {
-                cells.push(Cell::from(i.customers.join(",")));
+                cells.push(Cell::from(crate::ui::text::fit(&i.customers.join(","), 22)));
             }
             let row = Row::new(cells);
             if i.status == IncidentStatus::Resolved {
@@ -170,21 +167,36 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
 fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let wide = area.width >= 96;
     let list = &state.alerts;
+    let name_w = if wide {
+        24
+    } else {
+        crate::ui::widgets::data_table::fill_width(
+            area.width,
+            &[
+                Constraint::Length(1),
+                Constraint::Fill(1),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Length(10),
+                Constraint::Length(5),
+            ],
+        )
+    };
     let rows_h = usize::from(area.height.saturating_sub(3));
     let offset = list.window_offset(rows_h);
     let rows: Vec<Row<'_>> = list
         .window(rows_h)
         .map(|a| {
-            let st = alert_state_text(a);
+            let st = crate::app::silences::alert_state_label(a, state.tz, false);
             let st_style = match a.state {
                 AlertState::Active => t.bad(),
                 _ => t.dim(),
             };
             let mut cells = vec![
                 Cell::from(marker(a.pending, false, list.marked.contains(&a.id), t)),
-                Cell::from(a.name.clone()),
-                Cell::from(a.severity.clone()),
-                Cell::from(a.service.clone()),
+                Cell::from(crate::ui::text::fit(&a.name, name_w)),
+                Cell::from(crate::ui::text::fit(&a.severity, 8)),
+                Cell::from(crate::ui::text::fit(&a.service, 9)),
                 Cell::from(Span::styled(st, st_style)),
                 Cell::from(ago(state.now, a.starts_at)),
             ];
@@ -202,7 +214,7 @@ fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         Constraint::Fill(1),
         Constraint::Length(8),
         Constraint::Length(9),
-        Constraint::Length(9),
+        Constraint::Length(10),
         Constraint::Length(5),
     ];
     if wide {
@@ -381,7 +393,11 @@ fn alert_detail(state: &State, t: Theme) -> DetailLines {
         return l;
     };
     l.lines.push(Line::styled(a.name.clone(), t.bold()));
-    l.field(t, "state", alert_state_text(a));
+    l.field(
+        t,
+        "state",
+        crate::app::silences::alert_state_label(a, state.tz, true),
+    );
     l.field(t, "severity", a.severity.clone());
     l.field(t, "service", a.service.clone());
     l.field(
@@ -395,6 +411,18 @@ fn alert_detail(state: &State, t: Theme) -> DetailLines {
     );
     if !a.silenced_by.is_empty() {
         l.field(t, "silences", a.silenced_by.join(", "));
+    }
+    for s in &a.silences {
+        l.field(
+            t,
+            "silence",
+            format!(
+                "by {} \"{}\" · {}",
+                s.created_by,
+                s.comment,
+                s.matchers.join(", ")
+            ),
+        );
     }
     l.field(t, "source", a.source.clone());
     l.gap();

@@ -99,3 +99,15 @@ pub fn fill_width(area_width: u16, widths: &[Constraint]) -> usize {
             .saturating_sub(spacing),
     )
 }
+
+/// Width of an identifier column: the longest id of the whole list (so scrolling never moves
+/// it and no id is ever cut), at least `min` (the header), at most a third of the table (past
+/// that only a hostile id is cut, with `…`). A cut id would name a different item
+/// (`OPS-9955` shown as `OPS-995`), so ids get their width before the title does.
+#[must_use]
+pub fn id_width<'a>(ids: impl Iterator<Item = &'a str>, min: u16, table_width: u16) -> u16 {
+    use unicode_width::UnicodeWidthStr;
+    let longest = ids.map(UnicodeWidthStr::width).max().unwrap_or(0);
+    let cap = (table_width / 3).max(min);
+    u16::try_from(longest).unwrap_or(u16::MAX).clamp(min, cap)
+}

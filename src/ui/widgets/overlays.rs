@@ -52,6 +52,12 @@ pub fn boxed(title: &str, lines: Vec<Line<'_>>, theme: Theme, area: Rect, buf: &
         .render(area, buf);
 }
 
+/// Rows the lines take once wrapped inside a box `w` wide (borders excluded).
+fn wrapped_height(lines: &[Line<'_>], w: u16) -> usize {
+    let inner = usize::from(w.saturating_sub(2)).max(1);
+    lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum()
+}
+
 fn u16_of(n: usize) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX)
 }
@@ -75,8 +81,27 @@ impl Widget for &OverlayView<'_> {
                 palette(self.state, query, *selected, t, area, buf)
             }
             Overlay::Prompt(p) => prompt(p, t, area, buf),
+            Overlay::ConfirmTwice {
+                first,
+                second,
+                asked_once,
+                ..
+            } => {
+                let (text, keys) = if *asked_once {
+                    (second, "y = yes, expire it · n/esc = no")
+                } else {
+                    (first, "y/enter = continue · n/esc = no")
+                };
+                let mut lines: Vec<Line<'_>> = text.lines().map(Line::raw).collect();
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(keys, t.warn()));
+                let w = area.width.saturating_sub(8).clamp(10, 72);
+                let h = u16_of(wrapped_height(&lines, w) + 3);
+                boxed("Confirm", lines, t, centered(area, w, h), buf);
+            }
             Overlay::Confirm { message, edits } => {
-                let mut lines = vec![Line::raw(message.clone())];
+                let mut lines: Vec<Line<'_>> =
+                    message.lines().map(|l| Line::raw(l.to_string())).collect();
                 if edits.len() > 1 {
                     lines.push(Line::styled(format!("{} edits", edits.len()), t.dim()));
                 }
@@ -239,7 +264,7 @@ fn confirm(message: &[Line<'_>], t: Theme, area: Rect, buf: &mut Buffer) {
     let mut lines = message.to_vec();
     lines.push(Line::raw(""));
     lines.push(Line::styled("y/enter = yes · n/esc = no", t.warn()));
-    let h = u16_of(lines.len() + 3);
+    let h = u16_of(wrapped_height(&lines, w) + 3);
     boxed("Confirm", lines, t, centered(area, w, h), buf);
 }
 
