@@ -18,8 +18,11 @@ use crossterm::{cursor, execute};
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
-/// The terminal type opsdeck draws on.
-pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+mod quiet;
+pub use quiet::QuietBackend;
+
+/// The terminal type opsdeck draws on: frames that change nothing write nothing.
+pub type Tui = Terminal<QuietBackend<CrosstermBackend<Stdout>>>;
 
 /// Owns the terminal while the TUI runs; restores it when dropped.
 pub struct TerminalGuard {
@@ -49,7 +52,7 @@ impl TerminalGuard {
         if mouse {
             execute!(stdout, EnableMouseCapture)?;
         }
-        let terminal = Terminal::new(CrosstermBackend::new(stdout))?;
+        let terminal = Terminal::new(QuietBackend::new(CrosstermBackend::new(stdout)))?;
         Ok(TerminalGuard { terminal, mouse })
     }
 }
