@@ -218,3 +218,100 @@ async fn an_alertmanager_error_is_reported_with_its_bare_string_message() {
     };
     assert!(message.contains("400"), "{message}");
 }
+
+/// REGRESSION (issue 11, defects 5 and 6): a silence shows at once as queued ("silencing…",
+/// out of the firing count), then, once Alertmanager confirmed it, as applied with its end and
+/// author and the mark that opsdeck created it; a silence someone else created is cached with
+/// who created it, why and what it matches (so `M` can ask before expiring it).
+#[tokio::test]
+async fn silences_show_queued_then_applied_and_other_peoples_silences_say_whose_they_are() {
+    let server = RealAlertmanager::start(18307).await;
+    server
+        .post_alerts(two_alerts(wall() + TimeDelta::hours(1)))
+        .await;
+    let (_dir, mut store) = store();
+    let mut am = source(&server.url);
+    am.pull(&mut store, wall()).await.unwrap();
+
+    // Someone else's maintenance silence on HighLatency.
+    let latency = cached(&store, "HighLatency");
+    let theirs = json!({
+        "matchers": latency.labels.iter().map(|(k, v)| json!({
+            "name": k, "value": v, "isRegex": false, "isEqual": true,
+        })).collect::<Vec<_>>(),
+        "startsAt": stamp(wall()),
+        "endsAt": stamp(wall() + TimeDelta::hours(2)),
+        "createdBy": "sofia",
+        "comment": "db1 maintenance",
+    });
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v2/silences", server.url))
+        .json(&theirs)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status().is_success(),
+        "POST silence: {}",
+        resp.status()
+    );
+    am.pull(&mut store, wall()).await.unwrap();
+    let latency = cached(&store, "HighLatency");
+    assert_eq!(latency.state, AlertState::Suppressed);
+    let s = latency.silences.first().expect("silence metadata cached");
+    assert_eq!(
+        (s.created_by.as_str(), s.comment.as_str(), s.by_opsdeck),
+        ("sofia", "db1 maintenance", false)
+    );
+    assert!(
+        s.matchers.iter().any(|m| m == "alertname=HighLatency"),
+        "{s:?}"
+    );
+    assert!(s.ends_at.is_some());
+
+    // Ours: queued first, applied after the push.
+    let errors = cached(&store, "HighErrorRate");
+    let firing = store.tab_counts(wall()).unwrap().alerts;
+    let entity = EntityRef {
+        kind: EntityKind::Alert,
+        id: errors.id,
+    };
+    let op = Operation::SilenceAlert {
+        matchers: errors.labels.clone().into_iter().collect(),
+        duration_secs: 3600,
+        comment: "deploy in progress".into(),
+        created_by: String::new(),
+    };
+    store
+        .commit_edit(entity, &op, wall(), "me", &["am".to_owned()])
+        .unwrap();
+    let queued = cached(&store, "HighErrorRate");
+    assert_eq!(
+        opsdeck::app::silences::alert_state_label(&queued, chrono_tz::UTC, true),
+        "silencing…"
+    );
+    assert_eq!(store.tab_counts(wall()).unwrap().alerts, firing - 1);
+    let entry = store.next_to_push("am", wall()).unwrap().unwrap();
+    store.mark_inflight(entry.seq, wall()).unwrap();
+    assert_eq!(
+        am.push(&mut store, &entry, wall()).await.unwrap(),
+        PushOutcome::Done
+    );
+    let applied = cached(&store, "HighErrorRate");
+    assert!(
+        applied
+            .silenced_by
+            .iter()
+            .all(|id| !id.starts_with("pending:")),
+        "{:?}",
+        applied.silenced_by
+    );
+    let mine = applied.silences.first().expect("our silence cached");
+    assert!(mine.by_opsdeck, "{mine:?}");
+    assert_eq!(mine.created_by, "opsdeck-ci");
+    let label = opsdeck::app::silences::alert_state_label(&applied, chrono_tz::UTC, true);
+    assert!(
+        label.starts_with("silenced until ") && label.ends_with(" by me"),
+        "{label}"
+    );
+}
