@@ -9,6 +9,7 @@ pub mod action;
 pub mod derive;
 pub mod edits;
 pub mod msg;
+pub mod rollback;
 pub mod rows;
 pub mod runtime;
 pub mod silences;

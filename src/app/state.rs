@@ -268,6 +268,8 @@ pub struct State {
     pub alerts: ListState<Alert>,
     /// Deployments.
     pub deployments: ListState<Deployment>,
+    /// Rollback candidates of the loaded deployments (rebuilt when they load).
+    pub rollback_index: super::rollback::RollbackIndex,
     /// SLOs.
     pub slos: ListState<Slo>,
     /// Checklist items (the view hides folded sections).
@@ -350,6 +352,7 @@ impl State {
             incidents: ListState::default(),
             alerts: ListState::default(),
             deployments: ListState::default(),
+            rollback_index: super::rollback::RollbackIndex::default(),
             slos: ListState::default(),
             checklist: ListState::default(),
             checklist_docs: Vec::new(),

@@ -140,7 +140,10 @@ impl State {
                 set_rows(&mut self.incidents, i, complete);
                 set_rows(&mut self.alerts, a, true);
             }
-            Rows::Deployments(r) => set_rows(&mut self.deployments, r, complete),
+            Rows::Deployments(r) => {
+                set_rows(&mut self.deployments, r, complete);
+                self.rollback_index = super::rollback::RollbackIndex::build(&self.deployments.rows);
+            }
             Rows::Slos(r) => set_rows(&mut self.slos, r, complete),
             Rows::Checklist(docs, items) => {
                 self.checklist_docs = docs;
@@ -635,19 +638,11 @@ impl State {
         &self,
         incident: &crate::domain::Incident,
     ) -> Option<&crate::domain::Deployment> {
-        self.deployments
-            .rows
-            .iter()
-            .filter(|d| {
-                d.service == incident.service
-                    && d.is_production()
-                    && d.created_at <= incident.created_at
-            })
-            .filter(|d| {
-                d.status == crate::domain::DeployStatus::Success
-                    || d.status == crate::domain::DeployStatus::Inactive
-            })
-            .max_by_key(|d| d.created_at)
+        self.rollback_index.find(
+            &self.deployments.rows,
+            &incident.service,
+            incident.created_at,
+        )
     }
 
     fn jump_to_rollback_candidate(&mut self) -> Vec<Effect> {
