@@ -254,6 +254,28 @@ pub fn open_store(
     reset: bool,
     clock: &SharedClock,
 ) -> color_eyre::Result<Store> {
+    open_store_checked(session, reset, clock, true)
+}
+
+/// [`open_store`] for the TUI: the page check runs on the store thread after the first frame
+/// (`Effect::CheckCachePages`), so start-up reads only what the first screen shows.
+///
+/// # Errors
+/// Store errors with context.
+pub fn open_store_for_tui(
+    session: &Session,
+    reset: bool,
+    clock: &SharedClock,
+) -> color_eyre::Result<Store> {
+    open_store_checked(session, reset, clock, false)
+}
+
+fn open_store_checked(
+    session: &Session,
+    reset: bool,
+    clock: &SharedClock,
+    check_pages: bool,
+) -> color_eyre::Result<Store> {
     session.paths.ensure_data_dir().wrap_err_with(|| {
         format!(
             "cannot create the data folder {}",
@@ -261,7 +283,9 @@ pub fn open_store(
         )
     })?;
     if !session.demo {
-        refuse_corrupt_cache(&session.paths, clock)?;
+        if check_pages {
+            refuse_corrupt_cache(&session.paths, clock)?;
+        }
         let store = Store::open(&session.paths.cache_db).wrap_err_with(|| {
             format!("cannot open the cache {}", session.paths.cache_db.display())
         })?;

@@ -276,6 +276,69 @@ fn a_corrupt_cache_is_refused_its_outbox_saved_and_rebuildable() {
     assert!(export.status.success(), "{export:?}");
 }
 
+/// The TUI does not hold its first frame for `quick_check` (it reads every page); the store
+/// thread runs it right after. A damaged cache must still be found within a second of start,
+/// turn the session read-only with the reason, and save the readable outbox beside the cache.
+#[test]
+fn the_tui_store_thread_finds_a_corrupt_cache_after_start_and_saves_the_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cache.sqlite3");
+    drop(cache_with_queued_edit(&db));
+    corrupt(&db);
+    let store = Store::open(&db).expect("the header is intact, so the cache opens");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runtime = Runtime::spawn(
+        store,
+        RuntimeConfig {
+            actor: "me".into(),
+            remote_sources: vec!["gh".into()],
+            reports_dir: dir.path().join("reports"),
+            policy: opsdeck::config::Policy::default(),
+            tz: chrono_tz::UTC,
+            redact: false,
+            checklist_gates: Vec::new(),
+        },
+        opsdeck::clock::system(),
+        tx,
+    );
+    runtime.submit(Effect::CheckCachePages);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        assert!(Instant::now() < deadline, "no CacheGone within 10 s");
+        match rx.try_recv() {
+            Ok(Msg::CacheGone(text)) => break text,
+            Ok(_) => {}
+            Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {
+                std::thread::sleep(Duration::from_millis(20)); // polling a channel, bounded
+            }
+            Err(e) => panic!("runtime gone: {e}"),
+        }
+    };
+    assert!(
+        text.contains("is corrupt") && text.contains("rebuild-cache"),
+        "{text}"
+    );
+    let rescued: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("outbox-rescue"))
+        .collect();
+    assert_eq!(rescued.len(), 1, "{text}");
+    let saved = std::fs::read_to_string(&rescued[0]).unwrap();
+    assert!(
+        saved.contains("set-bug-status"),
+        "the queued close was saved: {saved}"
+    );
+    let mut state =
+        opsdeck::app::state::State::new(now(), chrono_tz::UTC, opsdeck::config::Policy::default());
+    let _ = state.update(Msg::CacheGone(text));
+    assert!(
+        state.read_only,
+        "edits are refused once the damage is known"
+    );
+}
+
 #[cfg(unix)]
 fn mode(p: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;

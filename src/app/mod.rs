@@ -50,6 +50,13 @@ impl SyncControl for crate::sync::engine::SyncHandle {
 /// How often the clock ticks (countdowns, ages).
 pub const TICK: Duration = Duration::from_secs(1);
 
+/// How long a key that moved the selection waits for the new row's detail before drawing.
+///
+/// The store thread answers a detail query in well under a millisecond, so waiting for it makes
+/// a move one frame instead of two (one with the detail pane cleared, one with the detail);
+/// a busy store (a large reload in flight) only delays the frame by this much.
+pub const DETAIL_WAIT: Duration = Duration::from_millis(30);
+
 /// Everything the loop needs.
 pub struct AppParts {
     /// Initial state.
@@ -190,6 +197,9 @@ pub async fn run(parts: AppParts, terminal: &mut crate::tui::Tui) -> std::io::Re
     let _ = state.update(Msg::Resize(size.width, size.height));
     runtime.submit(Effect::Reload(state.tab));
     runtime.submit(Effect::ReloadStatus);
+    // After the first screen's queries: a damaged cache is found within a second of start
+    // without delaying the first frame.
+    runtime.submit(Effect::CheckCachePages);
     if matches!(state.overlay, Some(state::Overlay::Review { .. })) {
         runtime.submit(Effect::TakeReviewSnapshot);
     }
@@ -199,18 +209,22 @@ pub async fn run(parts: AppParts, terminal: &mut crate::tui::Tui) -> std::io::Re
             terminal.draw(|f| crate::ui::draw(f, &state))?;
             state.dirty = false;
         }
+        let mut from_terminal = false;
         let msg = tokio::select! {
-            ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
-                    Key::from_event(&k).and_then(|key| key_to_msg(&mut state, &mut keymap, key))
+            ev = events.next() => {
+                from_terminal = true;
+                match ev {
+                    Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
+                        Key::from_event(&k).and_then(|key| key_to_msg(&mut state, &mut keymap, key))
+                    }
+                    Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
+                    // Pasted text is data for an open input, never keys for the keymap.
+                    Some(Ok(Event::Paste(text))) => Some(Msg::Paste(text)),
+                    Some(Ok(_)) => None,
+                    Some(Err(e)) => return Err(e),
+                    None => break,
                 }
-                Some(Ok(Event::Resize(w, h))) => Some(Msg::Resize(w, h)),
-                // Pasted text is data for an open input, never keys for the keymap.
-                Some(Ok(Event::Paste(text))) => Some(Msg::Paste(text)),
-                Some(Ok(_)) => None,
-                Some(Err(e)) => return Err(e),
-                None => break,
-            },
+            }
             Some(m) = msgs.recv() => Some(m),
             _ = tick.tick() => Some(Msg::Tick(clock.now())),
             _ = term.recv() => break,
@@ -224,7 +238,22 @@ pub async fn run(parts: AppParts, terminal: &mut crate::tui::Tui) -> std::io::Re
             while let Ok(m) = msgs.try_recv() {
                 all.extend(state.update(m));
             }
+            // Only a key waits: a start-up or reload batch must not hold its frame while the
+            // store thread is still busy loading the rest of a large tab.
+            let awaiting_detail =
+                from_terminal && all.iter().any(|e| matches!(e, Effect::LoadDetail(_)));
             dispatch(all, &runtime, sync, &mut state);
+            if awaiting_detail {
+                let deadline = tokio::time::Instant::now() + DETAIL_WAIT;
+                while let Ok(Some(m)) = tokio::time::timeout_at(deadline, msgs.recv()).await {
+                    let arrived = matches!(m, Msg::DetailLoaded(_));
+                    let effects = state.update(m);
+                    dispatch(effects, &runtime, sync, &mut state);
+                    if arrived {
+                        break;
+                    }
+                }
+            }
         }
         if state.quit {
             break;

@@ -177,6 +177,9 @@ pub enum OutboxCommand {
 /// Outputs of `update`: requests to the runtime.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
+    /// Check the cache's pages (`PRAGMA quick_check`) once the first frame is up; damage turns
+    /// the session read-only and saves the readable outbox to a file.
+    CheckCachePages,
     /// Reload a tab's rows.
     Reload(Tab),
     /// Reload counts, outbox summary and sync states.
