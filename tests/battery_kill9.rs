@@ -163,7 +163,9 @@ async fn battery_a1_kill9_loop_github_close_reopen_comment_label() {
         .unwrap_or(2000);
     let per_child = 2usize;
     let fake = GithubFake::start().await;
-    let issues = u64::try_from(kills * per_child + 50).unwrap();
+    // Every fifth seeded issue is closed and a quarter of the edits reopen one: seed enough
+    // closed issues for them (5 × edits/4) plus margin.
+    let issues = u64::try_from(kills * per_child * 2 + 50).unwrap();
     fake.seed(issues, 0);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cache.sqlite3");
