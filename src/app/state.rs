@@ -270,6 +270,10 @@ pub struct State {
     pub deployments: ListState<Deployment>,
     /// Rollback candidates of the loaded deployments (rebuilt when they load).
     pub rollback_index: super::rollback::RollbackIndex,
+    /// The incidents tab's team figures (MTTA/MTTR per priority over 7 days, open incidents by
+    /// age), computed when incidents load and once a minute — not on every frame, which cost a
+    /// pass over every loaded incident per key.
+    pub incident_figures: Option<IncidentFigures>,
     /// SLOs.
     pub slos: ListState<Slo>,
     /// Checklist items (the view hides folded sections).
@@ -353,6 +357,7 @@ impl State {
             alerts: ListState::default(),
             deployments: ListState::default(),
             rollback_index: super::rollback::RollbackIndex::default(),
+            incident_figures: None,
             slos: ListState::default(),
             checklist: ListState::default(),
             checklist_docs: Vec::new(),
@@ -436,4 +441,28 @@ pub fn bindings_table(keymap: &crate::config::keymap::Keymap) -> Vec<(Context, B
         .into_iter()
         .map(|c| (c, keymap.bindings(c)))
         .collect()
+}
+
+/// Team response figures shown beside an incident; see [`State::incident_figures`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentFigures {
+    /// The minute (Unix seconds / 60) they were computed for.
+    pub minute: i64,
+    /// `(priority, MTTA seconds, MTTR seconds)` over the last 7 days.
+    pub response: Vec<(String, Option<f64>, Option<f64>)>,
+    /// Open incidents by age bucket.
+    pub open_ages: Vec<(&'static str, usize)>,
+}
+
+impl IncidentFigures {
+    /// Computes the figures over `incidents` as of `now`.
+    #[must_use]
+    pub fn compute(incidents: &[Incident], now: DateTime<Utc>) -> Self {
+        use crate::review::snapshot::{open_age_counts, response_by_severity};
+        Self {
+            minute: now.timestamp().div_euclid(60),
+            response: response_by_severity(incidents, now - chrono::Duration::days(7), now),
+            open_ages: open_age_counts(incidents, now),
+        }
+    }
 }

@@ -32,6 +32,16 @@ impl State {
             Msg::Tick(now) => {
                 self.now = now;
                 if self
+                    .incident_figures
+                    .as_ref()
+                    .is_some_and(|f| f.minute != now.timestamp().div_euclid(60))
+                {
+                    self.incident_figures = Some(super::state::IncidentFigures::compute(
+                        &self.incidents.rows,
+                        now,
+                    ));
+                }
+                if self
                     .toast
                     .as_ref()
                     .is_some_and(|t| (now - t.at).num_seconds() > 8)
@@ -139,6 +149,10 @@ impl State {
             Rows::Incidents(i, a) => {
                 set_rows(&mut self.incidents, i, complete);
                 set_rows(&mut self.alerts, a, true);
+                self.incident_figures = Some(super::state::IncidentFigures::compute(
+                    &self.incidents.rows,
+                    self.now,
+                ));
             }
             Rows::Deployments(r) => {
                 set_rows(&mut self.deployments, r, complete);

@@ -362,9 +362,18 @@ fn detail(state: &State, t: Theme) -> DetailLines {
 /// Team figures beside the incident: MTTA/MTTR per priority over the last 7 days (`—` where
 /// nothing was acknowledged/resolved, never 0) and open incidents by age.
 fn response_lines(state: &State, t: Theme, l: &mut DetailLines) {
-    use crate::review::snapshot::{open_age_counts, response_by_severity};
-    let rows = &state.incidents.rows;
-    let per = response_by_severity(rows, state.now - chrono::Duration::days(7), state.now);
+    // Computed when incidents load and once a minute (`State::incident_figures`); a state
+    // built without a load (tests) computes them here.
+    let computed;
+    let figures = match &state.incident_figures {
+        Some(f) => f,
+        None => {
+            computed =
+                crate::app::state::IncidentFigures::compute(&state.incidents.rows, state.now);
+            &computed
+        }
+    };
+    let per = &figures.response;
     let dur = |v: Option<f64>| {
         #[allow(clippy::cast_possible_truncation, reason = "rounded seconds")]
         v.map_or_else(|| "—".to_string(), |s| short_duration(s.round() as i64))
@@ -378,7 +387,8 @@ fn response_lines(state: &State, t: Theme, l: &mut DetailLines) {
     };
     l.field(t, "MTTA", join(false));
     l.field(t, "MTTR", join(true));
-    let ages = open_age_counts(rows, state.now)
+    let ages = figures
+        .open_ages
         .iter()
         .map(|(b, n)| format!("{b} {n}"))
         .collect::<Vec<_>>()
