@@ -41,6 +41,10 @@ pub trait RowView {
     }
     /// Id for `y`.
     fn copy_id(&self) -> String;
+    /// Display width of the id the list shows (its id column never cuts it).
+    fn id_width(&self) -> usize {
+        unicode_width::UnicodeWidthStr::width(self.copy_id().as_str())
+    }
 }
 
 fn t(s: &str) -> SortKey {
@@ -86,6 +90,9 @@ impl RowView for Bug {
     fn copy_id(&self) -> String {
         self.key.clone()
     }
+    fn id_width(&self) -> usize {
+        unicode_width::UnicodeWidthStr::width(self.key.as_str())
+    }
 }
 
 impl RowView for Incident {
@@ -120,6 +127,9 @@ impl RowView for Incident {
     }
     fn copy_id(&self) -> String {
         self.external_id.clone()
+    }
+    fn id_width(&self) -> usize {
+        unicode_width::UnicodeWidthStr::width(self.external_id.as_str())
     }
 }
 

@@ -45,6 +45,8 @@ pub struct ListState<R> {
     /// The filter `view` was computed for (a longer query only narrows it, so it can start
     /// from `view` instead of every row).
     pub filtered_for: Option<String>,
+    /// Display width of the longest id among `rows`, measured when they load.
+    pub widest_id: usize,
 }
 
 impl<R> Default for ListState<R> {
@@ -60,6 +62,7 @@ impl<R> Default for ListState<R> {
             loaded: false,
             filtered_for: None,
             reselect: None,
+            widest_id: 0,
         }
     }
 }

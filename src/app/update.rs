@@ -845,6 +845,7 @@ fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
     // Remember the selected row by identity: the new rows may come in another order.
     list.reselect = list.selected_row().map(RowView::entity).or(list.reselect);
     list.view.clear();
+    list.widest_id = rows.iter().map(RowView::id_width).max().unwrap_or(0);
     list.rows = rows;
     list.filtered_for = None;
     list.complete = complete;

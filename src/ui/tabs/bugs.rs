@@ -56,7 +56,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let labels = list_area.width >= 140;
     let list = &state.bugs;
     let key_w = crate::ui::widgets::data_table::id_width(
-        list.rows.iter().map(|b| b.key.as_str()),
+        list.widest_id,
         if wide { 8 } else { 7 },
         list_area.width,
     );

@@ -66,11 +66,7 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let wide = area.width >= 96;
     let customers = area.width >= 130;
     let list = &state.incidents;
-    let id_w = crate::ui::widgets::data_table::id_width(
-        list.rows.iter().map(|i| i.external_id.as_str()),
-        8,
-        area.width,
-    );
+    let id_w = crate::ui::widgets::data_table::id_width(list.widest_id, 8, area.width);
     let (header, widths) = if wide {
         let mut h = vec![
             "", "id", "title", "sev", "status", "service", "assignee", "age", "SLA",

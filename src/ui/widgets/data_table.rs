@@ -104,10 +104,11 @@ pub fn fill_width(area_width: u16, widths: &[Constraint]) -> usize {
 /// it and no id is ever cut), at least `min` (the header), at most a third of the table (past
 /// that only a hostile id is cut, with `…`). A cut id would name a different item
 /// (`OPS-9955` shown as `OPS-995`), so ids get their width before the title does.
+///
+/// `longest` is [`ListState::widest_id`](crate::app::state::ListState::widest_id), measured
+/// once when the rows load, so a frame costs nothing per row.
 #[must_use]
-pub fn id_width<'a>(ids: impl Iterator<Item = &'a str>, min: u16, table_width: u16) -> u16 {
-    use unicode_width::UnicodeWidthStr;
-    let longest = ids.map(UnicodeWidthStr::width).max().unwrap_or(0);
+pub fn id_width(longest: usize, min: u16, table_width: u16) -> u16 {
     let cap = (table_width / 3).max(min);
     u16::try_from(longest).unwrap_or(u16::MAX).clamp(min, cap)
 }
