@@ -322,19 +322,18 @@ fn one<T>(mut rows: Vec<(Target, T)>, what: &str, id: &str) -> Result<(Target, T
     }
 }
 
-fn find_incident(
+/// Rows `(id, source, label, status)` of `sql` as targets of `kind` with a parsed status.
+fn find_with_status<S: std::str::FromStr>(
     store: &Store,
+    sql: &str,
+    params: impl rusqlite::Params,
+    kind: EntityKind,
+    what: &str,
     id: &str,
-    source: Option<&str>,
-) -> Result<(Target, IncidentStatus), Refusal> {
-    let number: Option<i64> = id.trim_start_matches('#').parse().ok();
-    let mut stmt = store.conn().prepare(
-        "SELECT id, source, external_id, status FROM incidents \
-         WHERE (external_id = ?1 OR (?2 IS NOT NULL AND number = ?2)) \
-           AND (?3 IS NULL OR source = ?3) ORDER BY id",
-    )?;
+) -> Result<(Target, S), Refusal> {
+    let mut stmt = store.conn().prepare(sql)?;
     let rows = stmt
-        .query_map(params![id, number, source], |r| {
+        .query_map(params, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -344,23 +343,39 @@ fn find_incident(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let mut found = Vec::new();
-    for (row_id, src, external, status) in rows {
-        let status: IncidentStatus = status
+    for (row_id, source, label, status) in rows {
+        let status: S = status
             .parse()
-            .map_err(|_| Refusal::Usage(format!("incident {external} has an unknown status")))?;
+            .map_err(|_| Refusal::Usage(format!("{what} {label} has an unknown status")))?;
+        let entity = EntityRef { kind, id: row_id };
         found.push((
             Target {
-                entity: EntityRef {
-                    kind: EntityKind::Incident,
-                    id: row_id,
-                },
-                source: src,
-                label: external,
+                entity,
+                source,
+                label,
             },
             status,
         ));
     }
-    one(found, "incident", id)
+    one(found, what, id)
+}
+
+fn find_incident(
+    store: &Store,
+    id: &str,
+    source: Option<&str>,
+) -> Result<(Target, IncidentStatus), Refusal> {
+    let number: Option<i64> = id.trim_start_matches('#').parse().ok();
+    find_with_status(
+        store,
+        "SELECT id, source, external_id, status FROM incidents \
+         WHERE (external_id = ?1 OR (?2 IS NOT NULL AND number = ?2)) \
+           AND (?3 IS NULL OR source = ?3) ORDER BY id",
+        params![id, number, source],
+        EntityKind::Incident,
+        "incident",
+        id,
+    )
 }
 
 fn find_bug(store: &Store, id: &str, source: Option<&str>) -> Result<(Target, BugStatus), Refusal> {
@@ -369,39 +384,16 @@ fn find_bug(store: &Store, id: &str, source: Option<&str>) -> Result<(Target, Bu
     } else {
         format!("#{id}")
     };
-    let mut stmt = store.conn().prepare(
+    find_with_status(
+        store,
         "SELECT id, source, key, status FROM bugs \
          WHERE (key = ?1 OR key = ?2 OR external_id = ?1) AND (?3 IS NULL OR source = ?3) \
          ORDER BY id",
-    )?;
-    let rows = stmt
-        .query_map(params![id, hashed, source], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut found = Vec::new();
-    for (row_id, src, key, status) in rows {
-        let status: BugStatus = status
-            .parse()
-            .map_err(|_| Refusal::Usage(format!("bug {key} has an unknown status")))?;
-        found.push((
-            Target {
-                entity: EntityRef {
-                    kind: EntityKind::Bug,
-                    id: row_id,
-                },
-                source: src,
-                label: key,
-            },
-            status,
-        ));
-    }
-    one(found, "bug", id)
+        params![id, hashed, source],
+        EntityKind::Bug,
+        "bug",
+        id,
+    )
 }
 
 fn find_alert(store: &Store, id: &str, source: Option<&str>) -> Result<Target, Refusal> {

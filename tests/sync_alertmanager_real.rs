@@ -1,7 +1,9 @@
 //! AlertmanagerSource against a REAL Alertmanager (`prometheus-alertmanager`, Debian package)
 //! started by the test on 127.0.0.1 (ports 18301 and 18303, gossip off, temp storage), with a
 //! real on-disk store: pull, silence through the outbox, expire, and pruning of resolved alerts.
-//! A server that cannot start fails the test with the reason; it never skips.
+//! The round trip of issue #11 is here too: a typed silence comment (Unicode, quotes, newlines)
+//! arrives byte-exact, and a silence someone else creates on the server reaches the cache on the
+//! next pull. A server that cannot start fails the test with the reason; it never skips.
 
 mod real_alertmanager;
 
@@ -314,4 +316,54 @@ async fn silences_show_queued_then_applied_and_other_peoples_silences_say_whose_
         label.starts_with("silenced until ") && label.ends_with(" by me"),
         "{label}"
     );
+}
+
+/// Round trip (issue #11): the silence comment the user typed reaches the real Alertmanager
+/// byte-exact; a silence created on the server by someone else shows on the next pull.
+#[tokio::test]
+async fn a_typed_silence_comment_arrives_byte_exact_and_foreign_silences_sync() {
+    let server = RealAlertmanager::start(18311).await;
+    server
+        .post_alerts(two_alerts(wall() + TimeDelta::hours(1)))
+        .await;
+    let (_dir, mut store) = store();
+    let mut am = source(&server.url);
+    am.pull(&mut store, wall()).await.unwrap();
+
+    let errors = cached(&store, "HighErrorRate");
+    let comment = "Deploy «v2.3» in progress — don't page \"checkout\"\n2nd line: 東京 edge ✓";
+    let silence = Operation::SilenceAlert {
+        matchers: errors.labels.clone().into_iter().collect(),
+        duration_secs: 3600,
+        comment: comment.into(),
+        created_by: String::new(),
+    };
+    assert_eq!(
+        commit_and_push(&mut store, &mut am, errors.id, silence).await,
+        PushOutcome::Done
+    );
+    let id = cached(&store, "HighErrorRate").silenced_by[0].clone();
+    let stored = server.get(&format!("/api/v2/silence/{id}")).await;
+    assert_eq!(stored["comment"], json!(comment), "comment byte-exact");
+
+    // Someone else silences HighLatency directly on the server.
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v2/silences", server.url))
+        .json(&json!({
+            "matchers": [{"name": "alertname", "value": "HighLatency", "isRegex": false, "isEqual": true}],
+            "startsAt": stamp(wall()), "endsAt": stamp(wall() + TimeDelta::hours(1)),
+            "createdBy": "someone-else", "comment": "db1 maintenance"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(
+        server.alert("HighLatency").await["status"]["state"],
+        "suppressed"
+    );
+    am.pull(&mut store, wall()).await.unwrap();
+    let latency = cached(&store, "HighLatency");
+    assert_eq!(latency.state, AlertState::Suppressed);
+    assert_eq!(latency.silenced_by.len(), 1);
 }
