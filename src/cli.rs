@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use color_eyre::eyre::{eyre, WrapErr};
 
 use crate::clock::SharedClock;
@@ -193,16 +193,8 @@ pub enum CustomersCommand {
     Export,
 }
 
-/// Output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Markdown.
-    Md,
-    /// CSV.
-    Csv,
-    /// JSON.
-    Json,
-}
+/// Output formats (defined below `cli`, so reports and exports need not import the CLI).
+pub use crate::domain::Format;
 
 /// The resolved configuration of this run.
 #[derive(Debug, Clone)]

@@ -71,33 +71,8 @@ pub enum Detail {
     CustomerNotes(i64, Vec<CustomerNote>),
 }
 
-/// What a background sync reports: *that* something changed, never the data.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SyncEvent {
-    /// A source started syncing.
-    Started {
-        /// Source name.
-        source: String,
-    },
-    /// A source finished; these tabs have new data.
-    Finished {
-        /// Source name.
-        source: String,
-        /// Tabs whose tables changed.
-        changed: Vec<Tab>,
-        /// When.
-        at: DateTime<Utc>,
-    },
-    /// A source failed (the others carry on).
-    Failed {
-        /// Source name.
-        source: String,
-        /// Sanitized message.
-        error: String,
-    },
-    /// The outbox changed (an edit was pushed, failed or conflicted).
-    OutboxChanged,
-}
+/// Sync events live with the engine that sends them; the app only listens.
+pub use crate::sync::events::SyncEvent;
 
 /// Inputs to `update`.
 #[derive(Debug, Clone, PartialEq)]

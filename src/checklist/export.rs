@@ -1,6 +1,6 @@
 //! `opsdeck checklist export`: every item with its section path, state, owner and note.
 
-use crate::cli::Format;
+use crate::domain::Format;
 use crate::domain::{ChecklistDoc, ChecklistItem};
 
 fn csv_field(s: &str) -> String {

@@ -259,3 +259,14 @@ pub struct EntityRef {
 
 /// The source name used for items that live only in the cache (no remote system).
 pub const LOCAL_SOURCE: &str = "local";
+
+/// Output formats of reports and exports (`--format md|csv|json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Markdown.
+    Md,
+    /// CSV.
+    Csv,
+    /// JSON.
+    Json,
+}

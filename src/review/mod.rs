@@ -31,8 +31,8 @@ pub use model::{
 };
 pub use week::Week;
 
-use crate::cli::Format;
 use crate::config::Policy;
+use crate::domain::Format;
 use crate::store::{Store, StoreError};
 
 /// Review pages, in walking order.

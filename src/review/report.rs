@@ -10,7 +10,7 @@ pub use super::rows::{band_rows, change, duration, lists, rows, title, value, Ro
 
 use super::model::ReviewSnapshot;
 use super::{ReviewError, PAGES};
-use crate::cli::Format;
+use crate::domain::Format;
 
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")

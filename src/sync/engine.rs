@@ -3,7 +3,7 @@
 //!
 //! Talks to its neighbours only through messages (ARCHITECTURE "Event/action" rule 5):
 //! [`SyncHandle`] sends [`SyncCommand`]s in; workers send small
-//! [`SyncEvent`](crate::app::msg::SyncEvent)s out that say *what* changed (tabs, outbox), never
+//! [`SyncEvent`](crate::sync::events::SyncEvent)s out that say *what* changed (tabs, outbox), never
 //! the data, so the UI reloads from SQLite and never waits on the network.
 //!
 //! - Connectors are a closed set: [`Connector`] is an enum with one variant per connector type,
@@ -39,11 +39,11 @@ use super::http;
 use super::scheduler::Request;
 use super::secret::{Secret, TokenSource};
 use super::{PullReport, PushOutcome, SyncError};
-use crate::app::msg::SyncEvent;
 use crate::clock::SharedClock;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::domain::Tab;
 use crate::store::{OutboxEntry, Store};
+use crate::sync::events::SyncEvent;
 
 /// Commands to the engine (from the runtime or the CLI).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,6 +15,7 @@
 pub mod alertmanager;
 pub mod doctor;
 pub mod engine;
+pub mod events;
 pub mod github;
 pub mod github_deployments;
 pub mod github_tasklist;

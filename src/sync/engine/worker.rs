@@ -12,10 +12,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::round::{run_round, DrainReport, RoundOutcome, RoundResult};
 use super::{http_clock, kind_name, lock, resolve_token, Connector};
-use crate::app::msg::SyncEvent;
 use crate::clock::SharedClock;
 use crate::config::SourceConfig;
 use crate::store::{sync_meta, Store};
+use crate::sync::events::SyncEvent;
 use crate::sync::scheduler::{self, Pending, Request};
 
 /// One source's worker.
