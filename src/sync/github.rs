@@ -158,6 +158,32 @@ pub fn base_url(cfg: &SourceConfig, default: &str) -> Result<(Url, bool), SyncEr
     }
 }
 
+/// The HTTP settings every GitHub REST source shares (Issues, task lists): the base URL
+/// (`https` unless it is a loopback test server), GitHub's media type and API version, the
+/// configured extra headers, bearer auth and the inline rate-limit wait.
+///
+/// # Errors
+/// [`SyncError::Config`] for a bad base URL.
+pub(crate) fn github_http_config(
+    cfg: &SourceConfig,
+    token: Option<Secret>,
+) -> Result<http::SourceConfig, SyncError> {
+    let (base, https_only) = base_url(cfg, DEFAULT_BASE_URL)?;
+    let mut hc = http::SourceConfig::new(cfg.name.clone(), base);
+    hc.https_only = https_only;
+    hc.accept = "application/vnd.github+json".to_owned();
+    hc.extra_headers = vec![("X-GitHub-Api-Version".to_owned(), "2022-11-28".to_owned())];
+    hc.extra_headers
+        .extend(cfg.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+    hc.auth = token.map(|token| Auth {
+        scheme: AuthScheme::Bearer,
+        token,
+        origin: token_origin(cfg),
+    });
+    hc.retry.max_wait = INLINE_RATE_LIMIT_WAIT;
+    Ok(hc)
+}
+
 impl GithubSource {
     /// Builds the source from its config section; `token` is already resolved.
     ///
@@ -193,19 +219,7 @@ impl GithubSource {
                 "no repositories configured; add repos = [\"owner/name\"]",
             ));
         }
-        let (base, https_only) = base_url(cfg, DEFAULT_BASE_URL)?;
-        let mut hc = http::SourceConfig::new(cfg.name.clone(), base);
-        hc.https_only = https_only;
-        hc.accept = "application/vnd.github+json".to_owned();
-        hc.extra_headers = vec![("X-GitHub-Api-Version".to_owned(), "2022-11-28".to_owned())];
-        hc.extra_headers
-            .extend(cfg.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
-        hc.auth = token.map(|token| Auth {
-            scheme: AuthScheme::Bearer,
-            token,
-            origin: token_origin(cfg),
-        });
-        hc.retry.max_wait = INLINE_RATE_LIMIT_WAIT;
+        let mut hc = github_http_config(cfg, token)?;
         tune(&mut hc);
         let http =
             HttpClient::new(hc, clock.clone()).map_err(|e| config_error(cfg, e.to_string()))?;

@@ -28,8 +28,8 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
-use super::github::{base_url, token_origin, Repo, DEFAULT_BASE_URL};
-use super::http::{self, ApiError, ApiRequest, Auth, AuthScheme, Clock, Conditional, HttpClient};
+use super::github::Repo;
+use super::http::{self, ApiError, ApiRequest, Clock, Conditional, HttpClient};
 use super::secret::Secret;
 use super::{PullReport, PushOutcome, SyncError};
 use crate::checklist::merge::{self, OpOutcome};
@@ -158,19 +158,7 @@ impl GithubTasklistSource {
                 "no issues configured; add issues = [\"owner/repo#123\"]",
             ));
         }
-        let (base, https_only) = base_url(cfg, DEFAULT_BASE_URL)?;
-        let mut hc = http::SourceConfig::new(cfg.name.clone(), base);
-        hc.https_only = https_only;
-        hc.accept = "application/vnd.github+json".to_owned();
-        hc.extra_headers = vec![("X-GitHub-Api-Version".to_owned(), "2022-11-28".to_owned())];
-        hc.extra_headers
-            .extend(cfg.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
-        hc.auth = token.map(|token| Auth {
-            scheme: AuthScheme::Bearer,
-            token,
-            origin: token_origin(cfg),
-        });
-        hc.retry.max_wait = super::github::INLINE_RATE_LIMIT_WAIT;
+        let mut hc = super::github::github_http_config(cfg, token)?;
         tune(&mut hc);
         let http = HttpClient::new(hc, clock).map_err(|e| config_error(cfg, e.to_string()))?;
         Ok(Self {
