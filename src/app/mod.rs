@@ -9,6 +9,7 @@ pub mod action;
 pub mod derive;
 pub mod edits;
 pub mod msg;
+mod review_scroll;
 pub mod rollback;
 pub mod rows;
 pub mod runtime;

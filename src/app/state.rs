@@ -333,6 +333,8 @@ pub struct State {
     pub review: Option<crate::review::ReviewSnapshot>,
     /// The review page a note is being typed for.
     pub review_page_for_note: Option<usize>,
+    /// Rows the review page is scrolled down by (reset when the page changes).
+    pub review_scroll_rows: u16,
     /// The user asked to quit.
     pub quit: bool,
     /// Something changed since the last draw.
@@ -389,6 +391,7 @@ impl State {
             pending_keys: String::new(),
             review: None,
             review_page_for_note: None,
+            review_scroll_rows: 0,
             quit: false,
             dirty: true,
         }

@@ -461,6 +461,7 @@ impl State {
                 // The numbers freeze here: syncs landing during the walk do not move them.
                 self.overlay = Some(Overlay::Review { page: 0 });
                 self.review = None;
+                self.review_scroll_rows = 0;
                 vec![Effect::TakeReviewSnapshot]
             }
             Action::Back => {
@@ -758,12 +759,24 @@ impl State {
                         self.overlay = None;
                         Vec::new()
                     }
-                    Action::ReviewNext | Action::SelectNext => {
+                    Action::ReviewNext => {
                         *page = (*page + 1).min(pages - 1);
+                        self.review_scroll_rows = 0;
                         Vec::new()
                     }
-                    Action::ReviewPrev | Action::SelectPrev => {
+                    Action::ReviewPrev => {
                         *page = page.saturating_sub(1);
+                        self.review_scroll_rows = 0;
+                        Vec::new()
+                    }
+                    Action::SelectNext
+                    | Action::SelectPrev
+                    | Action::HalfPageDown
+                    | Action::HalfPageUp
+                    | Action::SelectFirst
+                    | Action::SelectLast => {
+                        let p = *page;
+                        self.scroll_review(p, action);
                         Vec::new()
                     }
                     Action::Note => {

@@ -324,6 +324,18 @@ pub const DEFAULTS: &[(&str, &str, &str)] = &[
     ("review", "left", "review-prev"),
     ("review", "r", "review-refresh"),
     ("review", "c", "note"),
+    ("review", "j", "select-next"),
+    ("review", "down", "select-next"),
+    ("review", "k", "select-prev"),
+    ("review", "up", "select-prev"),
+    ("review", "ctrl-d", "half-page-down"),
+    ("review", "pagedown", "half-page-down"),
+    ("review", "ctrl-u", "half-page-up"),
+    ("review", "pageup", "half-page-up"),
+    ("review", "g g", "select-first"),
+    ("review", "home", "select-first"),
+    ("review", "G", "select-last"),
+    ("review", "end", "select-last"),
 ];
 
 /// Where the user is, for resolving keys.

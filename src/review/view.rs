@@ -5,11 +5,12 @@
 //! Pure drawing from `&ReviewSnapshot`; nothing here changes state or does I/O. Colours are
 //! dropped entirely when `no_color` is set (`NO_COLOR`), arrows and text carry the meaning.
 
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Bar, BarChart, BarGroup, Block, Borders, Cell, Paragraph, Row, Sparkline, Table, Wrap,
+    Bar, BarChart, BarGroup, Block, Borders, Cell, Paragraph, Row, Sparkline, Table, Widget, Wrap,
 };
 use ratatui::Frame;
 
@@ -95,13 +96,38 @@ impl Palette {
     }
 }
 
-/// Draws review page `page` (index into [`PAGES`]) of `snap` into `area`.
+/// Below this many columns a page stacks its table above its chart and lists instead of
+/// putting them side by side, so nothing is cut at 80 columns.
+pub const NARROW_BELOW_COLS: u16 = 100;
+
+/// The most rows one page can lay out off screen (a page is a few dozen rows; the bound keeps a
+/// hostile snapshot from allocating without limit).
+const MAX_PAGE_ROWS: u16 = 400;
+
+/// Draws review page `page` (index into [`PAGES`]) of `snap` into `area`, from the top.
 pub fn draw_page(
     frame: &mut Frame<'_>,
     area: Rect,
     snap: &ReviewSnapshot,
     page: usize,
     no_color: bool,
+) {
+    draw_page_scrolled(frame, area, snap, page, no_color, 0);
+}
+
+/// Draws review page `page` scrolled down by `scroll_rows`.
+///
+/// The page is laid out whole on an off-screen buffer (table, chart and lists side by side at
+/// [`NARROW_BELOW_COLS`] or more, stacked below that) and the visible window is copied onto the
+/// frame, so a short terminal scrolls instead of dropping rows. The last line says which page
+/// this is, how to move, and how many rows are below the window.
+pub fn draw_page_scrolled(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    snap: &ReviewSnapshot,
+    page: usize,
+    no_color: bool,
+    scroll_rows: u16,
 ) {
     let pal = Palette { no_color };
     let page = page.min(PAGES.len().saturating_sub(1));
@@ -125,45 +151,26 @@ pub fn draw_page(
     }
     let note = snap.notes.get(PAGES[page]);
     let note_height = u16::from(note.is_some()) * 2;
-    let [body, note_area] =
-        Layout::vertical([Constraint::Min(1), Constraint::Length(note_height)]).areas(inner);
-    let wide = body.width >= 70;
-    let (left, right) = if wide {
-        let [l, r] = Layout::horizontal([Constraint::Length(52), Constraint::Min(16)])
-            .spacing(2)
-            .areas(body);
-        (l, r)
-    } else {
-        let [t, b] = Layout::vertical([Constraint::Percentage(60), Constraint::Min(3)]).areas(body);
-        (t, b)
-    };
-    match PAGES[page] {
-        "slos" => draw_slo_table(frame, left, snap, &pal),
-        "customers" => draw_customer_table(frame, left, snap, &pal),
-        _ => draw_table(frame, left, snap, page, &pal),
-    }
-    let lists = report::lists(snap, page);
-    let wanted = match PAGES[page] {
-        "plan" => u16::try_from(snap.plan.sections.len())
-            .unwrap_or(u16::MAX)
-            .saturating_add(1),
-        "slos" => 6,
-        _ => 12,
-    };
-    let chart_height = if lists.is_empty() {
-        right.height
-    } else {
-        wanted.min(right.height.saturating_sub(2).max(3))
-    };
-    let [chart, list] = Layout::new(
-        Direction::Vertical,
-        [Constraint::Length(chart_height), Constraint::Min(0)],
-    )
-    .areas(right);
-    draw_chart(frame, chart, snap, page, &pal);
-    if list.height > 0 && !lists.is_empty() {
-        let lines: Vec<Line<'_>> = lists.into_iter().map(|(_, _, l)| Line::from(l)).collect();
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), list);
+    let [body, note_area, footer] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(note_height),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let laid = lay_out(snap, page, body.width, &pal);
+    let content_rows = laid.content_rows;
+    let max_scroll = content_rows.saturating_sub(body.height);
+    let top = scroll_rows.min(max_scroll);
+    let buf = frame.buffer_mut();
+    for y in 0..body.height.min(content_rows.saturating_sub(top)) {
+        for x in 0..body.width {
+            if let (Some(src), Some(dst)) = (
+                laid.buf.cell((x, top + y)),
+                buf.cell_mut((body.x + x, body.y + y)),
+            ) {
+                *dst = src.clone();
+            }
+        }
     }
     if let Some(note) = note {
         let line = Line::from(vec![
@@ -172,21 +179,161 @@ pub fn draw_page(
         ]);
         frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), note_area);
     }
+    let below = content_rows.saturating_sub(top + body.height);
+    frame.render_widget(
+        Paragraph::new(footer_line(page, top, below, footer.width)).style(pal.fg(Color::DarkGray)),
+        footer,
+    );
 }
 
-fn draw_table(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    snap: &ReviewSnapshot,
-    page: usize,
-    pal: &Palette,
-) {
+/// The review footer: page n/6, the keys, and how much is above or below the window. Plain
+/// ASCII so it reads the same in every terminal.
+fn footer_line(page: usize, top: u16, below: u16, width: u16) -> String {
+    let mut parts = vec![format!("page {}/{}", page + 1, PAGES.len())];
+    if below > 0 {
+        parts.push(format!("+{below} more below (j/k scroll)"));
+    } else if top > 0 {
+        parts.push(format!("{top} rows above (k scrolls up)"));
+    }
+    parts.push("n/p page".into());
+    parts.push("c note".into());
+    parts.push("q back".into());
+    let mut line = String::new();
+    for p in parts {
+        let sep = if line.is_empty() { "" } else { " | " };
+        if line.chars().count() + sep.len() + p.chars().count() > usize::from(width) {
+            break;
+        }
+        line.push_str(sep);
+        line.push_str(&p);
+    }
+    line
+}
+
+/// A page laid out whole, off screen.
+struct Laid {
+    buf: Buffer,
+    content_rows: u16,
+}
+
+/// How many rows page `page` takes when laid out `width` columns wide (the footer and note
+/// not counted). The app uses it to stop scrolling at the last row.
+#[must_use]
+pub fn content_rows(snap: &ReviewSnapshot, page: usize, width: u16) -> u16 {
+    let pal = Palette { no_color: true };
+    lay_out(snap, page.min(PAGES.len().saturating_sub(1)), width, &pal).content_rows
+}
+
+fn lay_out(snap: &ReviewSnapshot, page: usize, width: u16, pal: &Palette) -> Laid {
+    let table_rows = table_rows(snap, page);
+    let lists = report::lists(snap, page);
+    let chart_rows = match PAGES[page] {
+        "plan" => u16::try_from(snap.plan.sections.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(1),
+        "slos" => 6,
+        _ => 12,
+    };
+    let wide = width >= NARROW_BELOW_COLS;
+    // The table gets 45 % of a wide screen (at least 52 columns, at most 90) so long section
+    // and customer names are not cut when there is room for them.
+    let left_width = (width.saturating_mul(45) / 100).clamp(52, 90);
+    let side_width = if wide {
+        width.saturating_sub(left_width + 2)
+    } else {
+        width
+    };
+    let list_lines: Vec<Line<'_>> = lists.into_iter().map(|(_, _, l)| Line::from(l)).collect();
+    let list_rows = wrapped_rows(&list_lines, side_width);
+    let side_rows = chart_rows.saturating_add(list_rows);
+    let total = if wide {
+        table_rows.max(side_rows)
+    } else {
+        table_rows.saturating_add(1).saturating_add(side_rows)
+    }
+    .min(MAX_PAGE_ROWS);
+    let full = Rect::new(0, 0, width, total.max(1));
+    let mut buf = Buffer::empty(full);
+    let (left, right) = if wide {
+        let [l, r] = Layout::horizontal([Constraint::Length(left_width), Constraint::Min(16)])
+            .spacing(2)
+            .areas(full);
+        (l, r)
+    } else {
+        let [t, _, b] = Layout::vertical([
+            Constraint::Length(table_rows),
+            Constraint::Length(1),
+            Constraint::Min(0),
+        ])
+        .areas(full);
+        (t, b)
+    };
+    match PAGES[page] {
+        "slos" => draw_slo_table(&mut buf, left, snap, pal),
+        "customers" => draw_customer_table(&mut buf, left, snap, pal),
+        _ => draw_table(&mut buf, left, snap, page, pal),
+    }
+    let [chart, list] = Layout::new(
+        Direction::Vertical,
+        [Constraint::Length(chart_rows), Constraint::Min(0)],
+    )
+    .areas(right);
+    draw_chart(&mut buf, chart, snap, page, pal);
+    if list.height > 0 && !list_lines.is_empty() {
+        Paragraph::new(list_lines)
+            .wrap(Wrap { trim: true })
+            .render(list, &mut buf);
+    }
+    let content_rows = last_used_row(&buf).map_or(0, |r| r + 1);
+    Laid { buf, content_rows }
+}
+
+/// Rows the page's table takes: a header and one row per figure.
+fn table_rows(snap: &ReviewSnapshot, page: usize) -> u16 {
+    let n = match PAGES[page] {
+        "slos" => snap.slos.slos.len() + 1,
+        "customers" => snap.customers.customers.len() + 1,
+        "deployments" => report::rows(snap, page).len() + report::band_rows(snap).len(),
+        _ => report::rows(snap, page).len(),
+    };
+    u16::try_from(n + 1).unwrap_or(MAX_PAGE_ROWS)
+}
+
+/// An upper bound of the rows `lines` take word-wrapped at `width` (a word can push a line
+/// over, so each line gets room for a word's worth of slack).
+fn wrapped_rows(lines: &[Line<'_>], width: u16) -> u16 {
+    let w = usize::from(width.max(1));
+    let n: usize = lines.iter().map(|l| l.width() / w + 2).sum();
+    u16::try_from(n).unwrap_or(MAX_PAGE_ROWS)
+}
+
+/// `label` cut to `cols` characters, ending in `…` when it was longer.
+fn fit_label(label: &str, cols: usize) -> String {
+    if label.chars().count() <= cols {
+        return label.to_string();
+    }
+    let mut out: String = label.chars().take(cols.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The last row of `buf` with anything but blanks on it.
+fn last_used_row(buf: &Buffer) -> Option<u16> {
+    let area = buf.area;
+    (0..area.height)
+        .rev()
+        .find(|y| (0..area.width).any(|x| buf.cell((x, *y)).is_some_and(|c| c.symbol() != " ")))
+}
+
+fn draw_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, page: usize, pal: &Palette) {
+    // label, two values of 9 and a change of 11, with a space between columns
+    let label_cols = usize::from(area.width.saturating_sub(9 + 9 + 11 + 3).max(20));
     let mut rows: Vec<Row<'_>> = report::rows(snap, page)
         .into_iter()
         .map(|r| {
             let style = pal.verdict(r.key, &r.figure);
             Row::new(vec![
-                Cell::from(r.label.clone()),
+                Cell::from(fit_label(&r.label, label_cols)),
                 Cell::from(report::value(r.figure.this, r.unit)),
                 Cell::from(report::value(r.figure.last, r.unit)),
                 Cell::from(report::change(&r.figure, r.unit)).style(style),
@@ -211,15 +358,15 @@ fn draw_table(
     ])
     .style(Style::default().add_modifier(Modifier::BOLD));
     let widths = [
-        Constraint::Length(20),
+        Constraint::Min(20),
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(11),
     ];
-    frame.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        area,
-    );
+    Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .render(area, buf);
 }
 
 fn bold_header(cells: Vec<String>) -> Row<'static> {
@@ -228,7 +375,7 @@ fn bold_header(cells: Vec<String>) -> Row<'static> {
 }
 
 /// One row per SLO: attainment this and last week (arrow), budget left, burn rate.
-fn draw_slo_table(frame: &mut Frame<'_>, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
+fn draw_slo_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
     let s = &snap.slos;
     let mut rows = vec![Row::new(vec![
         Cell::from("meeting objective"),
@@ -267,14 +414,14 @@ fn draw_slo_table(frame: &mut Frame<'_>, area: Rect, snap: &ReviewSnapshot, pal:
         Constraint::Length(6),
         Constraint::Length(5),
     ];
-    frame.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        area,
-    );
+    Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .render(area, buf);
 }
 
 /// One row per customer: health this and last week, change, NPS with n, band (`!`: at risk).
-fn draw_customer_table(frame: &mut Frame<'_>, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
+fn draw_customer_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
     let c = &snap.customers;
     let mut rows = vec![Row::new(vec![
         Cell::from("NPS of the week"),
@@ -321,10 +468,10 @@ fn draw_customer_table(frame: &mut Frame<'_>, area: Rect, snap: &ReviewSnapshot,
         Constraint::Length(9),
         Constraint::Length(7),
     ];
-    frame.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        area,
-    );
+    Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .render(area, buf);
 }
 
 fn u(v: f64) -> u64 {
@@ -341,13 +488,7 @@ fn bar<'a>(label: &str, v: Option<f64>, style: Style) -> Bar<'a> {
     Bar::with_label(label.to_string(), u(v.unwrap_or(0.0))).style(style)
 }
 
-fn draw_chart(
-    frame: &mut Frame<'_>,
-    area: Rect,
-    snap: &ReviewSnapshot,
-    page: usize,
-    pal: &Palette,
-) {
+fn draw_chart(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, page: usize, pal: &Palette) {
     if area.height < 3 {
         return;
     }
@@ -372,7 +513,7 @@ fn draw_chart(
                 .bar_width(2)
                 .bar_gap(0)
                 .group_gap(2);
-            frame.render_widget(chart, area);
+            chart.render(area, buf);
         }
         "bugs" => {
             let b = &snap.bugs;
@@ -395,7 +536,7 @@ fn draw_chart(
                 .bar_width(2)
                 .bar_gap(0)
                 .group_gap(2);
-            frame.render_widget(chart, area);
+            chart.render(area, buf);
         }
         "deployments" => {
             let days = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
@@ -410,7 +551,7 @@ fn draw_chart(
                 .block(titled("prod deploys per day"))
                 .bar_width(2)
                 .bar_gap(1);
-            frame.render_widget(chart, area);
+            chart.render(area, buf);
         }
         "slos" => {
             let pick = snap
@@ -429,7 +570,7 @@ fn draw_chart(
                     .block(titled(&format!("daily errors, 14d: {}", s.name)))
                     .data(errors)
                     .style(pal.fg(Color::Red));
-                frame.render_widget(spark, area);
+                spark.render(area, buf);
             }
         }
         "customers" => {
@@ -447,7 +588,7 @@ fn draw_chart(
                 .max(100)
                 .bar_width(6)
                 .bar_gap(1);
-            frame.render_widget(chart, area);
+            chart.render(area, buf);
         }
         "plan" => {
             let bars: Vec<Bar<'_>> = snap
@@ -475,7 +616,7 @@ fn draw_chart(
                 .max(100)
                 .bar_width(1)
                 .bar_gap(0);
-            frame.render_widget(chart, area);
+            chart.render(area, buf);
         }
         _ => {}
     }

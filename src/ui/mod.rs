@@ -66,7 +66,14 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) {
     if let Some(Overlay::Review { page }) = &state.overlay {
         frame.render_widget(ratatui::widgets::Clear, body);
         match &state.review {
-            Some(snap) => crate::review::view::draw_page(frame, body, snap, *page, state.no_color),
+            Some(snap) => crate::review::view::draw_page_scrolled(
+                frame,
+                body,
+                snap,
+                *page,
+                state.no_color,
+                state.review_scroll_rows,
+            ),
             None => frame.render_widget(Paragraph::new("loading the review…"), body),
         }
         return;
