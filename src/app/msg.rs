@@ -125,6 +125,9 @@ pub enum Msg {
     Sync(SyncEvent),
     /// A frozen review snapshot arrived.
     ReviewLoaded(Box<crate::review::ReviewSnapshot>),
+    /// How many rows a paged tab has and how wide its widest id is, sent before its first
+    /// page so the first frame already has the final title and id column.
+    ListShape(Tab, crate::store::read::ListShape),
 }
 
 /// One edit to commit.

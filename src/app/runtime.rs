@@ -241,6 +241,9 @@ impl Worker {
         };
         let paged = matches!(tab, Tab::Bugs | Tab::Incidents | Tab::Deployments);
         if paged {
+            if let Some(shape) = self.store.list_shape(tab)? {
+                self.send(Msg::ListShape(tab, shape));
+            }
             let rows = first(self, false)?;
             let n = match &rows {
                 Rows::Bugs(r) => r.len(),

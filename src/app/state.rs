@@ -47,6 +47,8 @@ pub struct ListState<R> {
     pub filtered_for: Option<String>,
     /// Display width of the longest id among `rows`, measured when they load.
     pub widest_id: usize,
+    /// Row count and widest id of the whole table, known before all rows are (paged tabs).
+    pub shape: Option<crate::store::read::ListShape>,
 }
 
 impl<R> Default for ListState<R> {
@@ -63,6 +65,7 @@ impl<R> Default for ListState<R> {
             filtered_for: None,
             reselect: None,
             widest_id: 0,
+            shape: None,
         }
     }
 }
@@ -87,6 +90,27 @@ impl<R: RowView> ListState<R> {
         self.loaded = false;
         self.complete = false;
         self.filtered_for = None;
+        self.shape = None;
+    }
+
+    /// Rows in the whole list: every loaded row once all are in, else the table's count.
+    #[must_use]
+    pub fn total_rows(&self) -> usize {
+        match self.shape {
+            Some(shape) if !self.complete => shape.rows.max(self.rows.len()),
+            _ => self.rows.len(),
+        }
+    }
+
+    /// Rows the title counts as shown: the view, or (while only a first page is in and
+    /// nothing hides rows) every row of the table.
+    #[must_use]
+    pub fn shown_rows(&self) -> usize {
+        if !self.complete && self.view.len() == self.rows.len() {
+            self.total_rows()
+        } else {
+            self.view.len()
+        }
     }
 
     /// The first row a table of `height` rows shows: the selection stays visible (at the

@@ -126,6 +126,15 @@ impl State {
                 self.review = Some(*snap);
                 Vec::new()
             }
+            Msg::ListShape(tab, shape) => {
+                match tab {
+                    Tab::Bugs => self.bugs.shape = Some(shape),
+                    Tab::Incidents => self.incidents.shape = Some(shape),
+                    Tab::Deployments => self.deployments.shape = Some(shape),
+                    _ => {}
+                }
+                Vec::new()
+            }
             Msg::Input(key) => self.on_input(key),
             Msg::Paste(text) => self.on_paste(&text),
             Msg::Action(action) => self.on_action(action),
@@ -859,6 +868,12 @@ fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
     list.reselect = list.selected_row().map(RowView::entity).or(list.reselect);
     list.view.clear();
     list.widest_id = rows.iter().map(RowView::id_width).max().unwrap_or(0);
+    if complete {
+        list.shape = None;
+    } else if let Some(shape) = list.shape {
+        // the first page: the id column is as wide as the whole table needs already
+        list.widest_id = list.widest_id.max(shape.widest_id);
+    }
     list.rows = rows;
     list.filtered_for = None;
     list.complete = complete;

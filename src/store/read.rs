@@ -72,6 +72,26 @@ pub struct SyncState {
 const PENDING: &str = "EXISTS (SELECT 1 FROM outbox o WHERE o.entity_kind = ?K AND o.entity_id = t.id AND o.state IN ('pending', 'inflight'))";
 const CONFLICT: &str = "EXISTS (SELECT 1 FROM outbox o WHERE o.entity_kind = ?K AND o.entity_id = t.id AND o.state = 'conflict')";
 
+/// The bugs tab's order: open first, then priority, most recently updated first. Served by the
+/// `bugs_list_order` index (schema v5), so a first page reads only its own rows.
+pub const BUGS_ORDER_BY: &str = "t.status = 'closed', t.priority, t.updated_at DESC";
+
+/// The incidents tab's order: triggered, then acknowledged, then the rest, newest first. Served
+/// by the `incidents_list_order` index (schema v5).
+pub const INCIDENTS_ORDER_BY: &str =
+    "CASE t.status WHEN 'triggered' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, t.created_at DESC";
+
+/// What a big tab's first screen needs to know about the rows it has not read yet: how many
+/// there are and how wide the widest id is, so the title and the id column are already right
+/// on the first page and the full load that follows draws the same frame (issue #12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListShape {
+    /// Rows in the tab's table.
+    pub rows: usize,
+    /// Characters in the longest id the list shows.
+    pub widest_id: usize,
+}
+
 fn flags(kind: &str) -> String {
     format!(
         "{} AS pending, {} AS conflict",
@@ -146,6 +166,35 @@ impl Store {
     /// with long bodies must not all sit in memory.
     pub const BODY_PREVIEW_CHARS: i64 = 2048;
 
+    /// Row count and widest id of a paged tab (bugs, incidents, deployments); `None` for the
+    /// small tabs, which load whole at once.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn list_shape(&self, tab: Tab) -> Result<Option<ListShape>> {
+        let (table, id) = match tab {
+            Tab::Bugs => ("bugs", "key"),
+            Tab::Incidents => ("incidents", "external_id"),
+            Tab::Deployments => ("deployments", "sha"),
+            _ => return Ok(None),
+        };
+        // Two statements: SQLite answers a lone `max(length(..))` from the last entry of the
+        // schema-v5 `*_id_width` index, and `count(*)` from the smallest index.
+        let rows: i64 =
+            self.conn()
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        let widest: Option<i64> =
+            self.conn()
+                .query_row(&format!("SELECT max(length({id})) FROM {table}"), [], |r| {
+                    r.get(0)
+                })?;
+        let widest = widest.unwrap_or(0);
+        Ok(Some(ListShape {
+            rows: usize::try_from(rows).unwrap_or(0),
+            widest_id: usize::try_from(widest).unwrap_or(0),
+        }))
+    }
+
     /// Bugs: open first, then by priority, then most recently updated.
     ///
     /// # Errors
@@ -154,7 +203,7 @@ impl Store {
         let sql = format!(
             "SELECT t.id, t.source, t.external_id, t.key, t.title, substr(t.body, 1, ?1), t.priority, t.status, t.assignee, \
              t.labels, t.customers, t.created_at, t.updated_at, t.closed_at, t.url, {} FROM bugs t \
-             ORDER BY t.status = 'closed', t.priority, t.updated_at DESC{}",
+             ORDER BY {BUGS_ORDER_BY}{}",
             flags("bug"),
             limit_clause(limit)
         );
@@ -171,7 +220,7 @@ impl Store {
         let sql = format!(
             "SELECT t.id, t.source, t.external_id, t.number, t.title, t.severity, t.status, t.service, t.assignee, \
              t.created_at, t.acknowledged_at, t.resolved_at, t.url, t.customers, {} FROM incidents t \
-             ORDER BY CASE t.status WHEN 'triggered' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, t.created_at DESC{}",
+             ORDER BY {INCIDENTS_ORDER_BY}{}",
             flags("incident"),
             limit_clause(limit)
         );

@@ -137,7 +137,13 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         })
         .collect();
     DataTable {
-        title: list_title("Bugs", list.view.len(), list.rows.len(), &list.filter, t),
+        title: list_title(
+            "Bugs",
+            list.shown_rows(),
+            list.total_rows(),
+            &list.filter,
+            t,
+        ),
         header,
         rows,
         widths,

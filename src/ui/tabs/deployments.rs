@@ -128,8 +128,8 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     DataTable {
         title: list_title(
             "Deployments",
-            list.view.len(),
-            list.rows.len(),
+            list.shown_rows(),
+            list.total_rows(),
             &list.filter,
             t,
         ),

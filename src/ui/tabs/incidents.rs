@@ -144,8 +144,8 @@ fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     DataTable {
         title: list_title(
             "Incidents",
-            list.view.len(),
-            list.rows.len(),
+            list.shown_rows(),
+            list.total_rows(),
             &list.filter,
             t,
         ),
@@ -218,7 +218,13 @@ fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         widths[1] = Constraint::Length(24);
         widths.push(Constraint::Fill(1));
     }
-    let mut title = list_title("Alerts", list.view.len(), list.rows.len(), &list.filter, t);
+    let mut title = list_title(
+        "Alerts",
+        list.shown_rows(),
+        list.total_rows(),
+        &list.filter,
+        t,
+    );
     if !state.alerts_focus {
         let key =
             crate::ui::widgets::overlays::key_of(state, crate::app::action::Action::ToggleAlerts)

@@ -229,7 +229,13 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             }
         })
         .collect();
-    let mut title = list_title("SLOs", list.view.len(), list.rows.len(), &list.filter, t);
+    let mut title = list_title(
+        "SLOs",
+        list.shown_rows(),
+        list.total_rows(),
+        &list.filter,
+        t,
+    );
     title.spans.push(Span::styled(
         format!("burn window {sel_header} (w) "),
         t.dim(),
