@@ -139,5 +139,8 @@ fn the_first_page_already_has_the_full_lists_title_and_id_width() {
         state.bugs.total_rows(),
         state.bugs.widest_id,
     );
-    assert_eq!(first, full, "(shown, total, id width) on the first page and after");
+    assert_eq!(
+        first, full,
+        "(shown, total, id width) on the first page and after"
+    );
 }

@@ -311,6 +311,7 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
             Normalization::Smart,
             AtomKind::Fuzzy,
         );
+        let words = AsciiWords::of(&query);
         let mut buf = Vec::new();
         let mut hay = String::with_capacity(256);
         for i in candidates {
@@ -322,10 +323,15 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
             }
             hay.clear();
             row.haystack_into(&mut hay);
-            if pattern
-                .score(Utf32Str::new(&hay, &mut buf), &mut matcher)
-                .is_some()
-            {
+            let hit = match &words {
+                // ASCII on both sides: a fuzzy atom matches exactly when it is a subsequence,
+                // so skip nucleo's scoring (only match / no match is used here).
+                Some(words) if hay.is_ascii() => words.all_in(&hay),
+                _ => pattern
+                    .score(Utf32Str::new(&hay, &mut buf), &mut matcher)
+                    .is_some(),
+            };
+            if hit {
                 // Keep the store's order among matches (stable, predictable), as lazygit does.
                 view.push(i);
             }
@@ -348,6 +354,50 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
                 .position(|i| list.rows.get(*i).is_some_and(|r| r.entity() == id))
         })
         .unwrap_or_else(|| list.selected.min(list.view.len().saturating_sub(1)));
+}
+
+/// A filter query as lowercase ASCII words, each of which must appear in a row's text in order
+/// but not necessarily together (`ltcy` matches `latency`): exactly what nucleo's fuzzy atoms
+/// accept for ASCII text, without computing a score. `None` when the query needs nucleo
+/// (non-ASCII, or an escaped space).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsciiWords(Vec<Vec<u8>>);
+
+impl AsciiWords {
+    /// The words of `query`, or `None` if the fast path does not apply.
+    #[must_use]
+    pub fn of(query: &str) -> Option<AsciiWords> {
+        if !query.is_ascii() || query.contains('\\') {
+            return None;
+        }
+        let words: Vec<Vec<u8>> = query
+            .split_ascii_whitespace()
+            .map(|w| w.bytes().map(|b| b.to_ascii_lowercase()).collect())
+            .collect();
+        Some(AsciiWords(words))
+    }
+
+    /// Whether every word is a case-insensitive subsequence of the ASCII text `hay`.
+    #[must_use]
+    pub fn all_in(&self, hay: &str) -> bool {
+        self.0.iter().all(|w| subsequence(w, hay.as_bytes()))
+    }
+}
+
+fn subsequence(needle: &[u8], hay: &[u8]) -> bool {
+    let mut want = needle.iter();
+    let Some(mut next) = want.next() else {
+        return true;
+    };
+    for b in hay {
+        if b.to_ascii_lowercase() == *next {
+            match want.next() {
+                Some(n) => next = n,
+                None => return true,
+            }
+        }
+    }
+    false
 }
 
 /// Fuzzy-ranks `candidates` against `query` (palette), best first.
