@@ -128,6 +128,9 @@ pub enum Msg {
     /// How many rows a paged tab has and how wide its widest id is, sent before its first
     /// page so the first frame already has the final title and id column.
     ListShape(Tab, crate::store::read::ListShape),
+    /// The rollback candidate of an incident (by its row id), read with its detail, so the
+    /// incidents tab needs no deployment list in memory.
+    RollbackCandidate(i64, Option<Box<Deployment>>),
 }
 
 /// One edit to commit.

@@ -265,13 +265,6 @@ impl Worker {
                 complete: true,
             });
         }
-        // The incidents tab needs deployments for the rollback candidate.
-        if tab == Tab::Incidents {
-            self.send(Msg::Loaded {
-                rows: Rows::Deployments(self.store.load_deployments(None)?),
-                complete: true,
-            });
-        }
         Ok(())
     }
 
@@ -291,6 +284,8 @@ impl Worker {
         match e.kind {
             EntityKind::Incident => {
                 let t = self.store.incident_timeline(e.id)?;
+                let candidate = self.store.rollback_candidate(e.id)?;
+                self.send(Msg::RollbackCandidate(e.id, candidate.map(Box::new)));
                 self.send(Msg::DetailLoaded(Detail::Timeline(e.id, t)));
             }
             EntityKind::Customer => {

@@ -297,6 +297,9 @@ pub struct State {
     pub deployments: ListState<Deployment>,
     /// Rollback candidates of the loaded deployments (rebuilt when they load).
     pub rollback_index: super::rollback::RollbackIndex,
+    /// The rollback candidate read with the selected incident's detail: (incident row id,
+    /// candidate). Used while the deployments are not loaded.
+    pub rollback_hint: Option<(i64, Option<Deployment>)>,
     /// The incidents tab's team figures (MTTA/MTTR per priority over 7 days, open incidents by
     /// age), computed when incidents load and once a minute — not on every frame, which cost a
     /// pass over every loaded incident per key.
@@ -386,6 +389,7 @@ impl State {
             alerts: ListState::default(),
             deployments: ListState::default(),
             rollback_index: super::rollback::RollbackIndex::default(),
+            rollback_hint: None,
             incident_figures: None,
             slos: ListState::default(),
             checklist: ListState::default(),

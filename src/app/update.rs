@@ -126,6 +126,10 @@ impl State {
                 self.review = Some(*snap);
                 Vec::new()
             }
+            Msg::RollbackCandidate(incident, candidate) => {
+                self.rollback_hint = Some((incident, candidate.map(|d| *d)));
+                Vec::new()
+            }
             Msg::ListShape(tab, shape) => {
                 match tab {
                     Tab::Bugs => self.bugs.shape = Some(shape),
@@ -662,11 +666,17 @@ impl State {
         &self,
         incident: &crate::domain::Incident,
     ) -> Option<&crate::domain::Deployment> {
-        self.rollback_index.find(
-            &self.deployments.rows,
-            &incident.service,
-            incident.created_at,
-        )
+        if self.deployments.complete {
+            return self.rollback_index.find(
+                &self.deployments.rows,
+                &incident.service,
+                incident.created_at,
+            );
+        }
+        match &self.rollback_hint {
+            Some((id, candidate)) if *id == incident.id => candidate.as_ref(),
+            _ => None,
+        }
     }
 
     fn jump_to_rollback_candidate(&mut self) -> Vec<Effect> {
@@ -674,9 +684,24 @@ impl State {
             return Vec::new();
         };
         if !self.deployments.complete {
-            // Deployments not loaded yet: load, then the user presses b again.
-            self.notice("loading deployments… press b again".into(), false);
-            return vec![Effect::Reload(Tab::Deployments)];
+            // Deployments not loaded: go to the tab and select the candidate when it loads.
+            let Some(candidate) = self.rollback_candidate(&incident).map(|d| d.entity()) else {
+                self.notice(
+                    format!(
+                        "no production deployment to {} before {} (or still loading)",
+                        incident.service, incident.external_id
+                    ),
+                    true,
+                );
+                return Vec::new();
+            };
+            let mut fx = self.switch_tab(Tab::Deployments);
+            self.deployments.filter.clear();
+            self.deployments.reselect = Some(candidate);
+            if !fx.contains(&Effect::Reload(Tab::Deployments)) {
+                fx.push(Effect::Reload(Tab::Deployments));
+            }
+            return fx;
         }
         let Some(id) = self.rollback_candidate(&incident).map(|d| d.id) else {
             self.notice(

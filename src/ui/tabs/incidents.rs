@@ -328,8 +328,13 @@ fn detail(state: &State, t: Theme) -> DetailLines {
                 t.warn(),
             );
         }
-        None if !state.deployments.loaded => {
-            l.field(t, "rollback", "candidate: press b to load deployments")
+        None if !state.deployments.complete
+            && state
+                .rollback_hint
+                .as_ref()
+                .is_none_or(|(id, _)| *id != i.id) =>
+        {
+            l.field(t, "rollback", "candidate: looking…");
         }
         None => l.field(t, "rollback", "candidate: none found"),
     }
