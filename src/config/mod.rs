@@ -6,7 +6,6 @@
 //! that into exit code 2 without writing anything. Tokens never live here: a source names an
 //! environment variable or a `token_command` (argv, no shell).
 
-pub mod keymap;
 mod load;
 pub mod locate;
 pub mod paths;

@@ -4,6 +4,7 @@
 use super::load::line_col;
 use super::locate::Seg;
 use super::*;
+use crate::app::keymap;
 
 /// A base URL must be absolute http(s) with a host, and carry no credentials or query.
 fn check_base_url(raw: &str) -> Result<(), String> {
