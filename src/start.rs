@@ -3,12 +3,12 @@
 
 use color_eyre::eyre::WrapErr;
 
+use crate::app::keymap::Keymap;
 use crate::app::runtime::{Runtime, RuntimeConfig};
 use crate::app::state::{bindings_table, State};
 use crate::app::{self, AppParts, START_TAB};
 use crate::cli::Session;
 use crate::clock::SharedClock;
-use crate::config::keymap::Keymap;
 use crate::store::Store;
 
 /// How the TUI starts.

@@ -8,10 +8,10 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeZone, Utc};
 use opsdeck::app::action::Action;
+use opsdeck::app::keymap::{Context, Keymap};
 use opsdeck::app::msg::{Effect, InputKey, Msg, Rows};
 use opsdeck::app::rows::RowView;
 use opsdeck::app::state::{ListState, Overlay, Prompt, State};
-use opsdeck::config::keymap::{Context, Keymap};
 use opsdeck::config::Policy;
 use opsdeck::domain::{BugStatus, IncidentStatus, Priority, Tab};
 use opsdeck::store::{Operation, Store};

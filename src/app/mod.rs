@@ -8,6 +8,7 @@
 pub mod action;
 pub mod derive;
 pub mod edits;
+pub mod keymap;
 pub mod msg;
 mod review_scroll;
 pub mod rollback;
@@ -27,8 +28,8 @@ use tokio::sync::mpsc;
 use self::msg::{Effect, InputKey, Msg};
 use self::runtime::Runtime;
 use self::state::State;
+use crate::app::keymap::{Key, KeyName, Keymap, Resolved};
 use crate::clock::SharedClock;
-use crate::config::keymap::{Key, KeyName, Keymap, Resolved};
 use crate::domain::Tab;
 
 /// Talks to the sync engine, when one runs.

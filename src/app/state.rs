@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::action::Action;
 use super::msg::{Detail, Edit};
 use super::rows::RowView;
-use crate::config::keymap::{Context, KeySeq};
+use crate::app::keymap::{Context, KeySeq};
 use crate::config::Policy;
 use crate::domain::{
     Alert, Bug, ChecklistDoc, ChecklistItem, Customer, Deployment, Incident, Slo, Tab,
@@ -463,7 +463,7 @@ impl State {
 
 /// The bindings of every context, as `State::bindings` holds them (help, palette, hints).
 #[must_use]
-pub fn bindings_table(keymap: &crate::config::keymap::Keymap) -> Vec<(Context, Bindings)> {
+pub fn bindings_table(keymap: &crate::app::keymap::Keymap) -> Vec<(Context, Bindings)> {
     let mut contexts: Vec<Context> = Vec::new();
     for tab in Tab::ALL {
         contexts.push(Context::Tab(*tab, false));

@@ -6,19 +6,17 @@
 //! that into exit code 2 without writing anything. Tokens never live here: a source names an
 //! environment variable or a `token_command` (argv, no shell).
 
-pub mod keymap;
+mod load;
 pub mod locate;
 pub mod paths;
+mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
-
-use locate::Seg;
 
 pub use paths::Paths;
 
@@ -447,46 +445,6 @@ pub struct Config {
     pub keys: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-/// A base URL must be absolute http(s) with a host, and carry no credentials or query.
-fn check_base_url(raw: &str) -> Result<(), String> {
-    let url = url::Url::parse(raw.trim()).map_err(|e| format!("not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("scheme '{}' is not http or https", url.scheme()));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err("no host".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("credentials in the URL (use token_env or token_command)".into());
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("a query or fragment does not belong in a base URL".into());
-    }
-    Ok(())
-}
-
-fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(src.len());
-    let before = &src[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-fn hint_for(message: &str) -> String {
-    if message.contains("unknown field") {
-        "remove or rename the key; config.example.toml lists every key with a comment".into()
-    } else if message.contains("duration") {
-        "write durations like \"30s\", \"5m\", \"1h\" or \"2d\"".into()
-    } else if message.contains("invalid type") {
-        "use the type shown in config.example.toml (quote strings, no quotes on true/false and numbers)".into()
-    } else if message.contains("unknown variant") {
-        "use one of the values listed in the message".into()
-    } else {
-        "compare with config.example.toml (`opsdeck init` writes a fresh copy)".into()
-    }
-}
-
 impl Policy {
     /// The response-SLA policy for the metrics, in the team's time zone (`business_day_end` was
     /// validated at load; 17:00 is the fallback for a policy built in code).
@@ -514,202 +472,6 @@ impl Policy {
 }
 
 impl Config {
-    /// Parses config text; `path` is only used in messages.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] with the line and column, or [`ConfigError::Semantic`].
-    pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| {
-            let message = e.message().trim().to_string();
-            // serde reports unknown keys of a flattened table at the table, or nowhere: point
-            // at the key itself.
-            let at = e.span().map_or(0, |s| s.start);
-            let at = locate::unknown_field(&message)
-                .and_then(|key| locate::key_after(text, key, at))
-                .or_else(|| e.span().map(|s| s.start));
-            let (line, column) = at.map_or((1, 1), |at| line_col(text, at));
-            ConfigError::Invalid {
-                path: path.to_string(),
-                line,
-                column,
-                hint: hint_for(&message),
-                message,
-            }
-        })?;
-        config.validate(path, text)?;
-        Ok(config)
-    }
-
-    /// Reads and parses a file.
-    ///
-    /// # Errors
-    /// As [`Config::parse`], or [`ConfigError::Read`].
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: display.clone(),
-            source,
-        })?;
-        Self::parse(&text, &display)
-    }
-
-    /// Applies `OPSDECK_*` environment overrides (`OPSDECK_TIMEZONE`, `OPSDECK_ACTOR`,
-    /// `OPSDECK_LOG`, `OPSDECK_ASCII`, `OPSDECK_READ_ONLY`).
-    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) {
-        if let Some(tz) = get("OPSDECK_TIMEZONE") {
-            self.general.team_timezone = tz;
-        }
-        if let Some(actor) = get("OPSDECK_ACTOR") {
-            self.general.actor = actor;
-        }
-        if let Some(level) = get("OPSDECK_LOG") {
-            self.general.log_level = level;
-        }
-        if get("OPSDECK_ASCII").is_some_and(|v| v == "1" || v == "true") {
-            self.general.ascii_borders = true;
-        }
-        if get("OPSDECK_READ_ONLY").is_some_and(|v| v == "1" || v == "true") {
-            self.general.read_only = true;
-        }
-    }
-
-    fn validate(&self, path: &str, text: &str) -> Result<(), ConfigError> {
-        // Every finding points at the value in the file when it was written there.
-        let at = |segs: &[Seg<'_>], message: String, hint: &str| match locate::offset(text, segs) {
-            Some(offset) => {
-                let (line, column) = line_col(text, offset);
-                ConfigError::Invalid {
-                    path: path.to_string(),
-                    line,
-                    column,
-                    message,
-                    hint: hint.to_string(),
-                }
-            }
-            None => ConfigError::Semantic {
-                path: path.to_string(),
-                message,
-                hint: hint.to_string(),
-            },
-        };
-        let general = |key| [Seg::Key("general"), Seg::Key(key)];
-        if self.general.team_timezone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(at(
-                &general("team_timezone"),
-                format!(
-                    "general.team_timezone '{}' is not an IANA time zone",
-                    self.general.team_timezone
-                ),
-                "use a name like \"Europe/Berlin\", \"America/New_York\" or \"UTC\"",
-            ));
-        }
-        if chrono::NaiveTime::parse_from_str(&self.policy.sla.business_day_end, "%H:%M").is_err() {
-            return Err(at(
-                &[
-                    Seg::Key("policy"),
-                    Seg::Key("sla"),
-                    Seg::Key("business_day_end"),
-                ],
-                format!(
-                    "policy.sla.business_day_end '{}' is not HH:MM",
-                    self.policy.sla.business_day_end
-                ),
-                "write it like \"17:00\"",
-            ));
-        }
-        let mut names = std::collections::BTreeSet::new();
-        for (i, s) in self.sources.iter().enumerate() {
-            let source = |key| [Seg::Key("sources"), Seg::Index(i), Seg::Key(key)];
-            if !names.insert(s.name.as_str()) {
-                return Err(at(
-                    &source("name"),
-                    format!("two sources are named '{}'", s.name),
-                    "give every [[sources]] entry a unique name",
-                ));
-            }
-            if s.interval.0 < Duration::from_secs(5) {
-                return Err(at(
-                    &source("interval"),
-                    format!("source '{}' polls every {} — too often", s.name, s.interval),
-                    "use an interval of at least \"5s\" (default \"60s\")",
-                ));
-            }
-            if let Some(base) = &s.base_url {
-                if let Err(why) = check_base_url(base) {
-                    return Err(at(
-                        &source("base_url"),
-                        format!("source '{}' has base_url '{base}': {why}", s.name),
-                        "write a full URL like \"https://api.github.com\" or \"http://127.0.0.1:9093\"",
-                    ));
-                }
-            }
-            for (k, v) in &s.priority_map {
-                if v.parse::<crate::domain::Priority>().is_err() {
-                    return Err(at(
-                        &[
-                            Seg::Key("sources"),
-                            Seg::Index(i),
-                            Seg::Key("priority_map"),
-                            Seg::Key(k),
-                        ],
-                        format!(
-                            "source '{}' maps '{k}' to '{v}', which is not a priority",
-                            s.name
-                        ),
-                        "map to P0, P1, P2 or P3",
-                    ));
-                }
-            }
-        }
-        for (i, slo) in self.slos.iter().enumerate() {
-            let slo_key = |key| [Seg::Key("slos"), Seg::Index(i), Seg::Key(key)];
-            let obj = slo.objective.trim().trim_end_matches('%');
-            let valid = obj.parse::<f64>().ok().filter(|v| *v > 0.0 && *v < 100.0);
-            if valid.is_none() {
-                return Err(at(
-                    &slo_key("objective"),
-                    format!("SLO '{}' has objective '{}'", slo.name, slo.objective),
-                    "use a percentage strictly between 0 and 100, such as \"99.9\" (100 % leaves no error budget)",
-                ));
-            }
-            let days = slo.window.0.as_secs() / 86_400;
-            if slo.window.0.as_secs() % 86_400 != 0 || !(days == 28 || days == 30) {
-                return Err(at(
-                    &slo_key("window"),
-                    format!("SLO '{}' has window {}", slo.name, slo.window),
-                    "use \"28d\" or \"30d\"",
-                ));
-            }
-        }
-        for (scope, map) in &self.keys {
-            if !keymap::SCOPES.contains(&scope.as_str()) {
-                return Err(at(
-                    &[Seg::Key("keys"), Seg::Key(scope)],
-                    format!("[keys.{scope}] is not a key scope"),
-                    &format!("use one of: {}", keymap::SCOPES.join(", ")),
-                ));
-            }
-            for (chord, action) in map {
-                let chord_at = [Seg::Key("keys"), Seg::Key(scope), Seg::Key(chord)];
-                if let Err(e) = chord.parse::<keymap::KeySeq>() {
-                    return Err(at(
-                        &chord_at,
-                        format!("[keys.{scope}] \"{chord}\": {e}"),
-                        "write keys like \"q\", \"ctrl-r\", \"shift-tab\" or \"g g\"",
-                    ));
-                }
-                if action != "noop" && action.parse::<crate::app::action::Action>().is_err() {
-                    return Err(at(
-                        &chord_at,
-                        format!("[keys.{scope}] \"{chord}\" = \"{action}\": unknown action"),
-                        "use an action name from `?` help or the `:` palette, or \"noop\" to unbind",
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// The team's time zone (validated at load).
     #[must_use]
     pub fn tz(&self) -> chrono_tz::Tz {

@@ -4,9 +4,9 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use opsdeck::app::keymap::Keymap;
 use opsdeck::app::msg::{Detail, Msg, Rows};
 use opsdeck::app::state::{bindings_table, State};
-use opsdeck::config::keymap::Keymap;
 use opsdeck::config::Policy;
 use opsdeck::domain::{EntityKind, Tab};
 use opsdeck::store::{write, Store};

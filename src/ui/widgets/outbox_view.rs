@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 
 use super::overlays::{boxed, centered};
 use crate::app::action::Action;
+use crate::app::keymap::Context;
 use crate::app::state::State;
-use crate::config::keymap::Context;
 use crate::store::{OpState, OutboxEntry};
 use crate::ui::text::{ago, fit, hm, or_dash};
 use crate::ui::theme::Theme;

@@ -11,8 +11,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
 use crate::app::action::Action;
+use crate::app::keymap::KeySeq;
 use crate::app::state::{Overlay, Prompt, State};
-use crate::config::keymap::KeySeq;
 use crate::ui::text::fit;
 use crate::ui::theme::Theme;
 
