@@ -8,7 +8,9 @@
 pub mod action;
 pub mod derive;
 pub mod edits;
+pub mod keys;
 pub mod msg;
+pub mod overlay_keys;
 pub mod rollback;
 pub mod rows;
 pub mod runtime;
