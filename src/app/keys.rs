@@ -135,6 +135,14 @@ impl State {
                 self.show_detail = !self.show_detail;
                 Vec::new()
             }
+            Action::OpenDetail => {
+                // The row stays selected underneath, so Esc comes back to it.
+                if self.current_len() > 0 {
+                    self.overlay = Some(Overlay::Detail { scroll: 0 });
+                    self.detail_max_scroll.set(usize::MAX);
+                }
+                Vec::new()
+            }
             Action::CycleSort => {
                 self.cycle_sort();
                 Vec::new()
@@ -149,7 +157,11 @@ impl State {
                 self.detail_effect()
             }
             Action::Help => {
-                self.overlay = Some(Overlay::Help);
+                self.overlay = Some(Overlay::Help {
+                    scroll: 0,
+                    query: String::new(),
+                    searching: false,
+                });
                 Vec::new()
             }
             Action::Palette => {

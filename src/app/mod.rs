@@ -8,6 +8,7 @@
 pub mod action;
 pub mod derive;
 pub mod edits;
+pub mod help;
 pub mod keys;
 pub mod msg;
 pub mod overlay_keys;

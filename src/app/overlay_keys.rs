@@ -9,7 +9,9 @@ impl State {
     pub(super) fn overlay_action(&mut self, action: Action) -> Option<Vec<Effect>> {
         let overlay = self.overlay.as_mut()?;
         match overlay {
-            Overlay::Help | Overlay::Sources => {
+            Overlay::Help { .. } => self.help_action(action),
+            Overlay::Detail { .. } => self.detail_action(action),
+            Overlay::Sources => {
                 if matches!(action, Action::Back | Action::Help | Action::Sources) {
                     self.overlay = None;
                     return Some(Vec::new());
@@ -131,6 +133,9 @@ impl State {
             }
             self.refresh_current_view();
             return self.detail_effect();
+        }
+        if matches!(self.overlay, Some(Overlay::Help { .. })) {
+            return self.help_input(key);
         }
         super::edits::on_overlay_input(self, key)
     }

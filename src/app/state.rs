@@ -191,8 +191,22 @@ pub enum PromptThen {
 /// Modal layers over the tabs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    /// Keys help.
-    Help,
+    /// Keys help: the live bindings of the current scope, then the global ones (see
+    /// [`super::help`]).
+    Help {
+        /// First entry line shown.
+        scroll: usize,
+        /// Search text (filters entries by key, name or description).
+        query: String,
+        /// The search field has focus (typing edits `query`).
+        searching: bool,
+    },
+    /// The selected row of the focused list, full-screen: every field, the whole body and the
+    /// whole timeline. Keys scroll it; `Esc`/`q` return to the list at the same row.
+    Detail {
+        /// First line shown.
+        scroll: usize,
+    },
     /// Command palette with a fuzzy query.
     Palette {
         /// Query.
@@ -327,6 +341,11 @@ pub struct State {
     pub size: (u16, u16),
     /// Key bindings per context (for help, palette and hints), from the live keymap.
     pub bindings: Vec<(Context, Bindings)>,
+    /// The largest scroll of the full-screen detail at the last frame: only the renderer knows
+    /// how many rows the wrapped text takes, so it writes this for the scroll keys to clamp to.
+    pub detail_max_scroll: std::cell::Cell<usize>,
+    /// Show the one-line key-hint footer (`[ui] key_hints`).
+    pub key_hints: bool,
     /// Pending key prefix (`g`), shown in the status bar.
     pub pending_keys: String,
     /// The ISO week the review covers and its frozen snapshot.
@@ -386,6 +405,8 @@ impl State {
             toast: None,
             size: (80, 24),
             bindings: Vec::new(),
+            key_hints: true,
+            detail_max_scroll: std::cell::Cell::new(usize::MAX),
             pending_keys: String::new(),
             review: None,
             review_page_for_note: None,
@@ -416,6 +437,10 @@ impl State {
                         | Overlay::Confirm { .. }
                         | Overlay::ConfirmTwice { .. }
                         | Overlay::ConfirmDiscard(_)
+                        | Overlay::Help {
+                            searching: true,
+                            ..
+                        }
                 )
             )
     }
