@@ -212,3 +212,56 @@ fn enter_on_an_empty_list_opens_nothing() {
     act(&mut state, Action::OpenDetail);
     assert_eq!(state.overlay, None);
 }
+
+#[test]
+fn help_over_the_outbox_or_the_review_lists_their_keys_and_goes_back_to_them() {
+    let store = demo_store();
+    let mut state = state_from(&store);
+    show(&mut state, &store, Tab::Incidents);
+    act(&mut state, Action::Outbox);
+    act(&mut state, Action::Help);
+    assert!(matches!(state.overlay, Some(Overlay::Help { .. })));
+    let names: Vec<&str> = help_lines(&state, "")
+        .into_iter()
+        .filter_map(|l| match l {
+            HelpLine::Key { name, .. } => Some(name),
+            HelpLine::Heading(_) => None,
+        })
+        .collect();
+    assert!(
+        names.contains(&"retry-entry") && names.contains(&"keep-mine"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"acknowledge"),
+        "the incidents keys do not apply here"
+    );
+    act(&mut state, Action::Back);
+    assert!(
+        matches!(state.overlay, Some(Overlay::Outbox { .. })),
+        "{:?}",
+        state.overlay
+    );
+    act(&mut state, Action::Back);
+    assert_eq!(state.overlay, None);
+
+    act(&mut state, Action::Review);
+    act(&mut state, Action::Help);
+    assert!(help_lines(&state, "").iter().any(|l| matches!(
+        l,
+        HelpLine::Key {
+            name: "review-next",
+            ..
+        }
+    )));
+    act(&mut state, Action::Quit); // `q` closes help, back to the review
+    assert!(matches!(state.overlay, Some(Overlay::Review { .. })));
+    assert!(!state.quit);
+
+    // From the full-screen detail, help goes back to the detail.
+    act(&mut state, Action::Back);
+    act(&mut state, Action::OpenDetail);
+    act(&mut state, Action::Help);
+    act(&mut state, Action::Help);
+    assert!(matches!(state.overlay, Some(Overlay::Detail { .. })));
+}

@@ -163,10 +163,23 @@ impl State {
                     searching: false,
                 });
             }
-            Action::Back | Action::Help | Action::Quit => self.overlay = None,
+            Action::Back | Action::Help | Action::Quit => {
+                self.overlay = self.help_over.take().map(|o| *o);
+            }
             _ => {}
         }
         Some(Vec::new())
+    }
+
+    /// Opens help over the outbox, the review or the full-screen detail: closing it goes back
+    /// to them (and over the outbox or review, it lists their keys).
+    pub(super) fn open_help_over_overlay(&mut self) {
+        self.help_over = self.overlay.take().map(Box::new);
+        self.overlay = Some(Overlay::Help {
+            scroll: 0,
+            query: String::new(),
+            searching: false,
+        });
     }
 
     /// A key typed into help's search: it filters as you type, `Enter` keeps the result to
@@ -224,13 +237,8 @@ impl State {
         }
         match action {
             Action::Back | Action::Quit | Action::OpenDetail => self.overlay = None,
-            Action::Help => {
-                self.overlay = Some(Overlay::Help {
-                    scroll: 0,
-                    query: String::new(),
-                    searching: false,
-                });
-            }
+            // Help lists the list's keys; closing it comes back here.
+            Action::Help => self.open_help_over_overlay(),
             _ => {}
         }
         Some(Vec::new())
@@ -299,6 +307,7 @@ pub fn hint_actions(ctx: Context) -> &'static [(Action, &'static str)] {
             (A::OpenDetail, "open"),
         ],
         Context::Outbox => &[
+            (A::Help, "help"),
             (A::RetryEntry, "retry"),
             (A::KeepMine, "keep mine"),
             (A::TakeTheirs, "take theirs"),
@@ -306,6 +315,7 @@ pub fn hint_actions(ctx: Context) -> &'static [(Action, &'static str)] {
             (A::Back, "close"),
         ],
         Context::Review => &[
+            (A::Help, "help"),
             (A::ReviewNext, "next"),
             (A::ReviewPrev, "prev"),
             (A::Note, "note"),

@@ -157,6 +157,7 @@ impl State {
                 self.detail_effect()
             }
             Action::Help => {
+                self.help_over = None;
                 self.overlay = Some(Overlay::Help {
                     scroll: 0,
                     query: String::new(),

@@ -24,6 +24,10 @@ impl State {
             Overlay::Outbox { entries, selected } => {
                 let seq = entries.get(*selected).map(|e| e.seq);
                 let fx = match action {
+                    Action::Help => {
+                        self.open_help_over_overlay();
+                        Vec::new()
+                    }
                     Action::Back | Action::Outbox => {
                         self.overlay = None;
                         Vec::new()
@@ -63,6 +67,10 @@ impl State {
                 let pages = crate::review::PAGES.len();
                 let fx = match action {
                     // `q` leaves the review, not opsdeck (ctrl-c still quits from anywhere).
+                    Action::Help => {
+                        self.open_help_over_overlay();
+                        Vec::new()
+                    }
                     Action::Back | Action::Review | Action::Quit => {
                         self.overlay = None;
                         Vec::new()

@@ -344,6 +344,9 @@ pub struct State {
     /// The largest scroll of the full-screen detail at the last frame: only the renderer knows
     /// how many rows the wrapped text takes, so it writes this for the scroll keys to clamp to.
     pub detail_max_scroll: std::cell::Cell<usize>,
+    /// The overlay help was opened over (outbox, review), shown again when help closes; help
+    /// lists that overlay's keys.
+    pub help_over: Option<Box<Overlay>>,
     /// Show the one-line key-hint footer (`[ui] key_hints`).
     pub key_hints: bool,
     /// Pending key prefix (`g`), shown in the status bar.
@@ -406,6 +409,7 @@ impl State {
             size: (80, 24),
             bindings: Vec::new(),
             key_hints: true,
+            help_over: None,
             detail_max_scroll: std::cell::Cell::new(usize::MAX),
             pending_keys: String::new(),
             review: None,
@@ -418,7 +422,11 @@ impl State {
     /// The keymap context the user is in.
     #[must_use]
     pub fn key_context(&self) -> Context {
-        match &self.overlay {
+        let overlay = match (&self.overlay, &self.help_over) {
+            (Some(Overlay::Help { .. }), Some(under)) => Some(under.as_ref()),
+            (o, _) => o.as_ref(),
+        };
+        match overlay {
             Some(Overlay::Outbox { .. }) => Context::Outbox,
             Some(Overlay::Review { .. }) => Context::Review,
             _ => Context::Tab(self.tab, self.tab == Tab::Incidents && self.alerts_focus),
