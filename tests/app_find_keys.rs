@@ -75,8 +75,8 @@ fn help_search_finds_silence_and_esc_clears_then_closes() {
     assert_eq!(
         found,
         vec![
-            ("M".to_string(), "expire-silence"),
-            ("m".to_string(), "silence")
+            ("m".to_string(), "silence"),
+            ("M".to_string(), "expire-silence")
         ]
     );
     // Enter keeps the result and gives j/k back to scrolling.

@@ -48,7 +48,6 @@ fn help_scrolled_to_the_end_shows_every_global_key() {
         "global keys are further down"
     );
     act(&mut state, Action::SelectLast);
-    act(&mut state, Action::SelectPrev);
     let terminal = render(&state, 80, 24);
     let text = screen(&terminal);
     for (key, what) in [

@@ -73,9 +73,14 @@ fn push_groups(
         if seen.contains(scope) {
             continue;
         }
-        let keys: Vec<HelpLine> = bindings
+        // In action order (`Action::ALL`), so `j` and `down` sit together.
+        let mut bound: Vec<&(String, KeySeq, Action)> = bindings
             .iter()
             .filter(|(s, k, a)| s == scope && matches(query, k, *a))
+            .collect();
+        bound.sort_by_key(|(_, _, a)| *a);
+        let keys: Vec<HelpLine> = bound
+            .into_iter()
             .map(|(_, k, a)| HelpLine::Key {
                 key: k.to_string(),
                 name: a.name(),
