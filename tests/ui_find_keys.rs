@@ -294,3 +294,41 @@ fn full_screen_detail_works_on_every_tab() {
         "{text}"
     );
 }
+
+/// No limit in the full-screen view: a 5,000-event timeline scrolls to its last event (the side
+/// pane stops at 200 and says how many more there are).
+#[test]
+fn full_screen_detail_has_no_line_limit() {
+    let store = demo_store();
+    let mut state = state_from(&store);
+    show(&mut state, &store, Tab::Incidents);
+    let id = state.incidents.selected_row().unwrap().id;
+    let events: Vec<IncidentEvent> = (0..5000)
+        .map(|n| IncidentEvent {
+            at: now() - Duration::seconds(5000 - n),
+            kind: "note".to_string(),
+            who: "bot".to_string(),
+            text: format!("event {n}"),
+            origin: "source".to_string(),
+        })
+        .collect();
+    state.update(Msg::DetailLoaded(Detail::Timeline(id, events)));
+    let pane = screen(&render(&state, 160, 48));
+    assert!(
+        pane.lines()
+            .any(|l| l.contains("│+") && l.contains(" more ")),
+        "{pane}"
+    );
+    state.update(Msg::Resize(80, 24));
+    act(&mut state, Action::OpenDetail);
+    let started = std::time::Instant::now();
+    render(&state, 80, 24);
+    act(&mut state, Action::SelectLast);
+    let text = screen(&render(&state, 80, 24));
+    eprintln!(
+        "two full-screen frames of a 5,000-event timeline: {:?}",
+        started.elapsed()
+    );
+    assert!(text.contains("event 4999"), "{text}");
+    assert!(!text.contains("more events"), "{text}");
+}

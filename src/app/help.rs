@@ -234,7 +234,9 @@ impl State {
             return None;
         };
         let old = *scroll;
-        let rows = usize::from(self.size.1.saturating_sub(4)).max(1);
+        // The body between the tab bar and the footer lines, inside the pane's borders.
+        let chrome = 1 + u16::from(self.demo) + u16::from(self.key_hints) + 1 + 2;
+        let rows = usize::from(self.size.1.saturating_sub(chrome)).max(1);
         let max = self.detail_max_scroll.get();
         if let Some(to) = scroll_to(action, old, rows, max) {
             self.overlay = Some(Overlay::Detail { scroll: to });

@@ -68,9 +68,15 @@ impl DetailLines {
     }
 }
 
-/// Rows `line` takes when wrapped `width` wide.
-fn rows_of(line: &Line<'static>, width: u16) -> usize {
-    Paragraph::new(line.clone())
+/// Rows `line` takes when wrapped `width` wide (measured on borrowed spans: no copy of the
+/// text, since the full-screen view measures every line of a long timeline per frame).
+fn rows_of(line: &Line<'_>, width: u16) -> usize {
+    let borrowed: Vec<Span<'_>> = line
+        .spans
+        .iter()
+        .map(|s| Span::styled(s.content.as_ref(), s.style))
+        .collect();
+    Paragraph::new(Line::from(borrowed))
         .wrap(Wrap { trim: false })
         .line_count(width)
         .max(1)
@@ -140,17 +146,45 @@ pub fn render_full(
     buf: &mut Buffer,
 ) -> usize {
     let inner = theme.block().inner(area);
-    let total: usize = lines.lines.iter().map(|l| rows_of(l, inner.width)).sum();
+    let heights: Vec<usize> = lines
+        .lines
+        .iter()
+        .map(|l| rows_of(l, inner.width))
+        .collect();
+    let total: usize = heights.iter().sum();
     let h = usize::from(inner.height);
     let max = total.saturating_sub(h);
-    let scroll = scroll.min(max).min(usize::from(u16::MAX));
+    let scroll = scroll.min(max);
     let last = (scroll + h).min(total);
     let sep = if theme.ascii { "|" } else { "·" };
     let title = format!(" {title} {sep} {}-{last}/{total} ", (scroll + 1).min(last));
-    Paragraph::new(lines.lines)
+    // Only the lines on screen are wrapped again: skip whole lines above `scroll`, then the
+    // remaining rows of the first one.
+    let (mut above, mut first) = (0usize, heights.len());
+    for (i, rows) in heights.iter().enumerate() {
+        if above + rows > scroll {
+            first = i;
+            break;
+        }
+        above += rows;
+    }
+    let mut shown_rows = 0usize;
+    let shown: Vec<Line<'static>> = lines
+        .lines
+        .into_iter()
+        .zip(heights)
+        .skip(first)
+        .take_while(|(_, rows)| {
+            let more = shown_rows < h + (scroll - above);
+            shown_rows += rows;
+            more
+        })
+        .map(|(l, _)| l)
+        .collect();
+    Paragraph::new(shown)
         .block(theme.block().title(Span::styled(title, theme.bold())))
         .wrap(Wrap { trim: false })
-        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0))
+        .scroll((u16::try_from(scroll - above).unwrap_or(u16::MAX), 0))
         .render(area, buf);
     max
 }
