@@ -53,6 +53,7 @@ pub fn tui(
     state.demo = session.demo;
     state.read_only = config.general.read_only;
     state.ascii = config.general.ascii_borders;
+    state.key_hints = config.ui.key_hints;
     state.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     state.bindings = bindings_table(&keymap);
     state.remote_sources = if session.demo {

@@ -102,6 +102,7 @@ fn want(ctx: Context, a: Action) -> Option<Want> {
             | A::HalfPageDown
             | A::HalfPageUp
             | A::ToggleDetail
+            | A::OpenDetail
             | A::CycleSort
             | A::ToggleMark
             | A::ToggleAlerts

@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use opsdeck::app::key_to_msg;
+use opsdeck::app::keymap::{Key, KeyName, Keymap};
 use opsdeck::app::msg::Msg;
 use opsdeck::app::state::{Overlay, State};
-use opsdeck::config::keymap::{Key, KeyName, Keymap};
 use opsdeck::config::Policy;
 use opsdeck::review::{current_week, take_snapshot};
 use opsdeck::store::Store;

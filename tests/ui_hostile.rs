@@ -249,7 +249,12 @@ fn hostile_text_never_reaches_a_cell_as_a_control_or_format_character() {
         assert_clean(&state, &format!("corpus {n} folded"));
         let entries = store.list_outbox(10).unwrap();
         let overlays = vec![
-            Overlay::Help,
+            Overlay::Help {
+                scroll: 0,
+                query: line(raw),
+                searching: true,
+            },
+            Overlay::Detail { scroll: 0 },
             Overlay::Palette {
                 query: line(raw),
                 selected: 0,

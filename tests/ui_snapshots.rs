@@ -36,7 +36,7 @@ fn help_lists_the_live_keymap_grouped_by_scope() {
     let store = demo_store();
     let mut state = state_from(&store);
     show(&mut state, &store, Tab::Incidents);
-    state.overlay = Some(Overlay::Help);
+    state.update(Msg::Action(Action::Help));
     let terminal = render(&state, 160, 48);
     let text = screen(&terminal);
     assert!(text.contains("acknowledge"), "incident keys are listed");

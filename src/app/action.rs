@@ -72,7 +72,9 @@ actions! {
     /// Half page up.
     HalfPageUp => "half-page-up", "half a page up";
     /// Toggle the detail pane.
-    ToggleDetail => "toggle-detail", "show or hide the detail pane";
+    ToggleDetail => "toggle-detail", "show or hide the side detail pane";
+    /// Open the selected row full-screen.
+    OpenDetail => "open-detail", "open the item full-screen (all fields, whole timeline)";
     /// Cycle the sort column.
     CycleSort => "cycle-sort", "sort by the next column";
     /// Mark a row for a bulk action.

@@ -578,6 +578,7 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
 pub fn palette_actions(state: &State, query: &str) -> Vec<Action> {
     let bindings = state.bindings_for(state.key_context());
     let mut all: Vec<Action> = bindings.iter().map(|(_, _, a)| *a).collect();
+    super::help::dedup_actions(&mut all);
     for a in Action::ALL {
         if !all.contains(a) {
             all.push(*a);

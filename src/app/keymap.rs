@@ -267,7 +267,9 @@ pub const DEFAULTS: &[(&str, &str, &str)] = &[
     ("list", "pagedown", "half-page-down"),
     ("list", "ctrl-u", "half-page-up"),
     ("list", "pageup", "half-page-up"),
-    ("list", "enter", "toggle-detail"),
+    // Enter opens the row full-screen (as in k9s/gh-dash); the side pane toggles with `v`.
+    ("list", "enter", "open-detail"),
+    ("list", "v", "toggle-detail"),
     ("list", "s", "cycle-sort"),
     ("list", "space", "toggle-mark"),
     ("list", "o", "open-url"),

@@ -8,8 +8,11 @@
 pub mod action;
 pub mod derive;
 pub mod edits;
+pub mod help;
 pub mod keymap;
+pub mod keys;
 pub mod msg;
+pub mod overlay_keys;
 mod review_scroll;
 pub mod rollback;
 pub mod rows;

@@ -15,7 +15,12 @@ impl State {
     fn review_visible_rows(&self) -> u16 {
         self.size
             .1
-            .saturating_sub(CHROME_ROWS + u16::from(self.demo) + u16::from(self.toast.is_some()))
+            .saturating_sub(
+                CHROME_ROWS
+                    + u16::from(self.demo)
+                    + u16::from(self.toast.is_some())
+                    + u16::from(self.key_hints),
+            )
             .max(1)
     }
 

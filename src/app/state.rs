@@ -215,8 +215,22 @@ pub enum PromptThen {
 /// Modal layers over the tabs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    /// Keys help.
-    Help,
+    /// Keys help: the live bindings of the current scope, then the global ones (see
+    /// [`super::help`]).
+    Help {
+        /// First entry line shown.
+        scroll: usize,
+        /// Search text (filters entries by key, name or description).
+        query: String,
+        /// The search field has focus (typing edits `query`).
+        searching: bool,
+    },
+    /// The selected row of the focused list, full-screen: every field, the whole body and the
+    /// whole timeline. Keys scroll it; `Esc`/`q` return to the list at the same row.
+    Detail {
+        /// First line shown.
+        scroll: usize,
+    },
     /// Command palette with a fuzzy query.
     Palette {
         /// Query.
@@ -354,6 +368,14 @@ pub struct State {
     pub size: (u16, u16),
     /// Key bindings per context (for help, palette and hints), from the live keymap.
     pub bindings: Vec<(Context, Bindings)>,
+    /// The largest scroll of the full-screen detail at the last frame: only the renderer knows
+    /// how many rows the wrapped text takes, so it writes this for the scroll keys to clamp to.
+    pub detail_max_scroll: std::cell::Cell<usize>,
+    /// The overlay help was opened over (outbox, review), shown again when help closes; help
+    /// lists that overlay's keys.
+    pub help_over: Option<Box<Overlay>>,
+    /// Show the one-line key-hint footer (`[ui] key_hints`).
+    pub key_hints: bool,
     /// Pending key prefix (`g`), shown in the status bar.
     pub pending_keys: String,
     /// The ISO week the review covers and its frozen snapshot.
@@ -416,6 +438,9 @@ impl State {
             toast: None,
             size: (80, 24),
             bindings: Vec::new(),
+            key_hints: true,
+            help_over: None,
+            detail_max_scroll: std::cell::Cell::new(usize::MAX),
             pending_keys: String::new(),
             review: None,
             review_page_for_note: None,
@@ -428,7 +453,11 @@ impl State {
     /// The keymap context the user is in.
     #[must_use]
     pub fn key_context(&self) -> Context {
-        match &self.overlay {
+        let overlay = match (&self.overlay, &self.help_over) {
+            (Some(Overlay::Help { .. }), Some(under)) => Some(under.as_ref()),
+            (o, _) => o.as_ref(),
+        };
+        match overlay {
             Some(Overlay::Outbox { .. }) => Context::Outbox,
             Some(Overlay::Review { .. }) => Context::Review,
             _ => Context::Tab(self.tab, self.tab == Tab::Incidents && self.alerts_focus),
@@ -447,6 +476,10 @@ impl State {
                         | Overlay::Confirm { .. }
                         | Overlay::ConfirmTwice { .. }
                         | Overlay::ConfirmDiscard(_)
+                        | Overlay::Help {
+                            searching: true,
+                            ..
+                        }
                 )
             )
     }

@@ -427,6 +427,20 @@ pub struct ChecklistConfig {
     pub gates: Vec<String>,
 }
 
+/// Screen settings (`[ui]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ui {
+    /// Show the one-line key-hint footer under every tab.
+    pub key_hints: bool,
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Ui { key_hints: true }
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -443,6 +457,8 @@ pub struct Config {
     pub checklists: Vec<ChecklistConfig>,
     /// Key overrides per scope: `[keys.global] "q" = "quit"`.
     pub keys: BTreeMap<String, BTreeMap<String, String>>,
+    /// Screen settings.
+    pub ui: Ui,
 }
 
 impl Policy {

@@ -1,5 +1,6 @@
 //! Drawing: `draw(frame, &State)` renders the tab bar, the DEMO banner, the active tab (list and
-//! detail pane), the toast line, the status bar and any overlay.
+//! detail pane, or the selected row full-screen), the key-hint footer, the toast line, the
+//! status bar and any overlay.
 //!
 //! Nothing here changes state or performs I/O: every widget is built from `&State` for one
 //! frame (`impl Widget for &X`) and ratatui's own table state is created per frame from the
@@ -35,10 +36,11 @@ pub const DEMO_BANNER: &str =
 pub fn draw(frame: &mut Frame<'_>, state: &State) {
     let area = frame.area();
     let theme = Theme::of(state);
-    let [bar, banner, body, toast, status] = Layout::vertical([
+    let [bar, banner, body, hints, toast, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(u16::from(state.demo)),
         Constraint::Min(0),
+        Constraint::Length(u16::from(state.key_hints)),
         Constraint::Length(u16::from(state.toast.is_some())),
         Constraint::Length(1),
     ])
@@ -51,7 +53,14 @@ pub fn draw(frame: &mut Frame<'_>, state: &State) {
         ));
         frame.render_widget(Paragraph::new(line), banner);
     }
-    frame.render_widget(&tabs::TabView { state, theme }, body);
+    if let Some(Overlay::Detail { scroll }) = &state.overlay {
+        widgets::fullscreen::render(state, *scroll, theme, body, frame.buffer_mut());
+    } else {
+        frame.render_widget(&tabs::TabView { state, theme }, body);
+    }
+    if state.key_hints {
+        frame.render_widget(&widgets::hints::KeyHints { state, theme }, hints);
+    }
     if let Some(t) = &state.toast {
         let style = if t.error { theme.bad() } else { theme.good() };
         frame.render_widget(

@@ -154,11 +154,12 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     }
     .render(list_area, buf);
     if let Some(d) = detail_area {
-        render_detail("Bug", detail(state, t), t, d, buf);
+        render_detail("Bug", detail(state, t, false), t, d, buf);
     }
 }
 
-fn detail(state: &State, t: Theme) -> DetailLines {
+/// The bug's detail; `full` (the full-screen view) keeps the whole body.
+pub(super) fn detail(state: &State, t: Theme, full: bool) -> DetailLines {
     let mut l = DetailLines::default();
     let Some(b) = state.bugs.selected_row() else {
         l.text("no bug selected");
@@ -242,7 +243,7 @@ fn detail(state: &State, t: Theme) -> DetailLines {
     if b.body.is_empty() {
         l.lines.push(Line::styled("(no description)", t.dim()));
     } else {
-        l.body(&b.body, 200);
+        l.body(&b.body, if full { usize::MAX } else { 200 });
     }
     l
 }

@@ -246,6 +246,24 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// The full-screen view: the item (with its whole note) and the completion table.
+pub(super) fn full_detail(state: &State, t: Theme) -> DetailLines {
+    let sections = checklist_sections(&state.checklist.rows);
+    let mut l = detail(state, &sections, t);
+    if let Some(n) = state
+        .checklist
+        .selected_row()
+        .and_then(|it| it.note.as_ref())
+    {
+        if n.lines().count() > 1 {
+            l.gap();
+            l.heading(t, "Note");
+            l.body(n, usize::MAX);
+        }
+    }
+    l
+}
+
 fn detail(state: &State, sections: &[SectionProgress], t: Theme) -> DetailLines {
     let mut l = DetailLines::default();
     if let Some(it) = state.checklist.selected_row() {

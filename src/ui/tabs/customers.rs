@@ -177,7 +177,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     }
     .render(list_area, buf);
     if let Some(area) = detail_area {
-        render_detail("Customer", detail(state, t), t, area, buf);
+        render_detail("Customer", detail(state, t, false), t, area, buf);
     }
 }
 
@@ -185,7 +185,8 @@ fn opt_date(d: Option<chrono::NaiveDate>) -> String {
     d.map_or_else(|| "—".to_string(), |d| d.to_string())
 }
 
-fn detail(state: &State, t: Theme) -> DetailLines {
+/// The customer's detail; `full` (the full-screen view) keeps every note and all its text.
+pub(super) fn detail(state: &State, t: Theme, full: bool) -> DetailLines {
     let mut l = DetailLines::default();
     let Some(c) = state.customers.selected_row() else {
         l.text("no customer selected");
@@ -312,13 +313,23 @@ fn detail(state: &State, t: Theme) -> DetailLines {
             ] {
                 l.heading(t, title);
                 let mut any = false;
-                for n in notes.iter().filter(|n| n.kind == kind).take(50) {
+                for n in
+                    notes
+                        .iter()
+                        .filter(|n| n.kind == kind)
+                        .take(if full { usize::MAX } else { 50 })
+                {
                     any = true;
                     l.lines.push(Line::from(vec![
                         Span::styled(format!("{} ago ", ago(state.now, n.at)), t.dim()),
                         Span::styled(format!("{} ", fit(&n.author, 16)), t.bold()),
                         Span::raw(crate::ui::text::first_line(&n.text).to_string()),
                     ]));
+                    if full {
+                        for more in n.text.lines().skip(1) {
+                            l.text(format!("  {more}"));
+                        }
+                    }
                 }
                 if !any {
                     l.lines.push(Line::styled("none", t.dim()));

@@ -277,7 +277,8 @@ fn rework_for_tab(state: &State, days: u32) -> crate::metrics::rework::ReworkRat
     )
 }
 
-fn detail(state: &State, t: Theme) -> DetailLines {
+/// The DORA figures and the deployment's detail (pane and full screen alike).
+pub(super) fn detail(state: &State, t: Theme) -> DetailLines {
     let mut l = DetailLines::default();
     dora_lines(state, t, &mut l);
     l.gap();

@@ -55,9 +55,9 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     }
     if let Some(d) = detail_area {
         if state.alerts_focus {
-            render_detail("Alert", alert_detail(state, t), t, d, buf);
+            render_detail("Alert", alert_detail(state, t, false), t, d, buf);
         } else {
-            render_detail("Incident", detail(state, t), t, d, buf);
+            render_detail("Incident", detail(state, t, false), t, d, buf);
         }
     }
 }
@@ -178,9 +178,16 @@ fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             ],
         )
     };
-    let rows_h = usize::from(area.height.saturating_sub(3));
+    // A box too short for every alert gives its last row to `+N more` (never a silent cut).
+    let box_h = usize::from(area.height.saturating_sub(3));
+    let rows_h = if list.view.len() > box_h {
+        box_h.saturating_sub(1).max(1)
+    } else {
+        box_h
+    };
     let offset = list.window_offset(rows_h);
-    let rows: Vec<Row<'_>> = list
+    let below = list.view.len().saturating_sub(offset + rows_h);
+    let mut rows: Vec<Row<'_>> = list
         .window(rows_h)
         .map(|a| {
             let st = crate::app::silences::alert_state_label(a, state.tz, false);
@@ -204,6 +211,12 @@ fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             Row::new(cells)
         })
         .collect();
+    if below > 0 && box_h > 1 {
+        rows.push(Row::new(vec![
+            Cell::from(""),
+            Cell::from(Span::styled(format!("+{below} more"), t.dim())),
+        ]));
+    }
     let mut header = vec!["", "alert", "severity", "service", "state", "since"];
     let mut widths = vec![
         Constraint::Length(1),
@@ -250,7 +263,9 @@ fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     .render(area, buf);
 }
 
-fn detail(state: &State, t: Theme) -> DetailLines {
+/// The incident's detail; `full` (the full-screen view) keeps every timeline event and every
+/// line of each event's text instead of the pane's first 200 events, first lines only.
+pub(super) fn detail(state: &State, t: Theme, full: bool) -> DetailLines {
     let mut l = DetailLines::default();
     let Some(i) = state.incidents.selected_row() else {
         l.text("no incident selected");
@@ -347,7 +362,7 @@ fn detail(state: &State, t: Theme) -> DetailLines {
             if events.is_empty() {
                 l.lines.push(Line::styled("no entries", t.dim()));
             }
-            for e in events.iter().take(200) {
+            for e in events.iter().take(if full { usize::MAX } else { 200 }) {
                 let origin = if e.origin == "opsdeck" {
                     t.label()
                 } else {
@@ -359,6 +374,17 @@ fn detail(state: &State, t: Theme) -> DetailLines {
                     Span::styled(format!("{} ", fit(&e.who, 16)), t.bold()),
                     Span::raw(crate::ui::text::first_line(&e.text).to_string()),
                 ]));
+                if full {
+                    for more in e.text.lines().skip(1) {
+                        l.text(format!("      {more}"));
+                    }
+                }
+            }
+            if !full && events.len() > 200 {
+                l.lines.push(Line::styled(
+                    format!("+{} more events (enter: full screen)", events.len() - 200),
+                    t.dim(),
+                ));
             }
         }
         _ => l.lines.push(Line::styled("loading…", t.dim())),
@@ -403,7 +429,8 @@ fn response_lines(state: &State, t: Theme, l: &mut DetailLines) {
     l.field(t, "open, age", ages);
 }
 
-fn alert_detail(state: &State, t: Theme) -> DetailLines {
+/// The selected alert's detail; `full` shows every line of the annotations.
+pub(super) fn alert_detail(state: &State, t: Theme, full: bool) -> DetailLines {
     let mut l = DetailLines::default();
     let Some(a) = state.alerts.selected_row() else {
         l.text("no alert selected");
@@ -446,6 +473,11 @@ fn alert_detail(state: &State, t: Theme) -> DetailLines {
     l.heading(t, "Annotations");
     for (k, v) in &a.annotations {
         l.field(t, &fit(k, 10), crate::ui::text::first_line(v).to_string());
+        if full {
+            for more in v.lines().skip(1) {
+                l.text(format!("           {more}"));
+            }
+        }
     }
     l.heading(t, "Labels");
     for (k, v) in &a.labels {

@@ -16,6 +16,7 @@ use ratatui::widgets::Widget;
 use crate::app::state::State;
 use crate::domain::Tab;
 use crate::ui::theme::Theme;
+use crate::ui::widgets::detail::DetailLines;
 
 pub use crate::ui::widgets::data_table::DataTable;
 
@@ -41,6 +42,21 @@ impl Widget for &TabView<'_> {
             Tab::Slos => slos::render(s, t, area, buf),
             Tab::Checklist => checklist::render(s, t, area, buf),
         }
+    }
+}
+
+/// The focused list's selected row with no line limit, for the full-screen detail: the same
+/// builders as the side panes, with every timeline event, note and body line.
+#[must_use]
+pub fn full_detail(state: &State, t: Theme) -> (&'static str, DetailLines) {
+    match state.tab {
+        Tab::Customers => ("Customer", customers::detail(state, t, true)),
+        Tab::Bugs => ("Bug", bugs::detail(state, t, true)),
+        Tab::Incidents if state.alerts_focus => ("Alert", incidents::alert_detail(state, t, true)),
+        Tab::Incidents => ("Incident", incidents::detail(state, t, true)),
+        Tab::Deployments => ("DORA & deployment", deployments::detail(state, t)),
+        Tab::Slos => ("SLO", slos::full_detail(state, t)),
+        Tab::Checklist => ("Checklist item", checklist::full_detail(state, t)),
     }
 }
 

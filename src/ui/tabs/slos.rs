@@ -295,6 +295,18 @@ fn render_slo_detail(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// The full-screen view of the selected SLO (the pane's text; the chart stays in the pane).
+pub(super) fn full_detail(state: &State, t: Theme) -> DetailLines {
+    match state.slos.selected_row() {
+        Some(slo) => detail(state, slo, &slo_view(slo), t),
+        None => {
+            let mut l = DetailLines::default();
+            l.text("no SLO selected");
+            l
+        }
+    }
+}
+
 fn detail(state: &State, slo: &Slo, v: &SloView, t: Theme) -> DetailLines {
     let mut l = DetailLines::default();
     l.lines.push(Line::from(vec![

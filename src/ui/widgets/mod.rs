@@ -2,6 +2,9 @@
 
 pub mod data_table;
 pub mod detail;
+pub mod fullscreen;
+pub mod help;
+pub mod hints;
 pub mod outbox_view;
 pub mod overlays;
 pub mod status_bar;

@@ -1,17 +1,16 @@
-//! Modal overlays drawn centered over the tabs with `Clear` underneath: help, the command
-//! palette, prompts, confirmations and the review placeholder. The outbox and sources views
-//! live in [`super::outbox_view`].
+//! Modal overlays drawn centered over the tabs with `Clear` underneath: the command palette,
+//! prompts, confirmations and the review placeholder. The outbox and sources views live in
+//! [`super::outbox_view`], help in [`super::help`].
 //!
 //! Help and the palette are generated from `state.bindings` (the live keymap), so they can never
 //! disagree with what the keys do.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
 use crate::app::action::Action;
-use crate::app::keymap::KeySeq;
 use crate::app::state::{Overlay, Prompt, State};
 use crate::ui::text::fit;
 use crate::ui::theme::Theme;
@@ -62,21 +61,24 @@ fn u16_of(n: usize) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX)
 }
 
-/// The first key bound to `action` in the current context, as text.
+/// The primary key bound to `action` in the current context (`q` before `ctrl-c`), as text.
 #[must_use]
 pub fn key_of(state: &State, action: Action) -> Option<String> {
-    state
-        .bindings_for(state.key_context())
-        .iter()
-        .find(|(_, _, a)| *a == action)
-        .map(|(_, k, _)| k.to_string())
+    crate::app::help::primary_key(state.bindings_for(state.key_context()), action)
+        .map(|k| k.to_string())
 }
 
 impl Widget for &OverlayView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         match self.overlay {
-            Overlay::Help => help(self.state, t, area, buf),
+            Overlay::Help {
+                scroll,
+                query,
+                searching,
+            } => super::help::help(self.state, (*scroll, query, *searching), t, area, buf),
+            // Drawn in place of the tab body by `ui::draw`.
+            Overlay::Detail { .. } => {}
             Overlay::Palette { query, selected } => {
                 palette(self.state, query, *selected, t, area, buf)
             }
@@ -119,56 +121,6 @@ impl Widget for &OverlayView<'_> {
             Overlay::Sources => super::outbox_view::sources(self.state, t, area, buf),
             Overlay::Review { page } => review(*page, t, area, buf),
         }
-    }
-}
-
-fn help(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
-    let bindings = state.bindings_for(state.key_context());
-    let mut groups: Vec<(&str, Vec<(&KeySeq, Action)>)> = Vec::new();
-    for (scope, key, action) in bindings {
-        match groups.iter_mut().find(|(s, _)| s == scope) {
-            Some((_, v)) => v.push((key, *action)),
-            None => groups.push((scope.as_str(), vec![(key, *action)])),
-        }
-    }
-    let mut entries: Vec<Line<'static>> = Vec::new();
-    for (scope, keys) in &groups {
-        entries.push(Line::styled(
-            (*scope).to_string(),
-            t.bold().patch(t.label()),
-        ));
-        for (k, a) in keys {
-            entries.push(Line::from(vec![
-                Span::styled(format!(" {:<9}", k.to_string()), t.warn()),
-                Span::raw(a.description().to_string()),
-            ]));
-        }
-    }
-    if entries.is_empty() {
-        entries.push(Line::raw("no key bindings installed"));
-    }
-    let w = area.width.saturating_sub(4).min(150);
-    let h = area.height.saturating_sub(2);
-    let rect = centered(area, w, h);
-    Clear.render(rect, buf);
-    let block = t
-        .block()
-        .title(Span::styled(" Keys — esc to close ", t.bold()));
-    let inner = block.inner(rect);
-    block.render(rect, buf);
-    let col_w: u16 = 44;
-    let cols = (inner.width / col_w).max(1);
-    let per_col = usize::from(inner.height.max(1));
-    let needed_cols = entries.len().div_ceil(per_col);
-    let cols_used = u16_of(needed_cols).clamp(1, cols);
-    let areas = Layout::horizontal(vec![
-        Constraint::Ratio(1, u32::from(cols_used));
-        usize::from(cols_used)
-    ])
-    .split(inner);
-    for (i, chunk) in entries.chunks(per_col).enumerate() {
-        let Some(a) = areas.get(i) else { break };
-        Paragraph::new(chunk.to_vec()).render(*a, buf);
     }
 }
 
