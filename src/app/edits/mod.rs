@@ -1,0 +1,176 @@
+//! Edit flows: which prompt or confirmation an action opens, and what it commits.
+//!
+//! Every edit ends as an absolute-target [`Operation`] carrying the old value the user saw.
+//! Resolve, close, delete and any bulk action ask for confirmation first. One module per
+//! entity holds its prompts and edit building; [`prompt`] handles keys in any open prompt,
+//! confirmation or the palette. Nothing here imports from `update`: `update` calls down.
+
+mod bugs;
+mod checklist;
+mod customers;
+mod deployments;
+mod incidents;
+mod prompt;
+
+pub use customers::CUSTOMER_FIELDS;
+pub use incidents::SILENCE_CHOICES;
+pub use prompt::{on_overlay_input, palette_actions};
+
+use super::action::Action;
+use super::msg::{Edit, Effect};
+use super::rows::RowView;
+use super::state::{Overlay, Prompt, PromptThen, State};
+use super::targets;
+use crate::domain::{EntityRef, Tab};
+use crate::store::Operation;
+
+fn text(title: &str, then: PromptThen) -> Overlay {
+    Overlay::Prompt(Prompt::Text {
+        title: title.to_string(),
+        text: String::new(),
+        then,
+    })
+}
+
+fn text_with(title: &str, initial: &str, then: PromptThen) -> Overlay {
+    Overlay::Prompt(Prompt::Text {
+        title: title.to_string(),
+        text: initial.to_string(),
+        then,
+    })
+}
+
+fn choice(title: &str, options: Vec<String>, selected: usize, then: PromptThen) -> Overlay {
+    Overlay::Prompt(Prompt::Choice {
+        title: title.to_string(),
+        options,
+        selected,
+        then,
+    })
+}
+
+/// Bugs the action applies to (see [`super::targets`]).
+fn target_bugs(state: &State) -> Vec<&crate::domain::Bug> {
+    targets::of(&state.bugs)
+}
+
+fn target_incidents(state: &State) -> Vec<&crate::domain::Incident> {
+    targets::of(&state.incidents)
+}
+
+/// A prompt title that names the targets when there are several.
+fn titled<R: RowView>(title: &str, rows: &[&R], noun: &str) -> String {
+    if rows.len() > 1 {
+        format!("{title} — {}", targets::describe(rows, noun))
+    } else {
+        title.to_string()
+    }
+}
+
+fn refuse(state: &mut State, text: String) -> Vec<Effect> {
+    state.toast = Some(super::state::Toast {
+        text,
+        error: true,
+        at: state.now,
+    });
+    Vec::new()
+}
+
+/// Starts the flow for an editing action in the current tab.
+/// Starts the flow for an editing action in the current tab.
+pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
+    let on_folded = state.tab == Tab::Checklist
+        && state
+            .checklist
+            .selected_row()
+            .is_some_and(|i| state.folded.contains(&i.section));
+    if on_folded {
+        // The row stands for a folded section: never edit the hidden item behind it.
+        state.toast = Some(super::state::Toast {
+            text: "this section is folded: press z to unfold it first".into(),
+            error: true,
+            at: state.now,
+        });
+        return Vec::new();
+    }
+    match state.tab {
+        Tab::Bugs => bugs::start(state, action),
+        Tab::Incidents => incidents::start(state, action),
+        Tab::Deployments => deployments::start(state, action),
+        Tab::Checklist => checklist::start(state, action),
+        Tab::Customers => customers::start(state, action),
+        Tab::Slos => Vec::new(),
+    }
+}
+
+/// Shows the overlay a flow opened, if any.
+fn open(state: &mut State, overlay: Option<Overlay>) -> Vec<Effect> {
+    if let Some(o) = overlay {
+        state.overlay = Some(o);
+    }
+    Vec::new()
+}
+
+/// An empty answer means "none".
+fn opt(v: &str) -> Option<String> {
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+fn one(entity: Option<EntityRef>, op: Operation) -> Vec<Edit> {
+    entity
+        .map(|entity| Edit { entity, op })
+        .into_iter()
+        .collect()
+}
+
+/// Turns a prompt's answer into edits (or the next prompt).
+fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
+    match then {
+        PromptThen::Assignee | PromptThen::Comment if state.tab == Tab::Incidents => {
+            incidents::answer(state, then, value)
+        }
+        PromptThen::CloseReason
+        | PromptThen::Priority
+        | PromptThen::Assignee
+        | PromptThen::AddLabel
+        | PromptThen::RemoveLabel
+        | PromptThen::Comment => bugs::answer(state, then, value),
+        PromptThen::Resolution
+        | PromptThen::SilenceDuration
+        | PromptThen::SilenceComment(_)
+        | PromptThen::DeclareTitle
+        | PromptThen::DeclareSeverity(_) => incidents::answer(state, then, value),
+        PromptThen::RollbackReason | PromptThen::LinkIncident | PromptThen::RecordDeployment => {
+            deployments::answer(state, then, value)
+        }
+        PromptThen::ItemText
+        | PromptThen::AddItem(_)
+        | PromptThen::ItemOwner
+        | PromptThen::ItemNote => checklist::answer(state, then, value),
+        PromptThen::NpsScore
+        | PromptThen::CustomerNote
+        | PromptThen::CustomerField
+        | PromptThen::CustomerValue(_)
+        | PromptThen::ReviewNote => customers::answer(state, then, value),
+    }
+}
+
+/// Helpers shared with the edit flows.
+impl State {
+    /// Commits one edit after an optional confirmation.
+    pub(crate) fn commit(&mut self, edits: Vec<Edit>, confirm: Option<String>) -> Vec<Effect> {
+        if edits.is_empty() {
+            return Vec::new();
+        }
+        match confirm {
+            Some(message) => {
+                self.overlay = Some(Overlay::Confirm { message, edits });
+                Vec::new()
+            }
+            None => {
+                self.overlay = None;
+                vec![Effect::Commit(edits)]
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Keys while a prompt, a confirmation or the palette has focus, shared by every entity.
+
+use super::answer;
+use crate::app::action::Action;
+use crate::app::msg::{Effect, InputKey};
+use crate::app::rows::fuzzy_rank;
+use crate::app::state::{Overlay, Prompt, State};
+use crate::sanitize;
+
+/// Handles keys while a prompt, confirmation or the palette has focus.
+pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
+    let Some(overlay) = state.overlay.take() else {
+        return Vec::new();
+    };
+    match overlay {
+        Overlay::Confirm { message, edits } => match key {
+            InputKey::Char('y' | 'Y') | InputKey::Enter => vec![Effect::Commit(edits)],
+            InputKey::Char('n' | 'N') | InputKey::Esc => Vec::new(),
+            _ => {
+                state.overlay = Some(Overlay::Confirm { message, edits });
+                Vec::new()
+            }
+        },
+        Overlay::ConfirmTwice {
+            first,
+            second,
+            asked_once,
+            edits,
+        } => match key {
+            InputKey::Char('y' | 'Y') if asked_once => vec![Effect::Commit(edits)],
+            InputKey::Char('y' | 'Y') | InputKey::Enter if !asked_once => {
+                state.overlay = Some(Overlay::ConfirmTwice {
+                    first,
+                    second,
+                    asked_once: true,
+                    edits,
+                });
+                Vec::new()
+            }
+            InputKey::Char('n' | 'N') | InputKey::Esc => Vec::new(),
+            _ => {
+                state.overlay = Some(Overlay::ConfirmTwice {
+                    first,
+                    second,
+                    asked_once,
+                    edits,
+                });
+                Vec::new()
+            }
+        },
+        Overlay::ConfirmDiscard(seq) => match key {
+            InputKey::Char('y' | 'Y') | InputKey::Enter => {
+                state.overlay = Some(Overlay::Outbox {
+                    entries: Vec::new(),
+                    selected: 0,
+                });
+                vec![
+                    Effect::Outbox(seq, crate::app::msg::OutboxCommand::Discard),
+                    Effect::LoadOutbox,
+                ]
+            }
+            _ => {
+                state.overlay = Some(Overlay::Outbox {
+                    entries: Vec::new(),
+                    selected: 0,
+                });
+                vec![Effect::LoadOutbox]
+            }
+        },
+        Overlay::Palette {
+            mut query,
+            mut selected,
+        } => {
+            let actions = palette_actions(state, &query);
+            match key {
+                InputKey::Char(c) => {
+                    query.push(c);
+                    selected = 0;
+                }
+                InputKey::Backspace => {
+                    query.pop();
+                    selected = 0;
+                }
+                InputKey::Up => selected = selected.saturating_sub(1),
+                InputKey::Down => selected = (selected + 1).min(actions.len().saturating_sub(1)),
+                InputKey::Esc => return Vec::new(),
+                InputKey::Enter => {
+                    return actions
+                        .get(selected)
+                        .map(|a| state.update(crate::app::msg::Msg::Action(*a)))
+                        .unwrap_or_default();
+                }
+            }
+            state.overlay = Some(Overlay::Palette { query, selected });
+            Vec::new()
+        }
+        Overlay::Prompt(Prompt::Text {
+            title,
+            mut text,
+            then,
+        }) => match key {
+            InputKey::Char(c) => {
+                if text.len() < 4096 {
+                    text.push(c);
+                }
+                state.overlay = Some(Overlay::Prompt(Prompt::Text { title, text, then }));
+                Vec::new()
+            }
+            InputKey::Backspace => {
+                text.pop();
+                state.overlay = Some(Overlay::Prompt(Prompt::Text { title, text, then }));
+                Vec::new()
+            }
+            InputKey::Esc => Vec::new(),
+            InputKey::Up | InputKey::Down => {
+                state.overlay = Some(Overlay::Prompt(Prompt::Text { title, text, then }));
+                Vec::new()
+            }
+            InputKey::Enter => answer(state, then, sanitize::line(text.trim())),
+        },
+        Overlay::Prompt(Prompt::Choice {
+            title,
+            options,
+            mut selected,
+            then,
+        }) => match key {
+            InputKey::Up | InputKey::Char('k') => {
+                selected = selected.saturating_sub(1);
+                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
+                    title,
+                    options,
+                    selected,
+                    then,
+                }));
+                Vec::new()
+            }
+            InputKey::Down | InputKey::Char('j') => {
+                selected = (selected + 1).min(options.len().saturating_sub(1));
+                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
+                    title,
+                    options,
+                    selected,
+                    then,
+                }));
+                Vec::new()
+            }
+            InputKey::Esc => Vec::new(),
+            InputKey::Enter => match options.get(selected).cloned() {
+                Some(choice) => answer(state, then, choice),
+                None => Vec::new(),
+            },
+            InputKey::Char(c) => {
+                // Typing the first letters picks an option (e.g. `1` for P1, `7` for NPS 7).
+                if let Some(pos) = options.iter().position(|o| {
+                    o.to_ascii_lowercase().starts_with(c.to_ascii_lowercase()) || o.ends_with(c)
+                }) {
+                    selected = pos;
+                }
+                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
+                    title,
+                    options,
+                    selected,
+                    then,
+                }));
+                Vec::new()
+            }
+            InputKey::Backspace => {
+                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
+                    title,
+                    options,
+                    selected,
+                    then,
+                }));
+                Vec::new()
+            }
+        },
+        other => {
+            state.overlay = Some(other);
+            Vec::new()
+        }
+    }
+}
+
+/// Actions the palette offers for a query, best match first.
+#[must_use]
+pub fn palette_actions(state: &State, query: &str) -> Vec<Action> {
+    let bindings = state.bindings_for(state.key_context());
+    let mut all: Vec<Action> = bindings.iter().map(|(_, _, a)| *a).collect();
+    for a in Action::ALL {
+        if !all.contains(a) {
+            all.push(*a);
+        }
+    }
+    let labels: Vec<String> = all
+        .iter()
+        .map(|a| format!("{} {}", a.name(), a.description()))
+        .collect();
+    fuzzy_rank(
+        query,
+        labels.iter().enumerate().map(|(i, s)| (i, s.as_str())),
+    )
+    .into_iter()
+    .filter_map(|i| all.get(i).copied())
+    .collect()
+}
