@@ -1,7 +1,10 @@
 //! Bug edits: priority, assignee, labels, comments, close / reopen / start.
 
-use super::{choice, open, opt, refuse, target_bugs, text, text_with, titled};
+use super::{
+    assign_question, choice, open, opt, refuse, target_bugs, text, text_replacing, titled,
+};
 use crate::app::action::Action;
+use crate::app::completion;
 use crate::app::msg::{Edit, Effect};
 use crate::app::rows::RowView;
 use crate::app::state::{PromptThen, State};
@@ -25,14 +28,14 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
         }
         (Tab::Bugs, Action::Assign) => {
             let rows = target_bugs(state);
-            let initial = match rows.as_slice() {
-                [b] => b.assignee.as_deref().unwrap_or(""),
-                _ => "",
+            let current = match rows.as_slice() {
+                [b] => b.assignee.as_deref(),
+                _ => None,
             };
             (!rows.is_empty()).then(|| {
-                text_with(
+                text_replacing(
                     &titled("assign to (login, empty = nobody)", &rows, "bug"),
-                    initial,
+                    current,
                     PromptThen::Assignee,
                 )
             })
@@ -141,13 +144,8 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
                 .into_iter()
                 .filter(|b| b.assignee != new)
                 .collect();
-            let confirm = (rows.len() > 1).then(|| {
-                format!(
-                    "Assign {} to {}?",
-                    targets::describe(&rows, "bug"),
-                    new.as_deref().unwrap_or("nobody")
-                )
-            });
+            let known = completion::people(state, Tab::Bugs);
+            let confirm = assign_question("Assign", &rows, "bug", new.as_deref(), &known);
             let edits = rows
                 .into_iter()
                 .map(|b| Edit {
@@ -165,12 +163,16 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
                 .into_iter()
                 .filter(|b| !b.labels.contains(&value))
                 .collect();
-            let confirm = (rows.len() > 1).then(|| {
-                format!(
-                    "Label {} with \"{value}\"?",
-                    targets::describe(&rows, "bug")
-                )
-            });
+            let what = match rows.as_slice() {
+                [b] => b.key.clone(),
+                _ => targets::describe(&rows, "bug"),
+            };
+            // Labels can be new: a label no loaded bug carries asks, it is not refused.
+            let confirm = if completion::labels(state).contains(&value) {
+                (rows.len() > 1).then(|| format!("Label {what} with \"{value}\"?"))
+            } else {
+                Some(format!("Add new label '{value}' to {what}?"))
+            };
             let edits = rows
                 .into_iter()
                 .map(|b| Edit {

@@ -1,7 +1,10 @@
 //! Incident and alert edits: acknowledge, resolve, reassign, notes, declare, silence.
 
-use super::{choice, one, open, opt, target_incidents, text, text_with, titled};
+use super::{
+    assign_question, choice, one, open, opt, target_incidents, text, text_replacing, titled,
+};
 use crate::app::action::Action;
+use crate::app::completion;
 use crate::app::msg::{Edit, Effect};
 use crate::app::rows::RowView;
 use crate::app::state::{PromptThen, State};
@@ -67,14 +70,14 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
         }),
         (Tab::Incidents, Action::Assign) if !state.alerts_focus => {
             let rows = target_incidents(state);
-            let initial = match rows.as_slice() {
-                [i] => i.assignee.as_deref().unwrap_or(""),
-                _ => "",
+            let current = match rows.as_slice() {
+                [i] => i.assignee.as_deref(),
+                _ => None,
             };
             (!rows.is_empty()).then(|| {
-                text_with(
+                text_replacing(
                     &titled("reassign to", &rows, "incident"),
-                    initial,
+                    current,
                     PromptThen::Assignee,
                 )
             })
@@ -121,13 +124,8 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
                 .into_iter()
                 .filter(|i| i.assignee != new)
                 .collect();
-            let confirm = (rows.len() > 1).then(|| {
-                format!(
-                    "Reassign {} to {}?",
-                    targets::describe(&rows, "incident"),
-                    new.as_deref().unwrap_or("nobody")
-                )
-            });
+            let known = completion::people(state, Tab::Incidents);
+            let confirm = assign_question("Reassign", &rows, "incident", new.as_deref(), &known);
             let edits = rows
                 .into_iter()
                 .map(|i| Edit {

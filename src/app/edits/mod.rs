@@ -17,6 +17,7 @@ pub use incidents::SILENCE_CHOICES;
 pub use prompt::{on_overlay_input, palette_actions};
 
 use super::action::Action;
+use super::completion;
 use super::msg::{Edit, Effect};
 use super::rows::RowView;
 use super::state::{Overlay, Prompt, PromptThen, State};
@@ -25,19 +26,42 @@ use crate::domain::{EntityRef, Tab};
 use crate::store::Operation;
 
 fn text(title: &str, then: PromptThen) -> Overlay {
-    Overlay::Prompt(Prompt::Text {
-        title: title.to_string(),
-        text: String::new(),
-        then,
-    })
+    Overlay::Prompt(Prompt::text(title, then))
 }
 
+/// A text prompt holding `initial` to edit in place (item text, note, owner).
 fn text_with(title: &str, initial: &str, then: PromptThen) -> Overlay {
-    Overlay::Prompt(Prompt::Text {
-        title: title.to_string(),
-        text: initial.to_string(),
-        then,
-    })
+    Overlay::Prompt(Prompt::text(title, then).with_text(initial))
+}
+
+/// An empty text prompt that shows what it replaces as a dim hint (`current: sofia`), so the
+/// user types the new value instead of backspacing over the old one.
+fn text_replacing(title: &str, current: Option<&str>, then: PromptThen) -> Overlay {
+    let mut p = Prompt::text(title, then);
+    if let Prompt::Text { hint, .. } = &mut p {
+        *hint = current.map(|c| format!("current: {c}"));
+    }
+    Overlay::Prompt(p)
+}
+
+/// Fills the completion of a text prompt that just opened, from what the cache knows.
+fn prepare_prompt(state: &mut State) {
+    let fresh = match &state.overlay {
+        Some(Overlay::Prompt(Prompt::Text {
+            then,
+            input,
+            completion,
+            ..
+        })) if completion.pool.is_empty() => {
+            let mut c = completion::for_prompt(state, then);
+            c.refilter(input.text());
+            c
+        }
+        _ => return,
+    };
+    if let Some(Overlay::Prompt(Prompt::Text { completion, .. })) = &mut state.overlay {
+        *completion = fresh;
+    }
 }
 
 fn choice(title: &str, options: Vec<String>, selected: usize, then: PromptThen) -> Overlay {
@@ -107,8 +131,33 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
 fn open(state: &mut State, overlay: Option<Overlay>) -> Vec<Effect> {
     if let Some(o) = overlay {
         state.overlay = Some(o);
+        prepare_prompt(state);
     }
     Vec::new()
+}
+
+/// What to ask before (re)assigning `rows` to `new`, if anything: a name nobody in the cache
+/// has (`known`) is probably a typo, and an empty answer unassigns (the prompt starts empty,
+/// so Enter alone must not silently clear the assignee); several rows ask as every bulk edit.
+fn assign_question<R: RowView>(
+    verb: &str,
+    rows: &[&R],
+    noun: &str,
+    new: Option<&str>,
+    known: &std::collections::BTreeSet<String>,
+) -> Option<String> {
+    let what = match rows {
+        [] => return None,
+        [one] => one.copy_id(),
+        _ => targets::describe(rows, noun),
+    };
+    match new {
+        Some(name) if !known.contains(name) => {
+            Some(format!("{verb} {what} to unknown user '{name}'?"))
+        }
+        None => Some(format!("Unassign {what}?")),
+        Some(name) => (rows.len() > 1).then(|| format!("{verb} {what} to {name}?")),
+    }
 }
 
 /// An empty answer means "none".
@@ -125,6 +174,13 @@ fn one(entity: Option<EntityRef>, op: Operation) -> Vec<Edit> {
 
 /// Turns a prompt's answer into edits (or the next prompt).
 fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
+    let fx = answer_for(state, then, value);
+    // A flow that goes on with another text prompt (field → value, duration → comment).
+    prepare_prompt(state);
+    fx
+}
+
+fn answer_for(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
     match then {
         PromptThen::Assignee | PromptThen::Comment if state.tab == Tab::Incidents => {
             incidents::answer(state, then, value)

@@ -4,11 +4,14 @@ use super::answer;
 use crate::app::action::Action;
 use crate::app::msg::{Effect, InputKey};
 use crate::app::rows::fuzzy_rank;
-use crate::app::state::{Overlay, Prompt, State};
+use crate::app::state::{Overlay, Prompt, PromptThen, State, HISTORY_PER_KIND};
 use crate::sanitize;
 
 /// Handles keys while a prompt, confirmation or the palette has focus.
 pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
+    if matches!(state.overlay, Some(Overlay::Prompt(Prompt::Text { .. }))) {
+        return text_key(state, key);
+    }
     let Some(overlay) = state.overlay.take() else {
         return Vec::new();
     };
@@ -90,34 +93,11 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
                         .map(|a| state.update(crate::app::msg::Msg::Action(*a)))
                         .unwrap_or_default();
                 }
+                _ => {}
             }
             state.overlay = Some(Overlay::Palette { query, selected });
             Vec::new()
         }
-        Overlay::Prompt(Prompt::Text {
-            title,
-            mut text,
-            then,
-        }) => match key {
-            InputKey::Char(c) => {
-                if text.len() < 4096 {
-                    text.push(c);
-                }
-                state.overlay = Some(Overlay::Prompt(Prompt::Text { title, text, then }));
-                Vec::new()
-            }
-            InputKey::Backspace => {
-                text.pop();
-                state.overlay = Some(Overlay::Prompt(Prompt::Text { title, text, then }));
-                Vec::new()
-            }
-            InputKey::Esc => Vec::new(),
-            InputKey::Up | InputKey::Down => {
-                state.overlay = Some(Overlay::Prompt(Prompt::Text { title, text, then }));
-                Vec::new()
-            }
-            InputKey::Enter => answer(state, then, sanitize::line(text.trim())),
-        },
         Overlay::Prompt(Prompt::Choice {
             title,
             options,
@@ -164,7 +144,7 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
                 }));
                 Vec::new()
             }
-            InputKey::Backspace => {
+            _ => {
                 state.overlay = Some(Overlay::Prompt(Prompt::Choice {
                     title,
                     options,
@@ -179,6 +159,95 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
             Vec::new()
         }
     }
+}
+
+/// A key in an open text prompt: shell editing keys, ↑/↓ history, Tab completion; Enter
+/// answers, Esc cancels. Every other key is swallowed (it never reaches the list below).
+fn text_key(state: &mut State, key: InputKey) -> Vec<Effect> {
+    let State {
+        overlay,
+        prompt_history,
+        ..
+    } = state;
+    let Some(Overlay::Prompt(Prompt::Text {
+        input,
+        then,
+        completion,
+        recall,
+        ..
+    })) = overlay
+    else {
+        return Vec::new();
+    };
+    match key {
+        InputKey::Esc => {
+            state.overlay = None;
+            Vec::new()
+        }
+        InputKey::Enter => {
+            let value = sanitize::line(input.text().trim());
+            let then = then.clone();
+            state.overlay = None;
+            remember(&mut state.prompt_history, &then, &value);
+            answer(state, then, value)
+        }
+        InputKey::Up | InputKey::Down => {
+            let past = prompt_history
+                .get(&then.history_key())
+                .map_or(&[][..], Vec::as_slice);
+            let next = match (recall.as_ref().map(|(i, _)| *i), key) {
+                (None, InputKey::Up) if !past.is_empty() => Some(0),
+                (Some(i), InputKey::Up) => Some((i + 1).min(past.len().saturating_sub(1))),
+                (Some(i), InputKey::Down) if i > 0 => Some(i - 1),
+                (Some(_), _) => None,
+                (None, _) => return Vec::new(),
+            };
+            match next {
+                Some(i) => {
+                    let draft = recall
+                        .take()
+                        .map_or_else(|| input.text().to_string(), |(_, d)| d);
+                    input.set(past.get(i).map_or("", String::as_str));
+                    *recall = Some((i, draft));
+                }
+                None => {
+                    let draft = recall.take().map(|(_, d)| d).unwrap_or_default();
+                    input.set(&draft);
+                }
+            }
+            completion.refilter(input.text());
+            Vec::new()
+        }
+        InputKey::Tab | InputKey::BackTab => {
+            if let Some(text) = completion.cycle(key == InputKey::Tab, input.text()) {
+                input.set(&text);
+            }
+            Vec::new()
+        }
+        other => {
+            let before = input.text().to_string();
+            if input.apply(other) && input.text() != before {
+                *recall = None;
+                completion.refilter(input.text());
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// Keeps a non-empty answer as the newest of its kind (once: an equal older one moves up).
+fn remember(
+    history: &mut std::collections::BTreeMap<String, Vec<String>>,
+    then: &PromptThen,
+    value: &str,
+) {
+    if value.is_empty() {
+        return;
+    }
+    let past = history.entry(then.history_key()).or_default();
+    past.retain(|v| v != value);
+    past.insert(0, value.to_string());
+    past.truncate(HISTORY_PER_KIND);
 }
 
 /// Actions the palette offers for a query, best match first.

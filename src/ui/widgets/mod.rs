@@ -4,4 +4,5 @@ pub mod data_table;
 pub mod detail;
 pub mod outbox_view;
 pub mod overlays;
+pub mod prompt;
 pub mod status_bar;
