@@ -546,6 +546,19 @@ fn service_incident_key_owner_and_field_prompts_queue_the_edited_value() {
             if field == "owner" && n == "Ana de María"),
         "{ops:?}"
     );
+
+    // A stage completes from the stages there are.
+    act(&mut s, Action::Edit);
+    press(&mut s, &[K::Enter]); // the "stage" field
+    typ(&mut s, "LI");
+    press(&mut s, &[K::Tab]);
+    assert_eq!(input_text(&s), "live");
+    let ops = submit(&mut s, &mut store);
+    assert!(
+        matches!(ops.as_slice(), [Operation::SetCustomerField { field, new: Some(n), .. }]
+            if field == "stage" && n == "live"),
+        "{ops:?}"
+    );
 }
 
 /// Keys that mean something to the list (j, G, page down, F1, ctrl-d) go to the open prompt

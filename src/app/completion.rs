@@ -1,7 +1,8 @@
 //! Completion for text prompts: candidates from values the cache already knows.
 //!
 //! Owns which values a prompt kind offers (people seen on the loaded rows, the labels on loaded
-//! bugs, services on incidents and deployments, incident keys) and how they are filtered by
+//! bugs, services on incidents and deployments, incident keys, customer owners, verticals and
+//! stages) and how they are filtered by
 //! what was typed. Pure: computed in `update` when a prompt opens or its text changes, drawn
 //! from `&State`. Scheme: the first [`SHOWN`] matches (prefix matches first, then substring,
 //! case-insensitive) show under the input; Tab puts the next one into the input, Shift-Tab the
@@ -10,7 +11,7 @@
 use std::collections::BTreeSet;
 
 use super::state::{PromptThen, State};
-use crate::domain::Tab;
+use crate::domain::{Stage, Tab};
 
 /// How many candidates show under the input.
 pub const SHOWN: usize = 5;
@@ -165,6 +166,25 @@ pub fn for_prompt(state: &State, then: &PromptThen) -> Completion {
                 .collect(),
             false,
         ),
+        PromptThen::CustomerValue(field) => {
+            let values: BTreeSet<String> = match field.as_str() {
+                "owner" => state
+                    .customers
+                    .rows
+                    .iter()
+                    .map(|c| c.owner.clone())
+                    .collect(),
+                "vertical" => state
+                    .customers
+                    .rows
+                    .iter()
+                    .map(|c| c.vertical.clone())
+                    .collect(),
+                "stage" => Stage::ALL.iter().map(ToString::to_string).collect(),
+                _ => BTreeSet::new(),
+            };
+            Completion::new(values, false)
+        }
         _ => Completion::default(),
     }
 }

@@ -230,3 +230,25 @@ impl State {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// REGRESSION: issue #16. `app::edits` imported from `app::update` while `update` called
+    /// into `edits` (an import cycle); the edit flows must only look down.
+    #[test]
+    fn no_edit_module_imports_from_update() {
+        let files = [
+            ("mod.rs", include_str!("mod.rs")),
+            ("bugs.rs", include_str!("bugs.rs")),
+            ("incidents.rs", include_str!("incidents.rs")),
+            ("deployments.rs", include_str!("deployments.rs")),
+            ("checklist.rs", include_str!("checklist.rs")),
+            ("customers.rs", include_str!("customers.rs")),
+            ("prompt.rs", include_str!("prompt.rs")),
+        ];
+        let needle = ["update", "::"].concat();
+        for (name, text) in files {
+            assert!(!text.contains(&needle), "{name} names the update module");
+        }
+    }
+}
