@@ -141,10 +141,12 @@ pub fn prompt(p: &Prompt, t: Theme, area: Rect, buf: &mut Buffer) {
                     Line::styled(format!("{mark}{o}"), style)
                 })
                 .collect();
-            lines.push(Line::styled(
-                "↑/↓ choose · enter = ok · esc = cancel",
-                t.dim(),
-            ));
+            let keys = if t.ascii {
+                "up/down choose | enter = ok | esc = cancel"
+            } else {
+                "↑/↓ choose · enter = ok · esc = cancel"
+            };
+            lines.push(Line::styled(keys, t.dim()));
             let h = u16_of(options.len() + 3);
             boxed(title, lines, t, centered(area, w, h), buf);
         }
@@ -157,6 +159,34 @@ mod tests {
 
     fn shown(spans: &[Span<'_>]) -> String {
         spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn ascii_mode_draws_only_ascii_in_any_prompt() {
+        use crate::app::state::PromptThen;
+        let t = Theme {
+            color: false,
+            ascii: true,
+        };
+        let area = Rect::new(0, 0, 80, 24);
+        let long = Prompt::text("comment", PromptThen::Comment).with_text(&"word ".repeat(30));
+        let choice = Prompt::Choice {
+            title: "priority".into(),
+            options: vec!["P0".into(), "P1".into()],
+            selected: 1,
+            then: PromptThen::Priority,
+        };
+        for p in [long, choice] {
+            let mut buf = Buffer::empty(area);
+            prompt(&p, t, area, &mut buf);
+            let bad: Vec<&str> = buf
+                .content()
+                .iter()
+                .map(ratatui::buffer::Cell::symbol)
+                .filter(|s| !s.is_ascii())
+                .collect();
+            assert!(bad.is_empty(), "{bad:?}");
+        }
     }
 
     #[test]
