@@ -27,14 +27,18 @@ pub struct Completion {
     pub chosen: Option<usize>,
     /// Complete only the first word (`service environment ref`), keeping the rest.
     pub first_word: bool,
+    /// `pool` lowercased once (filtering runs on every key, and per char of a paste).
+    lower: Vec<String>,
 }
 
 impl Completion {
     /// Completion over `pool`, filtered for empty input.
     #[must_use]
     pub fn new(pool: BTreeSet<String>, first_word: bool) -> Completion {
+        let pool: Vec<String> = pool.into_iter().filter(|v| !v.is_empty()).collect();
         let mut c = Completion {
-            pool: pool.into_iter().filter(|v| !v.is_empty()).collect(),
+            lower: pool.iter().map(|v| v.to_lowercase()).collect(),
+            pool,
             shown: Vec::new(),
             chosen: None,
             first_word,
@@ -57,7 +61,7 @@ impl Completion {
             typed.trim()
         }
         .to_lowercase();
-        let lower: Vec<String> = self.pool.iter().map(|v| v.to_lowercase()).collect();
+        let lower = &self.lower;
         let prefix = lower
             .iter()
             .enumerate()

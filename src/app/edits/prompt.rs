@@ -225,8 +225,16 @@ fn text_key(state: &mut State, key: InputKey) -> Vec<Effect> {
             Vec::new()
         }
         other => {
-            let before = input.text().to_string();
-            if input.apply(other) && input.text() != before {
+            let moves_only = matches!(
+                other,
+                InputKey::Left
+                    | InputKey::Right
+                    | InputKey::Home
+                    | InputKey::End
+                    | InputKey::Ctrl('a' | 'e' | 'b' | 'f')
+                    | InputKey::Alt('b' | 'f')
+            );
+            if input.apply(other) && !moves_only {
                 *recall = None;
                 completion.refilter(input.text());
             }
