@@ -154,16 +154,12 @@ fn want(ctx: Context, a: Action) -> Option<Want> {
                         new: Priority::P0,
                     }
         }),
+        // Assign starts empty (the current assignee is only a hint): exactly what was typed.
         (Tab::Bugs, _, A::Assign) => Want::Bulk(List::Bugs, |s, id, op| {
             *op == Operation::SetBugAssignee {
                 old: bug(s, id).assignee.clone(),
                 new: Some(TYPED.trim().into()),
-            } || (bug(s, id).assignee.is_some()
-                && *op
-                    == Operation::SetBugAssignee {
-                        old: bug(s, id).assignee.clone(),
-                        new: Some(typed_onto(bug(s, id).assignee.as_deref().unwrap_or(""))),
-                    })
+            }
         }),
         (Tab::Bugs, _, A::CloseBug) => Want::Bulk(List::Bugs, |s, id, op| {
             bug(s, id).status != BugStatus::Closed
@@ -238,11 +234,7 @@ fn want(ctx: Context, a: Action) -> Option<Want> {
             *op == Operation::SetIncidentAssignee {
                 old: inc(s, id).assignee.clone(),
                 new: Some(TYPED.trim().into()),
-            } || *op
-                == Operation::SetIncidentAssignee {
-                    old: inc(s, id).assignee.clone(),
-                    new: Some(typed_onto(inc(s, id).assignee.as_deref().unwrap_or(""))),
-                }
+            }
         }),
         (Tab::Incidents, false, A::Note) => Want::Bulk(List::Incidents, |_, _, op| {
             *op == Operation::AddIncidentNote {

@@ -259,11 +259,7 @@ fn hostile_text_never_reaches_a_cell_as_a_control_or_format_character() {
                 query: line(raw),
                 selected: 0,
             },
-            Overlay::Prompt(Prompt::Text {
-                title: line(raw),
-                text: line(raw),
-                then: PromptThen::Comment,
-            }),
+            Overlay::Prompt(Prompt::text(line(raw), PromptThen::Comment).with_text(&line(raw))),
             Overlay::Prompt(Prompt::Choice {
                 title: line(raw),
                 options: vec![line(raw), line(raw)],

@@ -91,6 +91,51 @@ fn prompts_show_choices_and_text_input() {
     insta::assert_snapshot!("prompt_comment_80x24", render(&state, 80, 24).backend());
 }
 
+/// A prompt with completion candidates at 80×24: the people the cache knows under the empty
+/// input, Tab's pick in the input and highlighted, the current assignee as a dim hint, the keys
+/// on the last two lines. The cursor is a reversed cell, so it shows without colour and in
+/// ASCII mode.
+#[test]
+fn a_prompt_shows_completion_candidates_the_hint_and_the_cursor() {
+    let store = demo_store();
+    let mut state = state_from(&store);
+    show(&mut state, &store, Tab::Bugs);
+    state.update(Msg::Action(Action::Assign));
+    state.update(Msg::Input(InputKey::Tab));
+    state.update(Msg::Input(InputKey::Left));
+    insta::assert_snapshot!(
+        "prompt_assign_completion_80x24",
+        render(&state, 80, 24).backend()
+    );
+    let typed = match &state.overlay {
+        Some(Overlay::Prompt(opsdeck::app::state::Prompt::Text { input, .. })) => {
+            input.text().to_string()
+        }
+        other => panic!("{other:?}"),
+    };
+    let under_cursor = typed.chars().last().unwrap().to_string();
+    state.no_color = true;
+    state.ascii = true;
+    let terminal = render(&state, 80, 24);
+    let buf = terminal.backend().buffer();
+    let reversed: Vec<&str> = buf
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .map(|c| c.symbol())
+        .collect();
+    assert!(
+        reversed.contains(&under_cursor.as_str()),
+        "the cursor cell on {under_cursor:?} is reversed: {reversed:?}"
+    );
+    let text = screen(&terminal);
+    let keys: Vec<&str> = text.lines().filter(|l| l.contains("history")).collect();
+    assert!(
+        !keys.is_empty() && keys.iter().all(|l| l.is_ascii()),
+        "{keys:?}"
+    );
+}
+
 fn store_with_outbox() -> (opsdeck::store::Store, String) {
     let mut store = demo_store();
     let bugs = store.load_bugs(None).unwrap();

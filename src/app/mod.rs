@@ -6,11 +6,13 @@
 //! only when something changed.
 
 pub mod action;
+pub mod completion;
 pub mod derive;
 pub mod edits;
 pub mod help;
 pub mod keymap;
 pub mod keys;
+pub mod line_edit;
 pub mod msg;
 pub mod overlay_keys;
 mod review_scroll;
@@ -81,7 +83,17 @@ pub struct AppParts {
 fn input_key(key: Key) -> Option<InputKey> {
     Some(match key.code {
         KeyName::Char(c) if !key.ctrl && !key.alt => InputKey::Char(c),
+        KeyName::Char(c) if key.ctrl && !key.alt => InputKey::Ctrl(c.to_ascii_lowercase()),
+        KeyName::Char(c) if key.alt && !key.ctrl => InputKey::Alt(c.to_ascii_lowercase()),
+        KeyName::Backspace if key.alt => InputKey::AltBackspace,
         KeyName::Backspace => InputKey::Backspace,
+        KeyName::Left => InputKey::Left,
+        KeyName::Right => InputKey::Right,
+        KeyName::Home => InputKey::Home,
+        KeyName::End => InputKey::End,
+        KeyName::Delete => InputKey::Delete,
+        KeyName::Tab => InputKey::Tab,
+        KeyName::BackTab => InputKey::BackTab,
         KeyName::Enter => InputKey::Enter,
         KeyName::Esc => InputKey::Esc,
         KeyName::Up => InputKey::Up,

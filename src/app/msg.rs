@@ -28,6 +28,26 @@ pub enum InputKey {
     Up,
     /// Move the selection down.
     Down,
+    /// Cursor left.
+    Left,
+    /// Cursor right.
+    Right,
+    /// Cursor to the start.
+    Home,
+    /// Cursor to the end.
+    End,
+    /// Delete forwards.
+    Delete,
+    /// Complete (next candidate).
+    Tab,
+    /// Previous completion candidate.
+    BackTab,
+    /// A letter with Ctrl held (`Ctrl('a')` for ctrl-a); the line editor's shell keys.
+    Ctrl(char),
+    /// A letter with Alt held (`Alt('b')` for alt-b).
+    Alt(char),
+    /// Alt-Backspace: delete the word before the cursor.
+    AltBackspace,
 }
 
 /// Rows loaded for one tab.

@@ -97,14 +97,10 @@ impl State {
                     }
                     Action::Note => {
                         let p = *page;
-                        self.overlay = Some(Overlay::Prompt(Prompt::Text {
-                            title: format!(
-                                "note for {} (saved with the week)",
-                                crate::review::PAGES[p]
-                            ),
-                            text: String::new(),
-                            then: PromptThen::ReviewNote,
-                        }));
+                        self.overlay = Some(Overlay::Prompt(Prompt::text(
+                            format!("note for {} (saved with the week)", crate::review::PAGES[p]),
+                            PromptThen::ReviewNote,
+                        )));
                         self.review_page_for_note = Some(p);
                         Vec::new()
                     }
@@ -149,7 +145,7 @@ impl State {
                     self.filtering = false;
                     self.filter_mut().clear();
                 }
-                InputKey::Up => {}
+                _ => {}
             }
             self.refresh_current_view();
             return self.detail_effect();

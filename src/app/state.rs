@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use super::action::Action;
+use super::completion::Completion;
+use super::line_edit::LineEdit;
 use super::msg::{Detail, Edit};
 use super::rows::RowView;
 use crate::app::keymap::{Context, KeySeq};
@@ -143,10 +145,17 @@ pub enum Prompt {
     Text {
         /// Title.
         title: String,
-        /// Current text.
-        text: String,
+        /// The text and its cursor.
+        input: LineEdit,
         /// What happens with the text.
         then: PromptThen,
+        /// Shown dim under the input, e.g. `current: sofia` (the value is not pre-filled).
+        hint: Option<String>,
+        /// Candidates from values the cache knows (empty pool: no completion).
+        completion: Completion,
+        /// While ↑/↓ walk this kind's history: the position (0 = newest) and what was typed
+        /// before the walk started (↓ past the newest returns to it).
+        recall: Option<(usize, String)>,
     },
     /// One of several choices.
     Choice {
@@ -159,6 +168,30 @@ pub enum Prompt {
         /// What happens with the choice.
         then: PromptThen,
     },
+}
+
+impl Prompt {
+    /// An empty text prompt without hint or completion.
+    #[must_use]
+    pub fn text(title: impl Into<String>, then: PromptThen) -> Prompt {
+        Prompt::Text {
+            title: title.into(),
+            input: LineEdit::default(),
+            then,
+            hint: None,
+            completion: Completion::default(),
+            recall: None,
+        }
+    }
+
+    /// The same prompt holding `text` (cursor at its end) to edit in place.
+    #[must_use]
+    pub fn with_text(mut self, text: &str) -> Prompt {
+        if let Prompt::Text { input, .. } = &mut self {
+            input.set(text);
+        }
+        self
+    }
 }
 
 /// What a prompt's answer is for.
@@ -211,6 +244,24 @@ pub enum PromptThen {
     /// Review note for a page.
     ReviewNote,
 }
+
+impl PromptThen {
+    /// Which history an answer goes to: one per kind of question (a silence comment's
+    /// history does not depend on its duration; a customer value's does on its field).
+    #[must_use]
+    pub fn history_key(&self) -> String {
+        match self {
+            PromptThen::CustomerValue(field) => format!("customer_value:{field}"),
+            PromptThen::SilenceComment(_) => "silence_comment".into(),
+            PromptThen::DeclareSeverity(_) => "declare_severity".into(),
+            PromptThen::AddItem(_) => "add_item".into(),
+            other => format!("{other:?}"),
+        }
+    }
+}
+
+/// Earlier answers kept per prompt kind for ↑/↓, in memory for the session only.
+pub const HISTORY_PER_KIND: usize = 50;
 
 /// Modal layers over the tabs.
 #[derive(Debug, Clone, PartialEq)]
@@ -384,6 +435,9 @@ pub struct State {
     pub review_page_for_note: Option<usize>,
     /// Rows the review page is scrolled down by (reset when the page changes).
     pub review_scroll_rows: u16,
+    /// Answers given to text prompts this session, newest first, per
+    /// [`PromptThen::history_key`] (not saved: history lasts until opsdeck exits).
+    pub prompt_history: std::collections::BTreeMap<String, Vec<String>>,
     /// The user asked to quit.
     pub quit: bool,
     /// Something changed since the last draw.
@@ -445,6 +499,7 @@ impl State {
             review: None,
             review_page_for_note: None,
             review_scroll_rows: 0,
+            prompt_history: std::collections::BTreeMap::new(),
             quit: false,
             dirty: true,
         }

@@ -8,22 +8,13 @@
 //! events, ticks) and recomputes list views; key dispatch lives in [`super::keys`], keys on
 //! overlays, the filter input and paste in [`super::overlay_keys`].
 
-use super::msg::{Edit, Effect, Msg, Rows, SyncEvent};
+use super::msg::{Effect, Msg, Rows, SyncEvent};
 use super::rows::{refresh_view, RowView};
 use super::state::{ListState, Overlay, State, Toast};
 use crate::domain::{BugStatus, IncidentStatus, Tab};
 
 /// How often (seconds) queued checklist file edits are retried.
 pub const FILE_RETRY_TICK_SECS: i64 = 5;
-
-/// Silence durations offered by `m`.
-pub const SILENCE_CHOICES: &[(&str, i64)] = &[
-    ("30 minutes", 1800),
-    ("1 hour", 3600),
-    ("2 hours", 7200),
-    ("4 hours", 14_400),
-    ("1 day", 86_400),
-];
 
 impl State {
     /// Applies one message; returns what the runtime must do.
@@ -334,26 +325,6 @@ fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
     list.loaded = true;
     list.marked
         .retain(|id| list.rows.iter().any(|r| r.entity().id == *id));
-}
-
-/// Helpers shared with the edit flows.
-impl State {
-    /// Commits one edit after an optional confirmation.
-    pub(crate) fn commit(&mut self, edits: Vec<Edit>, confirm: Option<String>) -> Vec<Effect> {
-        if edits.is_empty() {
-            return Vec::new();
-        }
-        match confirm {
-            Some(message) => {
-                self.overlay = Some(Overlay::Confirm { message, edits });
-                Vec::new()
-            }
-            None => {
-                self.overlay = None;
-                vec![Effect::Commit(edits)]
-            }
-        }
-    }
 }
 
 /// Whether a bug transition makes sense (the UI offers only legal ones).

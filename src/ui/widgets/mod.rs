@@ -7,4 +7,5 @@ pub mod help;
 pub mod hints;
 pub mod outbox_view;
 pub mod overlays;
+pub mod prompt;
 pub mod status_bar;

@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
 
 use crate::app::action::Action;
-use crate::app::state::{Overlay, Prompt, State};
+use crate::app::state::{Overlay, State};
 use crate::ui::text::fit;
 use crate::ui::theme::Theme;
 
@@ -82,7 +82,7 @@ impl Widget for &OverlayView<'_> {
             Overlay::Palette { query, selected } => {
                 palette(self.state, query, *selected, t, area, buf)
             }
-            Overlay::Prompt(p) => prompt(p, t, area, buf),
+            Overlay::Prompt(p) => super::prompt::prompt(p, t, area, buf),
             Overlay::ConfirmTwice {
                 first,
                 second,
@@ -159,56 +159,6 @@ fn palette(state: &State, query: &str, selected: usize, t: Theme, area: Rect, bu
         rect,
         buf,
     );
-}
-
-fn prompt(p: &Prompt, t: Theme, area: Rect, buf: &mut Buffer) {
-    let w = area.width.saturating_sub(8).clamp(10, 70);
-    match p {
-        Prompt::Text { title, text, .. } => {
-            let inner_w = usize::from(w.saturating_sub(4));
-            // Show the end of long input so the cursor stays visible.
-            let shown: String = {
-                let chars: Vec<char> = text.chars().collect();
-                let skip = chars.len().saturating_sub(inner_w.saturating_sub(1));
-                chars.into_iter().skip(skip).collect()
-            };
-            let lines = vec![
-                Line::from(vec![
-                    Span::styled("> ", t.warn()),
-                    Span::raw(shown),
-                    Span::styled("▏", t.bold()),
-                ]),
-                Line::styled("enter = ok · esc = cancel", t.dim()),
-            ];
-            boxed(title, lines, t, centered(area, w, 4), buf);
-        }
-        Prompt::Choice {
-            title,
-            options,
-            selected,
-            ..
-        } => {
-            let mut lines: Vec<Line<'_>> = options
-                .iter()
-                .enumerate()
-                .map(|(i, o)| {
-                    let mark = if i == *selected { "> " } else { "  " };
-                    let style = if i == *selected {
-                        t.selected()
-                    } else {
-                        ratatui::style::Style::new()
-                    };
-                    Line::styled(format!("{mark}{o}"), style)
-                })
-                .collect();
-            lines.push(Line::styled(
-                "↑/↓ choose · enter = ok · esc = cancel",
-                t.dim(),
-            ));
-            let h = u16_of(options.len() + 3);
-            boxed(title, lines, t, centered(area, w, h), buf);
-        }
-    }
 }
 
 fn confirm(message: &[Line<'_>], t: Theme, area: Rect, buf: &mut Buffer) {

@@ -1,0 +1,226 @@
+//! Bug edits: priority, assignee, labels, comments, close / reopen / start.
+
+use super::{
+    assign_question, choice, open, opt, refuse, target_bugs, text, text_replacing, titled,
+};
+use crate::app::action::Action;
+use crate::app::completion;
+use crate::app::msg::{Edit, Effect};
+use crate::app::rows::RowView;
+use crate::app::state::{PromptThen, State};
+use crate::app::targets;
+use crate::domain::{BugStatus, Priority, Tab};
+use crate::store::Operation;
+
+/// Opens the prompt (or commits) for a bug action.
+pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
+    let overlay = match (state.tab, action) {
+        (Tab::Bugs, Action::SetPriority) => {
+            let rows = target_bugs(state);
+            rows.first().map(|b| {
+                choice(
+                    &titled("priority", &rows, "bug"),
+                    Priority::ALL.iter().map(|p| p.to_string()).collect(),
+                    usize::from(b.priority.rank()),
+                    PromptThen::Priority,
+                )
+            })
+        }
+        (Tab::Bugs, Action::Assign) => {
+            let rows = target_bugs(state);
+            let current = match rows.as_slice() {
+                [b] => b.assignee.as_deref(),
+                _ => None,
+            };
+            (!rows.is_empty()).then(|| {
+                text_replacing(
+                    &titled("assign to (login, empty = nobody)", &rows, "bug"),
+                    current,
+                    PromptThen::Assignee,
+                )
+            })
+        }
+        (Tab::Bugs, Action::CloseBug) => (!target_bugs(state).is_empty()).then(|| {
+            choice(
+                &titled("close reason", &target_bugs(state), "bug"),
+                vec!["completed".into(), "not_planned".into(), "duplicate".into()],
+                0,
+                PromptThen::CloseReason,
+            )
+        }),
+        (Tab::Bugs, Action::ReopenBug) => {
+            let edits = bug_status_edits(state, BugStatus::Open, None);
+            return state.commit(edits, None);
+        }
+        (Tab::Bugs, Action::StartBug) => {
+            let edits = bug_status_edits(state, BugStatus::InProgress, None);
+            return state.commit(edits, None);
+        }
+        (Tab::Bugs, Action::AddLabel) => {
+            let rows = target_bugs(state);
+            (!rows.is_empty())
+                .then(|| text(&titled("label to add", &rows, "bug"), PromptThen::AddLabel))
+        }
+        (Tab::Bugs, Action::RemoveLabel) => {
+            let rows = target_bugs(state);
+            let labels: std::collections::BTreeSet<String> =
+                rows.iter().flat_map(|b| b.labels.iter().cloned()).collect();
+            if !rows.is_empty() && labels.is_empty() {
+                return refuse(state, "no label to remove".into());
+            }
+            (!rows.is_empty()).then(|| {
+                choice(
+                    &titled("label to remove", &rows, "bug"),
+                    labels.into_iter().collect(),
+                    0,
+                    PromptThen::RemoveLabel,
+                )
+            })
+        }
+        (Tab::Bugs, Action::Comment) => {
+            let rows = target_bugs(state);
+            (!rows.is_empty()).then(|| text(&titled("comment", &rows, "bug"), PromptThen::Comment))
+        }
+        _ => None,
+    };
+    open(state, overlay)
+}
+
+fn bug_status_edits(state: &State, new: BugStatus, reason: Option<String>) -> Vec<Edit> {
+    target_bugs(state)
+        .into_iter()
+        .filter(|b| b.status != new)
+        .map(|b| Edit {
+            entity: b.entity(),
+            op: Operation::SetBugStatus {
+                old: b.status,
+                new,
+                reason: reason.clone(),
+            },
+        })
+        .collect()
+}
+
+/// Turns this entity's prompt answers into edits (or the next prompt).
+pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
+    match then {
+        PromptThen::CloseReason => {
+            let edits = bug_status_edits(state, BugStatus::Closed, Some(value));
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+                .into_iter()
+                .filter(|b| b.status != BugStatus::Closed)
+                .collect();
+            let msg = match rows.as_slice() {
+                [b] => format!("Close {}?", b.key),
+                _ => format!("Close {}?", targets::describe(&rows, "bug")),
+            };
+            state.commit(edits, Some(msg))
+        }
+        PromptThen::Priority => {
+            let Ok(new) = value.parse::<Priority>() else {
+                return Vec::new();
+            };
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+                .into_iter()
+                .filter(|b| b.priority != new)
+                .collect();
+            let confirm = (rows.len() > 1)
+                .then(|| format!("Set {} to {new}?", targets::describe(&rows, "bug")));
+            let edits: Vec<Edit> = rows
+                .into_iter()
+                .map(|b| Edit {
+                    entity: b.entity(),
+                    op: Operation::SetBugPriority {
+                        old: b.priority,
+                        new,
+                    },
+                })
+                .collect();
+            state.commit(edits, confirm)
+        }
+        PromptThen::Assignee => {
+            let new = opt(&value);
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+                .into_iter()
+                .filter(|b| b.assignee != new)
+                .collect();
+            let known = completion::people(state, Tab::Bugs);
+            let confirm = assign_question("Assign", &rows, "bug", new.as_deref(), &known);
+            let edits = rows
+                .into_iter()
+                .map(|b| Edit {
+                    entity: b.entity(),
+                    op: Operation::SetBugAssignee {
+                        old: b.assignee.clone(),
+                        new: new.clone(),
+                    },
+                })
+                .collect();
+            state.commit(edits, confirm)
+        }
+        PromptThen::AddLabel if !value.is_empty() => {
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+                .into_iter()
+                .filter(|b| !b.labels.contains(&value))
+                .collect();
+            let what = match rows.as_slice() {
+                [b] => b.key.clone(),
+                _ => targets::describe(&rows, "bug"),
+            };
+            // Labels can be new: a label no loaded bug carries asks, it is not refused.
+            let confirm = if completion::labels(state).contains(&value) {
+                (rows.len() > 1).then(|| format!("Label {what} with \"{value}\"?"))
+            } else {
+                Some(format!("Add new label '{value}' to {what}?"))
+            };
+            let edits = rows
+                .into_iter()
+                .map(|b| Edit {
+                    entity: b.entity(),
+                    op: Operation::AddBugLabel {
+                        label: value.clone(),
+                    },
+                })
+                .collect();
+            state.commit(edits, confirm)
+        }
+        PromptThen::RemoveLabel if !value.is_empty() => {
+            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+                .into_iter()
+                .filter(|b| b.labels.contains(&value))
+                .collect();
+            let confirm = (rows.len() > 1).then(|| {
+                format!(
+                    "Remove label \"{value}\" from {}?",
+                    targets::describe(&rows, "bug")
+                )
+            });
+            let edits = rows
+                .into_iter()
+                .map(|b| Edit {
+                    entity: b.entity(),
+                    op: Operation::RemoveBugLabel {
+                        label: value.clone(),
+                    },
+                })
+                .collect();
+            state.commit(edits, confirm)
+        }
+        PromptThen::Comment if !value.is_empty() => {
+            let rows = target_bugs(state);
+            let confirm = (rows.len() > 1)
+                .then(|| format!("Comment on {}?", targets::describe(&rows, "bug")));
+            let edits = rows
+                .into_iter()
+                .map(|b| Edit {
+                    entity: b.entity(),
+                    op: Operation::AddBugComment {
+                        body: value.clone(),
+                    },
+                })
+                .collect();
+            state.commit(edits, confirm)
+        }
+        _ => Vec::new(),
+    }
+}
