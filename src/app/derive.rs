@@ -130,13 +130,34 @@ pub fn incident_sla(
     }
 }
 
-/// The countdown label: `11m left`, `BREACHED +15m`, `met (3m)`.
+/// The SLA column's words, short enough for the 80-column table: `11m left`,
+/// `BREACHED +15m`, `acked 4m/15m` (acknowledged 4 minutes after creation, target 15 minutes).
+/// `target_secs` is the deadline minus the creation time; the response time is
+/// `target − margin`, the same arithmetic as the metrics.
 #[must_use]
-pub fn sla_label(state: SlaState) -> String {
+pub fn sla_label(state: SlaState, target_secs: i64) -> String {
     match state {
         SlaState::Pending { remaining_secs } => format!("{} left", short_duration(remaining_secs)),
         SlaState::Breached { by_secs } => format!("BREACHED +{}", short_duration(by_secs)),
-        SlaState::Met { margin_secs } => format!("met ({})", short_duration(margin_secs)),
+        SlaState::Met { margin_secs } => format!(
+            "acked {}/{}",
+            short_duration(target_secs - margin_secs),
+            short_duration(target_secs)
+        ),
+    }
+}
+
+/// The SLA in a sentence for the detail pane: `acked in 4m (target 15m)`,
+/// `11m left (target 15m)`, `BREACHED +15m (target 15m)`.
+#[must_use]
+pub fn sla_sentence(state: SlaState, target_secs: i64) -> String {
+    let target = short_duration(target_secs);
+    match state {
+        SlaState::Met { margin_secs } => format!(
+            "acked in {} (target {target})",
+            short_duration(target_secs - margin_secs)
+        ),
+        other => format!("{} (target {target})", sla_label(other, target_secs)),
     }
 }
 
@@ -625,26 +646,36 @@ mod tests {
         Priority::P1,
         4,
         None,
-        "11m left"
+        "11m left",
+        "11m left (target 15m)"
     )]
     #[case::an_unacked_p0_twenty_minutes_old_is_breached_by_fifteen(
         Priority::P0,
         20,
         None,
-        "BREACHED +15m"
+        "BREACHED +15m",
+        "BREACHED +15m (target 5m)"
     )]
-    #[case::a_p1_acked_after_twelve_minutes_met_with_three_to_spare(
+    #[case::a_p1_acked_after_twelve_minutes_says_acked_in_12m_of_15m(
         Priority::P1,
         30,
         Some(18),
-        "met (3m)"
+        "acked 12m/15m",
+        "acked in 12m (target 15m)"
     )]
-    #[case::a_p0_acked_late_stays_breached(Priority::P0, 30, Some(20), "BREACHED +5m")]
+    #[case::a_p0_acked_late_stays_breached(
+        Priority::P0,
+        30,
+        Some(20),
+        "BREACHED +5m",
+        "BREACHED +5m (target 5m)"
+    )]
     fn sla_countdown_labels(
         #[case] sev: Priority,
         #[case] created: i64,
         #[case] ack: Option<i64>,
         #[case] want: &str,
+        #[case] sentence: &str,
     ) {
         let now = utc(2026, 11, 20, 14, 0);
         let sla = incident_sla(
@@ -653,7 +684,10 @@ mod tests {
             &incident(sev, created, ack, now),
             now,
         );
-        assert_eq!(sla_label(sla.state), want);
+        let target_secs =
+            (sla.deadline - incident(sev, created, ack, now).created_at).num_seconds();
+        assert_eq!(sla_label(sla.state, target_secs), want);
+        assert_eq!(sla_sentence(sla.state, target_secs), sentence);
     }
 
     fn customer() -> Customer {

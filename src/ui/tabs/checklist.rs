@@ -8,14 +8,13 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Widget};
 
-use super::{empty_text, marker, DataTable};
 use crate::app::derive::{checklist_sections, SectionProgress};
 use crate::app::state::State;
 use crate::domain::ChecklistItem;
 use crate::ui::split_body;
 use crate::ui::text::{fit, or_dash};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::data_table::list_title;
+use crate::ui::widgets::data_table::{empty_text, list_title, marker, DataTable};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
 /// The task code of an item: its `code`, or a leading `P2-W1-A1`-style token of its text.

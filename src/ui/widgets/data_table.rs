@@ -1,18 +1,328 @@
-//! The one table every tab uses: a titled block, a header, rows, and the selection.
+//! The one table every list uses: a column spec per tab, and [`ListTable`] drawing a
+//! [`ListState`] with it (title with counts and filter, header with the sort indicator, the
+//! visible window of rows, marks, pending/conflict markers, selection, empty and loading text).
 //!
-//! The selection lives in `State`; a fresh `TableState` is made per frame from it, and ratatui
-//! scrolls the table so the selected row is visible. An unfocused table (the incident list while
-//! the alert section has focus) draws its selection underlined instead of reversed.
+//! A [`Column`] says its title, its [`Width`] rule, its alignment, how to render a cell from a
+//! row (text and style) and whether its text may be elided (cut with the theme's ellipsis glyph)
+//! or must never be cut: identifiers get [`Width::Id`], sized from
+//! [`ListState::widest_id`], so `OPS-9955` is never shown as `OPS-995`. Column widths are solved
+//! once per frame (ratatui's layout, the same solver the table uses) and every cell is fitted to
+//! its column here, so no tab cuts text by hand.
+//!
+//! The selection lives in `State`; only the window of rows on screen is built
+//! ([`ListState::window`]), so a frame costs what it shows. An unfocused table (the incident
+//! list while the alert section has focus) draws its selection underlined instead of reversed;
+//! reversed and underlined survive `NO_COLOR`.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Row, StatefulWidget, Table, TableState, Widget};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
+use crate::app::rows::RowView;
+use crate::app::state::{ListState, State};
+use crate::domain::Tab;
+use crate::ui::glyphs::Glyph;
+use crate::ui::text::fit_with;
 use crate::ui::theme::Theme;
 
-/// A titled table with a selection.
+/// How wide a column is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    /// Exactly this many cells.
+    Fixed(u16),
+    /// At least this many cells.
+    Min(u16),
+    /// A share of what the fixed columns leave.
+    Fill(u16),
+    /// A percentage of the table.
+    Pct(u16),
+    /// The list's widest id (never cut), at least this many cells and the title, at most a
+    /// third of the table.
+    Id(u16),
+}
+
+/// Where a cell's text sits in its column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Left.
+    Left,
+    /// Right.
+    Right,
+}
+
+/// Which way a sort runs, as the header shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// Smallest first: `▲` (`^`).
+    Asc,
+    /// Largest first: `▼` (`v`).
+    Desc,
+}
+
+/// Renders one cell: text and style.
+pub type CellFn<'a, R> = Box<dyn Fn(&R) -> Span<'static> + 'a>;
+
+/// One column of a list.
+pub struct Column<'a, R> {
+    /// Header text.
+    pub title: &'static str,
+    /// Width rule.
+    pub width: Width,
+    /// Alignment.
+    pub align: Align,
+    /// May the text be cut with the ellipsis (`false`: identifiers, never cut).
+    pub elide: bool,
+    /// The sort orders (`ListState::sort`, 0 = the store's default) this column shows, and their
+    /// direction.
+    pub sorts: Vec<(usize, Dir)>,
+    /// The cell.
+    pub cell: CellFn<'a, R>,
+}
+
+impl<'a, R> Column<'a, R> {
+    /// A left-aligned, elidable column.
+    pub fn new(title: &'static str, width: Width, cell: impl Fn(&R) -> Span<'static> + 'a) -> Self {
+        Column {
+            title,
+            width,
+            align: Align::Left,
+            elide: true,
+            sorts: Vec::new(),
+            cell: Box::new(cell),
+        }
+    }
+
+    /// The identifier column: sized from the widest id (at least `min`), never cut.
+    pub fn id(title: &'static str, min: u16, cell: impl Fn(&R) -> String + 'a) -> Self {
+        Column {
+            elide: false,
+            ..Column::new(title, Width::Id(min), move |r| Span::raw(cell(r)))
+        }
+    }
+
+    /// Plain text, no style.
+    pub fn text(title: &'static str, width: Width, cell: impl Fn(&R) -> String + 'a) -> Self {
+        Column::new(title, width, move |r| Span::raw(cell(r)))
+    }
+
+    /// Right-aligned.
+    #[must_use]
+    pub fn right(mut self) -> Self {
+        self.align = Align::Right;
+        self
+    }
+
+    /// This column shows sort order `sort` running `dir`.
+    #[must_use]
+    pub fn sorted(mut self, sort: usize, dir: Dir) -> Self {
+        self.sorts.push((sort, dir));
+        self
+    }
+}
+
+/// The style of a whole row.
+pub type StyleFn<'a, R> = Box<dyn Fn(&R) -> Style + 'a>;
+
+/// Pending edit / conflict of a row, for the marker column.
+pub type MarkerFn<'a, R> = Box<dyn Fn(&R) -> (bool, bool) + 'a>;
+
+/// A list drawn with a column spec.
+pub struct ListTable<'a, R> {
+    /// The list name in the title (`Bugs`).
+    pub name: &'static str,
+    /// The list.
+    pub list: &'a ListState<R>,
+    /// The columns (the marker column is added in front when `markers` is set).
+    pub columns: Vec<Column<'a, R>>,
+    /// Pending / conflict of a row; `None`: the list has no marker column.
+    pub markers: Option<MarkerFn<'a, R>>,
+    /// Style of a whole row (closed rows dimmed).
+    pub row_style: Option<StyleFn<'a, R>>,
+    /// Whether the list has keyboard focus.
+    pub focused: bool,
+    /// Whether the selection is drawn at all.
+    pub show_selection: bool,
+    /// Extra spans after the title.
+    pub title_extra: Vec<Span<'static>>,
+    /// Replaces the empty-state text.
+    pub empty: Option<&'static str>,
+    /// The theme.
+    pub theme: Theme,
+}
+
+impl<'a, R: RowView> ListTable<'a, R> {
+    /// A focused table of `list` with `columns`, no markers.
+    pub fn new(
+        name: &'static str,
+        list: &'a ListState<R>,
+        columns: Vec<Column<'a, R>>,
+        theme: Theme,
+    ) -> Self {
+        ListTable {
+            name,
+            list,
+            columns,
+            markers: None,
+            row_style: None,
+            focused: true,
+            show_selection: true,
+            title_extra: Vec::new(),
+            empty: None,
+            theme,
+        }
+    }
+
+    /// With the marker column (`!` conflict, pending, marked).
+    #[must_use]
+    pub fn markers(mut self, f: impl Fn(&R) -> (bool, bool) + 'a) -> Self {
+        self.markers = Some(Box::new(f));
+        self
+    }
+
+    /// With a per-row style.
+    #[must_use]
+    pub fn row_style(mut self, f: impl Fn(&R) -> Style + 'a) -> Self {
+        self.row_style = Some(Box::new(f));
+        self
+    }
+
+    /// The header text of column `c`, with the sort indicator when the list is sorted by it.
+    fn header(&self, c: &Column<'a, R>) -> String {
+        match c.sorts.iter().find(|(s, _)| *s == self.list.sort) {
+            Some((_, dir)) => {
+                let g = match dir {
+                    Dir::Asc => Glyph::SortAsc,
+                    Dir::Desc => Glyph::SortDesc,
+                };
+                format!("{}{}", c.title, self.theme.glyph(g))
+            }
+            None => c.title.to_string(),
+        }
+    }
+
+    /// Column widths for a table `area_width` wide (borders and spacing taken off).
+    #[must_use]
+    pub fn widths(&self, area_width: u16) -> Vec<u16> {
+        let inner = area_width.saturating_sub(2);
+        let mut constraints = Vec::with_capacity(self.columns.len() + 1);
+        if self.markers.is_some() {
+            constraints.push(Constraint::Length(1));
+        }
+        for c in &self.columns {
+            let head = u16::try_from(self.header(c).chars().count()).unwrap_or(u16::MAX);
+            constraints.push(match c.width {
+                Width::Fixed(n) => Constraint::Length(n.max(head)),
+                Width::Min(n) => Constraint::Min(n.max(head)),
+                Width::Fill(n) => Constraint::Fill(n),
+                Width::Pct(p) => Constraint::Percentage(p),
+                Width::Id(min) => {
+                    Constraint::Length(id_width(self.list.widest_id, min.max(head), area_width))
+                }
+            });
+        }
+        Layout::horizontal(constraints)
+            .spacing(1)
+            .split(Rect::new(0, 0, inner, 1))
+            .iter()
+            .map(|r| r.width)
+            .collect()
+    }
+}
+
+impl<R: RowView> Widget for ListTable<'_, R> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let list = self.list;
+        let mut title = list_title(self.name, list.view.len(), list.rows.len(), &list.filter, t);
+        if list.sort > 0
+            && !self
+                .columns
+                .iter()
+                .any(|c| c.sorts.iter().any(|(s, _)| *s == list.sort))
+        {
+            // The sort column is not on screen at this width: say it in the title.
+            let name = R::SORTS.get(list.sort - 1).copied().unwrap_or("?");
+            title
+                .spans
+                .push(Span::styled(format!("sorted by {name} "), t.dim()));
+        }
+        title.spans.extend(self.title_extra.iter().cloned());
+        let block = t.block().title(title);
+        if list.view.is_empty() {
+            let text = self
+                .empty
+                .filter(|_| list.loaded && list.filter.is_empty())
+                .unwrap_or_else(|| empty_text(list.loaded, !list.filter.is_empty()));
+            Paragraph::new(Line::styled(text, t.dim()))
+                .block(block)
+                .render(area, buf);
+            return;
+        }
+        let widths = self.widths(area.width);
+        let ellipsis = t.glyph(Glyph::Ellipsis);
+        let marker_col = usize::from(self.markers.is_some());
+        let mut header: Vec<Cell<'_>> = Vec::with_capacity(widths.len());
+        if marker_col == 1 {
+            header.push(Cell::from(""));
+        }
+        for c in &self.columns {
+            header.push(Cell::from(self.header(c)));
+        }
+        let rows_h = usize::from(area.height.saturating_sub(3));
+        let offset = list.window_offset(rows_h);
+        let rows: Vec<Row<'_>> = list
+            .window(rows_h)
+            .map(|r| {
+                let mut cells = Vec::with_capacity(widths.len());
+                if let Some(m) = &self.markers {
+                    let (pending, conflict) = m(r);
+                    let marked = list.marked.contains(&r.entity().id);
+                    cells.push(Cell::from(marker(pending, conflict, marked, t)));
+                }
+                for (i, c) in self.columns.iter().enumerate() {
+                    let w = usize::from(widths.get(i + marker_col).copied().unwrap_or(0));
+                    let span = (c.cell)(r);
+                    let text = if c.elide {
+                        fit_with(&span.content, w, ellipsis)
+                    } else {
+                        span.content.to_string()
+                    };
+                    let text = match c.align {
+                        Align::Left => text,
+                        Align::Right => format!("{text:>w$}"),
+                    };
+                    cells.push(Cell::from(Span::styled(text, span.style)));
+                }
+                let row = Row::new(cells);
+                match &self.row_style {
+                    Some(f) => row.style(f(r)),
+                    None => row,
+                }
+            })
+            .collect();
+        let highlight = if self.focused {
+            t.selected()
+        } else {
+            Style::new().add_modifier(Modifier::UNDERLINED)
+        };
+        let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
+            .header(Row::new(header).style(t.header()))
+            .block(block)
+            .column_spacing(1)
+            .row_highlight_style(highlight);
+        let selected = self
+            .show_selection
+            .then(|| list.selected.checked_sub(offset))
+            .flatten();
+        let mut ts = TableState::default().with_selected(selected);
+        StatefulWidget::render(table, area, buf, &mut ts);
+    }
+}
+
+/// A titled table of prepared rows with a selection (the checklist, whose section headers
+/// are rows of their own).
 pub struct DataTable<'a> {
     /// Block title (tab name, counts, filter).
     pub title: Line<'a>,
@@ -65,17 +375,14 @@ pub fn list_title(
     filter: &str,
     theme: Theme,
 ) -> Line<'static> {
-    let mut spans = vec![ratatui::text::Span::styled(
-        format!(" {name} "),
-        theme.bold(),
-    )];
+    let mut spans = vec![Span::styled(format!(" {name} "), theme.bold())];
     if shown == total {
-        spans.push(ratatui::text::Span::raw(format!("{total} ")));
+        spans.push(Span::raw(format!("{total} ")));
     } else {
-        spans.push(ratatui::text::Span::raw(format!("{shown}/{total} ")));
+        spans.push(Span::raw(format!("{shown}/{total} ")));
     }
     if !filter.is_empty() {
-        spans.push(ratatui::text::Span::styled(
+        spans.push(Span::styled(
             format!("/{} ", crate::ui::text::fit(filter, 30)),
             theme.warn(),
         ));
@@ -84,7 +391,7 @@ pub fn list_title(
 }
 
 /// The width a table's single `Fill` column gets: the inner width minus the fixed columns and
-/// the one-cell spacing between columns (used to cut long titles with `…`).
+/// the one-cell spacing between columns.
 #[must_use]
 pub fn fill_width(area_width: u16, widths: &[Constraint]) -> usize {
     let fixed: u16 = widths
@@ -105,10 +412,50 @@ pub fn fill_width(area_width: u16, widths: &[Constraint]) -> usize {
 /// that only a hostile id is cut, with `…`). A cut id would name a different item
 /// (`OPS-9955` shown as `OPS-995`), so ids get their width before the title does.
 ///
-/// `longest` is [`ListState::widest_id`](crate::app::state::ListState::widest_id), measured
-/// once when the rows load, so a frame costs nothing per row.
+/// `longest` is [`ListState::widest_id`], measured once when the rows load, so a frame costs
+/// nothing per row.
 #[must_use]
 pub fn id_width(longest: usize, min: u16, table_width: u16) -> u16 {
     let cap = (table_width / 3).max(min);
     u16::try_from(longest).unwrap_or(u16::MAX).clamp(min, cap)
+}
+
+/// The filter text of the focused list.
+#[must_use]
+pub fn current_filter(state: &State) -> &str {
+    match state.tab {
+        Tab::Customers => &state.customers.filter,
+        Tab::Bugs => &state.bugs.filter,
+        Tab::Incidents if state.alerts_focus => &state.alerts.filter,
+        Tab::Incidents => &state.incidents.filter,
+        Tab::Deployments => &state.deployments.filter,
+        Tab::Slos => &state.slos.filter,
+        Tab::Checklist => &state.checklist.filter,
+    }
+}
+
+/// The marker column: `!` conflict, `⟳` pending push, `•` marked for a bulk action.
+#[must_use]
+pub fn marker(pending: bool, conflict: bool, marked: bool, t: Theme) -> Span<'static> {
+    if conflict {
+        Span::styled("!", t.bad())
+    } else if pending {
+        Span::styled(t.glyph(Glyph::Pending), t.warn())
+    } else if marked {
+        Span::styled(t.glyph(Glyph::Mark), t.label())
+    } else {
+        Span::raw(" ")
+    }
+}
+
+/// The text shown while a list has not loaded yet or has no rows.
+#[must_use]
+pub fn empty_text(loaded: bool, filtered: bool) -> &'static str {
+    if !loaded {
+        "loading from the cache…"
+    } else if filtered {
+        "no row matches the filter (esc clears it)"
+    } else {
+        "nothing here yet — press r to sync this tab's sources"
+    }
 }

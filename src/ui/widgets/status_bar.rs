@@ -102,7 +102,7 @@ impl StatusBar<'_> {
         let mode = if st.filtering {
             Some(format!(
                 " FILTER /{}▏",
-                fit(crate::ui::tabs::current_filter(st), 30)
+                fit(crate::ui::widgets::data_table::current_filter(st), 30)
             ))
         } else if st.cache_gone.is_some() {
             Some(" CACHE FILE GONE: EDITS NOT SAVED, RESTART ".to_string())
@@ -114,9 +114,12 @@ impl StatusBar<'_> {
         if let Some(mode) = mode {
             spans.push(Span::styled(mode, t.selected()));
         }
-        if !st.filtering && !crate::ui::tabs::current_filter(st).is_empty() {
+        if !st.filtering && !crate::ui::widgets::data_table::current_filter(st).is_empty() {
             spans.push(Span::styled(
-                format!(" /{}", fit(crate::ui::tabs::current_filter(st), 20)),
+                format!(
+                    " /{}",
+                    fit(crate::ui::widgets::data_table::current_filter(st), 20)
+                ),
                 t.warn(),
             ));
         }
