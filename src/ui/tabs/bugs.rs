@@ -3,7 +3,6 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
@@ -97,7 +96,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let (list_area, detail_area) = split_body(area, state.show_detail, state.bugs.view.len());
     ListTable::new("Bugs", &state.bugs, columns(state, t, list_area.width), t)
         .markers(|b: &Bug| (b.pending, b.conflict))
-        .row_style(move |b: &Bug| if b.is_open() { Style::new() } else { t.dim() })
+        .dim_if(|b: &Bug| !b.is_open())
         .render(list_area, buf);
     if let Some(d) = detail_area {
         render_detail("Bug", detail(state, t), t, d, buf);
@@ -105,25 +104,16 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
 }
 
 fn detail(state: &State, t: Theme) -> DetailLines {
-    let mut l = DetailLines::default();
     let Some(b) = state.bugs.selected_row() else {
-        l.text("no bug selected");
-        return l;
+        return DetailLines::none("no bug selected");
     };
-    l.lines.push(Line::from(vec![
-        Span::styled(format!("{} ", b.key), t.bold()),
-        Span::raw(b.title.clone()),
-    ]));
-    if b.conflict {
-        l.styled(
-            t,
-            "conflict",
-            "an edit conflicts with the tracker — press O",
-            t.bad(),
-        );
-    } else if b.pending {
-        l.styled(t, "pending", "an edit waits in the outbox", t.warn());
-    }
+    let mut l = DetailLines::default();
+    l.row_heading(
+        t,
+        (&b.key, &b.title),
+        (b.conflict, b.pending),
+        "the tracker",
+    );
     l.styled(
         t,
         "priority",
@@ -132,35 +122,11 @@ fn detail(state: &State, t: Theme) -> DetailLines {
     );
     l.field(t, "status", status_text(b.status));
     l.field(t, "assignee", or_dash(b.assignee.as_deref()));
-    l.field(
-        t,
-        "labels",
-        if b.labels.is_empty() {
-            "—".to_string()
-        } else {
-            b.labels.join(", ")
-        },
-    );
-    l.field(
-        t,
-        "customers",
-        if b.customers.is_empty() {
-            "—".to_string()
-        } else {
-            b.customers.join(", ")
-        },
-    );
+    l.list(t, "labels", &b.labels);
+    l.list(t, "customers", &b.customers);
     l.field(t, "source", b.source.clone());
     l.field(t, "url", or_dash(b.url.as_deref()));
-    l.field(
-        t,
-        "created",
-        format!(
-            "{} ({} ago)",
-            stamp(state.tz, b.created_at),
-            ago(state.now, b.created_at)
-        ),
-    );
+    l.when(t, "created", state.tz, state.now, b.created_at);
     l.field(
         t,
         "updated",

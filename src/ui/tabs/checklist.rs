@@ -263,16 +263,12 @@ fn detail(state: &State, sections: &[SectionProgress], t: Theme) -> DetailLines 
         if let Some(n) = &it.note {
             l.field(t, "note", crate::ui::text::first_line(n).to_string());
         }
-        if it.conflict {
-            l.styled(
-                t,
-                "conflict",
-                "the plan changed elsewhere (file or issue) — see the outbox",
-                t.bad(),
-            );
-        } else if it.pending {
-            l.styled(t, "pending", "waiting to be written back", t.warn());
-        }
+        l.edit_state(
+            t,
+            it.conflict
+                .then_some("the plan changed elsewhere (file or issue) — see the outbox"),
+            it.pending.then_some("waiting to be written back"),
+        );
         l.gap();
     }
     l.lines.push(Line::styled(

@@ -4,7 +4,6 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
@@ -144,13 +143,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         t,
     )
     .markers(|c: &Customer| (c.pending, false))
-    .row_style(move |c: &Customer| {
-        if c.stage == Stage::Churned {
-            t.dim()
-        } else {
-            Style::new()
-        }
-    })
+    .dim_if(|c: &Customer| c.stage == Stage::Churned)
     .render(list_area, buf);
     if let Some(area) = detail_area {
         render_detail("Customer", detail(state, t), t, area, buf);

@@ -4,7 +4,6 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
@@ -105,13 +104,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         t,
     )
     .markers(|d: &Deployment| (d.pending, false))
-    .row_style(move |d: &Deployment| {
-        if d.rolled_back || d.status == DeployStatus::Inactive {
-            t.dim()
-        } else {
-            Style::new()
-        }
-    })
+    .dim_if(|d: &Deployment| d.rolled_back || d.status == DeployStatus::Inactive)
     .render(list_area, buf);
     if let Some(area) = detail_area {
         render_detail("DORA & deployment", detail(state, t), t, area, buf);
@@ -266,15 +259,7 @@ fn detail(state: &State, t: Theme) -> DetailLines {
     l.field(t, "env", d.environment.clone());
     l.field(t, "sha", d.sha.clone());
     l.field(t, "creator", d.creator.clone());
-    l.field(
-        t,
-        "started",
-        format!(
-            "{} ({} ago)",
-            stamp(state.tz, d.created_at),
-            ago(state.now, d.created_at)
-        ),
-    );
+    l.when(t, "started", state.tz, state.now, d.created_at);
     if let Some(f) = d.finished_at {
         l.field(
             t,

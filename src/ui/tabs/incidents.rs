@@ -4,7 +4,6 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
@@ -58,13 +57,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         t,
     )
     .markers(|i: &Incident| (i.pending, i.conflict))
-    .row_style(move |i: &Incident| {
-        if i.status == IncidentStatus::Resolved {
-            t.dim()
-        } else {
-            Style::new()
-        }
-    });
+    .dim_if(|i: &Incident| i.status == IncidentStatus::Resolved);
     incidents.focused = !state.alerts_focus;
     incidents.render(inc_area, buf);
     if alert_area.height > 0 {
@@ -182,25 +175,12 @@ fn alert_columns<'a>(state: &'a State, t: Theme, width: u16) -> Vec<Column<'a, A
 }
 
 fn detail(state: &State, t: Theme) -> DetailLines {
-    let mut l = DetailLines::default();
     let Some(i) = state.incidents.selected_row() else {
-        l.text("no incident selected");
-        return l;
+        return DetailLines::none("no incident selected");
     };
-    l.lines.push(Line::from(vec![
-        Span::styled(format!("{} ", i.external_id), t.bold()),
-        Span::raw(i.title.clone()),
-    ]));
-    if i.conflict {
-        l.styled(
-            t,
-            "conflict",
-            "an edit conflicts with the pager — press O",
-            t.bad(),
-        );
-    } else if i.pending {
-        l.styled(t, "pending", "an edit waits in the outbox", t.warn());
-    }
+    let mut l = DetailLines::default();
+    let (id, title) = (&i.external_id, &i.title);
+    l.row_heading(t, (id, title), (i.conflict, i.pending), "the pager");
     l.lines.push(Line::from(vec![
         Span::styled(format!("{:<11}", "severity"), t.label()),
         Span::styled(i.severity.as_str(), priority_style(i.severity, t)),
@@ -210,24 +190,8 @@ fn detail(state: &State, t: Theme) -> DetailLines {
     ]));
     l.field(t, "service", i.service.clone());
     l.field(t, "assignee", or_dash(i.assignee.as_deref()));
-    l.field(
-        t,
-        "customers",
-        if i.customers.is_empty() {
-            "—".to_string()
-        } else {
-            i.customers.join(", ")
-        },
-    );
-    l.field(
-        t,
-        "created",
-        format!(
-            "{} ({} ago)",
-            stamp(state.tz, i.created_at),
-            ago(state.now, i.created_at)
-        ),
-    );
+    l.list(t, "customers", &i.customers);
+    l.when(t, "created", state.tz, state.now, i.created_at);
     let sla = incident_sla(&state.policy, state.tz, i, state.now);
     let tta = sla.tta_secs.map_or_else(|| "—".to_string(), short_duration);
     let ttr = sla.ttr_secs.map_or_else(|| "—".to_string(), short_duration);
@@ -345,15 +309,7 @@ fn alert_detail(state: &State, t: Theme) -> DetailLines {
     );
     l.field(t, "severity", a.severity.clone());
     l.field(t, "service", a.service.clone());
-    l.field(
-        t,
-        "since",
-        format!(
-            "{} ({} ago)",
-            stamp(state.tz, a.starts_at),
-            ago(state.now, a.starts_at)
-        ),
-    );
+    l.when(t, "since", state.tz, state.now, a.starts_at);
     if !a.silenced_by.is_empty() {
         l.field(t, "silences", a.silenced_by.join(", "));
     }

@@ -181,6 +181,13 @@ impl<'a, R: RowView> ListTable<'a, R> {
         self
     }
 
+    /// Rows for which `f` holds are drawn dimmed (closed, resolved, churned).
+    #[must_use]
+    pub fn dim_if(self, f: impl Fn(&R) -> bool + 'a) -> Self {
+        let dim = self.theme.dim();
+        self.row_style(move |r| if f(r) { dim } else { Style::new() })
+    }
+
     /// With a per-row style.
     #[must_use]
     pub fn row_style(mut self, f: impl Fn(&R) -> Style + 'a) -> Self {
