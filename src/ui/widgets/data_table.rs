@@ -61,6 +61,9 @@ pub enum Dir {
     Desc,
 }
 
+/// The fewest cells the filling column (the title) keeps before columns are dropped.
+pub const FILL_MIN: u16 = 8;
+
 /// Renders one cell: text and style.
 pub type CellFn<'a, R> = Box<dyn Fn(&R) -> Span<'static> + 'a>;
 
@@ -72,7 +75,8 @@ pub struct Column<'a, R> {
     pub width: Width,
     /// Alignment.
     pub align: Align,
-    /// May the text be cut with the ellipsis (`false`: identifiers, never cut).
+    /// May the text be cut with the ellipsis and the column dropped on a narrow table
+    /// (`false`: an identifier, sized to show every id whole and never dropped).
     pub elide: bool,
     /// The sort orders (`ListState::sort`, 0 = the store's default) this column shows, and their
     /// direction.
@@ -209,6 +213,48 @@ impl<'a, R: RowView> ListTable<'a, R> {
         }
     }
 
+    /// Cells a column needs at least: its fixed width (and header), the id width, or
+    /// [`FILL_MIN`] for the column that takes what is left.
+    fn need(&self, c: &Column<'a, R>, area_width: u16) -> u16 {
+        let head = u16::try_from(self.header(c).chars().count()).unwrap_or(u16::MAX);
+        match c.width {
+            Width::Fixed(n) | Width::Min(n) => n.max(head),
+            Width::Fill(_) => FILL_MIN,
+            Width::Pct(_) => head,
+            Width::Id(min) => id_width(self.list.widest_id, min.max(head), area_width),
+        }
+    }
+
+    /// Drops columns from the right until the rest fit `area_width`: never an identifier
+    /// (`elide == false`) nor the column that fills, so a narrow terminal loses the least
+    /// important columns instead of cutting an id.
+    pub fn drop_to_fit(&mut self, area_width: u16) {
+        let inner = area_width.saturating_sub(2);
+        loop {
+            let cols = self.columns.len() + usize::from(self.markers.is_some());
+            let spacing = u16::try_from(cols.saturating_sub(1)).unwrap_or(u16::MAX);
+            let need = self
+                .columns
+                .iter()
+                .map(|c| self.need(c, area_width))
+                .fold(u16::from(self.markers.is_some()), u16::saturating_add)
+                .saturating_add(spacing);
+            if need <= inner {
+                return;
+            }
+            let droppable = self
+                .columns
+                .iter()
+                .rposition(|c| c.elide && !matches!(c.width, Width::Fill(_)));
+            match droppable {
+                Some(i) => {
+                    self.columns.remove(i);
+                }
+                None => return,
+            }
+        }
+    }
+
     /// Column widths for a table `area_width` wide (borders and spacing taken off).
     #[must_use]
     pub fn widths(&self, area_width: u16) -> Vec<u16> {
@@ -239,7 +285,8 @@ impl<'a, R: RowView> ListTable<'a, R> {
 }
 
 impl<R: RowView> Widget for ListTable<'_, R> {
-    fn render(self, area: Rect, buf: &mut Buffer) {
+    fn render(mut self, area: Rect, buf: &mut Buffer) {
+        self.drop_to_fit(area.width);
         let t = self.theme;
         let list = self.list;
         let mut title = list_title(self.name, list.view.len(), list.rows.len(), &list.filter, t);
@@ -291,11 +338,9 @@ impl<R: RowView> Widget for ListTable<'_, R> {
                 for (i, c) in self.columns.iter().enumerate() {
                     let w = usize::from(widths.get(i + marker_col).copied().unwrap_or(0));
                     let span = (c.cell)(r);
-                    let text = if c.elide {
-                        fit_with(&span.content, w, ellipsis)
-                    } else {
-                        span.content.to_string()
-                    };
+                    // Ids have their whole width (only a hostile one is longer, and is cut
+                    // visibly); other text is cut with the ellipsis.
+                    let text = fit_with(&span.content, w, ellipsis);
                     let text = match c.align {
                         Align::Left => text,
                         Align::Right => format!("{text:>w$}"),
@@ -415,15 +460,15 @@ pub fn fill_width(area_width: u16, widths: &[Constraint]) -> usize {
 }
 
 /// Width of an identifier column: the longest id of the whole list (so scrolling never moves
-/// it and no id is ever cut), at least `min` (the header), at most a third of the table (past
-/// that only a hostile id is cut, with `…`). A cut id would name a different item
+/// it and no id is ever cut), at least `min` (the header), at most a third of the table or 24
+/// cells, whichever is more (past that only a hostile id is cut, with `…`). A cut id would name a different item
 /// (`OPS-9955` shown as `OPS-995`), so ids get their width before the title does.
 ///
 /// `longest` is [`ListState::widest_id`], measured once when the rows load, so a frame costs
 /// nothing per row.
 #[must_use]
 pub fn id_width(longest: usize, min: u16, table_width: u16) -> u16 {
-    let cap = (table_width / 3).max(min);
+    let cap = (table_width / 3).max(table_width.min(48) / 2).max(min);
     u16::try_from(longest).unwrap_or(u16::MAX).clamp(min, cap)
 }
 
