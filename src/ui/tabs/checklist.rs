@@ -13,7 +13,7 @@ use crate::app::state::State;
 use crate::domain::ChecklistItem;
 use crate::ui::split_body;
 use crate::ui::text::{fit, or_dash};
-use crate::ui::theme::Theme;
+use crate::ui::theme::{Glyph, Theme};
 use crate::ui::widgets::data_table::{empty_text, list_title, marker, DataTable};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
@@ -65,12 +65,11 @@ fn section_style(s: &SectionProgress, t: Theme) -> ratatui::style::Style {
 
 fn header_row(state: &State, s: &SectionProgress, t: Theme, bar_w: usize) -> Row<'static> {
     let folded = state.folded.contains(&s.section);
-    let arrow = match (folded, t.ascii) {
-        (true, false) => "▸",
-        (false, false) => "▾",
-        (true, true) => ">",
-        (false, true) => "v",
-    };
+    let arrow = t.glyph(if folded {
+        Glyph::Folded
+    } else {
+        Glyph::Unfolded
+    });
     #[allow(clippy::cast_precision_loss, reason = "item counts are small")]
     let frac = if s.total == 0 {
         0.0
@@ -79,19 +78,19 @@ fn header_row(state: &State, s: &SectionProgress, t: Theme, bar_w: usize) -> Row
     };
     let gate = if s.gate {
         if s.gate_green() {
-            " GATE ✓"
+            format!(" GATE {}", t.glyph(Glyph::Check))
         } else {
-            " GATE"
+            " GATE".to_string()
         }
     } else {
-        ""
+        String::new()
     };
     let line = Line::from(vec![
         Span::styled(format!("{arrow} {}", s.section), section_style(s, t)),
         Span::raw("  "),
         Span::styled(t.bar(frac, bar_w), section_style(s, t)),
         Span::raw(format!(" {}/{}", s.done, s.total)),
-        Span::styled(gate.to_string(), section_style(s, t)),
+        Span::styled(gate, section_style(s, t)),
     ]);
     Row::new(vec![Cell::from(""), Cell::from(line)])
 }
