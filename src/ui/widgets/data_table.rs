@@ -511,3 +511,45 @@ pub fn empty_text(loaded: bool, filtered: bool) -> &'static str {
         "nothing here yet — press r to sync this tab's sources"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Tabs import widgets, never the reverse: a widget naming `ui::tabs` would bring back
+    /// the `widgets ↔ tabs` import cycle.
+    #[test]
+    fn widgets_never_import_tabs() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui/widgets");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            panic!("cannot read {}", dir.display());
+        };
+        let mut offenders = Vec::new();
+        for e in entries.flatten() {
+            let Ok(src) = std::fs::read_to_string(e.path()) else {
+                panic!("cannot read {}", e.path().display());
+            };
+            let code = src.split("#[cfg(test)]").next().unwrap_or("");
+            let (a, b) = (concat!("ui::", "tabs"), concat!("super::super::", "tabs"));
+            if code.contains(a) || code.contains(b) {
+                offenders.push(e.path().display().to_string());
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "widgets importing tabs: {offenders:?}"
+        );
+    }
+
+    #[test]
+    fn an_id_column_fits_the_widest_id_and_caps_only_hostile_ones() {
+        assert_eq!(id_width(15, 7, 80), 15);
+        assert_eq!(id_width(15, 7, 40), 15, "a Jira key fits a 40-column list");
+        assert_eq!(id_width(3, 7, 80), 7, "at least the minimum");
+        assert_eq!(
+            id_width(500, 7, 80),
+            26,
+            "a hostile id is capped at a third"
+        );
+    }
+}
