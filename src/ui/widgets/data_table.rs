@@ -21,8 +21,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
 
 use crate::app::rows::RowView;
-use crate::app::state::{ListState, State};
-use crate::domain::Tab;
+use crate::app::state::ListState;
 use crate::ui::glyphs::Glyph;
 use crate::ui::text::fit_with;
 use crate::ui::theme::Theme;
@@ -470,20 +469,6 @@ pub fn fill_width(area_width: u16, widths: &[Constraint]) -> usize {
 pub fn id_width(longest: usize, min: u16, table_width: u16) -> u16 {
     let cap = (table_width / 3).max(table_width.min(48) / 2).max(min);
     u16::try_from(longest).unwrap_or(u16::MAX).clamp(min, cap)
-}
-
-/// The filter text of the focused list.
-#[must_use]
-pub fn current_filter(state: &State) -> &str {
-    match state.tab {
-        Tab::Customers => &state.customers.filter,
-        Tab::Bugs => &state.bugs.filter,
-        Tab::Incidents if state.alerts_focus => &state.alerts.filter,
-        Tab::Incidents => &state.incidents.filter,
-        Tab::Deployments => &state.deployments.filter,
-        Tab::Slos => &state.slos.filter,
-        Tab::Checklist => &state.checklist.filter,
-    }
 }
 
 /// The marker column: `!` conflict, `⟳` pending push, `•` marked for a bulk action.
