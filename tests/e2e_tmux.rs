@@ -130,8 +130,8 @@ fn acknowledge_undo_and_reacknowledge_survive_a_restart_with_an_audit_trail() {
         row(s, "PG6R1XE").contains("acknowledged")
     });
     assert!(
-        row(&s, "PG6R1XE").contains("met"),
-        "the SLA clock stopped: {}",
+        row(&s, "PG6R1XE").contains("acked"),
+        "the SLA clock stopped and says how fast: {}",
         row(&s, "PG6R1XE")
     );
     // The selection stays on the acknowledged incident after it re-sorts: undo it.
@@ -155,7 +155,7 @@ fn acknowledge_undo_and_reacknowledge_survive_a_restart_with_an_audit_trail() {
     let s = tmux.wait_for("b", "the incident after relaunch", |s| {
         row(s, "PG6R1XE").contains("acknowledged")
     });
-    assert!(row(&s, "PG6R1XE").contains("met"), "{s}");
+    assert!(row(&s, "PG6R1XE").contains("acked"), "{s}");
     tmux.keys("b", "q");
     let db = opsdeck::store::Store::open(&data.join("demo.sqlite3")).unwrap();
     let actions: Vec<String> = {

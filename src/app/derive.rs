@@ -125,13 +125,34 @@ pub fn incident_sla(
     }
 }
 
-/// The countdown label: `11m left`, `BREACHED +15m`, `met (3m)`.
+/// The SLA column's words, short enough for the 80-column table: `11m left`,
+/// `BREACHED +15m`, `acked 4m/15m` (acknowledged 4 minutes after creation, target 15 minutes).
+/// `target_secs` is the deadline minus the creation time; the response time is
+/// `target − margin`, the same arithmetic as the metrics.
 #[must_use]
-pub fn sla_label(state: SlaState) -> String {
+pub fn sla_label(state: SlaState, target_secs: i64) -> String {
     match state {
         SlaState::Pending { remaining_secs } => format!("{} left", short_duration(remaining_secs)),
         SlaState::Breached { by_secs } => format!("BREACHED +{}", short_duration(by_secs)),
-        SlaState::Met { margin_secs } => format!("met ({})", short_duration(margin_secs)),
+        SlaState::Met { margin_secs } => format!(
+            "acked {}/{}",
+            short_duration(target_secs - margin_secs),
+            short_duration(target_secs)
+        ),
+    }
+}
+
+/// The SLA in a sentence for the detail pane: `acked in 4m (target 15m)`,
+/// `11m left (target 15m)`, `BREACHED +15m (target 15m)`.
+#[must_use]
+pub fn sla_sentence(state: SlaState, target_secs: i64) -> String {
+    let target = short_duration(target_secs);
+    match state {
+        SlaState::Met { margin_secs } => format!(
+            "acked in {} (target {target})",
+            short_duration(target_secs - margin_secs)
+        ),
+        other => format!("{} (target {target})", sla_label(other, target_secs)),
     }
 }
 

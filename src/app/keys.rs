@@ -294,7 +294,9 @@ impl State {
         None
     }
 
-    fn current_filter(&self) -> &str {
+    /// The filter text of the focused list (the alert section's when it has focus).
+    #[must_use]
+    pub fn current_filter(&self) -> &str {
         match self.tab {
             Tab::Customers => &self.customers.filter,
             Tab::Bugs => &self.bugs.filter,

@@ -41,6 +41,12 @@ pub trait RowView {
     }
     /// Id for `y`.
     fn copy_id(&self) -> String;
+    /// Whether the row is in the list's working part (an open bug, an unresolved incident, a
+    /// customer not churned). A row that stops being active sinks to the closed part of the
+    /// list; the cursor then stays where it was instead of following it.
+    fn is_active(&self) -> bool {
+        true
+    }
     /// Display width of the id the list shows (its id column never cuts it).
     fn id_width(&self) -> usize {
         unicode_width::UnicodeWidthStr::width(self.copy_id().as_str())
@@ -58,6 +64,9 @@ fn n(v: i64) -> SortKey {
 
 impl RowView for Bug {
     const SORTS: &'static [&'static str] = &["priority", "age", "assignee", "key"];
+    fn is_active(&self) -> bool {
+        self.is_open()
+    }
     fn entity(&self) -> EntityRef {
         EntityRef {
             kind: EntityKind::Bug,
@@ -97,6 +106,9 @@ impl RowView for Bug {
 
 impl RowView for Incident {
     const SORTS: &'static [&'static str] = &["severity", "created", "service"];
+    fn is_active(&self) -> bool {
+        self.status != crate::domain::IncidentStatus::Resolved
+    }
     fn entity(&self) -> EntityRef {
         EntityRef {
             kind: EntityKind::Incident,
@@ -197,6 +209,9 @@ impl RowView for Deployment {
 
 impl RowView for Customer {
     const SORTS: &'static [&'static str] = &["stage", "acv", "churn risk"];
+    fn is_active(&self) -> bool {
+        self.stage != crate::domain::Stage::Churned
+    }
     fn entity(&self) -> EntityRef {
         EntityRef {
             kind: EntityKind::Customer,

@@ -309,8 +309,19 @@ fn shows(tab: Tab) -> &'static [Tab] {
 }
 
 fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
-    // Remember the selected row by identity: the new rows may come in another order.
-    list.reselect = list.selected_row().map(RowView::entity).or(list.reselect);
+    // Remember the selected row by identity: the new rows may come in another order. A row
+    // that left the list, or left its working part (closed, resolved), keeps the cursor at
+    // the same position instead (`refresh_view` clamps it), so the next key acts on the row
+    // that took its place, not on one that moved away.
+    let old = list.selected_row().map(|r| (r.entity(), r.is_active()));
+    let left = old.is_some_and(|(id, was_active)| {
+        was_active && rows.iter().any(|r| r.entity() == id && !r.is_active())
+    });
+    list.reselect = if left {
+        None
+    } else {
+        old.map(|(id, _)| id).or(list.reselect)
+    };
     list.view.clear();
     list.widest_id = rows.iter().map(RowView::id_width).max().unwrap_or(0);
     if complete {

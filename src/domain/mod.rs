@@ -205,7 +205,7 @@ impl Tab {
             Tab::Incidents => "Inc",
             Tab::Deployments => "Dep",
             Tab::Slos => "SLO",
-            Tab::Checklist => "Plan",
+            Tab::Checklist => "Checklist",
         }
     }
 

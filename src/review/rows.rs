@@ -583,7 +583,7 @@ pub fn title(page: usize) -> &'static str {
         "deployments" => "Deployments",
         "slos" => "SLOs",
         "customers" => "Customers",
-        "plan" => "Plan",
+        "plan" => "Checklist",
         _ => "Review",
     }
 }

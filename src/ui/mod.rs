@@ -9,6 +9,7 @@
 //! Layout: the detail pane sits right of the list at 120 columns or more, below it when
 //! narrower, and is hidden when `show_detail` is off. At 80×24 every tab shows fewer columns.
 
+pub mod glyphs;
 pub mod tabs;
 pub mod text;
 pub mod theme;
@@ -32,8 +33,16 @@ pub const SIDE_DETAIL_COLS: u16 = 120;
 pub const DEMO_BANNER: &str =
     "DEMO workspace — edits stay in the demo cache; run `opsdeck init` to configure your own";
 
-/// Draws the whole screen from `state`.
+/// Draws the whole screen from `state`; in ASCII mode every cell is then made 7-bit through
+/// the glyph table ([`glyphs::asciify`]).
 pub fn draw(frame: &mut Frame<'_>, state: &State) {
+    draw_layers(frame, state);
+    if state.ascii {
+        glyphs::asciify(frame.buffer_mut());
+    }
+}
+
+fn draw_layers(frame: &mut Frame<'_>, state: &State) {
     let area = frame.area();
     let theme = Theme::of(state);
     let [bar, banner, body, hints, toast, status] = Layout::vertical([

@@ -10,6 +10,13 @@ use unicode_width::UnicodeWidthChar;
 /// `s` cut to at most `width` columns, ending in `…` when it was cut.
 #[must_use]
 pub fn fit(s: &str, width: usize) -> String {
+    fit_with(s, width, "…")
+}
+
+/// `s` cut to at most `width` columns, ending in `ellipsis` (one column wide: the theme's
+/// [`Glyph::Ellipsis`](crate::ui::glyphs::Glyph)) when it was cut.
+#[must_use]
+pub fn fit_with(s: &str, width: usize, ellipsis: &str) -> String {
     if width == 0 {
         return String::new();
     }
@@ -25,7 +32,7 @@ pub fn fit(s: &str, width: usize) -> String {
                     None => break,
                 }
             }
-            out.push('…');
+            out.push_str(ellipsis);
             return out;
         }
         if i > 4 * width + 64 && w == 0 {

@@ -10,6 +10,7 @@ use ratatui::symbols::border;
 use ratatui::widgets::Block;
 
 use crate::app::state::State;
+pub use crate::ui::glyphs::Glyph;
 
 /// ASCII border set (`+-|`) for terminals without box drawing.
 pub const ASCII_BORDER: border::Set<'static> = border::Set {
@@ -148,6 +149,12 @@ impl Theme {
         } else {
             BLOCKS[i]
         }
+    }
+
+    /// A named glyph, in ASCII when the theme is ASCII (see [`Glyph`]).
+    #[must_use]
+    pub fn glyph(self, g: Glyph) -> &'static str {
+        g.get(self.ascii)
     }
 
     /// The horizontal separator between status-bar items.

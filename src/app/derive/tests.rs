@@ -109,25 +109,40 @@ fn incident(
 }
 
 #[rstest]
-#[case::an_unacked_p1_four_minutes_old_has_eleven_minutes_left(Priority::P1, 4, None, "11m left")]
+#[case::an_unacked_p1_four_minutes_old_has_eleven_minutes_left(
+    Priority::P1,
+    4,
+    None,
+    "11m left",
+    "11m left (target 15m)"
+)]
 #[case::an_unacked_p0_twenty_minutes_old_is_breached_by_fifteen(
     Priority::P0,
     20,
     None,
-    "BREACHED +15m"
+    "BREACHED +15m",
+    "BREACHED +15m (target 5m)"
 )]
-#[case::a_p1_acked_after_twelve_minutes_met_with_three_to_spare(
+#[case::a_p1_acked_after_twelve_minutes_says_acked_in_12m_of_15m(
     Priority::P1,
     30,
     Some(18),
-    "met (3m)"
+    "acked 12m/15m",
+    "acked in 12m (target 15m)"
 )]
-#[case::a_p0_acked_late_stays_breached(Priority::P0, 30, Some(20), "BREACHED +5m")]
+#[case::a_p0_acked_late_stays_breached(
+    Priority::P0,
+    30,
+    Some(20),
+    "BREACHED +5m",
+    "BREACHED +5m (target 5m)"
+)]
 fn sla_countdown_labels(
     #[case] sev: Priority,
     #[case] created: i64,
     #[case] ack: Option<i64>,
     #[case] want: &str,
+    #[case] sentence: &str,
 ) {
     let now = utc(2026, 11, 20, 14, 0);
     let sla = incident_sla(
@@ -136,7 +151,9 @@ fn sla_countdown_labels(
         &incident(sev, created, ack, now),
         now,
     );
-    assert_eq!(sla_label(sla.state), want);
+    let target_secs = (sla.deadline - incident(sev, created, ack, now).created_at).num_seconds();
+    assert_eq!(sla_label(sla.state, target_secs), want);
+    assert_eq!(sla_sentence(sla.state, target_secs), sentence);
 }
 
 fn customer() -> Customer {

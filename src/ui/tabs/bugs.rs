@@ -2,18 +2,17 @@
 //! deadline (overdue in red), with pending/conflict markers; the detail shows the body.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Widget};
+use ratatui::widgets::Widget;
 
-use super::{empty_text, marker, DataTable};
 use crate::app::derive::{bug_fix_by, short_duration};
 use crate::app::state::State;
 use crate::domain::{Bug, BugStatus, Priority};
 use crate::ui::split_body;
-use crate::ui::text::{ago, coarse, fit, or_dash, stamp};
+use crate::ui::text::{ago, coarse, or_dash, stamp};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::data_table::list_title;
+use crate::ui::widgets::data_table::{Column, Dir, ListTable, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
 /// The colour of a priority.
@@ -49,110 +48,56 @@ fn fix_by_cell(state: &State, b: &Bug, t: Theme) -> Span<'static> {
     }
 }
 
+/// The bug list's columns at `width` (wide from 96 columns, labels from 140).
+fn columns<'a>(state: &'a State, t: Theme, width: u16) -> Vec<Column<'a, Bug>> {
+    let wide = width >= 96;
+    let mut c = vec![
+        Column::id("key", if wide { 8 } else { 7 }, |b: &Bug| b.key.clone()).sorted(4, Dir::Asc),
+        Column::text("title", Width::Fill(1), |b: &Bug| b.title.clone()),
+        Column::new("pri", Width::Fixed(3), move |b: &Bug| {
+            Span::styled(b.priority.as_str(), priority_style(b.priority, t))
+        })
+        .sorted(0, Dir::Asc)
+        .sorted(1, Dir::Asc),
+        Column::text("status", Width::Fixed(11), |b: &Bug| {
+            status_text(b.status).to_string()
+        }),
+    ];
+    if wide {
+        c.push(
+            Column::text("assignee", Width::Fixed(10), |b: &Bug| {
+                or_dash(b.assignee.as_deref()).to_string()
+            })
+            .sorted(3, Dir::Asc),
+        );
+        if width >= 140 {
+            c.push(Column::new("labels", Width::Fixed(16), move |b: &Bug| {
+                Span::styled(b.labels.join(","), t.dim())
+            }));
+        }
+        c.push(Column::text("customers", Width::Fixed(14), |b: &Bug| {
+            b.customers.join(",")
+        }));
+    }
+    c.push(
+        Column::text("age", Width::Fixed(4), |b: &Bug| {
+            ago(state.now, b.created_at)
+        })
+        .sorted(2, Dir::Desc),
+    );
+    c.push(Column::new("fix-by", Width::Fixed(11), move |b: &Bug| {
+        fix_by_cell(state, b, t)
+    }));
+    c
+}
+
 /// Draws the bugs tab.
 pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let (list_area, detail_area) = split_body(area, state.show_detail, state.bugs.view.len());
-    let wide = list_area.width >= 96;
-    let labels = list_area.width >= 140;
-    let list = &state.bugs;
-    let key_w = crate::ui::widgets::data_table::id_width(
-        list.widest_id,
-        if wide { 8 } else { 7 },
-        list_area.width,
-    );
-    let (header, widths) = if wide {
-        let mut h = vec!["", "key", "title", "pri", "status", "assignee"];
-        let mut w = vec![
-            Constraint::Length(1),
-            Constraint::Length(key_w),
-            Constraint::Fill(1),
-            Constraint::Length(3),
-            Constraint::Length(11),
-            Constraint::Length(10),
-        ];
-        if labels {
-            h.push("labels");
-            w.push(Constraint::Length(16));
-        }
-        h.extend(["customers", "age", "fix-by"]);
-        w.extend([
-            Constraint::Length(14),
-            Constraint::Length(4),
-            Constraint::Length(11),
-        ]);
-        (h, w)
-    } else {
-        (
-            vec!["", "key", "title", "pri", "status", "age", "fix-by"],
-            vec![
-                Constraint::Length(1),
-                Constraint::Length(key_w),
-                Constraint::Fill(1),
-                Constraint::Length(3),
-                Constraint::Length(11),
-                Constraint::Length(4),
-                Constraint::Length(11),
-            ],
-        )
-    };
-    let fill = crate::ui::widgets::data_table::fill_width(list_area.width, &widths);
-    let rows_h = usize::from(list_area.height.saturating_sub(3));
-    let offset = list.window_offset(rows_h);
-    let rows: Vec<Row<'_>> = list
-        .window(rows_h)
-        .map(|b| {
-            let mut cells = vec![
-                Cell::from(marker(
-                    b.pending,
-                    b.conflict,
-                    list.marked.contains(&b.id),
-                    t,
-                )),
-                Cell::from(fit(&b.key, usize::from(key_w))),
-                Cell::from(crate::ui::text::fit(&b.title, fill)),
-                Cell::from(Span::styled(
-                    b.priority.as_str(),
-                    priority_style(b.priority, t),
-                )),
-                Cell::from(status_text(b.status)),
-            ];
-            if wide {
-                cells.push(Cell::from(fit(or_dash(b.assignee.as_deref()), 10)));
-                if labels {
-                    cells.push(Cell::from(Span::styled(
-                        fit(&b.labels.join(","), 16),
-                        t.dim(),
-                    )));
-                }
-                cells.push(Cell::from(fit(&b.customers.join(","), 14)));
-            }
-            cells.push(Cell::from(ago(state.now, b.created_at)));
-            cells.push(Cell::from(fix_by_cell(state, b, t)));
-            let row = Row::new(cells);
-            if b.is_open() {
-                row
-            } else {
-                row.style(t.dim())
-            }
-        })
-        .collect();
-    DataTable {
-        title: list_title(
-            "Bugs",
-            list.shown_rows(),
-            list.total_rows(),
-            &list.filter,
-            t,
-        ),
-        header,
-        rows,
-        widths,
-        selected: (!list.view.is_empty()).then_some(list.selected - offset),
-        focused: true,
-        empty: empty_text(list.loaded, !list.filter.is_empty()),
-        theme: t,
-    }
-    .render(list_area, buf);
+    ListTable::new("Bugs", &state.bugs, columns(state, t, list_area.width), t)
+        .markers(|b: &Bug| (b.pending, b.conflict))
+        .dim_if(|b: &Bug| !b.is_open())
+        .render(list_area, buf);
     if let Some(d) = detail_area {
         render_detail("Bug", detail(state, t, false), t, d, buf);
     }
@@ -160,25 +105,16 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
 
 /// The bug's detail; `full` (the full-screen view) keeps the whole body.
 pub(super) fn detail(state: &State, t: Theme, full: bool) -> DetailLines {
-    let mut l = DetailLines::default();
     let Some(b) = state.bugs.selected_row() else {
-        l.text("no bug selected");
-        return l;
+        return DetailLines::none("no bug selected");
     };
-    l.lines.push(Line::from(vec![
-        Span::styled(format!("{} ", b.key), t.bold()),
-        Span::raw(b.title.clone()),
-    ]));
-    if b.conflict {
-        l.styled(
-            t,
-            "conflict",
-            "an edit conflicts with the tracker — press O",
-            t.bad(),
-        );
-    } else if b.pending {
-        l.styled(t, "pending", "an edit waits in the outbox", t.warn());
-    }
+    let mut l = DetailLines::default();
+    l.row_heading(
+        t,
+        (&b.key, &b.title),
+        (b.conflict, b.pending),
+        "the tracker",
+    );
     l.styled(
         t,
         "priority",
@@ -187,35 +123,11 @@ pub(super) fn detail(state: &State, t: Theme, full: bool) -> DetailLines {
     );
     l.field(t, "status", status_text(b.status));
     l.field(t, "assignee", or_dash(b.assignee.as_deref()));
-    l.field(
-        t,
-        "labels",
-        if b.labels.is_empty() {
-            "—".to_string()
-        } else {
-            b.labels.join(", ")
-        },
-    );
-    l.field(
-        t,
-        "customers",
-        if b.customers.is_empty() {
-            "—".to_string()
-        } else {
-            b.customers.join(", ")
-        },
-    );
+    l.list(t, "labels", &b.labels);
+    l.list(t, "customers", &b.customers);
     l.field(t, "source", b.source.clone());
     l.field(t, "url", or_dash(b.url.as_deref()));
-    l.field(
-        t,
-        "created",
-        format!(
-            "{} ({} ago)",
-            stamp(state.tz, b.created_at),
-            ago(state.now, b.created_at)
-        ),
-    );
+    l.when(t, "created", state.tz, state.now, b.created_at);
     l.field(
         t,
         "updated",

@@ -8,14 +8,13 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Widget};
 
-use super::{empty_text, marker, DataTable};
 use crate::app::derive::{checklist_sections, SectionProgress};
 use crate::app::state::State;
 use crate::domain::ChecklistItem;
 use crate::ui::split_body;
 use crate::ui::text::{fit, or_dash};
-use crate::ui::theme::Theme;
-use crate::ui::widgets::data_table::list_title;
+use crate::ui::theme::{Glyph, Theme};
+use crate::ui::widgets::data_table::{empty_text, list_title, marker, DataTable};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
 /// The task code of an item: its `code`, or a leading `P2-W1-A1`-style token of its text.
@@ -66,12 +65,11 @@ fn section_style(s: &SectionProgress, t: Theme) -> ratatui::style::Style {
 
 fn header_row(state: &State, s: &SectionProgress, t: Theme, bar_w: usize) -> Row<'static> {
     let folded = state.folded.contains(&s.section);
-    let arrow = match (folded, t.ascii) {
-        (true, false) => "▸",
-        (false, false) => "▾",
-        (true, true) => ">",
-        (false, true) => "v",
-    };
+    let arrow = t.glyph(if folded {
+        Glyph::Folded
+    } else {
+        Glyph::Unfolded
+    });
     #[allow(clippy::cast_precision_loss, reason = "item counts are small")]
     let frac = if s.total == 0 {
         0.0
@@ -80,19 +78,19 @@ fn header_row(state: &State, s: &SectionProgress, t: Theme, bar_w: usize) -> Row
     };
     let gate = if s.gate {
         if s.gate_green() {
-            " GATE ✓"
+            format!(" GATE {}", t.glyph(Glyph::Check))
         } else {
-            " GATE"
+            " GATE".to_string()
         }
     } else {
-        ""
+        String::new()
     };
     let line = Line::from(vec![
         Span::styled(format!("{arrow} {}", s.section), section_style(s, t)),
         Span::raw("  "),
         Span::styled(t.bar(frac, bar_w), section_style(s, t)),
         Span::raw(format!(" {}/{}", s.done, s.total)),
-        Span::styled(gate.to_string(), section_style(s, t)),
+        Span::styled(gate, section_style(s, t)),
     ]);
     Row::new(vec![Cell::from(""), Cell::from(line)])
 }
@@ -282,16 +280,12 @@ fn detail(state: &State, sections: &[SectionProgress], t: Theme) -> DetailLines 
         if let Some(n) = &it.note {
             l.field(t, "note", crate::ui::text::first_line(n).to_string());
         }
-        if it.conflict {
-            l.styled(
-                t,
-                "conflict",
-                "the plan changed elsewhere (file or issue) — see the outbox",
-                t.bad(),
-            );
-        } else if it.pending {
-            l.styled(t, "pending", "waiting to be written back", t.warn());
-        }
+        l.edit_state(
+            t,
+            it.conflict
+                .then_some("the plan changed elsewhere (file or issue) — see the outbox"),
+            it.pending.then_some("waiting to be written back"),
+        );
         l.gap();
     }
     l.lines.push(Line::styled(

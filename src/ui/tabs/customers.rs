@@ -3,11 +3,10 @@
 //! the health breakdown (score, weight, points per measure; missing measures) and notes.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Widget};
+use ratatui::widgets::Widget;
 
-use super::{empty_text, marker, DataTable};
 use crate::app::derive::{
     customer_health, customer_services, services_budget_remaining, CustomerHealth,
 };
@@ -18,7 +17,7 @@ use crate::metrics::customer::HealthBand;
 use crate::ui::split_body;
 use crate::ui::text::{ago, fit, hm};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::data_table::list_title;
+use crate::ui::widgets::data_table::{Column, Dir, ListTable, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
 fn health_of(state: &State, c: &Customer) -> CustomerHealth {
@@ -70,111 +69,81 @@ pub fn acv(usd: i64) -> String {
     }
 }
 
+/// The customer list's columns at `width` (wide from 96 columns, vertical from 130).
+fn columns<'a>(state: &'a State, t: Theme, width: u16) -> Vec<Column<'a, Customer>> {
+    let wide = width >= 96;
+    let mut c = vec![
+        Column::text("name", Width::Fill(1), |c: &Customer| c.name.clone()).sorted(0, Dir::Asc),
+        Column::text("stage", Width::Fixed(8), |c: &Customer| {
+            c.stage.as_str().to_string()
+        })
+        .sorted(1, Dir::Asc),
+    ];
+    if width >= 130 {
+        c.push(Column::text(
+            "vertical",
+            Width::Fixed(14),
+            |c: &Customer| c.vertical.clone(),
+        ));
+    }
+    c.push(
+        Column::text(
+            "ACV",
+            Width::Fixed(if wide { 7 } else { 6 }),
+            |c: &Customer| acv(c.acv_usd),
+        )
+        .sorted(2, Dir::Desc),
+    );
+    if wide {
+        c.push(Column::text("owner", Width::Fixed(10), |c: &Customer| {
+            c.owner.clone()
+        }));
+    }
+    c.push(Column::new(
+        "health",
+        Width::Fixed(10),
+        move |c: &Customer| health_span(&health_of(state, c), t),
+    ));
+    c.push(Column::text(
+        "NPS (n)",
+        Width::Fixed(if wide { 14 } else { 13 }),
+        move |c: &Customer| nps_text(&health_of(state, c)),
+    ));
+    if wide {
+        c.push(Column::text("tix/wk", Width::Fixed(6), |c: &Customer| {
+            format!("{:.1}", c.tickets_per_week)
+        }));
+    }
+    c.push(Column::new("P0/1", Width::Fixed(4), move |c: &Customer| {
+        Span::styled(
+            c.open_p0_p1_bugs.to_string(),
+            if c.open_p0_p1_bugs > 0 {
+                t.bad()
+            } else {
+                t.dim()
+            },
+        )
+    }));
+    c.push(
+        Column::new("churn", Width::Fixed(6), move |c: &Customer| {
+            churn_span(c.churn_risk, t)
+        })
+        .sorted(3, Dir::Desc),
+    );
+    c
+}
+
 /// Draws the customers tab.
 pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let (list_area, detail_area) = split_body(area, state.show_detail, state.customers.view.len());
-    let wide = list_area.width >= 96;
-    let vertical = list_area.width >= 130;
-    let list = &state.customers;
-    let (header, widths) = if wide {
-        let mut h = vec!["", "name", "stage"];
-        let mut w = vec![
-            Constraint::Length(1),
-            Constraint::Fill(1),
-            Constraint::Length(8),
-        ];
-        if vertical {
-            h.push("vertical");
-            w.push(Constraint::Length(14));
-        }
-        h.extend([
-            "ACV", "owner", "health", "NPS (n)", "tix/wk", "P0/1", "churn",
-        ]);
-        w.extend([
-            Constraint::Length(7),
-            Constraint::Length(10),
-            Constraint::Length(10),
-            Constraint::Length(14),
-            Constraint::Length(6),
-            Constraint::Length(4),
-            Constraint::Length(6),
-        ]);
-        (h, w)
-    } else {
-        (
-            vec![
-                "", "name", "stage", "ACV", "health", "NPS (n)", "P0/1", "churn",
-            ],
-            vec![
-                Constraint::Length(1),
-                Constraint::Fill(1),
-                Constraint::Length(8),
-                Constraint::Length(6),
-                Constraint::Length(10),
-                Constraint::Length(13),
-                Constraint::Length(4),
-                Constraint::Length(6),
-            ],
-        )
-    };
-    let fill = crate::ui::widgets::data_table::fill_width(list_area.width, &widths);
-    let rows_h = usize::from(list_area.height.saturating_sub(3));
-    let offset = list.window_offset(rows_h);
-    let rows: Vec<Row<'_>> = list
-        .window(rows_h)
-        .map(|c| {
-            let h = health_of(state, c);
-            let mut cells = vec![
-                Cell::from(marker(c.pending, false, list.marked.contains(&c.id), t)),
-                Cell::from(crate::ui::text::fit(&c.name, fill)),
-                Cell::from(c.stage.as_str()),
-            ];
-            if vertical {
-                cells.push(Cell::from(c.vertical.clone()));
-            }
-            cells.push(Cell::from(acv(c.acv_usd)));
-            if wide {
-                cells.push(Cell::from(c.owner.clone()));
-            }
-            cells.push(Cell::from(health_span(&h, t)));
-            cells.push(Cell::from(nps_text(&h)));
-            if wide {
-                cells.push(Cell::from(format!("{:.1}", c.tickets_per_week)));
-            }
-            let p01 = Span::styled(
-                c.open_p0_p1_bugs.to_string(),
-                if c.open_p0_p1_bugs > 0 {
-                    t.bad()
-                } else {
-                    t.dim()
-                },
-            );
-            cells.push(Cell::from(p01));
-            cells.push(Cell::from(churn_span(c.churn_risk, t)));
-            let row = Row::new(cells);
-            if c.stage == Stage::Churned {
-                row.style(t.dim())
-            } else {
-                row
-            }
-        })
-        .collect();
-    DataTable {
-        title: list_title(
-            "Customers",
-            list.shown_rows(),
-            list.total_rows(),
-            &list.filter,
-            t,
-        ),
-        header,
-        rows,
-        widths,
-        selected: (!list.view.is_empty()).then_some(list.selected - offset),
-        focused: true,
-        empty: empty_text(list.loaded, !list.filter.is_empty()),
-        theme: t,
-    }
+    ListTable::new(
+        "Customers",
+        &state.customers,
+        columns(state, t, list_area.width),
+        t,
+    )
+    .markers(|c: &Customer| (c.pending, false))
+    .dim_if(|c: &Customer| c.stage == Stage::Churned)
     .render(list_area, buf);
     if let Some(area) = detail_area {
         render_detail("Customer", detail(state, t, false), t, area, buf);

@@ -3,29 +3,24 @@
 //! window in the detail pane above the selected deployment's details.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Widget};
+use ratatui::widgets::Widget;
 
-use super::{empty_text, marker, DataTable};
 use crate::app::derive::{dora_for, short_duration};
 use crate::app::state::State;
 use crate::domain::{DeployStatus, Deployment};
 use crate::metrics::dora::Band;
 use crate::ui::split_body;
 use crate::ui::text::{ago, or_dash, stamp};
-use crate::ui::theme::Theme;
-use crate::ui::widgets::data_table::list_title;
+use crate::ui::theme::{Glyph, Theme};
+use crate::ui::widgets::data_table::{Column, Dir, ListTable, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
 fn status_cell(d: &Deployment, t: Theme) -> Span<'static> {
     if d.rolled_back {
         return Span::styled(
-            if t.ascii {
-                "<- rolled back"
-            } else {
-                "⤺ rolled back"
-            },
+            format!("{} rolled back", t.glyph(Glyph::RolledBack)),
             t.bad(),
         );
     }
@@ -42,105 +37,74 @@ fn sha7(sha: &str) -> String {
     sha.chars().take(7).collect()
 }
 
+/// The deployment list's columns at `width` (wide from 96 columns).
+fn columns<'a>(state: &'a State, t: Theme, width: u16) -> Vec<Column<'a, Deployment>> {
+    let wide = width >= 96;
+    let mut c = vec![
+        Column::text(
+            "service",
+            Width::Fixed(if wide { 10 } else { 9 }),
+            |d: &Deployment| d.service.clone(),
+        )
+        .sorted(1, Dir::Asc),
+        Column::text("env", Width::Fixed(10), |d: &Deployment| {
+            d.environment.clone()
+        }),
+        Column::text("ref", Width::Fill(1), |d: &Deployment| d.git_ref.clone()),
+    ];
+    if wide {
+        c.push(Column::new(
+            "sha",
+            Width::Fixed(7),
+            move |d: &Deployment| Span::styled(sha7(&d.sha), t.dim()),
+        ));
+    }
+    c.push(
+        Column::new("status", Width::Fixed(14), move |d: &Deployment| {
+            status_cell(d, t)
+        })
+        .sorted(2, Dir::Asc),
+    );
+    c.push(
+        Column::text("age", Width::Fixed(4), |d: &Deployment| {
+            ago(state.now, d.created_at)
+        })
+        .sorted(0, Dir::Asc),
+    );
+    c.push(
+        Column::text("took", Width::Fixed(6), |d: &Deployment| {
+            d.duration_secs()
+                .map_or_else(|| "—".to_string(), short_duration)
+        })
+        .sorted(3, Dir::Desc),
+    );
+    if wide {
+        c.push(Column::text(
+            "creator",
+            Width::Fixed(12),
+            |d: &Deployment| d.creator.clone(),
+        ));
+        c.push(Column::text(
+            "rollback of",
+            Width::Fixed(12),
+            |d: &Deployment| or_dash(d.rollback_of.as_deref()).to_string(),
+        ));
+    }
+    c
+}
+
 /// Draws the deployments tab.
 pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let (list_area, detail_area) =
         split_body(area, state.show_detail, state.deployments.view.len());
-    let wide = list_area.width >= 96;
-    let list = &state.deployments;
-    let (header, widths) = if wide {
-        (
-            vec![
-                "",
-                "service",
-                "env",
-                "ref",
-                "sha",
-                "status",
-                "age",
-                "took",
-                "creator",
-                "rollback of",
-            ],
-            vec![
-                Constraint::Length(1),
-                Constraint::Length(10),
-                Constraint::Length(10),
-                Constraint::Fill(1),
-                Constraint::Length(7),
-                Constraint::Length(14),
-                Constraint::Length(4),
-                Constraint::Length(6),
-                Constraint::Length(12),
-                Constraint::Length(12),
-            ],
-        )
-    } else {
-        (
-            vec!["", "service", "env", "ref", "status", "age", "took"],
-            vec![
-                Constraint::Length(1),
-                Constraint::Length(9),
-                Constraint::Length(10),
-                Constraint::Fill(1),
-                Constraint::Length(14),
-                Constraint::Length(4),
-                Constraint::Length(6),
-            ],
-        )
-    };
-    let fill = crate::ui::widgets::data_table::fill_width(list_area.width, &widths);
-    let rows_h = usize::from(list_area.height.saturating_sub(3));
-    let offset = list.window_offset(rows_h);
-    let rows: Vec<Row<'_>> = list
-        .window(rows_h)
-        .map(|d| {
-            let dur = d
-                .duration_secs()
-                .map_or_else(|| "—".to_string(), short_duration);
-            let mut cells = vec![
-                Cell::from(marker(d.pending, false, list.marked.contains(&d.id), t)),
-                Cell::from(crate::ui::text::fit(&d.service, if wide { 10 } else { 9 })),
-                Cell::from(crate::ui::text::fit(&d.environment, 10)),
-                Cell::from(crate::ui::text::fit(&d.git_ref, fill)),
-            ];
-            if wide {
-                cells.push(Cell::from(Span::styled(sha7(&d.sha), t.dim())));
-            }
-            cells.push(Cell::from(status_cell(d, t)));
-            cells.push(Cell::from(ago(state.now, d.created_at)));
-            cells.push(Cell::from(dur));
-            if wide {
-                cells.push(Cell::from(crate::ui::text::fit(&d.creator, 12)));
-                cells.push(Cell::from(crate::ui::text::fit(
-                    or_dash(d.rollback_of.as_deref()),
-                    12,
-                )));
-            }
-            let row = Row::new(cells);
-            if d.rolled_back || d.status == DeployStatus::Inactive {
-                row.style(t.dim())
-            } else {
-                row
-            }
-        })
-        .collect();
-    DataTable {
-        title: list_title(
-            "Deployments",
-            list.shown_rows(),
-            list.total_rows(),
-            &list.filter,
-            t,
-        ),
-        header,
-        rows,
-        widths,
-        selected: (!list.view.is_empty()).then_some(list.selected - offset),
-        focused: true,
-        empty: empty_text(list.loaded, !list.filter.is_empty()),
-        theme: t,
-    }
+    ListTable::new(
+        "Deployments",
+        &state.deployments,
+        columns(state, t, list_area.width),
+        t,
+    )
+    .markers(|d: &Deployment| (d.pending, false))
+    .dim_if(|d: &Deployment| d.rolled_back || d.status == DeployStatus::Inactive)
     .render(list_area, buf);
     if let Some(area) = detail_area {
         render_detail("DORA & deployment", detail(state, t), t, area, buf);
@@ -296,15 +260,7 @@ pub(super) fn detail(state: &State, t: Theme) -> DetailLines {
     l.field(t, "env", d.environment.clone());
     l.field(t, "sha", d.sha.clone());
     l.field(t, "creator", d.creator.clone());
-    l.field(
-        t,
-        "started",
-        format!(
-            "{} ({} ago)",
-            stamp(state.tz, d.created_at),
-            ago(state.now, d.created_at)
-        ),
-    );
+    l.when(t, "started", state.tz, state.now, d.created_at);
     if let Some(f) = d.finished_at {
         l.field(
             t,

@@ -5,19 +5,19 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Widget};
+use ratatui::widgets::Widget;
 
 use super::bugs::priority_style;
-use super::{empty_text, marker, DataTable};
-use crate::app::derive::{incident_sla, short_duration, sla_label};
+use crate::app::action::Action;
+use crate::app::derive::{incident_sla, short_duration, sla_label, sla_sentence};
 use crate::app::msg::Detail;
 use crate::app::state::State;
-use crate::domain::{AlertState, Incident, IncidentStatus};
+use crate::domain::{Alert, AlertState, Incident, IncidentStatus};
 use crate::metrics::incident::SlaState;
 use crate::ui::split_body;
 use crate::ui::text::{ago, fit, or_dash, stamp};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::data_table::list_title;
+use crate::ui::widgets::data_table::{Column, Dir, ListTable, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
 fn status_style(s: IncidentStatus, t: Theme) -> ratatui::style::Style {
@@ -35,7 +35,8 @@ fn sla_span(state: &State, i: &Incident, t: Theme) -> Span<'static> {
         SlaState::Pending { .. } => t.warn(),
         SlaState::Met { .. } => t.good(),
     };
-    Span::styled(sla_label(sla.state), style)
+    let target_secs = (sla.deadline - i.created_at).num_seconds();
+    Span::styled(sla_label(sla.state, target_secs), style)
 }
 
 /// Draws the incidents tab.
@@ -49,9 +50,36 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     } else {
         [list_area, Rect::default()]
     };
-    incidents_table(state, t, inc_area, buf);
+    let mut incidents = ListTable::new(
+        "Incidents",
+        &state.incidents,
+        columns(state, t, inc_area.width),
+        t,
+    )
+    .markers(|i: &Incident| (i.pending, i.conflict))
+    .dim_if(|i: &Incident| i.status == IncidentStatus::Resolved);
+    incidents.focused = !state.alerts_focus;
+    incidents.render(inc_area, buf);
     if alert_area.height > 0 {
-        alerts_table(state, t, alert_area, buf);
+        let mut alerts = ListTable::new(
+            "Alerts",
+            &state.alerts,
+            alert_columns(state, t, alert_area.width),
+            t,
+        )
+        .markers(|a: &Alert| (a.pending, false));
+        alerts.focused = state.alerts_focus;
+        alerts.show_selection = state.alerts_focus;
+        alerts.empty = Some("no alert firing");
+        alerts.more_below = true;
+        if !state.alerts_focus {
+            let key = crate::ui::widgets::overlays::key_of(state, Action::ToggleAlerts)
+                .unwrap_or_else(|| "A".to_string());
+            alerts
+                .title_extra
+                .push(Span::styled(format!("({key} to focus) "), t.dim()));
+        }
+        alerts.render(alert_area, buf);
     }
     if let Some(d) = detail_area {
         if state.alerts_focus {
@@ -62,229 +90,100 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     }
 }
 
-fn incidents_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
-    let wide = area.width >= 96;
-    let customers = area.width >= 130;
-    let list = &state.incidents;
-    let id_w = crate::ui::widgets::data_table::id_width(list.widest_id, 8, area.width);
-    let (header, widths) = if wide {
-        let mut h = vec![
-            "", "id", "title", "sev", "status", "service", "assignee", "age", "SLA",
-        ];
-        let mut w = vec![
-            Constraint::Length(1),
-            Constraint::Length(id_w),
-            Constraint::Fill(1),
-            Constraint::Length(3),
-            Constraint::Length(12),
-            Constraint::Length(9),
-            Constraint::Length(10),
-            Constraint::Length(4),
-            Constraint::Length(14),
-        ];
-        if customers {
-            h.push("customers");
-            w.push(Constraint::Length(22));
-        }
-        (h, w)
-    } else {
-        (
-            vec!["", "id", "title", "sev", "status", "SLA"],
-            vec![
-                Constraint::Length(1),
-                Constraint::Length(id_w),
-                Constraint::Fill(1),
-                Constraint::Length(3),
-                Constraint::Length(12),
-                Constraint::Length(13),
-            ],
-        )
-    };
-    let fill = crate::ui::widgets::data_table::fill_width(area.width, &widths);
-    let rows_h = usize::from(area.height.saturating_sub(3));
-    let offset = list.window_offset(rows_h);
-    let rows: Vec<Row<'_>> = list
-        .window(rows_h)
-        .map(|i| {
-            let mut cells = vec![
-                Cell::from(marker(
-                    i.pending,
-                    i.conflict,
-                    list.marked.contains(&i.id),
-                    t,
-                )),
-                Cell::from(crate::ui::text::fit(&i.external_id, usize::from(id_w))),
-                Cell::from(crate::ui::text::fit(&i.title, fill)),
-                Cell::from(Span::styled(
-                    i.severity.as_str(),
-                    priority_style(i.severity, t),
-                )),
-                Cell::from(Span::styled(i.status.as_str(), status_style(i.status, t))),
-            ];
-            if wide {
-                cells.push(Cell::from(crate::ui::text::fit(&i.service, 9)));
-                cells.push(Cell::from(crate::ui::text::fit(
-                    or_dash(i.assignee.as_deref()),
-                    10,
-                )));
-                cells.push(Cell::from(ago(state.now, i.created_at)));
-            }
-            cells.push(Cell::from(sla_span(state, i, t)));
-            if customers {
-                cells.push(Cell::from(crate::ui::text::fit(&i.customers.join(","), 22)));
-            }
-            let row = Row::new(cells);
-            if i.status == IncidentStatus::Resolved {
-                row.style(t.dim())
-            } else {
-                row
-            }
+/// The incident list's columns at `width` (wide from 96 columns, customers from 130).
+fn columns<'a>(state: &'a State, t: Theme, width: u16) -> Vec<Column<'a, Incident>> {
+    let wide = width >= 96;
+    let mut c = vec![
+        Column::id("id", 8, |i: &Incident| i.external_id.clone()),
+        Column::text("title", Width::Fill(1), |i: &Incident| i.title.clone()),
+        Column::new("sev", Width::Fixed(3), move |i: &Incident| {
+            Span::styled(i.severity.as_str(), priority_style(i.severity, t))
         })
-        .collect();
-    DataTable {
-        title: list_title(
-            "Incidents",
-            list.shown_rows(),
-            list.total_rows(),
-            &list.filter,
-            t,
-        ),
-        header,
-        rows,
-        widths,
-        selected: (!list.view.is_empty()).then_some(list.selected - offset),
-        focused: !state.alerts_focus,
-        empty: empty_text(list.loaded, !list.filter.is_empty()),
-        theme: t,
+        .sorted(1, Dir::Asc),
+        Column::new("status", Width::Fixed(12), move |i: &Incident| {
+            Span::styled(i.status.as_str(), status_style(i.status, t))
+        })
+        .sorted(0, Dir::Asc),
+    ];
+    if wide {
+        c.push(
+            Column::text("service", Width::Fixed(9), |i: &Incident| i.service.clone())
+                .sorted(3, Dir::Asc),
+        );
+        c.push(Column::text(
+            "assignee",
+            Width::Fixed(10),
+            |i: &Incident| or_dash(i.assignee.as_deref()).to_string(),
+        ));
+        c.push(
+            Column::text("age", Width::Fixed(4), |i: &Incident| {
+                ago(state.now, i.created_at)
+            })
+            .sorted(2, Dir::Asc),
+        );
     }
-    .render(area, buf);
+    c.push(Column::new(
+        "SLA",
+        Width::Fixed(if wide { 14 } else { 13 }),
+        move |i: &Incident| sla_span(state, i, t),
+    ));
+    if width >= 130 {
+        c.push(Column::text(
+            "customers",
+            Width::Fixed(22),
+            |i: &Incident| i.customers.join(","),
+        ));
+    }
+    c
 }
 
-fn alerts_table(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
-    let wide = area.width >= 96;
-    let list = &state.alerts;
-    let name_w = if wide {
-        24
-    } else {
-        crate::ui::widgets::data_table::fill_width(
-            area.width,
-            &[
-                Constraint::Length(1),
-                Constraint::Fill(1),
-                Constraint::Length(8),
-                Constraint::Length(9),
-                Constraint::Length(10),
-                Constraint::Length(5),
-            ],
+/// The alert section's columns at `width` (the summary from 96 columns).
+fn alert_columns<'a>(state: &'a State, t: Theme, width: u16) -> Vec<Column<'a, Alert>> {
+    let wide = width >= 96;
+    let mut c = vec![
+        Column::text(
+            "alert",
+            if wide {
+                Width::Fixed(24)
+            } else {
+                Width::Fill(1)
+            },
+            |a: &Alert| a.name.clone(),
         )
-    };
-    // A box too short for every alert gives its last row to `+N more` (never a silent cut).
-    let box_h = usize::from(area.height.saturating_sub(3));
-    let rows_h = if list.view.len() > box_h {
-        box_h.saturating_sub(1).max(1)
-    } else {
-        box_h
-    };
-    let offset = list.window_offset(rows_h);
-    let below = list.view.len().saturating_sub(offset + rows_h);
-    let mut rows: Vec<Row<'_>> = list
-        .window(rows_h)
-        .map(|a| {
+        .sorted(1, Dir::Asc),
+        Column::text("severity", Width::Fixed(8), |a: &Alert| a.severity.clone()),
+        Column::text("service", Width::Fixed(9), |a: &Alert| a.service.clone()).sorted(2, Dir::Asc),
+        Column::new("state", Width::Fixed(10), move |a: &Alert| {
             let st = crate::app::silences::alert_state_label(a, state.tz, false);
-            let st_style = match a.state {
+            let style = match a.state {
                 AlertState::Active => t.bad(),
                 _ => t.dim(),
             };
-            let mut cells = vec![
-                Cell::from(marker(a.pending, false, list.marked.contains(&a.id), t)),
-                Cell::from(crate::ui::text::fit(&a.name, name_w)),
-                Cell::from(crate::ui::text::fit(&a.severity, 8)),
-                Cell::from(crate::ui::text::fit(&a.service, 9)),
-                Cell::from(Span::styled(st, st_style)),
-                Cell::from(ago(state.now, a.starts_at)),
-            ];
-            if wide {
-                cells.push(Cell::from(
-                    a.annotations.get("summary").cloned().unwrap_or_default(),
-                ));
-            }
-            Row::new(cells)
+            Span::styled(st, style)
         })
-        .collect();
-    if below > 0 && box_h > 1 {
-        rows.push(Row::new(vec![
-            Cell::from(""),
-            Cell::from(Span::styled(format!("+{below} more"), t.dim())),
-        ]));
-    }
-    let mut header = vec!["", "alert", "severity", "service", "state", "since"];
-    let mut widths = vec![
-        Constraint::Length(1),
-        Constraint::Fill(1),
-        Constraint::Length(8),
-        Constraint::Length(9),
-        Constraint::Length(10),
-        Constraint::Length(5),
+        .sorted(0, Dir::Asc),
+        Column::text("since", Width::Fixed(5), |a: &Alert| {
+            ago(state.now, a.starts_at)
+        })
+        .sorted(3, Dir::Asc),
     ];
     if wide {
-        header.push("summary");
-        widths[1] = Constraint::Length(24);
-        widths.push(Constraint::Fill(1));
+        c.push(Column::text("summary", Width::Fill(1), |a: &Alert| {
+            a.annotations.get("summary").cloned().unwrap_or_default()
+        }));
     }
-    let mut title = list_title(
-        "Alerts",
-        list.shown_rows(),
-        list.total_rows(),
-        &list.filter,
-        t,
-    );
-    if !state.alerts_focus {
-        let key =
-            crate::ui::widgets::overlays::key_of(state, crate::app::action::Action::ToggleAlerts)
-                .unwrap_or_else(|| "A".to_string());
-        title
-            .spans
-            .push(Span::styled(format!("({key} to focus) "), t.dim()));
-    }
-    DataTable {
-        title,
-        header,
-        rows,
-        widths,
-        selected: (state.alerts_focus && !list.view.is_empty()).then_some(list.selected - offset),
-        focused: state.alerts_focus,
-        empty: if list.loaded {
-            "no alert firing"
-        } else {
-            "loading from the cache…"
-        },
-        theme: t,
-    }
-    .render(area, buf);
+    c
 }
 
 /// The incident's detail; `full` (the full-screen view) keeps every timeline event and every
 /// line of each event's text instead of the pane's first 200 events, first lines only.
 pub(super) fn detail(state: &State, t: Theme, full: bool) -> DetailLines {
-    let mut l = DetailLines::default();
     let Some(i) = state.incidents.selected_row() else {
-        l.text("no incident selected");
-        return l;
+        return DetailLines::none("no incident selected");
     };
-    l.lines.push(Line::from(vec![
-        Span::styled(format!("{} ", i.external_id), t.bold()),
-        Span::raw(i.title.clone()),
-    ]));
-    if i.conflict {
-        l.styled(
-            t,
-            "conflict",
-            "an edit conflicts with the pager — press O",
-            t.bad(),
-        );
-    } else if i.pending {
-        l.styled(t, "pending", "an edit waits in the outbox", t.warn());
-    }
+    let mut l = DetailLines::default();
+    let (id, title) = (&i.external_id, &i.title);
+    l.row_heading(t, (id, title), (i.conflict, i.pending), "the pager");
     l.lines.push(Line::from(vec![
         Span::styled(format!("{:<11}", "severity"), t.label()),
         Span::styled(i.severity.as_str(), priority_style(i.severity, t)),
@@ -294,24 +193,8 @@ pub(super) fn detail(state: &State, t: Theme, full: bool) -> DetailLines {
     ]));
     l.field(t, "service", i.service.clone());
     l.field(t, "assignee", or_dash(i.assignee.as_deref()));
-    l.field(
-        t,
-        "customers",
-        if i.customers.is_empty() {
-            "—".to_string()
-        } else {
-            i.customers.join(", ")
-        },
-    );
-    l.field(
-        t,
-        "created",
-        format!(
-            "{} ({} ago)",
-            stamp(state.tz, i.created_at),
-            ago(state.now, i.created_at)
-        ),
-    );
+    l.list(t, "customers", &i.customers);
+    l.when(t, "created", state.tz, state.now, i.created_at);
     let sla = incident_sla(&state.policy, state.tz, i, state.now);
     let tta = sla.tta_secs.map_or_else(|| "—".to_string(), short_duration);
     let ttr = sla.ttr_secs.map_or_else(|| "—".to_string(), short_duration);
@@ -321,14 +204,16 @@ pub(super) fn detail(state: &State, t: Theme, full: bool) -> DetailLines {
     if let Some(r) = i.resolved_at {
         l.field(t, "resolved", format!("{} (TTR {ttr})", stamp(state.tz, r)));
     }
-    let target = short_duration((sla.deadline - i.created_at).num_seconds());
+    let target_secs = (sla.deadline - i.created_at).num_seconds();
+    let sla_style = match sla.state {
+        SlaState::Breached { .. } => t.bad(),
+        SlaState::Pending { .. } => t.warn(),
+        SlaState::Met { .. } => t.good(),
+    };
     l.lines.push(Line::from(vec![
         Span::styled(format!("{:<11}", "SLA"), t.label()),
-        sla_span(state, i, t),
-        Span::raw(format!(
-            "  target {target} · due {}",
-            stamp(state.tz, sla.deadline)
-        )),
+        Span::styled(sla_sentence(sla.state, target_secs), sla_style),
+        Span::raw(format!(" · due {}", stamp(state.tz, sla.deadline))),
     ]));
     match state.rollback_candidate(i) {
         Some(d) => {
@@ -444,15 +329,7 @@ pub(super) fn alert_detail(state: &State, t: Theme, full: bool) -> DetailLines {
     );
     l.field(t, "severity", a.severity.clone());
     l.field(t, "service", a.service.clone());
-    l.field(
-        t,
-        "since",
-        format!(
-            "{} ({} ago)",
-            stamp(state.tz, a.starts_at),
-            ago(state.now, a.starts_at)
-        ),
-    );
+    l.when(t, "since", state.tz, state.now, a.starts_at);
     if !a.silenced_by.is_empty() {
         l.field(t, "silences", a.silenced_by.join(", "));
     }

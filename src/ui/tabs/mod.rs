@@ -1,5 +1,7 @@
-//! The six tabs. Each tab draws its list (through [`DataTable`]) and its detail pane from
-//! `&State`; wide and narrow column sets are chosen from the list's width.
+//! The six tabs. Each tab file holds its column spec (for
+//! [`ListTable`](crate::ui::widgets::data_table::ListTable)) and its detail pane, drawn from
+//! `&State`; wide and narrow column sets are chosen from the list's width. Tabs import
+//! widgets, never the reverse.
 
 pub mod bugs;
 pub mod checklist;
@@ -10,15 +12,12 @@ pub mod slos;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Span;
 use ratatui::widgets::Widget;
 
 use crate::app::state::State;
 use crate::domain::Tab;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::detail::DetailLines;
-
-pub use crate::ui::widgets::data_table::DataTable;
 
 /// The active tab's body.
 pub struct TabView<'a> {
@@ -57,45 +56,5 @@ pub fn full_detail(state: &State, t: Theme) -> (&'static str, DetailLines) {
         Tab::Deployments => ("DORA & deployment", deployments::detail(state, t)),
         Tab::Slos => ("SLO", slos::full_detail(state, t)),
         Tab::Checklist => ("Checklist item", checklist::full_detail(state, t)),
-    }
-}
-
-/// The filter text of the focused list.
-#[must_use]
-pub fn current_filter(state: &State) -> &str {
-    match state.tab {
-        Tab::Customers => &state.customers.filter,
-        Tab::Bugs => &state.bugs.filter,
-        Tab::Incidents if state.alerts_focus => &state.alerts.filter,
-        Tab::Incidents => &state.incidents.filter,
-        Tab::Deployments => &state.deployments.filter,
-        Tab::Slos => &state.slos.filter,
-        Tab::Checklist => &state.checklist.filter,
-    }
-}
-
-/// The marker column: `!` conflict, `⟳` pending push, `•` marked for a bulk action.
-#[must_use]
-pub fn marker(pending: bool, conflict: bool, marked: bool, t: Theme) -> Span<'static> {
-    if conflict {
-        Span::styled("!", t.bad())
-    } else if pending {
-        Span::styled(if t.ascii { "*" } else { "⟳" }, t.warn())
-    } else if marked {
-        Span::styled(if t.ascii { "+" } else { "•" }, t.label())
-    } else {
-        Span::raw(" ")
-    }
-}
-
-/// The text shown while a tab has not loaded yet or has no rows.
-#[must_use]
-pub fn empty_text(loaded: bool, filtered: bool) -> &'static str {
-    if !loaded {
-        "loading from the cache…"
-    } else if filtered {
-        "no row matches the filter (esc clears it)"
-    } else {
-        "nothing here yet — press r to sync this tab's sources"
     }
 }

@@ -7,9 +7,8 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Sparkline, Widget};
+use ratatui::widgets::{Sparkline, Widget};
 
-use super::{empty_text, DataTable};
 use crate::app::derive::{short_duration, slo_view, SloView};
 use crate::app::state::{State, SLO_WINDOWS};
 use crate::domain::Slo;
@@ -20,8 +19,11 @@ use crate::metrics::slo::{AlertState, Window};
 use crate::metrics::stored::stored_coverage;
 use crate::ui::text::{ago, fit};
 use crate::ui::theme::Theme;
-use crate::ui::widgets::data_table::list_title;
+use crate::ui::widgets::data_table::{Column, Dir, ListTable, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
+
+/// Burn-rate column titles, in the order of [`BURN_WINDOWS`].
+const BURN_TITLES: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
 
 /// Burn-rate windows in column order.
 const BURN_WINDOWS: [Window; 7] = [
@@ -140,117 +142,115 @@ pub fn spark_text(v: &SloView, days: usize, t: Theme) -> String {
         .collect()
 }
 
+/// The views of the SLOs on screen, computed once per frame and looked up by row id.
+type Views = std::collections::HashMap<i64, SloView>;
+
+/// A column whose cell needs the SLO's view.
+fn view_col<'a>(
+    title: &'static str,
+    width: Width,
+    views: &'a Views,
+    f: impl Fn(&Slo, &SloView) -> Span<'static> + 'a,
+) -> Column<'a, Slo> {
+    Column::new(title, width, move |s: &Slo| match views.get(&s.id) {
+        Some(v) => f(s, v),
+        None => Span::raw("—"),
+    })
+}
+
+/// The SLO list's columns at `width` (all burn windows from 104 columns, service, objective
+/// and window from 140).
+fn columns<'a>(state: &State, views: &'a Views, t: Theme, width: u16) -> Vec<Column<'a, Slo>> {
+    let wide = width >= 104;
+    let extra = width >= 140;
+    let sel = selected_window(state);
+    let sel_header: &'static str = SLO_WINDOWS.get(state.slo_window).copied().unwrap_or("1h");
+    let mut c = vec![Column::text("name", Width::Fill(1), |s: &Slo| {
+        match stored_coverage(s).filter(WindowCoverage::is_partial) {
+            Some(c) => format!("{} {}/{}d", s.name, c.covered_days, c.window_days),
+            None => s.name.clone(),
+        }
+    })
+    .sorted(0, Dir::Asc)];
+    if extra {
+        c.push(
+            Column::text("service", Width::Fixed(9), |s: &Slo| s.service.clone())
+                .sorted(1, Dir::Asc),
+        );
+        c.push(
+            Column::text("obj", Width::Fixed(6), |s: &Slo| {
+                format!("{}%", s.objective)
+            })
+            .sorted(2, Dir::Asc),
+        );
+        c.push(Column::text("win", Width::Fixed(3), |s: &Slo| {
+            format!("{}d", s.window_days)
+        }));
+    }
+    c.push(view_col("attain", Width::Fixed(8), views, |_, v| {
+        Span::raw(pct(v.eval.as_ref().and_then(|e| e.attainment)))
+    }));
+    let bar_w = if wide { 10 } else { 5 };
+    c.push(view_col(
+        "budget",
+        Width::Fixed(if wide { 15 } else { 10 }),
+        views,
+        move |_, v| budget_span(v, bar_w, t),
+    ));
+    if wide {
+        for (w, title) in BURN_WINDOWS.into_iter().zip(BURN_TITLES) {
+            let style = if w == sel {
+                t.bold().add_modifier(ratatui::style::Modifier::UNDERLINED)
+            } else {
+                ratatui::style::Style::new()
+            };
+            c.push(view_col(title, Width::Fixed(4), views, move |_, v| {
+                Span::styled(burn_text(v, w), style)
+            }));
+        }
+    } else {
+        c.push(view_col(sel_header, Width::Fixed(4), views, move |_, v| {
+            Span::raw(burn_text(v, sel))
+        }));
+    }
+    c.push(view_col("state", Width::Fixed(7), views, move |s, v| {
+        state_span(s, v, t)
+    }));
+    c.push(view_col("exhausts", Width::Fixed(8), views, |_, v| {
+        Span::raw(tte(v))
+    }));
+    if wide {
+        let days = if extra { 14 } else { 7 };
+        c.push(view_col(
+            "daily",
+            Width::Fixed(if extra { 14 } else { 7 }),
+            views,
+            move |_, v| Span::styled(spark_text(v, days, t), t.label()),
+        ));
+    }
+    c
+}
+
 /// Draws the SLOs tab.
 pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let (list_area, detail_area) =
         crate::ui::split_body_pct(area, state.show_detail, state.slos.view.len(), 72);
-    let wide = list_area.width >= 104;
-    let extra = list_area.width >= 140;
-    let sel = selected_window(state);
     let list = &state.slos;
-    let views: Vec<(&Slo, SloView)> = list.visible().map(|s| (s, slo_view(s))).collect();
+    let views: Views = list.visible().map(|s| (s.id, slo_view(s))).collect();
     let sel_header: &'static str = SLO_WINDOWS.get(state.slo_window).copied().unwrap_or("1h");
-    let (header, widths) = if wide {
-        let mut h = vec!["name"];
-        let mut w = vec![Constraint::Fill(1)];
-        if extra {
-            h.extend(["service", "obj", "win"]);
-            w.extend([
-                Constraint::Length(9),
-                Constraint::Length(6),
-                Constraint::Length(3),
-            ]);
-        }
-        h.extend(["attain", "budget"]);
-        h.extend(["5m", "30m", "1h", "2h", "6h", "1d", "3d"]);
-        h.extend(["state", "exhausts", "daily"]);
-        w.extend([Constraint::Length(8), Constraint::Length(15)]);
-        w.extend([Constraint::Length(4); 7]);
-        w.extend([
-            Constraint::Length(7),
-            Constraint::Length(8),
-            Constraint::Length(if extra { 14 } else { 7 }),
-        ]);
-        (h, w)
-    } else {
-        (
-            vec!["name", "attain", "budget", sel_header, "state", "exhausts"],
-            vec![
-                Constraint::Fill(1),
-                Constraint::Length(8),
-                Constraint::Length(10),
-                Constraint::Length(4),
-                Constraint::Length(7),
-                Constraint::Length(8),
-            ],
-        )
-    };
-    let fill = crate::ui::widgets::data_table::fill_width(list_area.width, &widths);
-    let rows: Vec<Row<'_>> = views
-        .iter()
-        .map(|(s, v)| {
-            let name = match stored_coverage(s).filter(WindowCoverage::is_partial) {
-                Some(c) => format!("{} {}/{}d", s.name, c.covered_days, c.window_days),
-                None => s.name.clone(),
-            };
-            let mut cells = vec![Cell::from(crate::ui::text::fit(&name, fill))];
-            if extra {
-                cells.push(Cell::from(s.service.clone()));
-                cells.push(Cell::from(format!("{}%", s.objective)));
-                cells.push(Cell::from(format!("{}d", s.window_days)));
-            }
-            cells.push(Cell::from(pct(v.eval.as_ref().and_then(|e| e.attainment))));
-            cells.push(Cell::from(budget_span(v, if wide { 10 } else { 5 }, t)));
-            if wide {
-                for w in BURN_WINDOWS {
-                    let style = if w == sel {
-                        t.bold().add_modifier(ratatui::style::Modifier::UNDERLINED)
-                    } else {
-                        ratatui::style::Style::new()
-                    };
-                    cells.push(Cell::from(Span::styled(burn_text(v, w), style)));
-                }
-            } else {
-                cells.push(Cell::from(burn_text(v, sel)));
-            }
-            cells.push(Cell::from(state_span(s, v, t)));
-            cells.push(Cell::from(tte(v)));
-            if wide {
-                cells.push(Cell::from(Span::styled(
-                    spark_text(v, if extra { 14 } else { 7 }, t),
-                    t.label(),
-                )));
-            }
-            let row = Row::new(cells);
+    let mut table = ListTable::new("SLOs", list, columns(state, &views, t, list_area.width), t)
+        .row_style(move |s: &Slo| {
             if s.last_error.is_some() {
-                row.style(t.warn())
+                t.warn()
             } else {
-                row
+                ratatui::style::Style::new()
             }
-        })
-        .collect();
-    let mut title = list_title(
-        "SLOs",
-        list.shown_rows(),
-        list.total_rows(),
-        &list.filter,
-        t,
-    );
-    title.spans.push(Span::styled(
+        });
+    table.title_extra.push(Span::styled(
         format!("burn window {sel_header} (w) "),
         t.dim(),
     ));
-    DataTable {
-        title,
-        header,
-        rows,
-        widths,
-        selected: (!list.view.is_empty()).then_some(list.selected),
-        focused: true,
-        empty: empty_text(list.loaded, !list.filter.is_empty()),
-        theme: t,
-    }
-    .render(list_area, buf);
+    table.render(list_area, buf);
     if let Some(area) = detail_area {
         render_slo_detail(state, t, area, buf);
     }

@@ -2,6 +2,7 @@
 
 pub mod data_table;
 pub mod detail;
+pub mod detail_fields;
 pub mod fullscreen;
 pub mod help;
 pub mod hints;

@@ -100,10 +100,7 @@ impl StatusBar<'_> {
         let mut spans = Vec::new();
         // Normal mode needs no label; the space goes to source freshness.
         let mode = if st.filtering {
-            Some(format!(
-                " FILTER /{}▏",
-                fit(crate::ui::tabs::current_filter(st), 30)
-            ))
+            Some(format!(" FILTER /{}▏", fit(st.current_filter(), 30)))
         } else if st.cache_gone.is_some() {
             Some(" CACHE FILE GONE: EDITS NOT SAVED, RESTART ".to_string())
         } else if st.read_only {
@@ -114,9 +111,9 @@ impl StatusBar<'_> {
         if let Some(mode) = mode {
             spans.push(Span::styled(mode, t.selected()));
         }
-        if !st.filtering && !crate::ui::tabs::current_filter(st).is_empty() {
+        if !st.filtering && !st.current_filter().is_empty() {
             spans.push(Span::styled(
-                format!(" /{}", fit(crate::ui::tabs::current_filter(st), 20)),
+                format!(" /{}", fit(st.current_filter(), 20)),
                 t.warn(),
             ));
         }

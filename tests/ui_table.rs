@@ -1,0 +1,148 @@
+//! The generic list table as a user sees it: identifiers are never cut (80 and 40 columns),
+//! cut text ends in the ellipsis glyph, the sort column shows its direction, and marks and the
+//! selection stay visible under NO_COLOR.
+
+mod ui_support;
+
+use opsdeck::app::action::Action;
+use opsdeck::app::msg::Msg;
+use opsdeck::domain::Tab;
+use ratatui::style::{Color, Modifier};
+use ui_support::{demo_store, render, screen, show, state_from};
+
+fn long_ids() -> opsdeck::store::Store {
+    let store = demo_store();
+    store
+        .conn()
+        .execute_batch(
+            "UPDATE bugs SET key = CASE WHEN key LIKE '#%' THEN '#' || (123400 + id) \
+             ELSE 'PLATFORM-' || (123400 + id) END; \
+             UPDATE incidents SET external_id = 'Q' || printf('%013d', 4200000 + id);",
+        )
+        .unwrap();
+    store
+}
+
+#[test]
+fn ids_are_drawn_whole_at_80_and_40_columns() {
+    let store = long_ids();
+    let mut state = state_from(&store);
+    for (w, h) in [(80u16, 24u16), (40, 24)] {
+        show(&mut state, &store, Tab::Bugs);
+        let text = screen(&render(&state, w, h));
+        let keys: Vec<&str> = state
+            .bugs
+            .visible()
+            .take(6)
+            .map(|b| b.key.as_str())
+            .collect();
+        assert!(keys.iter().any(|k| k.len() == 15), "{keys:?}");
+        for key in &keys {
+            assert!(
+                text.contains(&format!(" {key} ")),
+                "{w}x{h}: {key} whole\n{text}"
+            );
+        }
+        show(&mut state, &store, Tab::Incidents);
+        let text = screen(&render(&state, w, h));
+        let first = &state.incidents.visible().next().unwrap().external_id;
+        assert!(
+            text.contains(&format!(" {first} ")),
+            "{w}x{h}: {first}\n{text}"
+        );
+    }
+}
+
+#[test]
+fn cut_titles_end_in_the_ellipsis_glyph_in_unicode_and_ascii() {
+    let store = demo_store();
+    let mut state = state_from(&store);
+    show(&mut state, &store, Tab::Bugs);
+    for (ascii, glyph) in [(false, '…'), (true, '~')] {
+        state.ascii = ascii;
+        let text = screen(&render(&state, 80, 24));
+        let mut cut = 0;
+        for b in state.bugs.visible().take(8) {
+            let line = text
+                .lines()
+                .find(|l| l.contains(&format!(" {} ", b.key)))
+                .unwrap_or_else(|| panic!("{} on screen\n{text}", b.key));
+            if !line.contains(&b.title) {
+                cut += 1;
+                let shown: String = b.title.chars().take(12).collect();
+                assert!(
+                    line.contains(&shown) && line.contains(glyph),
+                    "a cut title ends in {glyph:?}: {line}"
+                );
+            }
+        }
+        assert!(cut > 0, "the demo has titles longer than 80 columns allow");
+    }
+}
+
+#[test]
+fn the_sort_column_shows_its_direction_in_the_header() {
+    let store = demo_store();
+    let mut state = state_from(&store);
+    show(&mut state, &store, Tab::Bugs);
+    let header = |state: &opsdeck::app::state::State, w: u16| {
+        screen(&render(state, w, 24))
+            .lines()
+            .find(|l| l.contains("key") && l.contains("title"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    // Default order: priority first.
+    assert!(
+        header(&state, 80).contains("pri▲"),
+        "{}",
+        header(&state, 80)
+    );
+    state.update(Msg::Action(Action::CycleSort)); // priority
+    assert!(header(&state, 80).contains("pri▲"));
+    state.update(Msg::Action(Action::CycleSort)); // age: oldest first
+    let h = header(&state, 80);
+    assert!(h.contains("age▼") && !h.contains('▲'), "{h}");
+    state.update(Msg::Action(Action::CycleSort)); // assignee: not a column at 80
+    let text = screen(&render(&state, 80, 24));
+    assert!(text.contains("sorted by assignee"), "{text}");
+    assert!(header(&state, 160).contains("assignee▲"));
+    state.ascii = true;
+    assert!(header(&state, 160).contains("assignee^"));
+}
+
+#[test]
+fn marks_and_the_selection_are_visible_without_colour() {
+    let store = demo_store();
+    let mut state = state_from(&store);
+    show(&mut state, &store, Tab::Bugs);
+    state.no_color = true;
+    state.update(Msg::Action(Action::ToggleMark));
+    state.update(Msg::Action(Action::SelectNext));
+    let marked = state.bugs.visible().next().unwrap().key.clone();
+    let selected = state.bugs.selected_row().unwrap().key.clone();
+    let terminal = render(&state, 80, 24);
+    let buf = terminal.backend().buffer();
+    let text = screen(&terminal);
+    let row_of = |key: &str| {
+        text.lines()
+            .position(|l| l.contains(&format!(" {key} ")))
+            .and_then(|y| u16::try_from(y).ok())
+            .unwrap_or_else(|| panic!("{key} on screen"))
+    };
+    let (my, sy) = (row_of(&marked), row_of(&selected));
+    assert_eq!(
+        buf[(1, my)].symbol(),
+        "•",
+        "the mark shows in the marker column"
+    );
+    for x in 1..79 {
+        let cell = &buf[(x, sy)];
+        assert!(
+            cell.modifier.contains(Modifier::REVERSED),
+            "the selected row is reversed at x={x}"
+        );
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset));
+    }
+    assert!(!buf[(5, my)].modifier.contains(Modifier::REVERSED));
+}
