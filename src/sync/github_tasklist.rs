@@ -36,7 +36,7 @@ use crate::checklist::merge::{self, OpOutcome};
 use crate::checklist::{parse, store as checklist_store};
 use crate::config::SourceConfig;
 use crate::domain::Tab;
-use crate::store::{sync_meta, write, OutboxEntry, Store};
+use crate::store::{sync_meta, OutboxEntry, Store};
 
 /// The connector kind recorded in `sync_state`.
 pub const KIND: &str = "github-tasklist";
@@ -194,16 +194,7 @@ impl GithubTasklistSource {
         now: DateTime<Utc>,
     ) -> Result<PullReport, SyncError> {
         let name = self.name.clone();
-        store.write(|tx| write::sync_attempt(tx, &name, KIND, now))?;
-        if let Some(until) = store.rate_limited_until(&name)?.filter(|u| *u > now) {
-            let err = SyncError::Api(ApiError::RateLimited {
-                until,
-                kind: super::ratelimit::RateLimitKind::RetryAfter,
-                reason: None,
-            });
-            store.write(|tx| write::sync_failure(tx, &name, &err.to_string(), None, now))?;
-            return Err(err);
-        }
+        super::tracker::begin_limited_pull(store, &name, KIND, now, now)?;
         let mut report = PullReport::default();
         let mut failure = None;
         for issue in self.issues.clone() {
@@ -228,27 +219,7 @@ impl GithubTasklistSource {
                 }
             }
         }
-        match failure {
-            None => {
-                store.write(|tx| write::sync_success(tx, &name, None, now))?;
-                Ok(report)
-            }
-            Some(err) => {
-                let until = match &err {
-                    SyncError::Api(ApiError::RateLimited { until, .. }) => Some(*until),
-                    _ => None,
-                };
-                let message = err.to_string();
-                store.write(|tx| {
-                    write::sync_failure(tx, &name, &message, None, now)?;
-                    if let Some(until) = until {
-                        sync_meta::note_rate_limit(tx, &name, KIND, until)?;
-                    }
-                    Ok(())
-                })?;
-                Err(err)
-            }
-        }
+        super::tracker::finish_limited_pull(store, &name, KIND, failure, report, now)
     }
 
     async fn pull_issue(

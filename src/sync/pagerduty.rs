@@ -248,9 +248,8 @@ impl PagerDutySource {
         store.write(|tx| write::sync_attempt(tx, &name, "pagerduty", now))?;
         let result = self.pull_inner(store, now).await;
         if let Err(e) = &result {
-            let message = e.to_string();
             let until = e.retry_at().or_else(|| self.http.blocked_until());
-            store.write(|tx| write::sync_failure(tx, &name, &message, until, now))?;
+            super::tracker::note_failure(store, &name, e, until, now);
         }
         result
     }
