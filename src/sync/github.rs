@@ -46,6 +46,7 @@ use super::http::{
 };
 use super::secret::{Secret, TokenSource};
 use super::tracker;
+use super::tracker::config_error;
 use super::tracker::ingest::{Lenient, Pages};
 use super::{PullReport, SyncError};
 use crate::config::SourceConfig;
@@ -83,7 +84,8 @@ impl Repo {
         format!("{}/{}", self.owner, self.name)
     }
 
-    fn parse(s: &str) -> Option<Repo> {
+    /// Parses `owner/name` (letters, digits, `-`, `_`, `.`; not `.` or `..`).
+    pub(crate) fn parse(s: &str) -> Option<Repo> {
         let (owner, name) = s.trim().split_once('/')?;
         let ok = |p: &str| {
             !p.is_empty()
@@ -115,13 +117,6 @@ impl std::fmt::Debug for GithubSource {
             .field("repos", &self.repos)
             .field("http", &self.http)
             .finish_non_exhaustive()
-    }
-}
-
-fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
-    SyncError::Config {
-        source_name: cfg.name.clone(),
-        message: message.into(),
     }
 }
 

@@ -31,6 +31,7 @@ use url::Url;
 use super::github::Repo;
 use super::http::{self, ApiError, ApiRequest, Clock, Conditional, HttpClient};
 use super::secret::Secret;
+use super::tracker::config_error;
 use super::{PullReport, PushOutcome, SyncError};
 use crate::checklist::merge::{self, OpOutcome};
 use crate::checklist::{parse, store as checklist_store};
@@ -56,19 +57,11 @@ impl IssueRef {
     pub fn parse(s: &str) -> Option<IssueRef> {
         let (repo, number) = s.trim().rsplit_once('#')?;
         let number: u64 = number.parse().ok().filter(|n| *n > 0)?;
-        let (owner, name) = repo.split_once('/')?;
-        let ok = |p: &str| {
-            !p.is_empty()
-                && p != "."
-                && p != ".."
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        };
-        (ok(owner) && ok(name)).then(|| IssueRef {
-            repo: Repo {
-                owner: owner.to_owned(),
-                name: name.to_owned(),
-            },
+        if repo.trim() != repo {
+            return None;
+        }
+        Some(IssueRef {
+            repo: Repo::parse(repo)?,
             number,
         })
     }
@@ -105,13 +98,6 @@ impl std::fmt::Debug for GithubTasklistSource {
             .field("issues", &self.issues)
             .field("http", &self.http)
             .finish_non_exhaustive()
-    }
-}
-
-fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
-    SyncError::Config {
-        source_name: cfg.name.clone(),
-        message: message.into(),
     }
 }
 
