@@ -1,5 +1,5 @@
 //! Jira re-sync with the change on the last page (page 1 byte-identical), and a typed comment
-//! arriving at the server with its text unchanged.
+//! arriving at the server with its text unchanged; an unchanged re-sync is one search request.
 
 mod trackers_common;
 
@@ -114,4 +114,36 @@ async fn a_typed_comment_arrives_with_its_text_unchanged() {
         .body_json()
         .unwrap();
     assert_eq!(adf_text(&posted["body"]), text);
+}
+
+/// An unchanged re-sync is one search request: the cursor-bounded query comes back with the
+/// rows already cached (nothing is rewritten, no tab is marked changed), and the API user's
+/// zone, asked once per source, is not asked again.
+#[tokio::test]
+async fn an_unchanged_resync_is_one_search_request() {
+    let server = MockServer::start().await;
+    Mock::given(path("/rest/api/3/myself"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"accountId": "x", "timeZone": "UTC"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path(SEARCH))
+        .respond_with(Pager(issues(40)))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open_store(dir.path());
+    let mut jira = source(&server.uri());
+    jira.pull(&mut store, fixed_now()).await.unwrap();
+    jira.pull(&mut store, fixed_now()).await.unwrap();
+
+    let before = server.received_requests().await.unwrap().len();
+    let report = jira.pull(&mut store, fixed_now()).await.unwrap();
+    let sent = server.received_requests().await.unwrap();
+    let paths: Vec<&str> = sent[before..].iter().map(|r| r.url.path()).collect();
+    assert_eq!(paths, [SEARCH], "one search request and nothing else");
+    assert_eq!(report.requests, 1);
+    assert!(report.changed.is_empty(), "nothing rewritten: {report:?}");
 }

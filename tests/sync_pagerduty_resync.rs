@@ -257,17 +257,54 @@ async fn a_typed_note_and_resolution_arrive_byte_exact_and_read_back() {
     }
 }
 
-/// A no-change re-sync costs three requests: the active listing, the resolved window and the
-/// log entry feed (PagerDuty has no conditional requests); no timeline is re-read.
+/// A no-change re-sync is one request: the account-wide log entry feed since the cursor is
+/// empty, so neither listing is read (PagerDuty has no conditional requests). Before, it cost
+/// three (the feed, the active listing and the resolved window). Ten minutes after the last
+/// full listing the listings are read again, so a change that leaves no log entry still lands.
 #[tokio::test]
-async fn a_no_change_resync_costs_three_requests() {
+async fn a_no_change_resync_is_one_feed_request_and_lists_again_after_ten_minutes() {
     let (server, _world) = fake("acknowledged").await;
     let (_dir, mut store) = store();
     let mut pd = source(&server.uri());
     pd.pull(&mut store, now()).await.unwrap();
+    let before = server.received_requests().await.unwrap().len();
     let report = pd
         .pull(&mut store, now() + TimeDelta::minutes(1))
         .await
         .unwrap();
-    assert_eq!(report.requests, 3);
+    let sent = server.received_requests().await.unwrap();
+    let paths: Vec<&str> = sent[before..].iter().map(|r| r.url.path()).collect();
+    assert_eq!(paths, ["/log_entries"], "only the change feed is read");
+    assert_eq!(report.requests, 1);
+    assert!(report.changed.is_empty(), "nothing changed: {report:?}");
+
+    let report = pd
+        .pull(&mut store, now() + TimeDelta::minutes(11))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.requests, 3,
+        "feed + active listing + resolved window"
+    );
+}
+
+/// A note added since the cursor makes the feed non-empty: the re-sync reads the listings and
+/// that incident's timeline, even within ten minutes of the last full listing.
+#[tokio::test]
+async fn a_non_empty_feed_reads_the_listings_again() {
+    let (server, world) = fake("acknowledged").await;
+    let (_dir, mut store) = store();
+    let mut pd = source(&server.uri());
+    pd.pull(&mut store, now()).await.unwrap();
+    world.lock().unwrap().feed.push(ID.into());
+    let before = server.received_requests().await.unwrap().len();
+    pd.pull(&mut store, now() + TimeDelta::minutes(1))
+        .await
+        .unwrap();
+    let sent = server.received_requests().await.unwrap();
+    let listings = sent[before..]
+        .iter()
+        .filter(|r| r.url.path() == "/incidents")
+        .count();
+    assert_eq!(listings, 2, "active listing and resolved window");
 }

@@ -31,10 +31,8 @@ pub fn cursor(conn: &Connection, source: &str) -> Result<Option<String>> {
 /// # Errors
 /// SQLite errors.
 pub fn set_cursor(tx: &Transaction<'_>, source: &str, cursor: &str) -> Result<()> {
-    tx.execute(
-        "UPDATE sync_state SET cursor = ?2 WHERE source = ?1",
-        params![source, cursor],
-    )?;
+    tx.prepare_cached("UPDATE sync_state SET cursor = ?2 WHERE source = ?1")?
+        .execute(params![source, cursor])?;
     Ok(())
 }
 
@@ -92,26 +90,25 @@ pub fn bug_is_cached(tx: &Transaction<'_>, b: &Bug) -> Result<bool> {
         Option<String>,
     );
     let row: Option<Row> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT key, title, body, priority, status, assignee, labels, created_at, updated_at, \
              closed_at, url FROM bugs WHERE source = ?1 AND external_id = ?2",
-            params![b.source, b.external_id],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                ))
-            },
-        )
+        )?
+        .query_row(params![b.source, b.external_id], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+                r.get(9)?,
+                r.get(10)?,
+            ))
+        })
         .optional()?;
     let Some(row) = row else {
         return Ok(false);

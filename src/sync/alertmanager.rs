@@ -257,9 +257,7 @@ impl AlertmanagerSource {
         store.write(|tx| write::sync_attempt(tx, &name, "alertmanager", now))?;
         let result = self.pull_inner(store, now).await;
         if let Err(e) = &result {
-            let message = e.to_string();
-            let until = e.retry_at();
-            store.write(|tx| write::sync_failure(tx, &name, &message, until, now))?;
+            super::tracker::note_failure(store, &name, e, e.retry_at(), now);
         }
         result
     }

@@ -35,19 +35,23 @@ pub use dto::{
 };
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use url::Url;
 
 use super::http::{
-    self, ApiError, ApiRequest, Auth, AuthScheme, Clock, Conditional, HttpClient, HttpResponse,
+    self, ApiRequest, Auth, AuthScheme, Clock, Conditional, HttpClient, HttpResponse,
 };
 use super::secret::{Secret, TokenSource};
+use super::tracker;
+use super::tracker::config_error;
+use super::tracker::ingest::{Lenient, Pages};
 use super::{PullReport, SyncError};
 use crate::config::SourceConfig;
 use crate::domain::{Bug, Tab};
-use crate::store::{sync_meta, write, Store};
+use crate::store::{sync_meta, Store};
 
 /// `api.github.com`, used when a source sets no `base_url`.
 pub const DEFAULT_BASE_URL: &str = "https://api.github.com/";
@@ -80,7 +84,8 @@ impl Repo {
         format!("{}/{}", self.owner, self.name)
     }
 
-    fn parse(s: &str) -> Option<Repo> {
+    /// Parses `owner/name` (letters, digits, `-`, `_`, `.`; not `.` or `..`).
+    pub(crate) fn parse(s: &str) -> Option<Repo> {
         let (owner, name) = s.trim().split_once('/')?;
         let ok = |p: &str| {
             !p.is_empty()
@@ -101,7 +106,7 @@ pub struct GithubSource {
     name: String,
     repos: Vec<Repo>,
     mapping: Mapping,
-    http: HttpClient,
+    http: Arc<HttpClient>,
     clock: Clock,
 }
 
@@ -112,13 +117,6 @@ impl std::fmt::Debug for GithubSource {
             .field("repos", &self.repos)
             .field("http", &self.http)
             .finish_non_exhaustive()
-    }
-}
-
-fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
-    SyncError::Config {
-        source_name: cfg.name.clone(),
-        message: message.into(),
     }
 }
 
@@ -221,8 +219,9 @@ impl GithubSource {
         }
         let mut hc = github_http_config(cfg, token)?;
         tune(&mut hc);
-        let http =
-            HttpClient::new(hc, clock.clone()).map_err(|e| config_error(cfg, e.to_string()))?;
+        let http = Arc::new(
+            HttpClient::new(hc, clock.clone()).map_err(|e| config_error(cfg, e.to_string()))?,
+        );
         Ok(Self {
             name: cfg.name.clone(),
             repos,
@@ -261,51 +260,16 @@ impl GithubSource {
         now: DateTime<Utc>,
     ) -> Result<PullReport, SyncError> {
         let name = self.name.clone();
-        store.write(|tx| write::sync_attempt(tx, &name, KIND, now))?;
-        if let Some(until) = store
-            .rate_limited_until(&name)?
-            .filter(|u| *u > (self.clock)())
-        {
-            let err = SyncError::Api(ApiError::RateLimited {
-                until,
-                kind: super::ratelimit::RateLimitKind::RetryAfter,
-                reason: None,
-            });
-            store.write(|tx| write::sync_failure(tx, &name, &err.to_string(), None, now))?;
-            return Err(err);
-        }
+        tracker::begin_limited_pull(store, &name, KIND, now, (self.clock)())?;
         let mut report = PullReport::default();
         let mut failure = None;
         for repo in self.repos.clone() {
-            match self.pull_repo(store, &repo, now, &mut report).await {
-                Ok(()) => {}
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+            if let Err(e) = self.pull_repo(store, &repo, now, &mut report).await {
+                failure = Some(e);
+                break;
             }
         }
-        match failure {
-            None => {
-                store.write(|tx| write::sync_success(tx, &name, None, now))?;
-                Ok(report)
-            }
-            Some(err) => {
-                let until = match &err {
-                    SyncError::Api(ApiError::RateLimited { until, .. }) => Some(*until),
-                    _ => None,
-                };
-                let message = err.to_string();
-                store.write(|tx| {
-                    write::sync_failure(tx, &name, &message, None, now)?;
-                    if let Some(until) = until {
-                        sync_meta::note_rate_limit(tx, &name, KIND, until)?;
-                    }
-                    Ok(())
-                })?;
-                Err(err)
-            }
-        }
+        tracker::finish_limited_pull(store, &name, KIND, failure, report, now)
     }
 
     fn list_url(&self, repo: &Repo, since: Option<&str>) -> Result<(Url, String), SyncError> {
@@ -342,32 +306,29 @@ impl GithubSource {
         let mut max_seen = since.as_deref().and_then(|s| parse_time(Some(s)));
         let mut first_seen: HashMap<u64, DateTime<Utc>> = HashMap::new();
         let mut rewind: Option<DateTime<Utc>> = None;
-        let mut first_etag: Option<String> = None;
-        let mut url = first_url.clone();
         let key_prefix = self.key_prefix(repo);
-        for page in 0..MAX_PAGES_PER_PULL {
-            let response = if page == 0 {
-                report.requests += 1;
-                match self
-                    .http
-                    .get_conditional(url.clone(), etag.as_deref())
-                    .await?
-                {
-                    Conditional::NotModified => return Ok(()),
-                    Conditional::Fresh { etag, response } => {
-                        first_etag = etag;
-                        response
-                    }
-                }
-            } else {
-                report.requests += 1;
-                Box::new(
-                    self.http
-                        .send_with_retry(ApiRequest::get(url.clone()))
-                        .await?,
-                )
-            };
-            let bugs = self.decode_page(&response, &key_prefix)?;
+        report.requests += 1;
+        let (first_etag, first) = match self
+            .http
+            .get_conditional(first_url.clone(), etag.as_deref())
+            .await?
+        {
+            Conditional::NotModified => return Ok(()),
+            Conditional::Fresh { etag, response } => (etag, *response),
+        };
+        let (name, mapping) = (self.name.clone(), self.mapping.clone());
+        let mut pages = Pages::from_answer(
+            &self.http,
+            &self.name,
+            first,
+            MAX_PAGES_PER_PULL,
+            move |answer| decode_page(&answer, &name, &mapping, &key_prefix),
+        );
+        let mut page_index = 0usize;
+        while let Some((bugs, next)) = pages
+            .next(|(_, next)| Ok(next.clone().map(ApiRequest::get)))
+            .await?
+        {
             for bug in &bugs {
                 let id = bug.external_id.parse::<u64>().unwrap_or_default();
                 match first_seen.get(&id) {
@@ -382,7 +343,6 @@ impl GithubSource {
                 }
                 max_seen = Some(max_seen.map_or(bug.updated_at, |m| m.max(bug.updated_at)));
             }
-            let next = response.links().remove("next");
             let cursor = match (next.is_none(), max_seen, rewind) {
                 (true, Some(m), Some(r)) => Some(m.min(r)),
                 (_, m, _) => m,
@@ -395,7 +355,8 @@ impl GithubSource {
             // and an item updated since moves to the END of the `updated` order, so with more
             // pages it can change the last page while page 1 stays byte-identical (#11 defect 4).
             // A multi-page walk drops any ETag stored for this URL.
-            let single_page = page == 0;
+            let single_page = page_index == 0;
+            page_index += 1;
             let store_etag = next.is_none() && rewind.is_none();
             let name = self.name.clone();
             let changed = store.write(|tx| {
@@ -413,42 +374,27 @@ impl GithubSource {
             if changed && !report.changed.contains(&Tab::Bugs) {
                 report.changed.push(Tab::Bugs);
             }
-            match next {
-                Some(next) => url = next,
-                None => return Ok(()),
-            }
         }
-        tracing::warn!(source = %self.name, repo = %full, "stopped after the page limit; the next pull continues");
+        // The conditional first request is counted above.
+        report.requests += pages.requests().saturating_sub(1);
         Ok(())
     }
+}
 
-    /// Decodes a page: straight into DTOs when every item has the expected shape (fast path),
-    /// else item by item so one drifting item is skipped (and logged) instead of the page.
-    fn decode_page(
-        &self,
-        response: &HttpResponse,
-        key_prefix: &str,
-    ) -> Result<Vec<Bug>, SyncError> {
-        if let Ok(dtos) = response.json::<Vec<IssueDto>>() {
-            return Ok(dtos
-                .iter()
-                .filter_map(|dto| self.mapping.to_bug(dto, &self.name, key_prefix))
-                .collect());
-        }
-        let items: Vec<serde_json::Value> = response.json()?;
-        let mut bugs = Vec::with_capacity(items.len());
-        for item in &items {
-            match <IssueDto as serde::Deserialize>::deserialize(item) {
-                Ok(dto) => {
-                    if let Some(bug) = self.mapping.to_bug(&dto, &self.name, key_prefix) {
-                        bugs.push(bug);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(source = %self.name, error = %e, "skipped an issue GitHub sent in an unexpected shape");
-                }
-            }
-        }
-        Ok(bugs)
-    }
+/// Decodes a page off the runtime and maps it: the bugs, and the `Link: rel="next"` URL.
+/// Straight into DTOs; an item in an unexpected shape is skipped (and logged), not the page.
+fn decode_page(
+    response: &HttpResponse,
+    source: &str,
+    mapping: &Mapping,
+    key_prefix: &str,
+) -> Result<(Vec<Bug>, Option<Url>), SyncError> {
+    let items: Lenient<IssueDto> = response.json()?;
+    items.warn_skipped(source, "GitHub issue");
+    let bugs = items
+        .items
+        .iter()
+        .filter_map(|dto| mapping.to_bug(dto, source, key_prefix))
+        .collect();
+    Ok((bugs, response.links().remove("next")))
 }

@@ -19,21 +19,23 @@
 //! a description; after an unknown outcome the statuses are read first, so the remote never
 //! gets the same rollback twice.
 
+mod dto;
+mod push;
+
 use chrono::{DateTime, Utc};
-use reqwest::Method;
 use rusqlite::{params, OptionalExtension};
-use serde::Deserialize;
 
 use super::http::{
     ApiError, ApiRequest, Auth, AuthScheme, Clock, Conditional, HttpClient,
     SourceConfig as HttpConfig,
 };
 use super::secret::{Secret, TokenSource};
-use super::{PullReport, PushOutcome, SyncError};
+use super::{PullReport, SyncError};
 use crate::config::SourceConfig;
-use crate::domain::{DeployStatus, Deployment, Tab};
+use crate::domain::{Deployment, Tab};
 use crate::sanitize;
-use crate::store::{sync_meta, write, Operation, OutboxEntry, Store};
+use crate::store::{sync_meta, write, Store};
+use dto::{CompareDto, DeploymentDto, Outcome, StatusDto};
 
 /// The GitHub REST API version opsdeck speaks.
 pub const API_VERSION: &str = "2022-11-28";
@@ -48,58 +50,6 @@ pub const HORIZON_DAYS: i64 = 90;
 pub const MAX_UNSETTLED_REFRESH: i64 = 20;
 /// GitHub caps a deployment status description at this many characters.
 pub const DESCRIPTION_MAX_CHARS: usize = 140;
-
-#[derive(Debug, Deserialize)]
-struct UserDto {
-    #[serde(default)]
-    login: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct DeploymentDto {
-    id: i64,
-    #[serde(default)]
-    sha: String,
-    #[serde(rename = "ref", default)]
-    git_ref: String,
-    #[serde(default)]
-    environment: String,
-    creator: Option<UserDto>,
-    created_at: DateTime<Utc>,
-    updated_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct StatusDto {
-    id: i64,
-    state: String,
-    #[serde(default)]
-    description: Option<String>,
-    creator: Option<UserDto>,
-    created_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CompareDto {
-    #[serde(default)]
-    commits: Vec<CompareCommit>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CompareCommit {
-    commit: CommitInner,
-}
-
-#[derive(Debug, Deserialize)]
-struct CommitInner {
-    committer: Option<CommitPerson>,
-    author: Option<CommitPerson>,
-}
-
-#[derive(Debug, Deserialize)]
-struct CommitPerson {
-    date: Option<DateTime<Utc>>,
-}
 
 /// One configured GitHub Deployments source.
 pub struct GithubDeploymentsSource {
@@ -122,19 +72,6 @@ fn map_err(source: &str, e: impl std::fmt::Display) -> SyncError {
     SyncError::Config {
         source_name: source.to_string(),
         message: e.to_string(),
-    }
-}
-
-/// Maps an HTTP failure of a write to the outbox outcome (RELIABILITY.md §8.1).
-fn push_error(e: ApiError, now: DateTime<Utc>) -> PushOutcome {
-    if e.is_retryable() || e.retry_at().is_some() {
-        let at = e.retry_at().unwrap_or(now + chrono::Duration::seconds(30));
-        PushOutcome::Retry {
-            at,
-            error: e.to_string(),
-        }
-    } else {
-        PushOutcome::Failed(e.to_string())
     }
 }
 
@@ -185,53 +122,6 @@ fn insert_statuses(
         )?;
     }
     Ok(())
-}
-
-/// What a deployment's statuses (newest first) say about it.
-///
-/// The outcome is decided by the deployment's own run: its first `success`, `failure` or
-/// `error` status, and `finished_at` is that status's time. A later `inactive` (a rollback
-/// marker, or GitHub retiring it when a newer deployment succeeded) is history: it never
-/// re-dates the deployment, changes its duration or moves it in the DORA window (issue #11
-/// defect 3). Without such an outcome the latest status decides, and `inactive` alone
-/// finishes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Outcome {
-    status: DeployStatus,
-    finished_at: Option<DateTime<Utc>>,
-    rolled_back: bool,
-}
-
-impl Outcome {
-    fn of(newest_first: &[StatusDto]) -> Outcome {
-        let rolled_back = newest_first.iter().any(|s| {
-            s.description
-                .as_deref()
-                .is_some_and(|d| d.starts_with("rolled back"))
-        });
-        let settled = newest_first
-            .iter()
-            .rev()
-            .find(|s| matches!(s.state.as_str(), "success" | "failure" | "error"));
-        if let Some(s) = settled {
-            return Outcome {
-                status: s.state.parse().unwrap_or(DeployStatus::Pending),
-                finished_at: Some(s.created_at),
-                rolled_back,
-            };
-        }
-        let latest = newest_first.first();
-        Outcome {
-            status: latest
-                .and_then(|s| s.state.parse::<DeployStatus>().ok())
-                .unwrap_or(DeployStatus::Pending),
-            finished_at: latest
-                .filter(|s| s.state == "inactive")
-                .and_then(|_| newest_first.iter().rev().find(|s| s.state == "inactive"))
-                .map(|s| s.created_at),
-            rolled_back,
-        }
-    }
 }
 
 impl GithubDeploymentsSource {
@@ -318,13 +208,7 @@ impl GithubDeploymentsSource {
     ) -> Result<PullReport, SyncError> {
         store.write(|tx| write::sync_attempt(tx, &self.name, "github-deployments", now))?;
         let result = self.pull_all(store, now).await;
-        match &result {
-            Ok(_) => store.write(|tx| write::sync_success(tx, &self.name, None, now))?,
-            Err(e) => store.write(|tx| {
-                write::sync_failure(tx, &self.name, &e.to_string(), e.retry_at(), now)
-            })?,
-        }
-        result
+        super::tracker::finish_pull(store, &self.name, result, now)
     }
 
     async fn pull_all(
@@ -687,86 +571,5 @@ impl GithubDeploymentsSource {
         }
         let _ = now;
         Ok(())
-    }
-
-    /// Pushes one outbox entry (a rollback marker); see the module doc.
-    ///
-    /// # Errors
-    /// Store errors only; HTTP failures become the matching [`PushOutcome`].
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        let Operation::MarkRolledBack { reason, state } = &entry.op else {
-            return Ok(PushOutcome::Failed(format!(
-                "{} cannot be written to GitHub Deployments",
-                entry.op.describe()
-            )));
-        };
-        let external_id: Option<String> = store
-            .conn()
-            .query_row(
-                "SELECT external_id FROM deployments WHERE id = ?1",
-                [entry.entity.id],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(crate::store::StoreError::from)?;
-        let Some(external_id) = external_id else {
-            return Ok(PushOutcome::Failed(
-                "the deployment is no longer in the cache".into(),
-            ));
-        };
-        let mut parts = external_id.rsplitn(2, '/');
-        let (Some(id), Some(repo_path)) = (parts.next(), parts.next()) else {
-            return Ok(PushOutcome::Failed(format!(
-                "unexpected deployment id {external_id}"
-            )));
-        };
-        let target = if state.is_empty() {
-            self.rollback_state.clone()
-        } else {
-            state.clone()
-        };
-        let description: String = format!("rolled back by opsdeck: {reason}")
-            .chars()
-            .take(DESCRIPTION_MAX_CHARS)
-            .collect();
-        let statuses_url = match self
-            .client
-            .url(&format!("/repos/{repo_path}/deployments/{id}/statuses"))
-        {
-            Ok(u) => u,
-            Err(e) => return Ok(PushOutcome::Failed(e.to_string())),
-        };
-        if entry.attempts > 1 {
-            // The earlier attempt may have landed: read before writing again.
-            match self
-                .client
-                .send_with_retry(ApiRequest::get(statuses_url.clone()))
-                .await
-            {
-                Ok(r) => {
-                    let list: Vec<StatusDto> = r.json().unwrap_or_default();
-                    if list.iter().any(|s| {
-                        s.state == target && s.description.as_deref() == Some(description.as_str())
-                    }) {
-                        return Ok(PushOutcome::Done);
-                    }
-                }
-                Err(e) => return Ok(push_error(e, now)),
-            }
-        }
-        let body = serde_json::json!({ "state": target, "description": description, "auto_inactive": false });
-        let request = match ApiRequest::new(Method::POST, statuses_url).json(&body) {
-            Ok(r) => r,
-            Err(e) => return Ok(PushOutcome::Failed(e.to_string())),
-        };
-        Ok(match self.client.send_with_retry(request).await {
-            Ok(_) => PushOutcome::Done,
-            Err(e) => push_error(e, now),
-        })
     }
 }

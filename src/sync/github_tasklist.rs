@@ -31,12 +31,13 @@ use url::Url;
 use super::github::Repo;
 use super::http::{self, ApiError, ApiRequest, Clock, Conditional, HttpClient};
 use super::secret::Secret;
+use super::tracker::config_error;
 use super::{PullReport, PushOutcome, SyncError};
 use crate::checklist::merge::{self, OpOutcome};
 use crate::checklist::{parse, store as checklist_store};
 use crate::config::SourceConfig;
 use crate::domain::Tab;
-use crate::store::{sync_meta, write, OutboxEntry, Store};
+use crate::store::{sync_meta, OutboxEntry, Store};
 
 /// The connector kind recorded in `sync_state`.
 pub const KIND: &str = "github-tasklist";
@@ -56,19 +57,11 @@ impl IssueRef {
     pub fn parse(s: &str) -> Option<IssueRef> {
         let (repo, number) = s.trim().rsplit_once('#')?;
         let number: u64 = number.parse().ok().filter(|n| *n > 0)?;
-        let (owner, name) = repo.split_once('/')?;
-        let ok = |p: &str| {
-            !p.is_empty()
-                && p != "."
-                && p != ".."
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        };
-        (ok(owner) && ok(name)).then(|| IssueRef {
-            repo: Repo {
-                owner: owner.to_owned(),
-                name: name.to_owned(),
-            },
+        if repo.trim() != repo {
+            return None;
+        }
+        Some(IssueRef {
+            repo: Repo::parse(repo)?,
             number,
         })
     }
@@ -105,13 +98,6 @@ impl std::fmt::Debug for GithubTasklistSource {
             .field("issues", &self.issues)
             .field("http", &self.http)
             .finish_non_exhaustive()
-    }
-}
-
-fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
-    SyncError::Config {
-        source_name: cfg.name.clone(),
-        message: message.into(),
     }
 }
 
@@ -194,16 +180,7 @@ impl GithubTasklistSource {
         now: DateTime<Utc>,
     ) -> Result<PullReport, SyncError> {
         let name = self.name.clone();
-        store.write(|tx| write::sync_attempt(tx, &name, KIND, now))?;
-        if let Some(until) = store.rate_limited_until(&name)?.filter(|u| *u > now) {
-            let err = SyncError::Api(ApiError::RateLimited {
-                until,
-                kind: super::ratelimit::RateLimitKind::RetryAfter,
-                reason: None,
-            });
-            store.write(|tx| write::sync_failure(tx, &name, &err.to_string(), None, now))?;
-            return Err(err);
-        }
+        super::tracker::begin_limited_pull(store, &name, KIND, now, now)?;
         let mut report = PullReport::default();
         let mut failure = None;
         for issue in self.issues.clone() {
@@ -228,27 +205,7 @@ impl GithubTasklistSource {
                 }
             }
         }
-        match failure {
-            None => {
-                store.write(|tx| write::sync_success(tx, &name, None, now))?;
-                Ok(report)
-            }
-            Some(err) => {
-                let until = match &err {
-                    SyncError::Api(ApiError::RateLimited { until, .. }) => Some(*until),
-                    _ => None,
-                };
-                let message = err.to_string();
-                store.write(|tx| {
-                    write::sync_failure(tx, &name, &message, None, now)?;
-                    if let Some(until) = until {
-                        sync_meta::note_rate_limit(tx, &name, KIND, until)?;
-                    }
-                    Ok(())
-                })?;
-                Err(err)
-            }
-        }
+        super::tracker::finish_limited_pull(store, &name, KIND, failure, report, now)
     }
 
     async fn pull_issue(

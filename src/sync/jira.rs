@@ -20,6 +20,7 @@ mod adf;
 pub mod dto;
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use reqwest::Method;
@@ -28,13 +29,14 @@ use url::Url;
 
 use super::http::{self, ApiError, ApiRequest, AuthScheme, Clock, HttpClient};
 use super::secret::Secret;
+use super::tracker::ingest::{self, Pages};
 use super::tracker::{self, PriorityMap};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::{SourceConfig, SourceKind};
 use crate::domain::{BugStatus, Priority, Tab};
 use crate::store::outbox::{Operation, OutboxEntry};
-use crate::store::trackers::{bug_is_cached, set_cursor, RemoteBug};
-use crate::store::{write, Store};
+use crate::store::trackers::RemoteBug;
+use crate::store::Store;
 use dto::{CommentsDto, IssueDto, Mapping, MyselfDto, SearchPage, TransitionsDto, UserDto};
 
 pub use adf::{flatten as adf_to_text, from_text as text_to_adf};
@@ -67,12 +69,19 @@ pub const DEFAULT_PRIORITIES: &[(&str, Priority)] = &[
     ("Trivial", Priority::P3),
 ];
 
+/// A search page mapped off the runtime: the bugs (with whether Jira dated them) and the
+/// token of the page after it.
+struct MappedPage {
+    bugs: Vec<(crate::domain::Bug, bool)>,
+    next: Option<String>,
+}
+
 /// A Jira Cloud source.
 #[derive(Debug)]
 pub struct JiraSource {
     name: String,
     projects: Vec<String>,
-    client: HttpClient,
+    client: Arc<HttpClient>,
     site: Url,
     map: Mapping,
     transitions: BTreeMap<BugStatus, String>,
@@ -150,7 +159,7 @@ impl JiraSource {
         Ok(JiraSource {
             name: cfg.name.clone(),
             projects,
-            client,
+            client: Arc::new(client),
             site,
             map,
             transitions,
@@ -184,6 +193,19 @@ impl JiraSource {
         jql
     }
 
+    /// The search request for `jql`, continuing after `token`.
+    fn search_request(&self, jql: &str, token: Option<&str>) -> Result<ApiRequest, ApiError> {
+        let mut url = self.client.url("rest/api/3/search/jql")?;
+        url.query_pairs_mut()
+            .append_pair("jql", jql)
+            .append_pair("fields", FIELDS)
+            .append_pair("maxResults", &PAGE_SIZE.to_string());
+        if let Some(t) = token {
+            url.query_pairs_mut().append_pair("nextPageToken", t);
+        }
+        Ok(ApiRequest::get(url))
+    }
+
     async fn pull_pages(
         &mut self,
         store: &mut Store,
@@ -197,40 +219,40 @@ impl JiraSource {
             None => None,
         };
         let jql = self.jql(since.as_deref());
+        let (name, site, map) = (self.name.clone(), self.site.clone(), self.map.clone());
+        let first = self.search_request(&jql, None)?;
+        let mut pages = Pages::start(&self.client, &self.name, first, MAX_PAGES, move |answer| {
+            let page: SearchPage = answer.json()?;
+            page.issues.warn_skipped(&name, "Jira");
+            let bugs = page
+                .issues
+                .items
+                .iter()
+                .filter_map(|issue| {
+                    let dated = issue.fields.updated.as_ref().and_then(dto::parse_time);
+                    let bug = dto::to_bug(issue, &name, &site, &map, now)?;
+                    Some((bug, dated.is_some()))
+                })
+                .collect();
+            let next = page.next_page_token.filter(|t| !t.is_empty());
+            let next = next.filter(|_| page.is_last != Some(true));
+            Ok(MappedPage { bugs, next })
+        });
         let mut seen: HashSet<String> = HashSet::new();
         let mut changed = false;
         let mut token: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut url = self.client.url("rest/api/3/search/jql")?;
-            url.query_pairs_mut()
-                .append_pair("jql", &jql)
-                .append_pair("fields", FIELDS)
-                .append_pair("maxResults", &PAGE_SIZE.to_string());
-            if let Some(t) = &token {
-                url.query_pairs_mut().append_pair("nextPageToken", t);
-            }
-            let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
-            report.requests += 1;
-            let page: SearchPage = response.json()?;
-            let mut bugs = Vec::new();
-            for raw in page.issues {
-                let issue: IssueDto = match serde_json::from_value(raw) {
-                    Ok(i) => i,
-                    Err(e) => {
-                        tracing::warn!(source = %self.name, error = %e, "skipping an undecodable Jira issue");
-                        continue;
-                    }
-                };
-                let Some(bug) = dto::to_bug(&issue, &self.name, &self.site, &self.map, now) else {
-                    continue;
-                };
-                if issue
-                    .fields
-                    .updated
-                    .as_ref()
-                    .and_then(dto::parse_time)
-                    .is_some()
-                {
+        let next_request = |page: &MappedPage, token: &Option<String>| match &page.next {
+            None => Ok(None),
+            Some(next) if Some(next) == token.as_ref() => Err(tracker::protocol_error(
+                &self.name,
+                "search returned the same nextPageToken twice",
+            )),
+            Some(next) => Ok(Some(self.search_request(&jql, Some(next))?)),
+        };
+        while let Some(page) = pages.next(|p| next_request(p, &token)).await? {
+            let mut bugs = Vec::with_capacity(page.bugs.len());
+            for (bug, dated) in page.bugs {
+                if dated {
                     max_updated = max_updated.max(Some(bug.updated_at));
                 }
                 if seen.insert(bug.external_id.clone()) {
@@ -238,34 +260,11 @@ impl JiraSource {
                 }
                 bugs.push(bug);
             }
-            let source = self.name.clone();
             let cursor_text = max_updated.map(format_cursor);
-            let wrote = store.write(|tx| {
-                let mut wrote = false;
-                for bug in &bugs {
-                    if !bug_is_cached(tx, bug)? {
-                        write::upsert_bug(tx, bug, now)?;
-                        wrote = true;
-                    }
-                }
-                if let Some(c) = &cursor_text {
-                    set_cursor(tx, &source, c)?;
-                }
-                Ok(wrote)
-            })?;
-            changed |= wrote;
-            let next = page.next_page_token.filter(|t| !t.is_empty());
-            if page.is_last == Some(true) || next.is_none() {
-                break;
-            }
-            if next == token {
-                return Err(tracker::protocol_error(
-                    &self.name,
-                    "search returned the same nextPageToken twice",
-                ));
-            }
-            token = next;
+            changed |= ingest::write_bugs(store, &self.name, &bugs, cursor_text.as_deref(), now)?;
+            token = page.next;
         }
+        report.requests += pages.requests();
         if changed {
             report.changed.push(Tab::Bugs);
         }

@@ -17,7 +17,9 @@
 //! stored idempotently (`log:<id>`, `note:<id>`), and a resolved incident's first explicit
 //! acknowledgement (`acknowledgements[]` is empty once resolved) comes from its
 //! `acknowledge_log_entry`. Each page is committed with its events in one transaction; the
-//! cursor (`now − 10 min`, RFC 3339) is written only when the whole pull succeeded.
+//! cursor (`now − 10 min`, RFC 3339) is written only when the whole pull succeeded. When the
+//! feed since the cursor is empty and this source read the listings less than 10 minutes ago,
+//! nothing in the account changed: that one feed request is the whole re-sync.
 //!
 //! **Severity.** `priority_map` first (keys: PagerDuty priority names such as `P1` or `SEV-1`,
 //! or the urgencies `high`/`low`), then PagerDuty's default names `P1`→P0, `P2`→P1, `P3`→P2,
@@ -65,6 +67,9 @@ const MAX_LOG_PAGES: usize = 5;
 const MAX_FEED_PAGES: usize = 10;
 /// Incidents re-read one by one per pull at most.
 const MAX_STRAGGLERS: usize = 50;
+/// Longest time between two full listings when the change feed stays empty (a field change
+/// that leaves no log entry still arrives within this).
+const FULL_LISTING_EVERY_SECS: i64 = 600;
 
 /// The PagerDuty source: one account, one `From` user.
 pub struct PagerDutySource {
@@ -82,6 +87,8 @@ pub struct PagerDutySource {
     me: Option<String>,
     /// Incidents with log entries since the cursor (this pull's change feed).
     touched: HashSet<String>,
+    /// When this source last read the incident listings in full.
+    listed_at: Option<DateTime<Utc>>,
 }
 
 impl std::fmt::Debug for PagerDutySource {
@@ -195,6 +202,7 @@ impl PagerDutySource {
             remote: HashMap::new(),
             me: None,
             touched: HashSet::new(),
+            listed_at: None,
         })
     }
 
@@ -248,9 +256,8 @@ impl PagerDutySource {
         store.write(|tx| write::sync_attempt(tx, &name, "pagerduty", now))?;
         let result = self.pull_inner(store, now).await;
         if let Err(e) = &result {
-            let message = e.to_string();
             let until = e.retry_at().or_else(|| self.http.blocked_until());
-            store.write(|tx| write::sync_failure(tx, &name, &message, until, now))?;
+            super::tracker::note_failure(store, &name, e, until, now);
         }
         result
     }
@@ -274,10 +281,18 @@ impl PagerDutySource {
         let since = cursor
             .unwrap_or(now - TimeDelta::days(FIRST_SYNC_DAYS))
             .max(now - TimeDelta::days(MAX_WINDOW_DAYS));
-        self.touched = match cursor {
+        let feed = match cursor {
             Some(since) => self.changed_since(since, now, &mut report.requests).await?,
-            None => HashSet::new(),
+            None => None,
         };
+        let listed_lately = self
+            .listed_at
+            .is_some_and(|at| now - at < TimeDelta::seconds(FULL_LISTING_EVERY_SECS));
+        if listed_lately && feed.as_ref().is_some_and(HashSet::is_empty) {
+            // Nothing in the account changed since the cursor: the feed is the whole re-sync.
+            return self.finish_quiet_pull(store, since, now, report);
+        }
+        self.touched = feed.unwrap_or_default();
         let mut seen = HashSet::new();
         let active = [
             ("statuses[]", "triggered".to_owned()),
@@ -314,14 +329,26 @@ impl PagerDutySource {
                 Err(e) => return Err(e.into()),
             }
         }
+        self.listed_at = Some(now);
+        if report.fetched > 0 {
+            report.changed = vec![Tab::Incidents];
+        }
+        self.finish_quiet_pull(store, since, now, report)
+    }
+
+    /// Records the pull's success with the next cursor (`now − overlap`, never before `since`).
+    fn finish_quiet_pull(
+        &self,
+        store: &mut Store,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+        report: PullReport,
+    ) -> Result<PullReport, SyncError> {
         let next = (now - TimeDelta::seconds(CURSOR_OVERLAP_SECS))
             .max(since)
             .to_rfc3339_opts(SecondsFormat::Secs, true);
         let name = self.name.clone();
         store.write(|tx| write::sync_success(tx, &name, Some(&next), now))?;
-        if report.fetched > 0 {
-            report.changed = vec![Tab::Incidents];
-        }
         Ok(report)
     }
 
@@ -417,13 +444,13 @@ impl PagerDutySource {
     /// Incidents with a log entry (a note is an `annotate` entry) since `since`, from the
     /// account-wide change feed: their timeline is re-read even when `updated_at` did not move,
     /// because a note or log entry is a child resource (issue #11 defect 4). A feed the account
-    /// cannot read (4xx) leaves the set empty: `updated_at` still decides.
+    /// cannot read (4xx) is `None`: the listings and `updated_at` still decide.
     async fn changed_since(
         &self,
         since: DateTime<Utc>,
         now: DateTime<Utc>,
         requests: &mut usize,
-    ) -> Result<HashSet<String>, SyncError> {
+    ) -> Result<Option<HashSet<String>>, SyncError> {
         let mut touched = HashSet::new();
         let mut offset = 0usize;
         for _ in 0..MAX_FEED_PAGES {
@@ -439,7 +466,7 @@ impl PagerDutySource {
                 Ok(page) => page,
                 Err(ApiError::Permanent { status, message }) => {
                     tracing::warn!(source = %self.name, status, %message, "log entry feed unavailable");
-                    break;
+                    return Ok(None);
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -455,7 +482,7 @@ impl PagerDutySource {
             }
             offset += PAGE_LIMIT;
         }
-        Ok(touched)
+        Ok(Some(touched))
     }
 
     /// Log entries (paged) and notes of one incident, and its first explicit acknowledgement.

@@ -23,6 +23,7 @@
 pub mod dto;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use reqwest::Method;
@@ -31,13 +32,14 @@ use url::Url;
 
 use super::http::{self, ApiError, ApiRequest, AuthScheme, Clock, HttpClient};
 use super::secret::Secret;
+use super::tracker::ingest::{self, Pages};
 use super::tracker::{self, PriorityMap};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::{SourceConfig, SourceKind};
 use crate::domain::{BugStatus, Priority, Tab};
 use crate::store::outbox::{Operation, OutboxEntry};
-use crate::store::trackers::{bug_is_cached, set_cursor, RemoteBug};
-use crate::store::{write, Store};
+use crate::store::trackers::RemoteBug;
+use crate::store::Store;
 use dto::{
     IssueDto, IssueWrap, IssuesPage, Mapping, PrioritiesDto, PriorityDef, StatusesDto, UsersDto,
 };
@@ -63,7 +65,7 @@ pub const DEFAULT_PRIORITIES: &[(&str, Priority)] = &[
 pub struct RedmineSource {
     name: String,
     projects: Vec<String>,
-    client: HttpClient,
+    client: Arc<HttpClient>,
     site: Url,
     map: Mapping,
     /// Numeric ids of `projects` (only needed with more than one project).
@@ -120,7 +122,7 @@ impl RedmineSource {
                 .map(|p| p.trim().to_owned())
                 .filter(|p| !p.is_empty())
                 .collect(),
-            client,
+            client: Arc::new(client),
             site,
             map,
             project_ids: None,
@@ -162,27 +164,33 @@ impl RedmineSource {
         let mut frozen = false;
         let mut changed = false;
         let mut offset: u64 = 0;
-        for _ in 0..MAX_PAGES {
-            let url = self.issues_url(since, offset)?;
-            let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
-            report.requests += 1;
-            let page: IssuesPage = response.json()?;
+        let first = ApiRequest::get(self.issues_url(since, 0)?);
+        let name = self.name.clone();
+        let mut pages = Pages::start(&self.client, &self.name, first, MAX_PAGES, move |answer| {
+            let page: IssuesPage = answer.json()?;
+            page.issues.warn_skipped(&name, "Redmine");
+            Ok(page)
+        });
+        loop {
+            let next_request = |page: &IssuesPage| -> Result<Option<ApiRequest>, SyncError> {
+                let received = page.received();
+                let next = offset + received;
+                if received == 0 || next >= page.total_count.unwrap_or(0) {
+                    return Ok(None);
+                }
+                Ok(Some(ApiRequest::get(self.issues_url(since, next)?)))
+            };
+            let Some(page) = pages.next(next_request).await? else {
+                break;
+            };
             let total = page.total_count.unwrap_or(0);
             match first_total {
                 None => first_total = Some(total),
                 Some(first) if total < first => frozen = true,
                 Some(_) => {}
             }
-            let received = page.issues.len() as u64;
-            let mut issues = Vec::new();
-            for raw in page.issues {
-                match serde_json::from_value::<IssueDto>(raw) {
-                    Ok(issue) => issues.push(issue),
-                    Err(e) => {
-                        tracing::warn!(source = %self.name, error = %e, "skipping an undecodable Redmine issue");
-                    }
-                }
-            }
+            offset += page.received();
+            let issues = page.issues.items;
             if issues
                 .iter()
                 .any(|i| !self.map.knows_status(i.status.as_ref().and_then(|s| s.id)))
@@ -210,27 +218,10 @@ impl RedmineSource {
             if !frozen {
                 max_updated = page_max;
             }
-            let source = self.name.clone();
             let cursor_text = max_updated.map(format_cursor);
-            let wrote = store.write(|tx| {
-                let mut wrote = false;
-                for bug in &bugs {
-                    if !bug_is_cached(tx, bug)? {
-                        write::upsert_bug(tx, bug, now)?;
-                        wrote = true;
-                    }
-                }
-                if let Some(c) = &cursor_text {
-                    set_cursor(tx, &source, c)?;
-                }
-                Ok(wrote)
-            })?;
-            changed |= wrote;
-            offset += received;
-            if received == 0 || offset >= total {
-                break;
-            }
+            changed |= ingest::write_bugs(store, &self.name, &bugs, cursor_text.as_deref(), now)?;
         }
+        report.requests += pages.requests();
         if frozen {
             tracing::info!(source = %self.name, "issues moved while paging; the next pull re-reads from the last safe point");
         }

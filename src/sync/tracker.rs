@@ -1,6 +1,9 @@
 //! What the tracker connectors ([`super::jira`], [`super::redmine`]) share: building the HTTP
 //! client from the user's source config, the priority and status name maps, turning API errors
-//! into push outcomes, and the sync-state bookkeeping around a pull.
+//! into push outcomes, and the sync-state bookkeeping around a pull. The paging loop, page
+//! decoding and the per-page write live in [`ingest`].
+
+pub mod ingest;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -266,16 +269,84 @@ pub fn finish_pull(
             Ok(report)
         }
         Err(err) => {
-            let message = err.to_string();
             let until = err.retry_at();
-            if let Err(store_err) =
-                store.write(|tx| write::sync_failure(tx, source, &message, until, now))
-            {
-                tracing::warn!(source, error = %store_err, "could not record the sync failure");
-            }
+            note_failure(store, source, &err, until, now);
             Err(err)
         }
     }
+}
+
+/// Records a failed pull in `sync_state` (message and retry deadline); a store error while
+/// recording is logged, the pull's own error is what the caller reports.
+pub fn note_failure(
+    store: &mut Store,
+    source: &str,
+    err: &SyncError,
+    until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) {
+    let message = err.to_string();
+    if let Err(store_err) = store.write(|tx| write::sync_failure(tx, source, &message, until, now))
+    {
+        tracing::warn!(source, error = %store_err, "could not record the sync failure");
+    }
+}
+
+/// Starts a pull of a source that persists rate-limit deadlines (GitHub REST): records the
+/// attempt, and fails at once, without a request, while a deadline is still ahead of `wall`.
+///
+/// # Errors
+/// [`ApiError::RateLimited`] with the persisted deadline; store errors.
+pub fn begin_limited_pull(
+    store: &mut Store,
+    source: &str,
+    kind: &str,
+    now: DateTime<Utc>,
+    wall: DateTime<Utc>,
+) -> Result<(), SyncError> {
+    store.write(|tx| write::sync_attempt(tx, source, kind, now))?;
+    if let Some(until) = store.rate_limited_until(source)?.filter(|u| *u > wall) {
+        let err = SyncError::Api(ApiError::RateLimited {
+            until,
+            kind: super::ratelimit::RateLimitKind::RetryAfter,
+            reason: None,
+        });
+        store.write(|tx| write::sync_failure(tx, source, &err.to_string(), None, now))?;
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Ends a pull begun with [`begin_limited_pull`]: success, or the failure with a rate-limit
+/// deadline persisted so the next pull waits for it.
+///
+/// # Errors
+/// The pull's own error, or a store error while recording.
+pub fn finish_limited_pull(
+    store: &mut Store,
+    source: &str,
+    kind: &str,
+    failure: Option<SyncError>,
+    report: PullReport,
+    now: DateTime<Utc>,
+) -> Result<PullReport, SyncError> {
+    let Some(err) = failure else {
+        store.write(|tx| write::sync_success(tx, source, None, now))?;
+        return Ok(report);
+    };
+    let until = match &err {
+        SyncError::Api(ApiError::RateLimited { until, .. }) => Some(*until),
+        _ => None,
+    };
+    let message = err.to_string();
+    store.write(|tx| {
+        write::sync_failure(tx, source, &message, None, now)?;
+        if let Some(until) = until {
+            crate::store::sync_meta::note_rate_limit(tx, source, kind, until)?;
+        }
+        Ok(())
+    })?;
+    Err(err)
 }
 
 /// A conflict outcome carrying the value found at the remote (sanitized, for the user).

@@ -11,6 +11,7 @@ use url::Url;
 use super::adf;
 use crate::domain::{bug::customers_from_labels, Bug, BugStatus, Priority};
 use crate::sanitize;
+use crate::sync::tracker::ingest::Lenient;
 use crate::sync::tracker::PriorityMap;
 
 /// Priority used when an issue has none, or one that no mapping knows.
@@ -21,7 +22,7 @@ pub const DEFAULT_PRIORITY: Priority = Priority::P2;
 #[serde(default)]
 pub struct SearchPage {
     /// The issues, decoded one by one so a malformed issue does not sink the page.
-    pub issues: Vec<Value>,
+    pub issues: Lenient<IssueDto>,
     /// Token of the next page; absent on the last page.
     #[serde(rename = "nextPageToken")]
     pub next_page_token: Option<String>,

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 use url::Url;
 
 use crate::domain::{Bug, BugStatus, Priority};
 use crate::sanitize;
+use crate::sync::tracker::ingest::Lenient;
 use crate::sync::tracker::PriorityMap;
 
 /// Priority used when an issue's priority is absent or unmapped.
@@ -20,9 +20,17 @@ pub const DEFAULT_PRIORITY: Priority = Priority::P2;
 #[serde(default)]
 pub struct IssuesPage {
     /// The issues, decoded one by one so a malformed issue does not sink the page.
-    pub issues: Vec<Value>,
+    pub issues: Lenient<IssueDto>,
     /// Issues matching the query (all pages).
     pub total_count: Option<u64>,
+}
+
+impl IssuesPage {
+    /// Issues on the page, undecodable ones included (offset paging counts them).
+    #[must_use]
+    pub fn received(&self) -> u64 {
+        (self.issues.items.len() + self.issues.skipped.len()) as u64
+    }
 }
 
 /// `GET /issues/{id}.json`.

@@ -1,0 +1,263 @@
+//! The ingest half of the tracker connector skeleton, written once for every paged pull
+//! (Jira, Redmine, GitHub Issues):
+//!
+//! - [`Lenient`]: a page's item list decoded straight into DTOs, where an item that does not fit
+//!   is skipped (and reported) instead of sinking the page;
+//! - [`Pages`]: the paging loop. Each page is decoded on a blocking thread (serde off the async
+//!   runtime) and, once the connector says what comes next, the next page's request is already
+//!   in flight while the connector writes the current page;
+//! - [`write_bugs`]: one transaction per page: rows cached as is are skipped, the others
+//!   upserted (pending local edits re-applied on top), and the cursor moved with them.
+//!
+//! Each connector keeps only its vendor mapping: the URLs, what "next" means (token, offset,
+//! `Link` header) and the DTO → [`Bug`] conversion.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::de::{DeserializeOwned, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+use tokio::task::JoinHandle;
+
+use super::protocol_error;
+use crate::domain::Bug;
+use crate::store::trackers::{bug_is_cached, set_cursor};
+use crate::store::{write, Store};
+use crate::sync::http::{ApiError, ApiRequest, HttpClient, HttpResponse};
+use crate::sync::SyncError;
+
+/// A JSON array decoded item by item into `T`: items that do not fit are counted out, with
+/// the decoder's message, instead of failing the whole page.
+#[derive(Debug)]
+pub struct Lenient<T> {
+    /// The items that decoded.
+    pub items: Vec<T>,
+    /// Why each skipped item did not decode.
+    pub skipped: Vec<String>,
+}
+
+impl<T> Default for Lenient<T> {
+    fn default() -> Self {
+        Lenient {
+            items: Vec::new(),
+            skipped: Vec::new(),
+        }
+    }
+}
+
+impl<T> Lenient<T> {
+    /// Logs the skipped items of `source` (a `vendor` payload) once each.
+    pub fn warn_skipped(&self, source: &str, vendor: &str) {
+        for error in &self.skipped {
+            tracing::warn!(source, error = %error, "skipping an undecodable {vendor} item");
+        }
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Items<T>(PhantomData<T>);
+        impl<'de, T: DeserializeOwned> Visitor<'de> for Items<T> {
+            type Value = Lenient<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of items")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Lenient {
+                    items: Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1000)),
+                    skipped: Vec::new(),
+                };
+                while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+                    match serde_json::from_str::<T>(raw.get()) {
+                        Ok(item) => out.items.push(item),
+                        Err(e) => out.skipped.push(e.to_string()),
+                    }
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_seq(Items(PhantomData))
+    }
+}
+
+/// Runs `work` (page decoding and mapping) on a blocking thread, off the async runtime.
+///
+/// # Errors
+/// `work`'s own error, or a protocol error when the thread died (a panic in a decoder).
+pub async fn off_runtime<T: Send + 'static>(
+    source: &str,
+    work: impl FnOnce() -> Result<T, SyncError> + Send + 'static,
+) -> Result<T, SyncError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) => Err(protocol_error(
+            source,
+            format!("decoding a page stopped: {e}"),
+        )),
+    }
+}
+
+/// A request running on the runtime while its caller does something else; aborted when
+/// dropped unanswered (a pull that ends early leaves nothing behind).
+struct InFlight(Option<JoinHandle<Result<HttpResponse, ApiError>>>);
+
+impl InFlight {
+    fn start(client: &Arc<HttpClient>, req: ApiRequest) -> InFlight {
+        let client = Arc::clone(client);
+        InFlight(Some(tokio::spawn(async move {
+            client.send_with_retry(req).await
+        })))
+    }
+
+    async fn response(mut self, source: &str) -> Result<HttpResponse, SyncError> {
+        let Some(handle) = self.0.take() else {
+            return Err(protocol_error(source, "a page request was awaited twice"));
+        };
+        match handle.await {
+            Ok(result) => Ok(result?),
+            Err(e) => Err(protocol_error(
+                source,
+                format!("a page request stopped: {e}"),
+            )),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.0 {
+            handle.abort();
+        }
+    }
+}
+
+/// Where the next page comes from: its request in flight, an answer already read (GitHub's
+/// conditional first page), or nothing more.
+enum Next {
+    InFlight(InFlight),
+    Ready(Box<HttpResponse>),
+    Done,
+}
+
+/// The paging loop of one pull: yields decoded pages (`P`), starting the next page's request
+/// before handing the current one back, within `max_pages` requests.
+pub struct Pages<P> {
+    client: Arc<HttpClient>,
+    source: String,
+    decode: Arc<dyn Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync>,
+    next: Next,
+    pages_left: usize,
+    requests: usize,
+}
+
+impl<P: Send + 'static> Pages<P> {
+    /// Starts with `first` in flight; `decode` turns an answer into a page on a blocking thread.
+    pub fn start(
+        client: &Arc<HttpClient>,
+        source: &str,
+        first: ApiRequest,
+        max_pages: usize,
+        decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
+    ) -> Pages<P> {
+        let mut pages = Pages::after(client, source, max_pages, decode);
+        pages.next = Next::InFlight(InFlight::start(client, first));
+        pages
+    }
+
+    /// Starts from a first answer the connector already read (a conditional request).
+    pub fn from_answer(
+        client: &Arc<HttpClient>,
+        source: &str,
+        first: HttpResponse,
+        max_pages: usize,
+        decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
+    ) -> Pages<P> {
+        let mut pages = Pages::after(client, source, max_pages, decode);
+        pages.next = Next::Ready(Box::new(first));
+        pages
+    }
+
+    fn after(
+        client: &Arc<HttpClient>,
+        source: &str,
+        max_pages: usize,
+        decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
+    ) -> Pages<P> {
+        Pages {
+            client: Arc::clone(client),
+            source: source.to_owned(),
+            decode: Arc::new(decode),
+            next: Next::Done,
+            pages_left: max_pages.saturating_sub(1),
+            requests: 0,
+        }
+    }
+
+    /// Page requests answered so far.
+    #[must_use]
+    pub fn requests(&self) -> usize {
+        self.requests
+    }
+
+    /// The next page, or `None` after the last one. `next_request` says, from the page, what
+    /// to fetch after it (`Ok(None)`: this was the last page); that request is sent at once,
+    /// so it runs while the caller writes the page. Past `max_pages` nothing more is fetched.
+    ///
+    /// # Errors
+    /// The page's HTTP or decode error, or `next_request`'s error (e.g. a repeated token).
+    pub async fn next(
+        &mut self,
+        next_request: impl FnOnce(&P) -> Result<Option<ApiRequest>, SyncError>,
+    ) -> Result<Option<P>, SyncError> {
+        let response = match std::mem::replace(&mut self.next, Next::Done) {
+            Next::Done => return Ok(None),
+            Next::Ready(response) => *response,
+            Next::InFlight(request) => request.response(&self.source).await?,
+        };
+        self.requests += 1;
+        let decode = Arc::clone(&self.decode);
+        let page = off_runtime(&self.source, move || decode(response)).await?;
+        match next_request(&page)? {
+            Some(req) if self.pages_left > 0 => {
+                self.pages_left -= 1;
+                self.next = Next::InFlight(InFlight::start(&self.client, req));
+            }
+            Some(_) => {
+                tracing::warn!(source = %self.source, "stopped after the page limit; the next pull continues");
+            }
+            None => {}
+        }
+        Ok(Some(page))
+    }
+}
+
+/// Writes one page of `bugs` and the cursor in one transaction: rows already cached as is
+/// are skipped, the others upserted with pending local edits re-applied. Returns whether
+/// anything was written.
+///
+/// # Errors
+/// Store errors (nothing of the page is then written).
+pub fn write_bugs(
+    store: &mut Store,
+    source: &str,
+    bugs: &[Bug],
+    cursor: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, SyncError> {
+    Ok(store.write(|tx| {
+        let mut wrote = false;
+        for bug in bugs {
+            if !bug_is_cached(tx, bug)? {
+                write::upsert_bug(tx, bug, now)?;
+                wrote = true;
+            }
+        }
+        if let Some(c) = cursor {
+            set_cursor(tx, source, c)?;
+        }
+        Ok(wrote)
+    })?)
+}
