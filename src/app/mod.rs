@@ -8,6 +8,7 @@
 pub mod action;
 pub mod derive;
 pub mod edits;
+pub mod filter;
 pub mod keymap;
 pub mod msg;
 pub mod rollback;
@@ -57,6 +58,9 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// a move one frame instead of two (one with the detail pane cleared, one with the detail);
 /// a busy store (a large reload in flight) only delays the frame by this much.
 pub const DETAIL_WAIT: Duration = Duration::from_millis(30);
+
+/// Paints one frame from the state (the ui's `draw`).
+pub type Draw = fn(&mut ratatui::Frame<'_>, &State);
 
 /// Everything the loop needs.
 pub struct AppParts {
@@ -170,11 +174,16 @@ fn open_url(url: &str, state: &mut State) {
     let _ = state.update(Msg::Notice(text));
 }
 
-/// Runs the TUI until the user quits or a termination signal arrives.
+/// Runs the TUI until the user quits or a termination signal arrives; `draw` paints a frame
+/// from the state (the ui's `draw`, passed in by the start-up code so app never imports ui).
 ///
 /// # Errors
 /// Terminal I/O errors.
-pub async fn run(parts: AppParts, terminal: &mut crate::tui::Tui) -> std::io::Result<()> {
+pub async fn run(
+    parts: AppParts,
+    terminal: &mut crate::tui::Tui,
+    draw: Draw,
+) -> std::io::Result<()> {
     let AppParts {
         mut state,
         mut keymap,
@@ -207,7 +216,7 @@ pub async fn run(parts: AppParts, terminal: &mut crate::tui::Tui) -> std::io::Re
 
     loop {
         if state.dirty {
-            terminal.draw(|f| crate::ui::draw(f, &state))?;
+            terminal.draw(|f| draw(f, &state))?;
             state.dirty = false;
         }
         let mut from_terminal = false;

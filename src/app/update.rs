@@ -5,8 +5,9 @@
 //! not durably written. Prompts and confirmations are overlays that end in an `Effect`.
 
 use super::action::Action;
+use super::filter::refresh_view;
 use super::msg::{Edit, Effect, InputKey, Msg, OutboxCommand, Rows, SyncEvent};
-use super::rows::{refresh_view, RowView};
+use super::rows::RowView;
 use super::state::{
     ListState, Overlay, Prompt, PromptThen, State, Toast, DORA_WINDOWS, SLO_WINDOWS,
 };
