@@ -84,34 +84,6 @@ pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bo
         .unwrap_or_else(|| list.selected.min(list.view.len().saturating_sub(1)));
 }
 
-/// Fuzzy-ranks `candidates` against `query` (palette), best first.
-#[must_use]
-pub fn fuzzy_rank<'a>(
-    query: &str,
-    candidates: impl Iterator<Item = (usize, &'a str)>,
-) -> Vec<usize> {
-    if query.trim().is_empty() {
-        return candidates.map(|(i, _)| i).collect();
-    }
-    let mut matcher = Matcher::new(Config::DEFAULT);
-    let pattern = Pattern::new(
-        query,
-        CaseMatching::Ignore,
-        Normalization::Smart,
-        AtomKind::Fuzzy,
-    );
-    let mut buf = Vec::new();
-    let mut scored: Vec<(u32, usize)> = candidates
-        .filter_map(|(i, s)| {
-            pattern
-                .score(Utf32Str::new(s, &mut buf), &mut matcher)
-                .map(|sc| (sc, i))
-        })
-        .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.into_iter().map(|(_, i)| i).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
