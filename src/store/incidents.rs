@@ -330,6 +330,11 @@ pub fn remove_pending_silences(tx: &Transaction<'_>, alert_id: i64) -> Result<()
     if list.len() == all.len() {
         return Ok(());
     }
+    set_silenced_by(tx, alert_id, &list)
+}
+
+/// Stores an alert's silences; the alert is `suppressed` while any covers it, else `active`.
+fn set_silenced_by(tx: &Transaction<'_>, alert_id: i64, list: &[String]) -> Result<()> {
     let state = if list.is_empty() {
         "active"
     } else {
@@ -337,7 +342,7 @@ pub fn remove_pending_silences(tx: &Transaction<'_>, alert_id: i64) -> Result<()
     };
     tx.execute(
         "UPDATE alerts SET silenced_by = ?1, state = ?2 WHERE id = ?3",
-        params![to_json_list(&list), state, alert_id],
+        params![to_json_list(list), state, alert_id],
     )?;
     Ok(())
 }
@@ -388,15 +393,7 @@ pub fn remove_silence(tx: &Transaction<'_>, alert_id: i64, silence_id: &str) -> 
             continue;
         }
         let list: Vec<String> = all.into_iter().filter(|s| s != silence_id).collect();
-        let state = if list.is_empty() {
-            "active"
-        } else {
-            "suppressed"
-        };
-        tx.execute(
-            "UPDATE alerts SET silenced_by = ?1, state = ?2 WHERE id = ?3",
-            params![to_json_list(&list), state, id],
-        )?;
+        set_silenced_by(tx, id, &list)?;
     }
     Ok(())
 }
