@@ -122,7 +122,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         opsdeck::checklist::store::import_document(tx, "bench:plan.md", &plan, &[], now)?;
         Ok(())
     })?;
-    opsdeck::store::demo::load(&mut store, now)?;
+    opsdeck::demo::load(&mut store, now)?;
     let total: i64 = store.conn().query_row(
         "SELECT (SELECT count(*) FROM bugs) + (SELECT count(*) FROM incidents) + (SELECT count(*) FROM deployments) + (SELECT count(*) FROM checklist_items)",
         [],

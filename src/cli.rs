@@ -218,7 +218,10 @@ pub fn session(cli: &Cli) -> Result<Session, ConfigError> {
     // (issue #13 finding 5: a symlink loop silently opened with no sources).
     let present = std::fs::symlink_metadata(&paths.config_file).is_ok();
     let (mut config, has_file) = if explicit || present {
-        (Config::load(&paths.config_file)?, true)
+        (
+            Config::load_with_keys(&paths.config_file, &crate::app::keymap::check_override)?,
+            true,
+        )
     } else {
         (Config::default(), false)
     };
@@ -299,8 +302,7 @@ fn open_store_checked(
         .conn()
         .query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
     if empty == 0 {
-        crate::store::demo::load(&mut store, clock.now())
-            .wrap_err("cannot load the demo workspace")?;
+        crate::demo::load(&mut store, clock.now()).wrap_err("cannot load the demo workspace")?;
     }
     Ok(store)
 }

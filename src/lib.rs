@@ -12,6 +12,7 @@ pub mod checklist;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod logging;
 pub mod metrics;

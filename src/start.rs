@@ -133,7 +133,7 @@ pub fn tui(
             clock,
             sync,
         };
-        let result = app::run(parts, &mut guard.terminal)
+        let result = app::run(parts, &mut guard.terminal, crate::ui::draw)
             .await
             .wrap_err("terminal error");
         drop(guard);

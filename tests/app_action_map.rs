@@ -557,7 +557,7 @@ fn every_bound_action_queues_exactly_what_it_says_for_exactly_its_targets() {
             for scenario in SCENARIOS {
                 rows += 1;
                 let mut store = Store::open_in_memory().unwrap();
-                opsdeck::store::demo::load(&mut store, now()).unwrap();
+                opsdeck::demo::load(&mut store, now()).unwrap();
                 let mut s = setup(&store, ctx, scenario);
                 let before = s.clone();
                 let fx = drive(&mut s, a);

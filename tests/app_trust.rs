@@ -16,7 +16,7 @@ fn now() -> DateTime<Utc> {
 
 fn demo() -> Store {
     let mut store = Store::open_in_memory().unwrap();
-    opsdeck::store::demo::load(&mut store, now()).unwrap();
+    opsdeck::demo::load(&mut store, now()).unwrap();
     store
 }
 

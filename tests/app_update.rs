@@ -12,7 +12,7 @@ use opsdeck::store::{Operation, Store};
 fn state_with_incidents() -> (Store, State) {
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    opsdeck::store::demo::load(&mut store, now).unwrap();
+    opsdeck::demo::load(&mut store, now).unwrap();
     let mut state = State::new(now, chrono_tz::UTC, Policy::default());
     state.tab = Tab::Incidents;
     let rows = Rows::Incidents(

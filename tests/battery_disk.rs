@@ -75,7 +75,7 @@ fn battery_a4_disk_full_mid_edit_shows_nothing_saved_that_was_not() {
     let db = mnt.join("cache.sqlite3");
     let clock = opsdeck::clock::system();
     let mut store = Store::open(&db).unwrap();
-    opsdeck::store::demo::load(&mut store, clock.now()).unwrap();
+    opsdeck::demo::load(&mut store, clock.now()).unwrap();
     let bugs: Vec<i64> = {
         let mut stmt = store.conn().prepare("SELECT id FROM bugs").unwrap();
         stmt.query_map([], |r| r.get(0))

@@ -11,7 +11,7 @@ fn demo() -> (
 ) {
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    opsdeck::store::demo::load(&mut store, now).unwrap();
+    opsdeck::demo::load(&mut store, now).unwrap();
     (
         store.load_deployments(None).unwrap(),
         store.load_incidents(None).unwrap(),

@@ -5,7 +5,7 @@
 
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
-use opsdeck::app::rows::AsciiWords;
+use opsdeck::app::filter::AsciiWords;
 use proptest::prelude::*;
 
 fn nucleo_matches(query: &str, hay: &str) -> bool {

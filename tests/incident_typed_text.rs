@@ -23,7 +23,7 @@ fn now() -> DateTime<Utc> {
 
 fn demo_on_incidents() -> (Store, State) {
     let mut store = Store::open_in_memory().unwrap();
-    opsdeck::store::demo::load(&mut store, now()).unwrap();
+    opsdeck::demo::load(&mut store, now()).unwrap();
     let mut state = State::new(now(), chrono_tz::UTC, Policy::default());
     state.tab = Tab::Incidents;
     let rows = Rows::Incidents(

@@ -17,7 +17,7 @@ fn now() -> chrono::DateTime<chrono::Utc> {
 /// A real cache with the demo workspace and one edit queued for a remote source.
 fn cache_with_queued_edit(db: &Path) -> (Store, EntityRef) {
     let mut store = Store::open(db).unwrap();
-    opsdeck::store::demo::load(&mut store, now()).unwrap();
+    opsdeck::demo::load(&mut store, now()).unwrap();
     let bug = first_open_bug(&store);
     store
         .commit_edit(bug, &close(), now(), "me", &["gh".to_owned()])

@@ -15,7 +15,7 @@ fn now() -> chrono::DateTime<Utc> {
 #[test]
 fn the_demo_customers_round_trip_through_csv() {
     let mut demo = Store::open_in_memory().unwrap();
-    opsdeck::store::demo::load(&mut demo, now()).unwrap();
+    opsdeck::demo::load(&mut demo, now()).unwrap();
     let first = export(&demo, now()).unwrap();
     assert!(first.starts_with(HEADER));
     assert_eq!(

@@ -15,7 +15,7 @@ fn now() -> DateTime<Utc> {
 
 fn demo_snapshot() -> ReviewSnapshot {
     let mut store = Store::open_in_memory().unwrap();
-    opsdeck::store::demo::load(&mut store, now()).unwrap();
+    opsdeck::demo::load(&mut store, now()).unwrap();
     let tz = chrono_tz::Europe::London;
     let week = current_week(now(), tz);
     opsdeck::store::Store::write(&mut store, |tx| {

@@ -21,7 +21,7 @@ fn now() -> DateTime<Utc> {
 
 fn review_state(w: u16, h: u16) -> (State, Keymap) {
     let mut store = Store::open_in_memory().unwrap();
-    opsdeck::store::demo::load(&mut store, now()).unwrap();
+    opsdeck::demo::load(&mut store, now()).unwrap();
     let tz = chrono_tz::Europe::London;
     let snap = take_snapshot(
         &store,

@@ -19,7 +19,7 @@ fn now() -> DateTime<Utc> {
 
 fn demo_with_awkward_deployments() -> Store {
     let mut store = Store::open_in_memory().unwrap();
-    opsdeck::store::demo::load(&mut store, now()).unwrap();
+    opsdeck::demo::load(&mut store, now()).unwrap();
     let incidents = store.load_incidents(None).unwrap();
     let mut n = 0;
     for inc in &incidents {

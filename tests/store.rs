@@ -15,7 +15,7 @@ fn now() -> chrono::DateTime<Utc> {
 
 fn demo_store(path: &Path) -> Store {
     let mut s = Store::open(path).unwrap();
-    opsdeck::store::demo::load(&mut s, now()).unwrap();
+    opsdeck::demo::load(&mut s, now()).unwrap();
     s
 }
 

@@ -45,7 +45,7 @@ fn the_first_page_of_bugs_and_incidents_walks_an_index_without_sorting() {
 fn the_indexed_order_is_the_order_the_tabs_promise() {
     let mut store = Store::open_in_memory().unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).unwrap();
-    opsdeck::store::demo::load(&mut store, now).unwrap();
+    opsdeck::demo::load(&mut store, now).unwrap();
     let bugs = store.load_bugs(Some(60)).unwrap();
     let keys: Vec<(bool, String, i64)> = bugs
         .iter()
@@ -95,7 +95,7 @@ fn the_first_page_already_has_the_full_lists_title_and_id_width() {
 
     let mut store = Store::open_in_memory().unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).unwrap();
-    opsdeck::store::demo::load(&mut store, now).unwrap();
+    opsdeck::demo::load(&mut store, now).unwrap();
     // 500 more closed bugs, one with a long key, all below the open ones in list order
     for i in 0..500 {
         let key = if i == 499 {

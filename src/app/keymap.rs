@@ -12,6 +12,7 @@ use std::str::FromStr;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::action::Action;
+use crate::config::KeyProblem;
 use crate::domain::Tab;
 
 /// Scopes that can hold bindings.
@@ -28,6 +29,38 @@ pub const SCOPES: &[&str] = &[
     "outbox",
     "review",
 ];
+
+/// Checks one `[keys.<scope>] "<chord>" = "<action>"` config entry against the keymap's scopes,
+/// key grammar and action names; config reports a failure at the entry's line
+/// ([`crate::config::Config::load_with_keys`]).
+///
+/// # Errors
+/// What is wrong and how to fix it.
+pub fn check_override(scope: &str, chord: &str, action: &str) -> Result<(), KeyProblem> {
+    if !SCOPES.contains(&scope) {
+        return Err(KeyProblem {
+            message: format!("[keys.{scope}] is not a key scope"),
+            hint: format!("use one of: {}", SCOPES.join(", ")),
+            scope: true,
+        });
+    }
+    if let Err(e) = chord.parse::<KeySeq>() {
+        return Err(KeyProblem {
+            message: format!("[keys.{scope}] \"{chord}\": {e}"),
+            hint: "write keys like \"q\", \"ctrl-r\", \"shift-tab\" or \"g g\"".into(),
+            scope: false,
+        });
+    }
+    if action != "noop" && action.parse::<Action>().is_err() {
+        return Err(KeyProblem {
+            message: format!("[keys.{scope}] \"{chord}\" = \"{action}\": unknown action"),
+            hint: "use an action name from `?` help or the `:` palette, or \"noop\" to unbind"
+                .into(),
+            scope: false,
+        });
+    }
+    Ok(())
+}
 
 /// One key press with modifiers (shift folded into the character for printable keys).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -9,6 +9,7 @@ pub mod action;
 pub mod completion;
 pub mod derive;
 pub mod edits;
+pub mod filter;
 pub mod help;
 pub mod keymap;
 pub mod keys;
@@ -63,6 +64,9 @@ pub const TICK: Duration = Duration::from_secs(1);
 /// a move one frame instead of two (one with the detail pane cleared, one with the detail);
 /// a busy store (a large reload in flight) only delays the frame by this much.
 pub const DETAIL_WAIT: Duration = Duration::from_millis(30);
+
+/// Paints one frame from the state (the ui's `draw`).
+pub type Draw = fn(&mut ratatui::Frame<'_>, &State);
 
 /// Everything the loop needs.
 pub struct AppParts {
@@ -186,11 +190,16 @@ fn open_url(url: &str, state: &mut State) {
     let _ = state.update(Msg::Notice(text));
 }
 
-/// Runs the TUI until the user quits or a termination signal arrives.
+/// Runs the TUI until the user quits or a termination signal arrives; `draw` paints a frame
+/// from the state (the ui's `draw`, passed in by the start-up code so app never imports ui).
 ///
 /// # Errors
 /// Terminal I/O errors.
-pub async fn run(parts: AppParts, terminal: &mut crate::tui::Tui) -> std::io::Result<()> {
+pub async fn run(
+    parts: AppParts,
+    terminal: &mut crate::tui::Tui,
+    draw: Draw,
+) -> std::io::Result<()> {
     let AppParts {
         mut state,
         mut keymap,
@@ -223,7 +232,7 @@ pub async fn run(parts: AppParts, terminal: &mut crate::tui::Tui) -> std::io::Re
 
     loop {
         if state.dirty {
-            terminal.draw(|f| crate::ui::draw(f, &state))?;
+            terminal.draw(|f| draw(f, &state))?;
             state.dirty = false;
         }
         let mut from_terminal = false;

@@ -89,7 +89,7 @@ fn describe(s: Option<&Silence>, id: &str, covers: usize, tz: Tz) -> String {
         Some(s) => {
             let ends = s
                 .ends_at
-                .map(|t| format!(" · ends {}", crate::ui::text::hm(tz, t)))
+                .map(|t| format!(" · ends {}", crate::domain::time::hm(tz, t)))
                 .unwrap_or_default();
             format!(
                 "silence by {} \"{}\"\nmatches {}\ncovers {covers} alert{plural}{ends}",
@@ -143,5 +143,5 @@ pub fn alert_state_label(a: &Alert, tz: Tz, long: bool) -> String {
 }
 
 fn until(t: Option<DateTime<Utc>>, tz: Tz) -> String {
-    t.map_or_else(|| "?".into(), |t| crate::ui::text::hm(tz, t))
+    t.map_or_else(|| "?".into(), |t| crate::domain::time::hm(tz, t))
 }

@@ -8,8 +8,9 @@
 //! events, ticks) and recomputes list views; key dispatch lives in [`super::keys`], keys on
 //! overlays, the filter input and paste in [`super::overlay_keys`].
 
+use super::filter::refresh_view;
 use super::msg::{Effect, Msg, Rows, SyncEvent};
-use super::rows::{refresh_view, RowView};
+use super::rows::RowView;
 use super::state::{ListState, Overlay, State, Toast};
 use crate::domain::{BugStatus, IncidentStatus, Tab};
 

@@ -335,7 +335,11 @@ fn remember_plan(
         if before.ends_with('\n') { "" } else { "\n" }
     );
     // Never leave a config behind that no longer loads.
-    Config::parse(&after, &config_file.display().to_string())?;
+    Config::parse_with_keys(
+        &after,
+        &config_file.display().to_string(),
+        &crate::app::keymap::check_override,
+    )?;
     write_private(config_file, &after)?;
     writeln!(out, "added the plan to {}", config_file.display())?;
     Ok(())

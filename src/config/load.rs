@@ -28,11 +28,29 @@ fn hint_for(message: &str) -> String {
 }
 
 impl Config {
-    /// Parses config text; `path` is only used in messages.
+    /// Parses config text; `path` is only used in messages. `[keys.*]` entries are kept as raw
+    /// strings: [`Config::parse_with_keys`] also checks them against the app's keymap.
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] with the line and column, or [`ConfigError::Semantic`].
     pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
+        Self::parse_checked(text, path, None)
+    }
+
+    /// As [`Config::parse`], and every `[keys.<scope>] "<chord>" = "<action>"` entry passes
+    /// `keys` (supplied by the app, which owns the keymap), a bad one reported at its line.
+    ///
+    /// # Errors
+    /// As [`Config::parse`].
+    pub fn parse_with_keys(text: &str, path: &str, keys: &KeyCheck) -> Result<Config, ConfigError> {
+        Self::parse_checked(text, path, Some(keys))
+    }
+
+    fn parse_checked(
+        text: &str,
+        path: &str,
+        keys: Option<&KeyCheck>,
+    ) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| {
             let message = e.message().trim().to_string();
             // serde reports unknown keys of a flattened table at the table, or nowhere: point
@@ -50,7 +68,7 @@ impl Config {
                 message,
             }
         })?;
-        config.validate(path, text)?;
+        config.validate(path, text, keys)?;
         Ok(config)
     }
 
@@ -59,12 +77,24 @@ impl Config {
     /// # Errors
     /// As [`Config::parse`], or [`ConfigError::Read`].
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Self::load_checked(path, None)
+    }
+
+    /// Reads and parses a file, checking `[keys.*]` entries with `keys`.
+    ///
+    /// # Errors
+    /// As [`Config::parse`], or [`ConfigError::Read`].
+    pub fn load_with_keys(path: &Path, keys: &KeyCheck) -> Result<Config, ConfigError> {
+        Self::load_checked(path, Some(keys))
+    }
+
+    fn load_checked(path: &Path, keys: Option<&KeyCheck>) -> Result<Config, ConfigError> {
         let display = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: display.clone(),
             source,
         })?;
-        Self::parse(&text, &display)
+        Self::parse_checked(&text, &display, keys)
     }
 
     /// Applies `OPSDECK_*` environment overrides (`OPSDECK_TIMEZONE`, `OPSDECK_ACTOR`,

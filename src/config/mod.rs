@@ -441,6 +441,22 @@ impl Default for Ui {
     }
 }
 
+/// What is wrong with one `[keys.<scope>]` entry: the message, the fix, and whether the scope
+/// itself is wrong (else the chord or its action).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProblem {
+    /// What is wrong.
+    pub message: String,
+    /// What to write instead.
+    pub hint: String,
+    /// The scope name is wrong (the error points at `[keys.<scope>]`).
+    pub scope: bool,
+}
+
+/// Checks one `[keys.<scope>] "<chord>" = "<action>"` entry. The keymap grammar and the action
+/// names live in `app`, which supplies the check; config keeps only the raw strings.
+pub type KeyCheck = dyn Fn(&str, &str, &str) -> Result<(), KeyProblem>;
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]

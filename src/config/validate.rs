@@ -4,7 +4,6 @@
 use super::load::line_col;
 use super::locate::Seg;
 use super::*;
-use crate::app::keymap;
 
 /// A base URL must be absolute http(s) with a host, and carry no credentials or query.
 fn check_base_url(raw: &str) -> Result<(), String> {
@@ -25,7 +24,12 @@ fn check_base_url(raw: &str) -> Result<(), String> {
 }
 
 impl Config {
-    pub(super) fn validate(&self, path: &str, text: &str) -> Result<(), ConfigError> {
+    pub(super) fn validate(
+        &self,
+        path: &str,
+        text: &str,
+        keys: Option<&KeyCheck>,
+    ) -> Result<(), ConfigError> {
         // Every finding points at the value in the file when it was written there.
         let at = |segs: &[Seg<'_>], message: String, hint: &str| match locate::offset(text, segs) {
             Some(offset) => {
@@ -133,29 +137,16 @@ impl Config {
                 ));
             }
         }
+        let Some(check) = keys else {
+            return Ok(());
+        };
         for (scope, map) in &self.keys {
-            if !keymap::SCOPES.contains(&scope.as_str()) {
-                return Err(at(
-                    &[Seg::Key("keys"), Seg::Key(scope)],
-                    format!("[keys.{scope}] is not a key scope"),
-                    &format!("use one of: {}", keymap::SCOPES.join(", ")),
-                ));
-            }
             for (chord, action) in map {
-                let chord_at = [Seg::Key("keys"), Seg::Key(scope), Seg::Key(chord)];
-                if let Err(e) = chord.parse::<keymap::KeySeq>() {
-                    return Err(at(
-                        &chord_at,
-                        format!("[keys.{scope}] \"{chord}\": {e}"),
-                        "write keys like \"q\", \"ctrl-r\", \"shift-tab\" or \"g g\"",
-                    ));
-                }
-                if action != "noop" && action.parse::<crate::app::action::Action>().is_err() {
-                    return Err(at(
-                        &chord_at,
-                        format!("[keys.{scope}] \"{chord}\" = \"{action}\": unknown action"),
-                        "use an action name from `?` help or the `:` palette, or \"noop\" to unbind",
-                    ));
+                if let Err(problem) = check(scope, chord, action) {
+                    let scope_at = [Seg::Key("keys"), Seg::Key(scope)];
+                    let chord_at = [Seg::Key("keys"), Seg::Key(scope), Seg::Key(chord)];
+                    let segs: &[Seg<'_>] = if problem.scope { &scope_at } else { &chord_at };
+                    return Err(at(segs, problem.message, &problem.hint));
                 }
             }
         }

@@ -10,6 +10,7 @@ pub mod customer;
 pub mod deployment;
 pub mod incident;
 pub mod slo;
+pub mod time;
 
 use std::fmt;
 use std::str::FromStr;

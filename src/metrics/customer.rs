@@ -147,18 +147,25 @@ pub struct HealthMeasures {
     pub engagement: Option<f64>,
 }
 
-impl HealthMeasures {
-    /// The score of one measure.
-    pub fn get(&self, measure: Measure) -> Option<f64> {
-        match measure {
-            Measure::Usage => self.usage,
-            Measure::Support => self.support,
-            Measure::Nps => self.nps,
-            Measure::Reliability => self.reliability,
-            Measure::Engagement => self.engagement,
+/// `get(measure)` for a struct with one field per [`Measure`], named like the measure.
+macro_rules! field_per_measure {
+    ($ty:ty, $value:ty, $doc:literal) => {
+        impl $ty {
+            #[doc = $doc]
+            pub fn get(&self, measure: Measure) -> $value {
+                match measure {
+                    Measure::Usage => self.usage,
+                    Measure::Support => self.support,
+                    Measure::Nps => self.nps,
+                    Measure::Reliability => self.reliability,
+                    Measure::Engagement => self.engagement,
+                }
+            }
         }
-    }
+    };
 }
+
+field_per_measure!(HealthMeasures, Option<f64>, "The score of one measure.");
 
 /// Relative weights of the measures; they need not sum to 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -175,18 +182,7 @@ pub struct HealthWeights {
     pub engagement: u32,
 }
 
-impl HealthWeights {
-    /// The weight of one measure.
-    pub fn get(&self, measure: Measure) -> u32 {
-        match measure {
-            Measure::Usage => self.usage,
-            Measure::Support => self.support,
-            Measure::Nps => self.nps,
-            Measure::Reliability => self.reliability,
-            Measure::Engagement => self.engagement,
-        }
-    }
-}
+field_per_measure!(HealthWeights, u32, "The weight of one measure.");
 
 impl Default for HealthWeights {
     /// opsdeck's starting weights: usage 30, support 20, NPS 20, reliability 15, engagement 15.

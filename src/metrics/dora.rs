@@ -11,6 +11,8 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use super::incident::median_secs;
+
 const SECS_PER_HOUR: i64 = 3_600;
 const SECS_PER_DAY: i64 = 86_400;
 const SECS_PER_WEEK: i64 = 7 * SECS_PER_DAY;
@@ -217,14 +219,14 @@ pub fn lead_time(deployments: &[Deployment], window: &DoraWindow) -> LeadTime {
         }
         per_commit.extend(usable);
     }
-    let median = median_of(&per_commit);
+    let median = median_secs(&per_commit);
     LeadTime {
         deployments_with_commits: per_deployment.len(),
         commits: per_commit.len(),
         commits_ignored: ignored,
         median_secs: median,
         mean_secs: mean(&per_commit),
-        first_commit_median_secs: median_of(&per_deployment),
+        first_commit_median_secs: median_secs(&per_deployment),
         band: median.map(lead_time_band),
     }
 }
@@ -320,7 +322,7 @@ pub fn recovery_time(
             Some((latest - d.finished_at).num_seconds())
         })
         .collect();
-    let median = median_of(&recoveries);
+    let median = median_secs(&recoveries);
     RecoveryTime {
         failed_deployments: failed.len(),
         recovered: recoveries.len(),
@@ -378,16 +380,4 @@ fn duration_band(secs: f64, bounds: [i64; 3]) -> Band {
 fn mean(values: &[i64]) -> Option<f64> {
     (!values.is_empty())
         .then(|| values.iter().map(|v| *v as f64).sum::<f64>() / values.len() as f64)
-}
-
-/// Median, the mean of the middle two for an even count.
-fn median_of(values: &[i64]) -> Option<f64> {
-    let mut sorted = values.to_vec();
-    sorted.sort_unstable();
-    let n = sorted.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(sorted[n / 2] as f64),
-        _ => Some((i128::from(sorted[n / 2 - 1]) + i128::from(sorted[n / 2])) as f64 / 2.0),
-    }
 }

@@ -127,7 +127,8 @@ pub fn fix_by(policy: &Policy) -> Result<[FixBy; 4], ReviewError> {
     ])
 }
 
-/// The config's health weights as the integer weights `metrics::customer` takes.
+/// The config's health weights as the integer weights `metrics::customer` takes (a weight that
+/// is not a finite number counts 0). The customers tab and the review both use this one.
 #[must_use]
 pub fn health_weights(policy: &Policy) -> HealthWeights {
     #[allow(
@@ -135,7 +136,13 @@ pub fn health_weights(policy: &Policy) -> HealthWeights {
         clippy::cast_sign_loss,
         reason = "weights are small non-negative numbers, clamped first"
     )]
-    let w = |v: f64| v.round().clamp(0.0, 1_000_000.0) as u32;
+    let w = |v: f64| {
+        if v.is_finite() {
+            v.round().clamp(0.0, 1_000_000.0) as u32
+        } else {
+            0
+        }
+    };
     let h = &policy.health;
     HealthWeights {
         usage: w(h.usage),

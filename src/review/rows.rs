@@ -2,6 +2,8 @@
 //! and changes are written. Markdown, CSV and the TUI pages all read these, so they never
 //! disagree.
 
+use std::collections::BTreeMap;
+
 use super::model::{Figure, Label, ReviewSnapshot};
 use super::PAGES;
 
@@ -131,9 +133,41 @@ fn band_row(key: &'static str, label: &str, l: &Label) -> (String, String, Strin
     )
 }
 
+/// One figure row to show: `(key, label text, unit, figure)`.
+type Spec = (&'static str, &'static str, Unit, Figure);
+
+/// Pushes a row per spec for `item`, its label made from the spec's text by `label`.
+fn push_rows(out: &mut Vec<Row>, item: &str, label: impl Fn(&str) -> String, specs: &[Spec]) {
+    for &(key, text, unit, figure) in specs {
+        out.push(row(key, item, &label(text), unit, figure));
+    }
+}
+
+/// Pushes a row per entry of a breakdown by priority or severity, labelled by `label`.
+fn push_breakdown(
+    out: &mut Vec<Row>,
+    key: &'static str,
+    unit: Unit,
+    by: &BTreeMap<String, Figure>,
+    label: impl Fn(&str) -> String,
+) {
+    for (p, f) in by {
+        out.push(row(key, p, &label(p), unit, *f));
+    }
+}
+
+/// The label text as it is.
+fn plain(s: &str) -> String {
+    s.to_string()
+}
+
+/// `· P1`: a breakdown line under its total.
+fn dotted(s: &str) -> String {
+    format!("· {s}")
+}
+
 /// The figure rows of one page (by index into [`PAGES`]), in display order.
 #[must_use]
-#[allow(clippy::too_many_lines, reason = "one flat list per page")]
 pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
     use Unit::{Attain, Count, Decimal, Pct, Secs, Signed};
     let mut out = Vec::new();
@@ -141,101 +175,62 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
         "incidents" => {
             let i = &snap.incidents;
             out.push(row("incidents", "", "Incidents", Count, i.total));
-            for (p, f) in &i.by_severity {
-                out.push(row("incidents", p, &format!("· {p}"), Count, *f));
-            }
-            out.push(row(
-                "acknowledged",
+            push_breakdown(&mut out, "incidents", Count, &i.by_severity, dotted);
+            push_rows(
+                &mut out,
                 "",
-                "Acknowledged",
-                Count,
-                i.acknowledged,
-            ));
-            out.push(row(
-                "mtta_mean_secs",
+                plain,
+                &[
+                    ("acknowledged", "Acknowledged", Count, i.acknowledged),
+                    ("mtta_mean_secs", "MTTA mean", Secs, i.mtta_mean_secs),
+                    ("mtta_median_secs", "MTTA median", Secs, i.mtta_median_secs),
+                    ("resolved", "Resolved", Count, i.resolved),
+                    ("mttr_mean_secs", "MTTR mean", Secs, i.mttr_mean_secs),
+                    ("mttr_median_secs", "MTTR median", Secs, i.mttr_median_secs),
+                    ("sla_compliance", "SLA compliance", Pct, i.sla_compliance),
+                ],
+            );
+            let by = &i.sla_compliance_by_severity;
+            push_breakdown(&mut out, "sla_compliance", Pct, by, dotted);
+            push_rows(
+                &mut out,
                 "",
-                "MTTA mean",
-                Secs,
-                i.mtta_mean_secs,
-            ));
-            out.push(row(
-                "mtta_median_secs",
-                "",
-                "MTTA median",
-                Secs,
-                i.mtta_median_secs,
-            ));
-            out.push(row("resolved", "", "Resolved", Count, i.resolved));
-            out.push(row(
-                "mttr_mean_secs",
-                "",
-                "MTTR mean",
-                Secs,
-                i.mttr_mean_secs,
-            ));
-            out.push(row(
-                "mttr_median_secs",
-                "",
-                "MTTR median",
-                Secs,
-                i.mttr_median_secs,
-            ));
-            out.push(row(
-                "sla_compliance",
-                "",
-                "SLA compliance",
-                Pct,
-                i.sla_compliance,
-            ));
-            for (p, f) in &i.sla_compliance_by_severity {
-                out.push(row("sla_compliance", p, &format!("· {p}"), Pct, *f));
-            }
-            out.push(row("sla_met", "", "SLA met", Count, i.sla_met));
-            out.push(row(
-                "sla_breached",
-                "",
-                "SLA breached",
-                Count,
-                i.sla_breached,
-            ));
-            out.push(row("sla_pending", "", "SLA pending", Count, i.sla_pending));
-            for (p, f) in &i.mtta_mean_secs_by_severity {
-                out.push(row("mtta_mean_secs", p, &format!("MTTA {p}"), Secs, *f));
-            }
-            for (p, f) in &i.mttr_mean_secs_by_severity {
-                out.push(row("mttr_mean_secs", p, &format!("MTTR {p}"), Secs, *f));
-            }
+                plain,
+                &[
+                    ("sla_met", "SLA met", Count, i.sla_met),
+                    ("sla_breached", "SLA breached", Count, i.sla_breached),
+                    ("sla_pending", "SLA pending", Count, i.sla_pending),
+                ],
+            );
+            let by = &i.mtta_mean_secs_by_severity;
+            push_breakdown(&mut out, "mtta_mean_secs", Secs, by, |p| {
+                format!("MTTA {p}")
+            });
+            let by = &i.mttr_mean_secs_by_severity;
+            push_breakdown(&mut out, "mttr_mean_secs", Secs, by, |p| {
+                format!("MTTR {p}")
+            });
             for a in &i.open_by_age {
-                out.push(row(
-                    "open_by_age",
-                    &a.bucket,
-                    &format!("Open, age {}", a.bucket),
-                    Count,
-                    a.open,
-                ));
+                let label = format!("Open, age {}", a.bucket);
+                out.push(row("open_by_age", &a.bucket, &label, Count, a.open));
             }
         }
         "bugs" => {
             let b = &snap.bugs;
             out.push(row("opened", "", "Opened", Count, b.opened));
-            for (p, f) in &b.opened_by_priority {
-                out.push(row("opened", p, &format!("· {p}"), Count, *f));
-            }
+            push_breakdown(&mut out, "opened", Count, &b.opened_by_priority, dotted);
             out.push(row("closed", "", "Closed", Count, b.closed));
-            for (p, f) in &b.closed_by_priority {
-                out.push(row("closed", p, &format!("· {p}"), Count, *f));
-            }
-            out.push(row(
-                "open_at_end",
+            push_breakdown(&mut out, "closed", Count, &b.closed_by_priority, dotted);
+            push_rows(
+                &mut out,
                 "",
-                "Open at week end",
-                Count,
-                b.open_at_end,
-            ));
-            out.push(row("overdue", "", "Overdue (fix-by)", Count, b.overdue));
-            for (p, f) in &b.overdue_by_priority {
-                out.push(row("overdue", p, &format!("· {p}"), Count, *f));
-            }
+                plain,
+                &[
+                    ("open_at_end", "Open at week end", Count, b.open_at_end),
+                    ("overdue", "Overdue (fix-by)", Count, b.overdue),
+                ],
+            );
+            push_breakdown(&mut out, "overdue", Count, &b.overdue_by_priority, dotted);
         }
         "deployments" => {
             for (d, name) in [
@@ -243,169 +238,124 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                 (&snap.deployments.rolling_28d, "28d"),
             ] {
                 let span = if name == "week" { "wk" } else { name };
-                let l = |s: &str| format!("{s} ({span})");
-                out.push(row(
-                    "deployments",
+                push_rows(
+                    &mut out,
                     name,
-                    &l("Deploys"),
-                    Count,
-                    d.deployments,
-                ));
-                out.push(row(
-                    "deploys_per_day",
-                    name,
-                    &l("Per day"),
-                    Decimal,
-                    d.per_day,
-                ));
-                out.push(row(
-                    "lead_time_median_secs",
-                    name,
-                    &l("Lead time p50"),
-                    Secs,
-                    d.lead_time_median_secs,
-                ));
-                out.push(row(
-                    "change_failure_rate",
-                    name,
-                    &l("Change fail"),
-                    Pct,
-                    d.change_failure_rate,
-                ));
-                out.push(row(
-                    "failed_deployments",
-                    name,
-                    &l("Failed"),
-                    Count,
-                    d.failed,
-                ));
-                out.push(row(
-                    "recovery_median_secs",
-                    name,
-                    &l("Recovery p50"),
-                    Secs,
-                    d.recovery_median_secs,
-                ));
-                out.push(row("rework", name, &l("Rework"), Count, d.rework));
-                out.push(row(
-                    "rework_rate",
-                    name,
-                    &l("Rework rate"),
-                    Pct,
-                    d.rework_rate,
-                ));
+                    |s| format!("{s} ({span})"),
+                    &[
+                        ("deployments", "Deploys", Count, d.deployments),
+                        ("deploys_per_day", "Per day", Decimal, d.per_day),
+                        (
+                            "lead_time_median_secs",
+                            "Lead time p50",
+                            Secs,
+                            d.lead_time_median_secs,
+                        ),
+                        (
+                            "change_failure_rate",
+                            "Change fail",
+                            Pct,
+                            d.change_failure_rate,
+                        ),
+                        ("failed_deployments", "Failed", Count, d.failed),
+                        (
+                            "recovery_median_secs",
+                            "Recovery p50",
+                            Secs,
+                            d.recovery_median_secs,
+                        ),
+                        ("rework", "Rework", Count, d.rework),
+                        ("rework_rate", "Rework rate", Pct, d.rework_rate),
+                    ],
+                );
             }
             let d = &snap.deployments;
-            out.push(row(
-                "failed_attempts",
+            push_rows(
+                &mut out,
                 "",
-                "Failed attempts",
-                Count,
-                d.failed_attempts,
-            ));
-            out.push(row("rolled_back", "", "Rolled back", Count, d.rolled_back));
+                plain,
+                &[
+                    (
+                        "failed_attempts",
+                        "Failed attempts",
+                        Count,
+                        d.failed_attempts,
+                    ),
+                    ("rolled_back", "Rolled back", Count, d.rolled_back),
+                ],
+            );
         }
         "slos" => {
             let s = &snap.slos;
-            out.push(row(
-                "slos_meeting_objective",
-                "",
-                "SLOs meeting objective",
-                Count,
-                s.meeting_objective,
-            ));
+            let meeting = s.meeting_objective;
+            let label = "SLOs meeting objective";
+            out.push(row("slos_meeting_objective", "", label, Count, meeting));
             for l in &s.slos {
-                out.push(row(
-                    "attainment",
+                let named = |t: &str| format!("{} {t}", l.name);
+                push_rows(
+                    &mut out,
                     &l.name,
-                    &format!("{} attainment", l.name),
-                    Attain,
-                    l.attainment,
-                ));
-                out.push(row(
-                    "budget_remaining",
-                    &l.name,
-                    &format!("{} budget left", l.name),
-                    Pct,
-                    l.budget_remaining,
-                ));
-                out.push(row(
-                    "burn_rate",
-                    &l.name,
-                    &format!("{} burn rate", l.name),
-                    Decimal,
-                    l.burn_rate,
-                ));
+                    named,
+                    &[
+                        ("attainment", "attainment", Attain, l.attainment),
+                        ("budget_remaining", "budget left", Pct, l.budget_remaining),
+                        ("burn_rate", "burn rate", Decimal, l.burn_rate),
+                    ],
+                );
                 if is_partial(l) {
+                    let coverage = format!("{} days of data (of {})", l.name, l.window_days);
                     out.push(row(
                         "coverage_days",
                         &l.name,
-                        &format!("{} days of data (of {})", l.name, l.window_days),
+                        &coverage,
                         Count,
                         l.coverage_days,
                     ));
+                    let projected = l.projected_full_window_consumed;
+                    let used = format!("{} full-window budget used", l.name);
                     out.push(row(
                         "projected_full_window_consumed",
                         &l.name,
-                        &format!("{} full-window budget used", l.name),
+                        &used,
                         Pct,
-                        l.projected_full_window_consumed,
+                        projected,
                     ));
                 }
             }
         }
         "customers" => {
             let c = &snap.customers;
-            out.push(row("nps_week", "", "NPS of the week", Signed, c.nps_week));
-            out.push(row(
-                "responses_week",
+            push_rows(
+                &mut out,
                 "",
-                "NPS responses",
-                Count,
-                c.responses_week,
-            ));
-            for (key, label, f) in [
-                ("promoters_pct", "· promoters", c.promoters_pct_week),
-                ("passives_pct", "· passives", c.passives_pct_week),
-                ("detractors_pct", "· detractors", c.detractors_pct_week),
-            ] {
-                out.push(row(key, "", label, Pct, f));
-            }
+                plain,
+                &[
+                    ("nps_week", "NPS of the week", Signed, c.nps_week),
+                    ("responses_week", "NPS responses", Count, c.responses_week),
+                    ("promoters_pct", "· promoters", Pct, c.promoters_pct_week),
+                    ("passives_pct", "· passives", Pct, c.passives_pct_week),
+                    ("detractors_pct", "· detractors", Pct, c.detractors_pct_week),
+                ],
+            );
             for l in &c.customers {
-                out.push(row(
-                    "health",
+                push_rows(
+                    &mut out,
                     &l.name,
-                    &format!("{} health", l.name),
-                    Count,
-                    l.health,
-                ));
-                out.push(row(
-                    "nps",
-                    &l.name,
-                    &format!("{} NPS", l.name),
-                    Signed,
-                    l.nps,
-                ));
-                out.push(row(
-                    "nps_n",
-                    &l.name,
-                    &format!("{} NPS n", l.name),
-                    Count,
-                    l.nps_n,
-                ));
+                    |t| format!("{} {t}", l.name),
+                    &[
+                        ("health", "health", Count, l.health),
+                        ("nps", "NPS", Signed, l.nps),
+                        ("nps_n", "NPS n", Count, l.nps_n),
+                    ],
+                );
             }
         }
         "plan" => {
             let p = &snap.plan;
             out.push(row("items_done", "", "Items done", Count, p.done_in_week));
             for s in &p.sections {
-                out.push(row(
-                    "items_done",
-                    &s.section,
-                    &format!("· {}", s.section),
-                    Count,
-                    s.done_in_week,
-                ));
+                let label = format!("· {}", s.section);
+                out.push(row("items_done", &s.section, &label, Count, s.done_in_week));
             }
         }
         _ => {}

@@ -1,4 +1,4 @@
-//! The embedded demo workspace: `assets/demo/demo.json` and `assets/demo/plan.md`.
+//! The embedded demo rows: `assets/demo/demo.json` (the demo plan is added by `crate::demo`).
 //!
 //! Times in the JSON are relative (`*_min_ago`, `*_days_ago`) and are resolved against the
 //! clock at load time, so SLA countdowns run on a fresh demo. All text still goes through the
@@ -8,9 +8,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rusqlite::Transaction;
 use serde::Deserialize;
 
-use super::{write, Result, Store, StoreError};
+use super::{write, Result, StoreError};
 use crate::domain::{
     Alert, AlertState, Bug, Customer, Deployment, Incident, IncidentEvent, LOCAL_SOURCE,
 };
@@ -18,10 +19,6 @@ use crate::sanitize;
 
 /// The demo data, embedded at build time.
 pub const DEMO_JSON: &str = include_str!("../../assets/demo/demo.json");
-/// The demo plan, embedded at build time.
-pub const DEMO_PLAN: &str = include_str!("../../assets/demo/plan.md");
-/// The path label the demo plan is registered under (never a real file).
-pub const DEMO_PLAN_PATH: &str = "demo:plan.md";
 
 #[derive(Deserialize)]
 struct DemoFile {
@@ -212,14 +209,14 @@ fn demo_source(s: &str) -> String {
     }
 }
 
-/// Loads the embedded demo into an empty store, relative to `now`.
+/// Writes the embedded demo rows into an empty store inside `tx`, relative to `now`.
 ///
 /// # Errors
 /// [`StoreError::Corrupt`] if the embedded data does not parse (a build-time mistake), or SQLite
 /// errors.
-pub fn load(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
+pub fn seed(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<()> {
     let demo: DemoFile = serde_json::from_str(DEMO_JSON).map_err(|e| bad("json", e))?;
-    store.write(|tx| {
+    {
         for c in &demo.customers {
             let customer = Customer {
                 id: 0,
@@ -430,7 +427,6 @@ pub fn load(store: &mut Store, now: DateTime<Utc>) -> Result<()> {
                 now,
             )?;
         }
-        crate::checklist::store::import_document(tx, DEMO_PLAN_PATH, DEMO_PLAN, &[], now)?;
-        Ok(())
-    })
+    }
+    Ok(())
 }

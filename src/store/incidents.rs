@@ -185,11 +185,8 @@ pub fn adopt_local_incident(
     Ok(())
 }
 
-/// Adds `silence_id` to an alert's `silenced_by` list (until the next pull refreshes it).
-///
-/// # Errors
-/// SQLite errors.
-pub fn add_alert_silence(tx: &Transaction<'_>, alert_id: i64, silence_id: &str) -> Result<()> {
+/// The silences covering an alert, as stored; `None` when the alert is gone.
+fn silenced_by(tx: &Transaction<'_>, alert_id: i64) -> Result<Option<Vec<String>>> {
     let current: Option<String> = tx
         .query_row(
             "SELECT silenced_by FROM alerts WHERE id = ?1",
@@ -197,10 +194,17 @@ pub fn add_alert_silence(tx: &Transaction<'_>, alert_id: i64, silence_id: &str) 
             |r| r.get(0),
         )
         .optional()?;
-    let Some(current) = current else {
+    Ok(current.as_deref().map(json_list))
+}
+
+/// Adds `silence_id` to an alert's `silenced_by` list (until the next pull refreshes it).
+///
+/// # Errors
+/// SQLite errors.
+pub fn add_alert_silence(tx: &Transaction<'_>, alert_id: i64, silence_id: &str) -> Result<()> {
+    let Some(mut list) = silenced_by(tx, alert_id)? else {
         return Ok(());
     };
-    let mut list = json_list(&current);
     if !list.iter().any(|s| s == silence_id) {
         list.push(silence_id.to_owned());
     }
@@ -315,17 +319,9 @@ pub fn add_pending_silence(
 /// # Errors
 /// SQLite errors.
 pub fn remove_pending_silences(tx: &Transaction<'_>, alert_id: i64) -> Result<()> {
-    let current: Option<String> = tx
-        .query_row(
-            "SELECT silenced_by FROM alerts WHERE id = ?1",
-            [alert_id],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let Some(current) = current else {
+    let Some(all) = silenced_by(tx, alert_id)? else {
         return Ok(());
     };
-    let all = json_list(&current);
     let list: Vec<String> = all
         .iter()
         .filter(|s| !s.starts_with(PENDING_SILENCE_PREFIX) && !s.starts_with(LOCAL_SILENCE_PREFIX))
@@ -334,6 +330,11 @@ pub fn remove_pending_silences(tx: &Transaction<'_>, alert_id: i64) -> Result<()
     if list.len() == all.len() {
         return Ok(());
     }
+    set_silenced_by(tx, alert_id, &list)
+}
+
+/// Stores an alert's silences; the alert is `suppressed` while any covers it, else `active`.
+fn set_silenced_by(tx: &Transaction<'_>, alert_id: i64, list: &[String]) -> Result<()> {
     let state = if list.is_empty() {
         "active"
     } else {
@@ -341,7 +342,7 @@ pub fn remove_pending_silences(tx: &Transaction<'_>, alert_id: i64) -> Result<()
     };
     tx.execute(
         "UPDATE alerts SET silenced_by = ?1, state = ?2 WHERE id = ?3",
-        params![to_json_list(&list), state, alert_id],
+        params![to_json_list(list), state, alert_id],
     )?;
     Ok(())
 }
@@ -392,15 +393,7 @@ pub fn remove_silence(tx: &Transaction<'_>, alert_id: i64, silence_id: &str) -> 
             continue;
         }
         let list: Vec<String> = all.into_iter().filter(|s| s != silence_id).collect();
-        let state = if list.is_empty() {
-            "active"
-        } else {
-            "suppressed"
-        };
-        tx.execute(
-            "UPDATE alerts SET silenced_by = ?1, state = ?2 WHERE id = ?3",
-            params![to_json_list(&list), state, id],
-        )?;
+        set_silenced_by(tx, id, &list)?;
     }
     Ok(())
 }

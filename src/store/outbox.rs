@@ -32,50 +32,23 @@ use apply::apply_reverse;
 use audit::insert_audit;
 pub use operation::Operation;
 
-/// Where an outbox entry is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OpState {
-    /// Waiting to be pushed.
-    Pending,
-    /// Being pushed (outcome unknown after a crash: reconcile by reading first).
-    Inflight,
-    /// Landed (or already true at the remote).
-    Done,
-    /// The remote moved away from what the user saw; the user decides.
-    Conflict,
-    /// Permanently refused by the remote (404, 410, 403, 422); stays visible.
-    Failed,
-    /// Taken back by the user with `u` before it was pushed.
-    Undone,
-}
-
-impl OpState {
-    /// The persisted form.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OpState::Pending => "pending",
-            OpState::Inflight => "inflight",
-            OpState::Done => "done",
-            OpState::Conflict => "conflict",
-            OpState::Failed => "failed",
-            OpState::Undone => "undone",
-        }
+crate::domain::persisted_enum!(
+    /// Where an outbox entry is in its life.
+    OpState, "outbox state", {
+        /// Waiting to be pushed.
+        Pending => "pending",
+        /// Being pushed (outcome unknown after a crash: reconcile by reading first).
+        Inflight => "inflight",
+        /// Landed (or already true at the remote).
+        Done => "done",
+        /// The remote moved away from what the user saw; the user decides.
+        Conflict => "conflict",
+        /// Permanently refused by the remote (404, 410, 403, 422); stays visible.
+        Failed => "failed",
+        /// Taken back by the user with `u` before it was pushed.
+        Undone => "undone",
     }
-
-    fn parse(s: &str) -> Result<OpState> {
-        Ok(match s {
-            "pending" => OpState::Pending,
-            "inflight" => OpState::Inflight,
-            "done" => OpState::Done,
-            "conflict" => OpState::Conflict,
-            "failed" => OpState::Failed,
-            "undone" => OpState::Undone,
-            other => return Err(StoreError::Corrupt(format!("outbox state '{other}'"))),
-        })
-    }
-}
+);
 
 /// One outbox row.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,7 +153,9 @@ fn finish_entry(parts: (OutboxEntry, String, String, String)) -> Result<OutboxEn
         .map_err(|err| StoreError::Corrupt(format!("{err}")))?;
     e.op = serde_json::from_str(&op_json)
         .map_err(|err| StoreError::Corrupt(format!("outbox op: {err}")))?;
-    e.state = OpState::parse(&state)?;
+    e.state = state
+        .parse()
+        .map_err(|err| StoreError::Corrupt(format!("{err}")))?;
     Ok(e)
 }
 

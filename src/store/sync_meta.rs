@@ -167,16 +167,7 @@ pub fn store_bug_if_changed(tx: &Transaction<'_>, bug: &Bug, now: DateTime<Utc>)
             "SELECT updated_at, title, status, priority, assignee, labels FROM bugs \
              WHERE source = ?1 AND external_id = ?2",
         )?
-        .query_row(params![bug.source, bug.external_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })
+        .query_row(params![bug.source, bug.external_id], |r| r.try_into())
         .optional()?;
     if let Some((updated, title, status, priority, assignee, labels)) = existing {
         let same = updated == ts(bug.updated_at)

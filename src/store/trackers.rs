@@ -9,20 +9,9 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use super::{json_list, ts, Result};
 use crate::domain::Bug;
 
-/// The stored sync cursor of `source`, if a pull ever committed one.
-///
-/// # Errors
-/// SQLite errors.
-pub fn cursor(conn: &Connection, source: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT cursor FROM sync_state WHERE source = ?1",
-            [source],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
-}
+/// The stored sync cursor of `source`, if a pull ever committed one (one query, kept with the
+/// rest of the sync state).
+pub use super::sync_meta::cursor;
 
 /// Advances the cursor of `source` (the row exists once `write::sync_attempt` ran).
 ///
@@ -94,21 +83,7 @@ pub fn bug_is_cached(tx: &Transaction<'_>, b: &Bug) -> Result<bool> {
             "SELECT key, title, body, priority, status, assignee, labels, created_at, updated_at, \
              closed_at, url FROM bugs WHERE source = ?1 AND external_id = ?2",
         )?
-        .query_row(params![b.source, b.external_id], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-                r.get(10)?,
-            ))
-        })
+        .query_row(params![b.source, b.external_id], |r| r.try_into())
         .optional()?;
     let Some(row) = row else {
         return Ok(false);

@@ -9,6 +9,7 @@
 //! Layout: the detail pane sits right of the list at 120 columns or more, below it when
 //! narrower, and is hidden when `show_detail` is off. At 80×24 every tab shows fewer columns.
 
+pub mod fullscreen;
 pub mod glyphs;
 pub mod tabs;
 pub mod text;
@@ -63,7 +64,7 @@ fn draw_layers(frame: &mut Frame<'_>, state: &State) {
         frame.render_widget(Paragraph::new(line), banner);
     }
     if let Some(Overlay::Detail { scroll }) = &state.overlay {
-        widgets::fullscreen::render(state, *scroll, theme, body, frame.buffer_mut());
+        fullscreen::render(state, *scroll, theme, body, frame.buffer_mut());
     } else {
         frame.render_widget(&tabs::TabView { state, theme }, body);
     }

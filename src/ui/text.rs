@@ -4,7 +4,6 @@
 //! width (unicode-width), never by bytes, so a wide or combining character is never split.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use unicode_width::UnicodeWidthChar;
 
 /// `s` cut to at most `width` columns, ending in `…` when it was cut.
@@ -70,19 +69,7 @@ pub fn ago(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
     coarse((now - at).num_seconds())
 }
 
-/// `14:02` in the team time zone.
-#[must_use]
-pub fn hm(tz: Tz, at: DateTime<Utc>) -> String {
-    at.with_timezone(&tz).format("%H:%M").to_string()
-}
-
-/// `2026-11-20 14:02 CET` in the team time zone.
-#[must_use]
-pub fn stamp(tz: Tz, at: DateTime<Utc>) -> String {
-    at.with_timezone(&tz)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string()
-}
+pub use crate::domain::time::{hm, stamp};
 
 /// `—` for a missing value.
 #[must_use]

@@ -25,7 +25,7 @@ pub const TZ: chrono_tz::Tz = chrono_tz::Europe::Berlin;
 pub fn demo_store() -> Store {
     let now = now();
     let mut store = Store::open_in_memory().unwrap();
-    opsdeck::store::demo::load(&mut store, now).unwrap();
+    opsdeck::demo::load(&mut store, now).unwrap();
     store
         .write(|tx| {
             write::sync_attempt(tx, "github", "github", now - Duration::seconds(12))?;

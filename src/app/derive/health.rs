@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use super::slo_view;
 use crate::config::Policy;
 use crate::domain::{Customer, Incident, Slo};
-use crate::metrics::customer::{self as cm, HealthMeasures, HealthScore, HealthWeights, Nps};
+use crate::metrics::customer::{self as cm, HealthMeasures, HealthScore, Nps};
+use crate::review::policy::health_weights;
 
 // -- Customers --
 
@@ -41,29 +42,6 @@ pub fn services_budget_remaining(services: &BTreeSet<String>, slos: &[Slo]) -> O
         .filter(|s| services.contains(&s.service))
         .filter_map(|s| slo_view(s).eval.and_then(|e| e.budget).map(|b| b.remaining))
         .reduce(f64::min)
-}
-
-fn weights(policy: &Policy) -> HealthWeights {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "clamped to 0..=1000 first"
-    )]
-    let w = |v: f64| {
-        if v.is_finite() {
-            v.round().clamp(0.0, 1000.0) as u32
-        } else {
-            0
-        }
-    };
-    let h = &policy.health;
-    HealthWeights {
-        usage: w(h.usage),
-        support: w(h.support),
-        nps: w(h.nps),
-        reliability: w(h.reliability),
-        engagement: w(h.engagement),
-    }
 }
 
 /// NPS and health of a customer; `budget_remaining` is the reliability input (see module docs).
@@ -103,6 +81,8 @@ pub fn customer_health(
         latest_nps: customer.nps.last().map(|r| r.score),
         nps,
         measures,
-        health: cm::health_score(&measures, &weights(policy)).ok().flatten(),
+        health: cm::health_score(&measures, &health_weights(policy))
+            .ok()
+            .flatten(),
     }
 }

@@ -210,6 +210,22 @@ fn health_maps_each_measure_as_documented_and_matches_vector_h2() {
     assert_eq!(score.band, cm::HealthBand::Yellow);
 }
 
+/// REGRESSION: the customers tab clamped health weights at 1000 while the Friday review clamped
+/// them at 1,000,000, so a config weight above 1000 gave a customer one health score on the tab
+/// and another in the review. Both now take `review::policy::health_weights`.
+#[test]
+fn a_large_health_weight_scores_the_same_on_the_tab_as_in_the_review() {
+    let mut policy = Policy::default();
+    policy.health.usage = 5000.0;
+    let h = customer_health(&policy, &customer(), Some(0.4));
+    let review_weights = crate::review::policy::health_weights(&policy);
+    assert_eq!(review_weights.usage, 5000);
+    let review = cm::health_score(&h.measures, &review_weights).unwrap();
+    assert_eq!(h.health, review);
+    // Usage (80) dominates at that weight: the score is pulled right up to it.
+    assert_eq!(h.health.map(|s| s.score), Some(80));
+}
+
 #[test]
 fn health_without_slo_data_lists_reliability_as_missing() {
     let mut c = customer();

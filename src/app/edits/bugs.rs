@@ -1,10 +1,10 @@
 //! Bug edits: priority, assignee, labels, comments, close / reopen / start.
 
+use super::candidates;
 use super::{
     assign_question, choice, open, opt, refuse, target_bugs, text, text_replacing, titled,
 };
 use crate::app::action::Action;
-use crate::app::completion;
 use crate::app::msg::{Edit, Effect};
 use crate::app::rows::RowView;
 use crate::app::state::{PromptThen, State};
@@ -144,7 +144,7 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
                 .into_iter()
                 .filter(|b| b.assignee != new)
                 .collect();
-            let known = completion::people(state, Tab::Bugs);
+            let known = candidates::people(state, Tab::Bugs);
             let confirm = assign_question("Assign", &rows, "bug", new.as_deref(), &known);
             let edits = rows
                 .into_iter()
@@ -168,7 +168,7 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
                 _ => targets::describe(&rows, "bug"),
             };
             // Labels can be new: a label no loaded bug carries asks, it is not refused.
-            let confirm = if completion::labels(state).contains(&value) {
+            let confirm = if candidates::labels(state).contains(&value) {
                 (rows.len() > 1).then(|| format!("Label {what} with \"{value}\"?"))
             } else {
                 Some(format!("Add new label '{value}' to {what}?"))

@@ -1,10 +1,10 @@
 //! Incident and alert edits: acknowledge, resolve, reassign, notes, declare, silence.
 
+use super::candidates;
 use super::{
     assign_question, choice, one, open, opt, target_incidents, text, text_replacing, titled,
 };
 use crate::app::action::Action;
-use crate::app::completion;
 use crate::app::msg::{Edit, Effect};
 use crate::app::rows::RowView;
 use crate::app::state::{PromptThen, State};
@@ -124,7 +124,7 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
                 .into_iter()
                 .filter(|i| i.assignee != new)
                 .collect();
-            let known = completion::people(state, Tab::Incidents);
+            let known = candidates::people(state, Tab::Incidents);
             let confirm = assign_question("Reassign", &rows, "incident", new.as_deref(), &known);
             let edits = rows
                 .into_iter()

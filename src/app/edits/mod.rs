@@ -6,6 +6,7 @@
 //! confirmation or the palette. Nothing here imports from `update`: `update` calls down.
 
 mod bugs;
+pub mod candidates;
 mod checklist;
 mod customers;
 mod deployments;
@@ -17,7 +18,6 @@ pub use incidents::SILENCE_CHOICES;
 pub use prompt::{on_overlay_input, palette_actions};
 
 use super::action::Action;
-use super::completion;
 use super::msg::{Edit, Effect};
 use super::rows::RowView;
 use super::state::{Overlay, Prompt, PromptThen, State};
@@ -53,7 +53,7 @@ fn prepare_prompt(state: &mut State) {
             completion,
             ..
         })) if completion.pool.is_empty() => {
-            let mut c = completion::for_prompt(state, then);
+            let mut c = candidates::for_prompt(state, then);
             c.refilter(input.text());
             c
         }

@@ -19,8 +19,7 @@ pub fn help(state: &State, view: (usize, &str, bool), t: Theme, area: Rect, buf:
     let rows = help_rows(area.height);
     let scroll = scroll.min(lines.len().saturating_sub(rows));
     let w = area.width.saturating_sub(4).min(76);
-    let rect =
-        super::overlays::centered(area, w, area.height.saturating_sub(2).max(HELP_CHROME_ROWS));
+    let rect = super::boxes::centered(area, w, area.height.saturating_sub(2).max(HELP_CHROME_ROWS));
     Clear.render(rect, buf);
     let block = t.block().title(Span::styled(" Keys ", t.bold()));
     let inner = block.inner(rect);

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::overlays::{boxed, centered};
+use super::boxes::{boxed, centered};
 use crate::app::action::Action;
 use crate::app::keymap::Context;
 use crate::app::state::State;

@@ -8,8 +8,9 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+use ratatui::widgets::Widget;
 
+use super::boxes::{boxed, centered};
 use crate::app::action::Action;
 use crate::app::state::{Overlay, State};
 use crate::ui::text::fit;
@@ -23,32 +24,6 @@ pub struct OverlayView<'a> {
     pub overlay: &'a Overlay,
     /// The theme.
     pub theme: Theme,
-}
-
-/// A rectangle of at most `w`×`h` centered in `area`.
-#[must_use]
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-/// Clears `area` and draws a titled box with `lines`.
-pub fn boxed(title: &str, lines: Vec<Line<'_>>, theme: Theme, area: Rect, buf: &mut Buffer) {
-    Clear.render(area, buf);
-    Paragraph::new(lines)
-        .block(
-            theme
-                .block()
-                .title(Span::styled(format!(" {title} "), theme.bold())),
-        )
-        .wrap(Wrap { trim: false })
-        .render(area, buf);
 }
 
 /// Rows the lines take once wrapped inside a box `w` wide (borders excluded).

@@ -11,7 +11,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthChar;
 
-use super::overlays::{boxed, centered};
+use super::boxes::{boxed, centered};
 use crate::app::state::Prompt;
 use crate::ui::theme::Theme;
 
