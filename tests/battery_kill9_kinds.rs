@@ -1,6 +1,7 @@
 //! RELIABILITY.md §7 A1, the kill -9 crash loop, over the edit kinds `battery_kill9.rs` does
 //! not cover: PagerDuty acknowledge, resolve and note (a stateful PagerDuty fake that applies
-//! every write at once and answers it only 150 ms later) and the checklist toggle of a local
+//! every write at once and answers it only 150 ms later), rollback (a stateful GitHub
+//! Deployments fake, status POSTs answered 150 ms late) and the checklist toggle of a local
 //! plan file (written through the temp-file + rename path). A CHILD process (this binary
 //! re-invoked with `BATTERY_KINDS_CHILD`) commits a few edits through the real store, printing
 //! `ACK` once each commit returned, writes pending checklist edits to the plan file, then runs
@@ -10,7 +11,8 @@
 //! child drains. Checked after every kill: `integrity_check`, and that the plan file is exactly
 //! the original with some committed items ticked (never torn, never another byte changed).
 //! At the end: every acknowledged edit is `done`; every committed edit has exactly one remote
-//! effect (one status PUT, one note POST, one `[x]` in the file) and nothing uncommitted has
+//! effect (one status PUT, one note POST, one rollback status POST, one `[x]` in the file) and
+//! nothing uncommitted has
 //! any; each committed toggle has exactly one audit row.
 //!
 //! Quick tier: 24 kills (with `battery_kill9`'s 26 GitHub kills: 50 across all kinds);
@@ -159,10 +161,111 @@ impl Respond for PdFake {
     }
 }
 
+#[derive(Default)]
+struct DepState {
+    /// The server's base URL (for `Link` headers).
+    base: String,
+    /// When the deployments were created (recent: the pull reads 90 days back).
+    created: String,
+    /// deployment id → statuses (state, description), oldest first.
+    statuses: BTreeMap<u64, Vec<(String, String)>>,
+    /// deployment id → status POSTs received.
+    posts: BTreeMap<u64, usize>,
+}
+
+/// A GitHub Deployments fake with state: `Link`-paged listing, statuses read and written;
+/// a status POST is applied at once and answered 150 ms later.
+#[derive(Clone, Default)]
+struct DepFake(Arc<Mutex<DepState>>);
+
+impl Respond for DepFake {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let mut s = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let path = req.url.path().trim_matches('/').to_owned();
+        let parts: Vec<&str> = path.split('/').collect();
+        let get = req.method == wiremock::http::Method::GET;
+        let status_json = |id: u64, n: usize, st: &str, desc: &str, at: &str| {
+            json!({"id": id * 1000 + n as u64, "state": st, "description": desc,
+                   "creator": {"login": "me"}, "created_at": at, "updated_at": at})
+        };
+        match (get, parts.as_slice()) {
+            (true, ["repos", "o", "r", "deployments"]) => {
+                let page: usize = req
+                    .url
+                    .query_pairs()
+                    .find(|(k, _)| k == "page")
+                    .and_then(|(_, v)| v.parse().ok())
+                    .unwrap_or(1)
+                    .max(1);
+                let ids: Vec<u64> = s.statuses.keys().rev().copied().collect();
+                let list: Vec<Value> = ids
+                    .iter()
+                    .skip((page - 1) * 100)
+                    .take(100)
+                    .map(|id| {
+                        json!({"id": id, "sha": format!("{id:040x}"), "ref": "main", "task": "deploy",
+                               "environment": "production", "description": "battery",
+                               "creator": {"login": "me"}, "created_at": s.created, "updated_at": s.created})
+                    })
+                    .collect();
+                let mut t = ResponseTemplate::new(200).set_body_json(Value::Array(list));
+                if page * 100 < ids.len() {
+                    t = t.insert_header(
+                        "link",
+                        format!(
+                            "<{}/repos/o/r/deployments?per_page=100&page={}>; rel=\"next\"",
+                            s.base,
+                            page + 1
+                        )
+                        .as_str(),
+                    );
+                }
+                t
+            }
+            (true, ["repos", "o", "r", "deployments", id, "statuses"]) => {
+                let id: u64 = id.parse().unwrap_or(0);
+                let at = s.created.clone();
+                let empty = Vec::new();
+                let list: Vec<Value> = s
+                    .statuses
+                    .get(&id)
+                    .unwrap_or(&empty)
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(n, (st, d))| status_json(id, n, st, d, &at))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(Value::Array(list))
+            }
+            (false, ["repos", "o", "r", "deployments", id, "statuses"]) => {
+                let id: u64 = id.parse().unwrap_or(0);
+                let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+                let st = body["state"].as_str().unwrap_or("").to_owned();
+                let desc = body["description"].as_str().unwrap_or("").to_owned();
+                *s.posts.entry(id).or_default() += 1;
+                let at = s.created.clone();
+                let list = s.statuses.entry(id).or_default();
+                list.push((st.clone(), desc.clone()));
+                let n = list.len();
+                ResponseTemplate::new(201)
+                    .set_body_json(status_json(id, n, &st, &desc, &at))
+                    .set_delay(Duration::from_millis(150))
+            }
+            _ => ResponseTemplate::new(404),
+        }
+    }
+}
+
 fn config_toml(uri: &str) -> String {
+    let (pd, dep) = uri.split_once(' ').unwrap_or((uri, uri));
     format!(
-        "[[sources]]\nname = \"pd\"\nkind = \"pagerduty\"\nbase_url = \"{uri}\"\n\
-         token_env = \"{TOKEN_ENV}\"\nemail = \"{EMAIL}\"\nservices = [\"PSVC001\"]\n"
+        "[[sources]]\nname = \"pd\"\nkind = \"pagerduty\"\nbase_url = \"{pd}\"\n\
+         token_env = \"{TOKEN_ENV}\"\nemail = \"{EMAIL}\"\nservices = [\"PSVC001\"]\n\
+         [[sources]]\nname = \"deploys\"\nkind = \"github-deployments\"\nbase_url = \"{dep}\"\n\
+         repos = [\"o/r\"]\ntoken_env = \"{TOKEN_ENV}\"\n"
     )
 }
 
@@ -183,6 +286,10 @@ fn op_of(kind: &str) -> Operation {
         },
         "note" => Operation::AddIncidentNote {
             body: "battery note".into(),
+        },
+        "rollback" => Operation::MarkRolledBack {
+            reason: "battery".into(),
+            state: String::new(),
         },
         _ => Operation::SetItemChecked {
             old: false,
@@ -205,7 +312,23 @@ fn battery_kinds_child_role() {
         let mut any_file_edit = false;
         for edit in edits.split(',').filter(|e| !e.is_empty()) {
             let (kind, target) = edit.split_once(':').unwrap();
-            let (entity, sources) = if kind == "check" {
+            let (entity, sources) = if kind == "rollback" {
+                let id: i64 = store
+                    .conn()
+                    .query_row(
+                        "SELECT id FROM deployments WHERE source = 'deploys' AND external_id = ?1",
+                        [format!("o/r/{target}")],
+                        |r| r.get(0),
+                    )
+                    .unwrap();
+                (
+                    EntityRef {
+                        kind: EntityKind::Deployment,
+                        id,
+                    },
+                    vec!["deploys".to_owned()],
+                )
+            } else if kind == "check" {
                 any_file_edit = true;
                 let id: i64 = store
                     .conn()
@@ -327,7 +450,7 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
         .and_then(|k| k.parse().ok())
         .unwrap_or_else(|| sized(24, 400));
     let per_child = 2usize;
-    let kinds = ["ack", "check", "resolve", "note"];
+    let kinds = ["ack", "check", "resolve", "note", "rollback"];
     let total_edits = kills * per_child;
     let incidents = total_edits + 10;
     let items = total_edits + 10;
@@ -345,7 +468,25 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
         .respond_with(fake.clone())
         .mount(&server)
         .await;
-    let uri = server.uri();
+    let deploys = total_edits / 5 + 10;
+    let dep = DepFake::default();
+    let dep_server = MockServer::start().await;
+    {
+        let mut s = dep.0.lock().unwrap();
+        s.base = dep_server.uri();
+        s.created = (opsdeck::clock::system().now() - chrono::TimeDelta::hours(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        for id in 1..=deploys {
+            let id = u64::try_from(id).unwrap();
+            s.statuses
+                .insert(id, vec![("success".to_owned(), "deployed".to_owned())]);
+        }
+    }
+    Mock::given(any())
+        .respond_with(dep.clone())
+        .mount(&dep_server)
+        .await;
+    let uri = format!("{} {}", server.uri(), dep_server.uri());
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cache.sqlite3");
@@ -375,11 +516,21 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
             )
             .unwrap();
         assert_eq!(cached, i64::try_from(incidents).unwrap(), "first pull");
+        let cached: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM deployments WHERE source = 'deploys'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(cached, i64::try_from(deploys).unwrap(), "first pull");
     }
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(1313);
     let mut next_incident = 1usize;
     let mut next_item = 0usize;
+    let mut next_deploy = 1usize;
     // edit → kind, for every edit offered to a child.
     let mut offered: Vec<(String, String)> = Vec::new();
     let mut acked: BTreeMap<String, String> = BTreeMap::new();
@@ -395,6 +546,9 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
             let target = if kind == "check" {
                 next_item += 1;
                 (next_item - 1).to_string()
+            } else if kind == "rollback" {
+                next_deploy += 1;
+                (next_deploy - 1).to_string()
             } else {
                 next_incident += 1;
                 format!("PB{:06}", next_incident - 1)
@@ -403,10 +557,14 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
             offered.push((edit.clone(), kind.to_owned()));
             edits.push(edit);
         }
-        let writes_before = {
+        let remote_writes = || {
             let s = fake.0.lock().unwrap();
-            s.puts.values().sum::<usize>() + s.notes.values().map(Vec::len).sum::<usize>()
+            let d = dep.0.lock().unwrap();
+            s.puts.values().sum::<usize>()
+                + s.notes.values().map(Vec::len).sum::<usize>()
+                + d.posts.values().sum::<usize>()
         };
+        let writes_before = remote_writes();
         let mut c = child(&db, &uri, &edits.join(","));
         let window = [100u64, 400, 2000][kill_no % 3];
         let delay = Duration::from_millis(rng.random_range(0..window));
@@ -427,10 +585,7 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
                 acked.insert(edit.to_owned(), id.to_owned());
             }
         }
-        let writes = {
-            let s = fake.0.lock().unwrap();
-            s.puts.values().sum::<usize>() + s.notes.values().map(Vec::len).sum::<usize>()
-        } - writes_before;
+        let writes = remote_writes() - writes_before;
         let phase = if stdout.contains("summary:") {
             "after the round ended"
         } else if acks.len() < per_child {
@@ -498,9 +653,10 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
         let mut stmt = store
             .conn()
             .prepare(
-                "SELECT o.state, COALESCE(i.external_id, ''), COALESCE(c.ordinal, -1), o.entity_kind \
+                "SELECT o.state, COALESCE(i.external_id, d.external_id, ''), COALESCE(c.ordinal, -1), o.entity_kind \
                  FROM outbox o LEFT JOIN incidents i ON o.entity_kind = 'incident' AND i.id = o.entity_id \
-                 LEFT JOIN checklist_items c ON o.entity_kind = 'checklist_item' AND c.id = o.entity_id",
+                 LEFT JOIN checklist_items c ON o.entity_kind = 'checklist_item' AND c.id = o.entity_id \
+                 LEFT JOIN deployments d ON o.entity_kind = 'deployment' AND d.id = o.entity_id",
             )
             .unwrap();
         stmt.query_map([], |r| {
@@ -514,10 +670,10 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
         .unwrap()
         .filter_map(Result::ok)
         .map(|(state, ext, ordinal, kind)| {
-            let key = if kind == "incident" {
-                ext
-            } else {
-                ordinal.to_string()
+            let key = match kind.as_str() {
+                "incident" => ext,
+                "deployment" => format!("dep:{}", ext.trim_start_matches("o/r/")),
+                _ => format!("item:{ordinal}"),
             };
             let st = if state == "done" {
                 OpState::Done
@@ -549,12 +705,18 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
     }
     let final_ticks = final_ticks.unwrap_or_default();
     let s = fake.0.lock().unwrap();
+    let d = dep.0.lock().unwrap();
     let (mut duplicated, mut missing_effect, mut phantom, mut still_queued) = (0, 0, 0, 0);
     let mut per_kind: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (edit, kind) in &offered {
         let target = edit.split_once(':').map_or("", |(_, t)| t);
         let effects = match kind.as_str() {
             "note" => s.notes.get(target).map_or(0, Vec::len),
+            "rollback" => target
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| d.posts.get(&id).copied())
+                .unwrap_or(0),
             "check" => usize::from(
                 target
                     .parse::<usize>()
@@ -562,7 +724,12 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
             ),
             _ => s.puts.get(target).copied().unwrap_or(0),
         };
-        let committed = committed_targets.get(target);
+        let key = match kind.as_str() {
+            "check" => format!("item:{target}"),
+            "rollback" => format!("dep:{target}"),
+            _ => target.to_owned(),
+        };
+        let committed = committed_targets.get(&key);
         let slot = per_kind.entry(kind.clone()).or_default();
         if committed.is_some() {
             slot.0 += 1;
@@ -598,7 +765,7 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle()
         .map(|(k, (c, e))| format!("{k} {c} committed/{e} effects"))
         .collect();
     record(
-        "A1 kill -9 loop (PagerDuty: ack, resolve, note; checklist toggle in a plan file)",
+        "A1 kill -9 loop (PagerDuty: ack, resolve, note; GitHub Deployments: rollback; checklist toggle in a plan file)",
         kills,
         if failed == 0 { kills } else { 0 },
         usize::from(failed > 0) * kills,
