@@ -129,3 +129,34 @@ fn a_large_plan_under_the_limit_imports_with_bounded_peak_memory() {
         "peak RSS {peak_kb} KB for a 7 MB plan (was 300 MB before streaming rows)"
     );
 }
+
+/// REGRESSION: re-reading a plan already in the cache (every file push and every refresh does
+/// it) matched each item against every cached row, so it grew with the square of the plan:
+/// a 50k-item plan imported in 2 s and re-imported in 136 s (the quadratic term alone makes a
+/// re-import of these 38k items ~80× the first import). Re-importing now costs a small multiple
+/// of the first import (~5×: three statements per row instead of one), measured against it on
+/// the same machine so load cancels out.
+#[test]
+fn re_reading_a_large_plan_costs_about_what_the_first_import_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.md");
+    std::fs::write(&plan, plan_of(40_000 * 16)).unwrap();
+    let mut store = opsdeck::store::Store::open(&dir.path().join("cache.sqlite3")).unwrap();
+    let now = opsdeck::clock::system().now();
+    let started = Instant::now();
+    opsdeck::checklist::store::register_file(&mut store, &plan, &[], now).unwrap();
+    let first = started.elapsed();
+    let started = Instant::now();
+    opsdeck::checklist::store::register_file(&mut store, &plan, &[], now).unwrap();
+    let again = started.elapsed();
+    let items: i64 = store
+        .conn()
+        .query_row("SELECT count(*) FROM checklist_items", [], |r| r.get(0))
+        .unwrap();
+    eprintln!("{items} items: first import {first:?}, re-import {again:?}");
+    assert!(items > 35_000, "{items}");
+    assert!(
+        again < first * 20 + Duration::from_secs(2),
+        "re-import {again:?} vs first import {first:?} for {items} items"
+    );
+}

@@ -100,16 +100,16 @@ pub fn import_document(
     // Matched on the text too: a row kept only because an edit of it is still queued keeps its
     // old ordinal, and must keep its old key rather than take the key of whatever line now sits
     // at that position (a line someone else rewrote), or the edit would land on that line.
+    let mut set_key = tx.prepare_cached(
+        "UPDATE checklist_items SET item_key = ?1 WHERE doc_id = ?2 AND ordinal = ?3 AND text = ?4",
+    )?;
     for (ordinal, (it, row)) in doc.items.iter().zip(&items).enumerate() {
-        tx.execute(
-            "UPDATE checklist_items SET item_key = ?1 WHERE doc_id = ?2 AND ordinal = ?3 AND text = ?4",
-            params![
-                key_json(&it.key()),
-                doc_id,
-                i64::try_from(ordinal).unwrap_or(i64::MAX),
-                row.text
-            ],
-        )?;
+        set_key.execute(params![
+            key_json(&it.key()),
+            doc_id,
+            i64::try_from(ordinal).unwrap_or(i64::MAX),
+            row.text
+        ])?;
     }
     Ok(doc_id)
 }
