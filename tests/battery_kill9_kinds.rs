@@ -225,7 +225,7 @@ fn ticked(content: &str, items: usize) -> Option<std::collections::BTreeSet<usiz
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_and_checklist_toggle() {
+async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_rollback_and_checklist_toggle() {
     let kills: usize = std::env::var("OPSDECK_BATTERY_KIND_KILLS")
         .ok()
         .and_then(|k| k.parse().ok())

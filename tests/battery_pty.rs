@@ -196,12 +196,12 @@ def pump(quiet, limit):
         elif time.time() - last > quiet:
             return True
     return True
-alive = pump(1.5, 30)
+alive = pump(1.0, 30)
 for k in keys.split(','):
     if not alive:
         break
     os.write(fd, bytes.fromhex(k))
-    alive = pump(0.25, 10)
+    alive = pump(0.15, 10)
 if alive:
     os.write(fd, b'q')
     pump(1.0, 10)
