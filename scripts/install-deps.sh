@@ -38,6 +38,8 @@ have victoria-metrics || add victoria-metrics   # tests/slo_victoriametrics_real
 have tmux || add tmux
 have curl || add curl
 have man || add man-db
+have python3 || add python3                      # tests/battery_pty.rs drives the TUI on a pty
+[[ -x /usr/bin/time ]] || add time               # tests/reliability_huge_plan.rs peak RSS
 if [[ $WITH_REDMINE == 1 ]]; then
   [[ -x /usr/share/redmine/bin/rails ]] || add redmine redmine-sqlite
   have thin || add thin

@@ -10,66 +10,16 @@ mod battery_common;
 mod github_fake;
 mod ui_support;
 
-use battery_common::{record, sized};
+use battery_common::{bad_char, corpus, record, sized};
 use github_fake::{config_toml, GithubFake};
 use opsdeck::config::Config;
 use opsdeck::domain::Tab;
-use opsdeck::sanitize::is_format_control;
 use opsdeck::store::Store;
 use opsdeck::sync::engine::{http_clock, Connector, Remote};
 use opsdeck::sync::github::GithubSource;
 use opsdeck::sync::secret::Secret;
 
 const CANARY: &str = "ghp_BATTERY_CANARY_0d1e";
-
-/// `n` hostile strings: every attack × every carrier × a counter to keep them distinct.
-fn corpus(n: usize) -> Vec<String> {
-    let attacks = [
-        "\x1b[2J\x1b[H",
-        "\x1b[31;1m",
-        "\x1b[10A\x1b[5C",
-        "\x1b]0;pwned\x07",
-        "\x1b]2;title\x1b\\",
-        "\x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\",
-        "\x1b]52;c;aGVsbG8=\x07",
-        "\x1bP$q\"p\x1b\\",
-        "\x1b_apc\x1b\\",
-        "\x1b^pm\x1b\\",
-        "\x1bXsos\x1b\\",
-        "\x1b[21t",
-        "\x1b]50;?\x07",
-        "\u{9b}31m",
-        "\u{9d}0;t\u{9c}",
-        "\0\x07\x08\r\x7f",
-        "\u{202e}gnp.exe",
-        "\u{2066}\u{2067}\u{2068}\u{2069}",
-        "\u{200b}\u{200d}\u{feff}\u{2060}",
-        "\u{fffd}\u{fffd}",
-        "a\u{301}\u{302}\u{303}\u{304}\u{305}\u{306}\u{307}\u{308}\u{309}\u{30a}\u{30b}\u{30c}\u{30d}\u{30e}\u{30f}\u{310}\u{311}",
-        "\x1b[?1049h\x1b[?25l",
-        "\x1b[6n",
-        "\x1bc",
-        "\t\n\x0b\x0c",
-    ];
-    let carriers: [fn(&str, usize) -> String; 5] = [
-        |a, i| format!("{a}{i}"),
-        |a, i| format!("title {i} {a} end"),
-        |a, i| format!("{a}{a}{i}{a}"),
-        |a, i| format!("{i}{}", a.repeat(8)),
-        |a, i| format!("ok{i}{a}"),
-    ];
-    (0..n)
-        .map(|i| {
-            let a = attacks[i % attacks.len()];
-            let c = carriers[(i / attacks.len()) % carriers.len()];
-            c(a, i)
-        })
-        .collect()
-}
-
-fn bad_char(c: char) -> bool {
-    (c.is_control() && c != '\n') || is_format_control(c)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn battery_d1_hostile_corpus_through_the_github_connector() {

@@ -8,8 +8,9 @@
 //! drains the outbox. Checked: `integrity_check` after every kill; every acknowledged edit is
 //! `done`; exactly one remote effect per committed edit and none for anything else.
 //!
-//! Edit kinds covered here: close, reopen, comment, label (GitHub Issues). Quick tier: 50 kills;
-//! long tier: 1,000.
+//! Edit kinds covered here: close, reopen, comment, label (GitHub Issues); PagerDuty ack,
+//! resolve, note and the checklist toggle are in `battery_kill9_kinds.rs`. Quick tier: 26 kills
+//! here + 24 there = 50; long tier: 700 here + 400 there = 1,100.
 
 mod battery_common;
 mod github_fake;
@@ -156,7 +157,7 @@ async fn battery_a1_kill9_loop_github_close_reopen_comment_label() {
     let kills: usize = std::env::var("OPSDECK_BATTERY_KILLS")
         .ok()
         .and_then(|k| k.parse().ok())
-        .unwrap_or_else(|| sized(50, 1000));
+        .unwrap_or_else(|| sized(26, 700));
     let window_ms: u64 = std::env::var("OPSDECK_BATTERY_KILL_WINDOW_MS")
         .ok()
         .and_then(|k| k.parse().ok())

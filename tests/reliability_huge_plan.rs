@@ -1,5 +1,6 @@
 //! Huge Markdown plans (issue #13 finding 6): refused by size before any parsing, with a
-//! message naming the file, the limit and the fix; the limit is configurable.
+//! message naming the file, the limit and the fix; the limit is configurable; a large plan
+//! under the limit imports with a bounded peak RSS (measured with `/usr/bin/time`).
 
 use std::path::Path;
 use std::process::Command;
@@ -76,4 +77,86 @@ fn the_limit_is_configurable() {
 fn an_endless_file_is_cut_off_while_reading() {
     let err = read_plan_limited(Path::new("/dev/zero"), 64 * 1024).unwrap_err();
     assert!(matches!(err, FileError::TooLarge { .. }), "{err:?}");
+}
+
+/// REGRESSION: a plan under the 8 MiB limit but large (7 MB, 414k task lines) took 300 MB at
+/// peak (measured 2026-12-05 with `/usr/bin/time -f %M`, debug build): the parsed document and
+/// a second full copy of every row were alive together, and each row was written twice
+/// (insert, then an update for its key). The first import now writes each row, key included,
+/// as it goes: 198 MB. The bound sits between the two.
+#[test]
+fn a_large_plan_under_the_limit_imports_with_bounded_peak_memory() {
+    let time = Path::new("/usr/bin/time");
+    assert!(
+        time.exists(),
+        "/usr/bin/time is needed to measure peak RSS (apt-get install time)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("big.md");
+    let text = plan_of(7 * 1024 * 1024);
+    let items = text.lines().filter(|l| l.starts_with("- [ ]")).count();
+    std::fs::write(&plan, text).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[general]\n").unwrap();
+    let out = Command::new(time)
+        .args(["-f", "peak_kb=%M"])
+        .arg(env!("CARGO_BIN_EXE_opsdeck"))
+        .env("OPSDECK_DATA_DIR", dir.path().join("data"))
+        .env("OPSDECK_CONFIG_DIR", dir.path())
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME")
+        .arg("--config")
+        .arg(&config)
+        .args(["checklist", "import"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!("{items} items")),
+        "every task line imported: {stdout}"
+    );
+    let peak_kb: u64 = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in: {stderr}"));
+    eprintln!("7 MB plan, {items} items: peak RSS {peak_kb} KB");
+    assert!(
+        peak_kb < 250 * 1024,
+        "peak RSS {peak_kb} KB for a 7 MB plan (was 300 MB before streaming rows)"
+    );
+}
+
+/// REGRESSION: re-reading a plan already in the cache (every file push and every refresh does
+/// it) matched each item against every cached row, so it grew with the square of the plan:
+/// a 50k-item plan imported in 2 s and re-imported in 136 s (the quadratic term alone makes a
+/// re-import of these 38k items ~80× the first import). Re-importing now costs a small multiple
+/// of the first import (~5×: three statements per row instead of one), measured against it on
+/// the same machine so load cancels out.
+#[test]
+fn re_reading_a_large_plan_costs_about_what_the_first_import_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = dir.path().join("plan.md");
+    std::fs::write(&plan, plan_of(40_000 * 16)).unwrap();
+    let mut store = opsdeck::store::Store::open(&dir.path().join("cache.sqlite3")).unwrap();
+    let now = opsdeck::clock::system().now();
+    let started = Instant::now();
+    opsdeck::checklist::store::register_file(&mut store, &plan, &[], now).unwrap();
+    let first = started.elapsed();
+    let started = Instant::now();
+    opsdeck::checklist::store::register_file(&mut store, &plan, &[], now).unwrap();
+    let again = started.elapsed();
+    let items: i64 = store
+        .conn()
+        .query_row("SELECT count(*) FROM checklist_items", [], |r| r.get(0))
+        .unwrap();
+    eprintln!("{items} items: first import {first:?}, re-import {again:?}");
+    assert!(items > 35_000, "{items}");
+    assert!(
+        again < first * 20 + Duration::from_secs(2),
+        "re-import {again:?} vs first import {first:?} for {items} items"
+    );
 }

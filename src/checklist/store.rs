@@ -80,53 +80,99 @@ pub fn import_document(
         },
         |h| h.text.clone(),
     );
+    let doc_id = write::upsert_checklist_doc(tx, path, &sanitize::line(&title), content, now)?;
+    let cached: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM checklist_items WHERE doc_id = ?1)",
+        [doc_id],
+        |r| r.get(0),
+    )?;
+    if !cached {
+        insert_fresh(tx, doc_id, doc.items, gates)?;
+        return Ok(doc_id);
+    }
     let items: Vec<ChecklistItem> = doc
         .items
         .iter()
         .enumerate()
-        .map(|(ordinal, it)| {
-            let section = it.section_path.first().cloned().unwrap_or_default();
-            ChecklistItem {
-                id: 0,
-                doc_id: 0,
-                ordinal: i64::try_from(ordinal).unwrap_or(i64::MAX),
-                gate: is_gate(&section, gates),
-                section: sanitize::line(&section),
-                group: sanitize::line(
-                    &it.section_path
-                        .get(1..)
-                        .map(|p| p.join(" › "))
-                        .unwrap_or_default(),
-                ),
-                text: sanitize::line(&it.text),
-                checked: it.checked,
-                owner: it.owner.as_deref().map(sanitize::line),
-                code: it.code.as_deref().map(sanitize::line),
-                depth: u32::try_from(it.depth).unwrap_or(0),
-                occurrence: u32::try_from(it.occurrence).unwrap_or(0),
-                note: None,
-                pending: false,
-                conflict: false,
-            }
-        })
+        .map(|(ordinal, it)| row_of(ordinal, it, gates))
         .collect();
-    let doc_id = write::upsert_checklist_doc(tx, path, &sanitize::line(&title), content, now)?;
     write::replace_checklist_items(tx, doc_id, &items, now)?;
     // Matched on the text too: a row kept only because an edit of it is still queued keeps its
     // old ordinal, and must keep its old key rather than take the key of whatever line now sits
     // at that position (a line someone else rewrote), or the edit would land on that line.
+    let mut set_key = tx.prepare_cached(
+        "UPDATE checklist_items SET item_key = ?1 WHERE doc_id = ?2 AND ordinal = ?3 AND text = ?4",
+    )?;
     for (ordinal, (it, row)) in doc.items.iter().zip(&items).enumerate() {
-        tx.execute(
-            "UPDATE checklist_items SET item_key = ?1 WHERE doc_id = ?2 AND ordinal = ?3 AND text = ?4",
-            params![
-                key_json(&it.key()),
-                doc_id,
-                i64::try_from(ordinal).unwrap_or(i64::MAX),
-                row.text
-            ],
-        )?;
+        set_key.execute(params![
+            key_json(&it.key()),
+            doc_id,
+            i64::try_from(ordinal).unwrap_or(i64::MAX),
+            row.text
+        ])?;
     }
     Ok(doc_id)
+}
+
+/// The cached row of a parsed item (sanitized where it enters the cache).
+fn row_of(ordinal: usize, it: &parse::Item, gates: &[String]) -> ChecklistItem {
+    let section = it.section_path.first().cloned().unwrap_or_default();
+    ChecklistItem {
+        id: 0,
+        doc_id: 0,
+        ordinal: i64::try_from(ordinal).unwrap_or(i64::MAX),
+        gate: is_gate(&section, gates),
+        section: sanitize::line(&section),
+        group: sanitize::line(
+            &it.section_path
+                .get(1..)
+                .map(|p| p.join(" › "))
+                .unwrap_or_default(),
+        ),
+        text: sanitize::line(&it.text),
+        checked: it.checked,
+        owner: it.owner.as_deref().map(sanitize::line),
+        code: it.code.as_deref().map(sanitize::line),
+        depth: u32::try_from(it.depth).unwrap_or(0),
+        occurrence: u32::try_from(it.occurrence).unwrap_or(0),
+        note: None,
+        pending: false,
+        conflict: false,
+    }
+}
+
+/// First import of a document (no cached rows, so no notes to keep and no queued edits to
+/// re-apply): each parsed item is written as its row, key included, and dropped as it goes, so
+/// the peak is the parsed document alone rather than the document plus a second full copy of
+/// every row (issue #13 finding 6), and each row is written once instead of insert + update.
+fn insert_fresh(
+    tx: &Transaction<'_>,
+    doc_id: i64,
+    items: Vec<parse::Item>,
+    gates: &[String],
+) -> Result<()> {
+    let mut insert = tx.prepare(
+        "INSERT INTO checklist_items (doc_id, ordinal, section, grp, text, checked, owner, code, depth, occurrence, note, gate, item_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11, ?12)",
+    )?;
+    for (ordinal, it) in items.into_iter().enumerate() {
+        let row = row_of(ordinal, &it, gates);
+        insert.execute(params![
+            doc_id,
+            row.ordinal,
+            row.section,
+            row.group,
+            row.text,
+            row.checked,
+            row.owner,
+            row.code,
+            row.depth,
+            row.occurrence,
+            row.gate,
+            key_json(&it.key()),
+        ])?;
+    }
+    Ok(())
 }
 
 /// Registers a plan file (reads it now).

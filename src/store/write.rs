@@ -391,15 +391,27 @@ pub fn replace_checklist_items(
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut kept: Vec<i64> = Vec::new();
+    // Cached rows by identity, in cache order: a lookup per item instead of a scan of every
+    // cached row (a re-import of a 50k-item plan took 136 s, quadratic; issue #13 finding 6).
+    let mut by_identity: std::collections::HashMap<
+        (String, String, u32),
+        std::collections::VecDeque<usize>,
+    > = std::collections::HashMap::new();
+    let mut old_rows: Vec<(i64, Option<String>)> = Vec::with_capacity(old.len());
+    for (i, (id, s, t, o, note)) in old.into_iter().enumerate() {
+        by_identity.entry((s, t, o)).or_default().push_back(i);
+        old_rows.push((id, note));
+    }
     for (ordinal, it) in items.iter().enumerate() {
         // Identity: section, group, text and occurrence (occurrences are counted per heading
         // path, so the group is part of the key); a cached row is reused at most once.
         let path = format!("{}\u{1f}{}", it.section, it.group);
-        let prior = old.iter().find(|(id, s, t, o, _)| {
-            *s == path && *t == it.text && *o == it.occurrence && !kept.contains(id)
-        });
+        let prior = by_identity
+            .get_mut(&(path, it.text.clone(), it.occurrence))
+            .and_then(std::collections::VecDeque::pop_front)
+            .and_then(|i| old_rows.get(i));
         let ordinal = i64::try_from(ordinal).unwrap_or(i64::MAX);
-        let id = if let Some((id, _, _, _, note)) = prior {
+        let id = if let Some((id, note)) = prior {
             tx.execute(
                 "UPDATE checklist_items SET ordinal = ?1, grp = ?2, checked = ?3, owner = ?4, code = ?5, depth = ?6, \
                  gate = ?7, note = COALESCE(?8, note) WHERE id = ?9",
@@ -416,8 +428,9 @@ pub fn replace_checklist_items(
         };
         kept.push(id);
     }
-    for (id, ..) in &old {
-        if !kept.contains(id) {
+    let kept_set: std::collections::HashSet<i64> = kept.iter().copied().collect();
+    for (id, _) in &old_rows {
+        if !kept_set.contains(id) {
             let busy: Option<i64> = tx
                 .query_row(
                     "SELECT 1 FROM outbox WHERE entity_kind = 'checklist_item' AND entity_id = ?1 AND state IN ('pending', 'inflight', 'conflict') LIMIT 1",

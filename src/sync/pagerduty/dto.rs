@@ -72,12 +72,17 @@ pub(super) struct PdIncident {
 }
 
 /// `GET /incidents` page.
+///
+/// `incidents` is required (API-CONTRACTS.md §3.2: the listing is `{"incidents":[…], …}`): a
+/// 200 whose JSON has no `incidents` key is not an incident listing (a proxy's or portal's
+/// JSON, a different endpoint) and is a decode error, never an empty page. Read as empty it
+/// would hide every incident, and on `declare` it would create a duplicate incident.
+/// An explicit `null` is still read as an empty list.
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
 pub(super) struct IncidentPage {
     #[serde(deserialize_with = "nullable")]
     pub incidents: Vec<PdIncident>,
-    #[serde(deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "nullable")]
     pub more: bool,
 }
 
@@ -416,6 +421,24 @@ mod tests {
         let map = SeverityMap { configured };
         assert_eq!(map.severity(Some("sev-1"), Some("low")), Priority::P0);
         assert_eq!(map.severity(None, Some("low")), Priority::P2);
+    }
+
+    /// REGRESSION: a 200 listing without `incidents` (the battery's C7 "wrong type" body
+    /// `{"total":"many","issues":42,"data":"x"}`) was read as an empty page, so a sync against
+    /// a server answering something other than an incident listing reported "0 items" as
+    /// success. It is now a decode error; `{"incidents": null}` and `[]` stay empty pages.
+    #[test]
+    fn a_listing_without_incidents_is_an_error_not_an_empty_page() {
+        let wrong = r#"{"total": "many", "issues": 42, "data": "x"}"#;
+        assert!(serde_json::from_str::<IncidentPage>(wrong).is_err());
+        assert!(serde_json::from_str::<IncidentPage>("{}").is_err());
+        let wrong_type = r#"{"incidents": 42, "more": false}"#;
+        assert!(serde_json::from_str::<IncidentPage>(wrong_type).is_err());
+        let empty: IncidentPage =
+            serde_json::from_str(r#"{"incidents": [], "more": false}"#).unwrap();
+        assert!(empty.incidents.is_empty() && !empty.more);
+        let null: IncidentPage = serde_json::from_str(r#"{"incidents": null}"#).unwrap();
+        assert!(null.incidents.is_empty() && !null.more);
     }
 
     #[test]
