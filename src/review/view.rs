@@ -9,14 +9,15 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Bar, BarChart, BarGroup, Block, Borders, Cell, Paragraph, Row, Sparkline, Table, Widget, Wrap,
-};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Widget, Wrap};
 use ratatui::Frame;
 
 use super::model::{Figure, ReviewSnapshot};
 use super::report::{self, Unit};
 use super::PAGES;
+
+mod chart;
+use chart::draw_chart;
 
 /// Whether a rising figure is good news (`Some(true)`), bad news (`Some(false)`) or neither.
 #[must_use]
@@ -472,152 +473,4 @@ fn draw_customer_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal:
         .header(header)
         .column_spacing(1)
         .render(area, buf);
-}
-
-fn u(v: f64) -> u64 {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "clamped, rounded"
-    )]
-    let n = v.max(0.0).round() as u64;
-    n
-}
-
-fn bar<'a>(label: &str, v: Option<f64>, style: Style) -> Bar<'a> {
-    Bar::with_label(label.to_string(), u(v.unwrap_or(0.0))).style(style)
-}
-
-fn draw_chart(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, page: usize, pal: &Palette) {
-    if area.height < 3 {
-        return;
-    }
-    let this_style = pal.fg(Color::Cyan);
-    let last_style = pal.fg(Color::DarkGray);
-    let titled = |t: &str| Block::default().borders(Borders::TOP).title(t.to_string());
-    match PAGES[page] {
-        "incidents" => {
-            let groups: Vec<BarGroup<'_>> = snap
-                .incidents
-                .by_severity
-                .iter()
-                .map(|(p, f)| {
-                    BarGroup::with_label(
-                        p.clone(),
-                        vec![bar("", f.this, this_style), bar("", f.last, last_style)],
-                    )
-                })
-                .collect();
-            let chart = BarChart::grouped(groups)
-                .block(titled("by severity: this | last"))
-                .bar_width(2)
-                .bar_gap(0)
-                .group_gap(2);
-            chart.render(area, buf);
-        }
-        "bugs" => {
-            let b = &snap.bugs;
-            let groups: Vec<BarGroup<'_>> = b
-                .opened_by_priority
-                .iter()
-                .map(|(p, f)| {
-                    let closed = b.closed_by_priority.get(p).and_then(|c| c.this);
-                    BarGroup::with_label(
-                        p.clone(),
-                        vec![
-                            bar("", f.this, pal.fg(Color::Red)),
-                            bar("", closed, pal.fg(Color::Green)),
-                        ],
-                    )
-                })
-                .collect();
-            let chart = BarChart::grouped(groups)
-                .block(titled("opened | closed this week"))
-                .bar_width(2)
-                .bar_gap(0)
-                .group_gap(2);
-            chart.render(area, buf);
-        }
-        "deployments" => {
-            let days = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
-            let bars: Vec<Bar<'_>> = snap
-                .deployments
-                .per_day
-                .iter()
-                .zip(days)
-                .map(|(n, d)| Bar::with_label(d, *n).style(this_style))
-                .collect();
-            let chart = BarChart::vertical(bars)
-                .block(titled("prod deploys per day"))
-                .bar_width(2)
-                .bar_gap(1);
-            chart.render(area, buf);
-        }
-        "slos" => {
-            let pick = snap
-                .slos
-                .burned_most
-                .as_ref()
-                .and_then(|n| snap.slos.slos.iter().find(|s| &s.name == n))
-                .or_else(|| snap.slos.slos.first());
-            if let Some(s) = pick {
-                let errors: Vec<Option<u64>> = s
-                    .daily_attainment
-                    .iter()
-                    .map(|a| a.map(|a| u((1.0 - a) * 1_000_000.0)))
-                    .collect();
-                let spark = Sparkline::default()
-                    .block(titled(&format!("daily errors, 14d: {}", s.name)))
-                    .data(errors)
-                    .style(pal.fg(Color::Red));
-                spark.render(area, buf);
-            }
-        }
-        "customers" => {
-            let bars: Vec<Bar<'_>> = snap
-                .customers
-                .customers
-                .iter()
-                .map(|c| {
-                    let label: String = c.name.chars().take(6).collect();
-                    bar(&label, c.health.this, pal.band(c.band.this.as_deref()))
-                })
-                .collect();
-            let chart = BarChart::vertical(bars)
-                .block(titled("health score"))
-                .max(100)
-                .bar_width(6)
-                .bar_gap(1);
-            chart.render(area, buf);
-        }
-        "plan" => {
-            let bars: Vec<Bar<'_>> = snap
-                .plan
-                .sections
-                .iter()
-                .map(|s| {
-                    let pct = if s.total == 0 {
-                        0.0
-                    } else {
-                        f64::from(s.done) * 100.0 / f64::from(s.total)
-                    };
-                    let label: String = s.section.chars().take(14).collect();
-                    Bar::with_label(label, u(pct))
-                        .text_value(format!("{pct:.0}%"))
-                        .style(if s.gate {
-                            pal.fg(Color::Yellow)
-                        } else {
-                            this_style
-                        })
-                })
-                .collect();
-            let chart = BarChart::horizontal(bars)
-                .block(titled("sections done %"))
-                .max(100)
-                .bar_width(1)
-                .bar_gap(0);
-            chart.render(area, buf);
-        }
-        _ => {}
-    }
 }

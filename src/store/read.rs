@@ -8,10 +8,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Row};
 
 use super::{from_opt_ts, from_ts, json_list, ts, Result, Store};
+
+mod deployments;
 use crate::domain::slo::SloDaily;
 use crate::domain::{
-    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Deployment, Incident,
-    IncidentEvent, NpsResponse, Slo, SloWindowCounts, Tab,
+    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Incident, IncidentEvent,
+    NpsResponse, Slo, SloWindowCounts, Tab,
 };
 
 /// Counts shown in the tab titles.
@@ -157,44 +159,6 @@ fn incident_from(r: &Row<'_>) -> rusqlite::Result<Incident> {
     })
 }
 
-/// The columns [`deployment_from`] reads, for a deployments table aliased `t`.
-fn deployment_columns() -> String {
-    format!(
-        "t.id, t.source, t.external_id, t.service, t.environment, t.git_ref, t.sha, t.status, t.creator, \
-         t.created_at, t.finished_at, t.rollback_of, t.rolled_back, t.url, t.commit_times, \
-         (SELECT json_group_array(incident_key) FROM deployment_incidents d WHERE d.deployment_id = t.id), {}",
-        flags("deployment")
-    )
-}
-
-fn deployment_from(r: &Row<'_>) -> rusqlite::Result<Deployment> {
-    let commits: String = r.get(14)?;
-    let links: Option<String> = r.get(15)?;
-    let commit_times: Vec<i64> = serde_json::from_str(&commits).unwrap_or_default();
-    Ok(Deployment {
-        id: r.get(0)?,
-        source: r.get(1)?,
-        external_id: r.get(2)?,
-        service: r.get(3)?,
-        environment: r.get(4)?,
-        git_ref: r.get(5)?,
-        sha: r.get(6)?,
-        status: parse(
-            &r.get::<_, String>(7)?,
-            crate::domain::DeployStatus::Pending,
-        ),
-        creator: r.get(8)?,
-        created_at: from_ts(r.get(9)?),
-        finished_at: from_opt_ts(r.get(10)?),
-        rollback_of: r.get(11)?,
-        rolled_back: r.get(12)?,
-        url: r.get(13)?,
-        incident_keys: links.map(|l| json_list(&l)).unwrap_or_default(),
-        commit_times: commit_times.into_iter().map(from_ts).collect(),
-        pending: r.get(16)?,
-    })
-}
-
 fn date(s: Option<String>) -> Option<NaiveDate> {
     s.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
 }
@@ -308,42 +272,6 @@ impl Store {
                 .collect();
         }
         Ok(alerts)
-    }
-
-    /// Deployments, newest first, with their linked incidents.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn load_deployments(&self, limit: Option<u32>) -> Result<Vec<Deployment>> {
-        let sql = format!(
-            "SELECT {} FROM deployments t ORDER BY t.created_at DESC{}",
-            deployment_columns(),
-            limit_clause(limit)
-        );
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([], deployment_from)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// The rollback candidate of incident `incident_id`: the latest production deployment of
-    /// its service that started no later than the incident and succeeded (or was superseded).
-    /// One indexed query per selected incident, so the incidents tab never loads every
-    /// deployment to show it (issue #12). Same choice as [`crate::app::rollback`]'s index: among
-    /// equal start times the lower row id.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn rollback_candidate(&self, incident_id: i64) -> Result<Option<Deployment>> {
-        let sql = format!(
-            "SELECT {} FROM incidents i JOIN deployments t ON t.service = i.service \
-             WHERE i.id = ?1 AND lower(t.environment) IN ('production', 'prod') \
-             AND t.status IN ('success', 'inactive') AND t.created_at <= i.created_at \
-             ORDER BY t.created_at DESC, t.id ASC LIMIT 1",
-            deployment_columns()
-        );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
-        let mut rows = stmt.query_map([incident_id], deployment_from)?;
-        Ok(rows.next().transpose()?)
     }
 
     /// Customers by name, with NPS history and derived support figures as of `now`'s day.
