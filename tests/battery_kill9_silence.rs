@@ -1,9 +1,9 @@
 //! RELIABILITY.md §7 A1, the kill -9 crash loop, for the last edit kind: silencing an
 //! Alertmanager alert. A stateful Alertmanager fake (`kill9_fakes::alertmanager`) creates a
 //! silence the moment `POST /api/v2/silences` arrives and answers `{"silenceID"}` 150 ms later.
-//! A CHILD process (this binary re-invoked with `BATTERY_SILENCE_CHILD`) commits, through the
-//! real store, the operation the `m` key builds for an alert synced from the fake (matchers =
-//! the alert's labels, one hour, the typed comment, no author), printing `ACK` after each
+//! A CHILD process (this binary re-invoked with `BATTERY_SILENCE_CHILD`) presses `m` on an
+//! alert synced from the fake (`State::update`: default duration, the comment typed key by
+//! key, Enter), commits the edit that yields through the real store, printing `ACK` after each
 //! commit, then runs `run_headless --once`. The parent SIGKILLs it at a random moment: before a
 //! commit, between commit and push, during the POST, and after the fake applied the silence but
 //! before its answer. `integrity_check` after every kill; after a final drain: every
@@ -13,7 +13,7 @@
 //! silence, and each edit has exactly one audit row.
 //!
 //! A second test kills the child exactly in the "applied, not answered" window (it waits for
-//! the fake to hold the silence, then kills within the 150 ms the answer is held back) and
+//! the fake to hold the silence, then kills while the answer is held back, 5 s there) and
 //! checks the retry finds the silence instead of posting another one.
 //!
 //! Every fourth kill is aimed at the "applied, not answered" window the same way; the others
@@ -32,9 +32,13 @@ use std::time::{Duration, Instant};
 
 use battery_common::{record, sized};
 use kill9_fakes::alertmanager::AmFake;
-use opsdeck::config::Config;
-use opsdeck::domain::{EntityKind, EntityRef};
-use opsdeck::store::{OpState, Operation, Store};
+use opsdeck::app::action::Action;
+use opsdeck::app::keymap::Keymap;
+use opsdeck::app::msg::{Edit, Effect, InputKey as K, Msg, Rows};
+use opsdeck::app::state::{bindings_table, State};
+use opsdeck::config::{Config, Policy};
+use opsdeck::domain::Tab;
+use opsdeck::store::{OpState, Store};
 use opsdeck::sync::headless::run_headless;
 use rand::{Rng, SeedableRng};
 use wiremock::matchers::any;
@@ -63,6 +67,42 @@ fn fingerprint(n: usize) -> String {
     format!("{n:016x}")
 }
 
+/// The edits the `m` key makes on cached alert `alert_id` (src/app/edits/incidents.rs), driven
+/// through `State::update` as the TUI does: `m`, Enter on the default duration (1 hour), the
+/// comment typed key by key, Enter.
+fn m_key_edits(store: &Store, alert_id: i64, comment: &str) -> Vec<Edit> {
+    let now = opsdeck::clock::system().now();
+    let mut state = State::new(now, chrono_tz::UTC, Policy::default());
+    state.bindings = bindings_table(&Keymap::defaults());
+    state.update(Msg::Loaded {
+        rows: Rows::Incidents(
+            store.load_incidents(None).unwrap(),
+            store.load_alerts().unwrap(),
+        ),
+        complete: true,
+    });
+    state.tab = Tab::Incidents;
+    state.alerts_focus = true;
+    let row = state
+        .alerts
+        .visible()
+        .position(|a| a.id == alert_id)
+        .expect("the alert is listed");
+    state.alerts.selected = row;
+    let mut fx = state.update(Msg::Action(Action::Silence));
+    fx.extend(state.update(Msg::Input(K::Enter)));
+    for c in comment.chars() {
+        fx.extend(state.update(Msg::Input(K::Char(c))));
+    }
+    fx.extend(state.update(Msg::Input(K::Enter)));
+    fx.into_iter()
+        .flat_map(|e| match e {
+            Effect::Commit(edits) => edits,
+            other => panic!("the m key did {other:?}, not a commit"),
+        })
+        .collect()
+}
+
 /// The child's role; a no-op unless the parent started this binary with `CHILD_ENV` set.
 #[test]
 fn battery_silence_child_role() {
@@ -84,23 +124,14 @@ fn battery_silence_child_role() {
                     |r| r.get(0),
                 )
                 .unwrap();
-            // What `m` builds (src/app/edits/incidents.rs): the cached alert's labels as
-            // matchers, the chosen duration ("1 hour", the default), the typed comment and
-            // no author (the connector fills it in).
-            let matchers = opsdeck::store::incidents::alert_labels(store.conn(), id).unwrap();
-            let op = Operation::SilenceAlert {
-                matchers,
-                duration_secs: 3600,
-                comment: typed(n),
-                created_by: String::new(),
-            };
-            let entity = EntityRef {
-                kind: EntityKind::Alert,
-                id,
-            };
-            let out = store
-                .commit_edit(entity, &op, clock.now(), "me", &["am".to_owned()])
-                .unwrap();
+            let mut committed = None;
+            for edit in m_key_edits(&store, id, &typed(n)) {
+                let out = store
+                    .commit_edit(edit.entity, &edit.op, clock.now(), "me", &["am".to_owned()])
+                    .unwrap();
+                committed = Some(out);
+            }
+            let out = committed.expect("the m key committed a silence");
             println!("ACK {n} {}", out.op_id);
             let _ = std::io::Write::flush(&mut std::io::stdout());
         }
@@ -437,8 +468,10 @@ async fn battery_a1_silence_killed_after_applied_before_answer_is_not_posted_twi
     let (fake, server, dir) = setup(3).await;
     let uri = server.uri();
     let db = dir.path().join("cache.sqlite3");
+    // The answer is held back 5 s here, so the kill lands in the window even on a busy machine.
+    fake.0.lock().unwrap().answer_delay_ms = 5_000;
     let c = child(&db, &uri, "2");
-    // Wait (bounded) until the fake holds the silence; its answer is held back 150 ms.
+    // Wait (bounded) until the fake holds the silence.
     let deadline = Instant::now() + Duration::from_secs(60);
     while fake.0.lock().unwrap().silences.is_empty() {
         assert!(

@@ -2,9 +2,9 @@
 //! (`battery_kill9_silence.rs`): `GET /api/v2/alerts` and `GET /api/v2/silences` answer from
 //! its state (an alert silenced by a live silence reads `suppressed` with `silencedBy`), and
 //! `POST /api/v2/silences` creates the silence the moment it arrives but answers
-//! `{"silenceID": ...}` only 150 ms later, so a SIGKILL can land after the remote applied the
-//! write and before the client heard back. Every silence ever created is kept, so duplicates
-//! are counted rather than hidden.
+//! `{"silenceID": ...}` only 150 ms later (or `answer_delay_ms`), so a SIGKILL can land after
+//! the remote applied the write and before the client heard back. Every silence ever created
+//! is kept, so duplicates are counted rather than hidden.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -44,6 +44,8 @@ pub struct AmState {
     pub silences: Vec<FakeSilence>,
     /// When the alerts started firing (RFC 3339).
     pub started: String,
+    /// How long a silence POST's answer is held back after the silence is created (0: 150 ms).
+    pub answer_delay_ms: u64,
 }
 
 /// The Alertmanager fake; `Clone` shares the state.
@@ -136,7 +138,11 @@ impl Respond for AmFake {
                 });
                 ResponseTemplate::new(200)
                     .set_body_json(json!({ "silenceID": id }))
-                    .set_delay(Duration::from_millis(150))
+                    .set_delay(Duration::from_millis(if s.answer_delay_ms == 0 {
+                        150
+                    } else {
+                        s.answer_delay_ms
+                    }))
             }
             _ => ResponseTemplate::new(404).set_body_json(json!("not found")),
         }
