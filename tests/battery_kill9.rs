@@ -9,8 +9,9 @@
 //! `done`; exactly one remote effect per committed edit and none for anything else.
 //!
 //! Edit kinds covered here: close, reopen, comment, label (GitHub Issues); PagerDuty ack,
-//! resolve, note and the checklist toggle are in `battery_kill9_kinds.rs`. Quick tier: 26 kills
-//! here + 24 there = 50; long tier: 700 here + 400 there = 1,100.
+//! resolve, note, rollback and the checklist toggle are in `battery_kill9_kinds.rs`, the
+//! Alertmanager silence in `battery_kill9_silence.rs`. Quick tier: 26 kills here + 24 + 10
+//! there = 60; long tier: 700 here + 400 + 200 there = 1,300.
 
 mod battery_common;
 mod github_fake;

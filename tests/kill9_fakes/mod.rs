@@ -1,8 +1,11 @@
 //! Stateful fakes for the kill -9 loop over PagerDuty and GitHub Deployments edits
-//! (`battery_kill9_kinds.rs`): each applies a write the moment it arrives and answers it only
+//! (`battery_kill9_kinds.rs`) and Alertmanager silences ([`alertmanager`],
+//! `battery_kill9_silence.rs`): each applies a write the moment it arrives and answers it only
 //! 150 ms later, so a SIGKILL can land after the remote applied the write but before the
 //! client heard back, and each counts the remote effects per target.
 #![allow(dead_code)]
+
+pub mod alertmanager;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
