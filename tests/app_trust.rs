@@ -544,3 +544,32 @@ fn customer_health_inputs_do_not_move_within_a_day() {
     seen.push(health(late));
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
 }
+
+/// REGRESSION: `m` on the incident list silences the alerts section's selected alert, which is
+/// not highlighted while the list has focus; the prompts said only "silence for" and "silence
+/// comment", so the user could silence an alert without ever seeing which. Both now name it.
+#[test]
+fn the_silence_prompts_name_the_alert_they_silence() {
+    let store = demo();
+    let mut state = on_tab(&store, Tab::Incidents);
+    assert!(!state.alerts_focus);
+    let alert = state.alerts.selected_row().cloned().unwrap();
+    act(&mut state, Action::Silence);
+    let title = match &state.overlay {
+        Some(Overlay::Prompt(p)) => format!("{p:?}"),
+        other => panic!("no prompt: {other:?}"),
+    };
+    assert!(
+        title.contains(&format!("silence {} ({}) for", alert.name, alert.service)),
+        "{title}"
+    );
+    key(&mut state, InputKey::Enter);
+    let title = match &state.overlay {
+        Some(Overlay::Prompt(p)) => format!("{p:?}"),
+        other => panic!("no prompt: {other:?}"),
+    };
+    assert!(
+        title.contains(&format!("silence comment — {}", alert.name)),
+        "{title}"
+    );
+}

@@ -93,9 +93,11 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
         )),
         (Tab::Incidents, Action::Silence) => {
             state.alerts_focus = true;
-            state.alerts.selected_row().map(|_| {
+            // `m` works from the incident list too: the title names the alert it silences, so
+            // the user never silences one they could not see selected.
+            state.alerts.selected_row().map(|a| {
                 choice(
-                    "silence for",
+                    &format!("silence {} ({}) for", a.name, a.service),
                     SILENCE_CHOICES
                         .iter()
                         .map(|(l, _)| (*l).to_string())
@@ -182,7 +184,14 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
                 .iter()
                 .find(|(l, _)| *l == value)
                 .map_or(3600, |(_, s)| *s);
-            state.overlay = Some(text("silence comment", PromptThen::SilenceComment(secs)));
+            let name = state
+                .alerts
+                .selected_row()
+                .map_or_else(String::new, |a| format!(" — {}", a.name));
+            state.overlay = Some(text(
+                &format!("silence comment{name}"),
+                PromptThen::SilenceComment(secs),
+            ));
             Vec::new()
         }
         PromptThen::SilenceComment(secs) => {
