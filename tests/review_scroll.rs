@@ -169,3 +169,30 @@ fn a_page_that_fits_does_not_scroll() {
     assert!(s.contains("page 4/6"), "{s}");
     assert!(!s.contains("more below"), "{s}");
 }
+
+/// Help opened over the review keeps the review page underneath (it showed the tab behind the
+/// review), and closing help returns to the same page.
+#[test]
+fn help_over_the_review_keeps_the_page_underneath() {
+    let (mut state, mut keymap) = review_state(160, 48);
+    press(&mut state, &mut keymap, "n");
+    press(&mut state, &mut keymap, "?");
+    let s = screen(&state);
+    assert!(s.contains("Keys"), "help is open:\n{s}");
+    assert!(
+        s.contains("Friday review"),
+        "the review stays underneath:\n{s}"
+    );
+    assert!(!s.contains("Incidents 15"), "not the tab behind it:\n{s}");
+    let esc = key_to_msg(
+        &mut state,
+        &mut keymap,
+        Key {
+            code: KeyName::Esc,
+            ctrl: false,
+            alt: false,
+        },
+    );
+    state.update(esc.expect("esc is bound"));
+    assert!(matches!(state.overlay, Some(Overlay::Review { page: 1 })));
+}

@@ -63,7 +63,12 @@ fn draw_layers(frame: &mut Frame<'_>, state: &State) {
         ));
         frame.render_widget(Paragraph::new(line), banner);
     }
-    if let Some(Overlay::Detail { scroll }) = &state.overlay {
+    // With help open over the review or the full-screen detail, that view stays underneath.
+    let base = match (&state.overlay, &state.help_over) {
+        (Some(Overlay::Help { .. }), Some(under)) => Some(under.as_ref()),
+        (overlay, _) => overlay.as_ref(),
+    };
+    if let Some(Overlay::Detail { scroll }) = base {
         fullscreen::render(state, *scroll, theme, body, frame.buffer_mut());
     } else {
         frame.render_widget(&tabs::TabView { state, theme }, body);
@@ -82,7 +87,7 @@ fn draw_layers(frame: &mut Frame<'_>, state: &State) {
         );
     }
     frame.render_widget(&widgets::status_bar::StatusBar { state, theme }, status);
-    if let Some(Overlay::Review { page }) = &state.overlay {
+    if let Some(Overlay::Review { page }) = base {
         frame.render_widget(ratatui::widgets::Clear, body);
         match &state.review {
             Some(snap) => crate::review::view::draw_page_scrolled(
@@ -95,7 +100,9 @@ fn draw_layers(frame: &mut Frame<'_>, state: &State) {
             ),
             None => frame.render_widget(Paragraph::new("loading the review…"), body),
         }
-        return;
+        if !matches!(state.overlay, Some(Overlay::Help { .. })) {
+            return;
+        }
     }
     if let Some(overlay) = &state.overlay {
         frame.render_widget(
