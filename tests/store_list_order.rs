@@ -144,3 +144,42 @@ fn the_first_page_already_has_the_full_lists_title_and_id_width() {
         "(shown, total, id width) on the first page and after"
     );
 }
+
+/// The incident team figures (MTTA/MTTR, open by age) are computed over every incident: a
+/// first page of 60 must neither replace them with figures of those 60 (a wrong number for a
+/// moment and a second paint per tab switch) nor show any before the first full list.
+#[test]
+fn team_figures_come_only_from_the_full_incident_list() {
+    use opsdeck::app::action::Action;
+    use opsdeck::app::msg::{Msg, Rows};
+    use opsdeck::app::state::State;
+    use opsdeck::config::Policy;
+    use opsdeck::domain::Tab;
+
+    let mut store = Store::open_in_memory().unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).unwrap();
+    opsdeck::demo::load(&mut store, now).unwrap();
+    let mut state = State::new(now, chrono_tz::UTC, Policy::default());
+    state.tab = Tab::Incidents;
+    let page = |store: &Store, n: u32| Rows::Incidents(
+        store.load_incidents(Some(n)).unwrap(),
+        store.load_alerts().unwrap(),
+    );
+    state.update(Msg::Loaded {
+        rows: page(&store, 2),
+        complete: false,
+    });
+    assert!(state.incident_figures.is_none(), "no figures from a first page");
+    state.update(Msg::Loaded {
+        rows: page(&store, 10_000),
+        complete: true,
+    });
+    let full = state.incident_figures.clone().expect("figures after the full list");
+    state.update(Msg::Action(Action::TabBugs));
+    state.update(Msg::Action(Action::TabIncidents));
+    state.update(Msg::Loaded {
+        rows: page(&store, 2),
+        complete: false,
+    });
+    assert_eq!(state.incident_figures.as_ref(), Some(&full), "a first page keeps them");
+}

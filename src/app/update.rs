@@ -24,10 +24,11 @@ impl State {
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
-                if self
-                    .incident_figures
-                    .as_ref()
-                    .is_some_and(|f| f.minute != now.timestamp().div_euclid(60))
+                if self.incidents.complete
+                    && self
+                        .incident_figures
+                        .as_ref()
+                        .is_some_and(|f| f.minute != now.timestamp().div_euclid(60))
                 {
                     self.incident_figures = Some(super::state::IncidentFigures::compute(
                         &self.incidents.rows,
@@ -155,10 +156,15 @@ impl State {
             Rows::Incidents(i, a) => {
                 set_rows(&mut self.incidents, i, complete);
                 set_rows(&mut self.alerts, a, true);
-                self.incident_figures = Some(super::state::IncidentFigures::compute(
-                    &self.incidents.rows,
-                    self.now,
-                ));
+                // Team figures come from every incident: a first page would show figures that
+                // change a moment later (a second paint on every tab switch). Until the full
+                // list is in, the last full list's figures stay (the first time: none yet).
+                if complete {
+                    self.incident_figures = Some(super::state::IncidentFigures::compute(
+                        &self.incidents.rows,
+                        self.now,
+                    ));
+                }
             }
             Rows::Deployments(r) => {
                 set_rows(&mut self.deployments, r, complete);

@@ -285,6 +285,13 @@ fn response_lines(state: &State, t: Theme, l: &mut DetailLines) {
     let computed;
     let figures = match &state.incident_figures {
         Some(f) => f,
+        // Only the first page is in: figures over a partial list would be wrong for a moment.
+        None if state.incidents.loaded && !state.incidents.complete => {
+            l.heading(t, "Response · last 7 days");
+            l.lines
+                .push(Line::styled("reading every incident…", t.dim()));
+            return;
+        }
         None => {
             computed =
                 crate::app::state::IncidentFigures::compute(&state.incidents.rows, state.now);
