@@ -349,7 +349,7 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn customer_notes(&self, customer_id: i64) -> Result<Vec<CustomerNote>> {
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn().prepare_cached(
             "SELECT kind, at, author, text FROM customer_notes WHERE customer_id = ?1 ORDER BY at DESC, id DESC",
         )?;
         let rows = stmt.query_map([customer_id], |r| {
@@ -514,7 +514,7 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn incident_timeline(&self, incident_id: i64) -> Result<Vec<IncidentEvent>> {
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn().prepare_cached(
             "SELECT at, kind, who, text, 'source' FROM incident_events WHERE incident_id = ?1 \
              UNION ALL \
              SELECT a.at, a.action, a.actor, \
