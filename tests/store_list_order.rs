@@ -161,25 +161,37 @@ fn team_figures_come_only_from_the_full_incident_list() {
     opsdeck::demo::load(&mut store, now).unwrap();
     let mut state = State::new(now, chrono_tz::UTC, Policy::default());
     state.tab = Tab::Incidents;
-    let page = |store: &Store, n: u32| Rows::Incidents(
-        store.load_incidents(Some(n)).unwrap(),
-        store.load_alerts().unwrap(),
-    );
+    let page = |store: &Store, n: u32| {
+        Rows::Incidents(
+            store.load_incidents(Some(n)).unwrap(),
+            store.load_alerts().unwrap(),
+        )
+    };
     state.update(Msg::Loaded {
         rows: page(&store, 2),
         complete: false,
     });
-    assert!(state.incident_figures.is_none(), "no figures from a first page");
+    assert!(
+        state.incident_figures.is_none(),
+        "no figures from a first page"
+    );
     state.update(Msg::Loaded {
         rows: page(&store, 10_000),
         complete: true,
     });
-    let full = state.incident_figures.clone().expect("figures after the full list");
+    let full = state
+        .incident_figures
+        .clone()
+        .expect("figures after the full list");
     state.update(Msg::Action(Action::TabBugs));
     state.update(Msg::Action(Action::TabIncidents));
     state.update(Msg::Loaded {
         rows: page(&store, 2),
         complete: false,
     });
-    assert_eq!(state.incident_figures.as_ref(), Some(&full), "a first page keeps them");
+    assert_eq!(
+        state.incident_figures.as_ref(),
+        Some(&full),
+        "a first page keeps them"
+    );
 }
