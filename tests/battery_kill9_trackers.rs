@@ -183,13 +183,15 @@ fn child(f: &Fakes, edits: &str) -> Child {
         .unwrap()
 }
 
-async fn run_to_end(f: &Fakes) {
+/// Runs a child with no new edits to its end; returns what it printed (its sync summary).
+async fn run_to_end(f: &Fakes) -> String {
     let mut c = child(f, "");
     let deadline = Instant::now() + Duration::from_secs(150);
     while c.try_wait().unwrap().is_none() {
         assert!(Instant::now() < deadline, "a full child run took > 150 s");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    kill_and_read(c)
 }
 
 /// Kills `c` and returns what it printed.
@@ -271,9 +273,11 @@ async fn setup(issues: u64) -> Fakes {
 
 /// Runs children to the end until nothing is pending (a retry after a transport error waits
 /// 30 s+, so the retry clock is moved by re-running, bounded).
-async fn drain(f: &Fakes) {
+/// Returns the last run's output.
+async fn drain(f: &Fakes) -> String {
+    let mut out = String::new();
     for _ in 0..3 {
-        run_to_end(f).await;
+        out = run_to_end(f).await;
         let store = Store::open(&f.db).unwrap();
         let pending: i64 = store
             .conn()
@@ -294,6 +298,7 @@ async fn drain(f: &Fakes) {
             )
             .unwrap();
     }
+    out
 }
 
 /// The plain text of an ADF document (its `text` nodes, paragraphs joined by newlines).
@@ -332,6 +337,8 @@ struct Tally {
     /// Jira closes whose reason comment never arrived.
     reason_lost: usize,
     audit_not_once: usize,
+    /// Up to 5 acknowledged entries not `done`: state, attempts, last error.
+    not_done_why: Vec<String>,
 }
 
 impl Tally {
@@ -382,15 +389,21 @@ fn tally(f: &Fakes, offered: &[u64], acked: &BTreeMap<u64, String>) -> Tally {
     store.check_integrity().unwrap();
     let mut t = Tally::default();
     let entries = store.list_outbox(100_000).unwrap();
-    let by_op: BTreeMap<&str, OpState> = entries
-        .iter()
-        .map(|e| (e.op_id.as_str(), e.state))
-        .collect();
+    let by_op: BTreeMap<&str, &opsdeck::store::OutboxEntry> =
+        entries.iter().map(|e| (e.op_id.as_str(), e)).collect();
     for id in acked.values() {
         match by_op.get(id.as_str()) {
             None => t.lost += 1,
-            Some(OpState::Done) => {}
-            Some(_) => t.not_done += 1,
+            Some(e) if e.state == OpState::Done => {}
+            Some(e) => {
+                t.not_done += 1;
+                if t.not_done_why.len() < 5 {
+                    t.not_done_why.push(format!(
+                        "{} {:?} after {} attempts: {:?}",
+                        e.entity_label, e.state, e.attempts, e.last_error
+                    ));
+                }
+            }
         }
     }
     // Committed edits by (source, external id) → outbox state.
@@ -508,7 +521,7 @@ async fn battery_a1_kill9_loop_jira_and_redmine() {
             integrity_failures += 1;
         }
     }
-    drain(&f).await;
+    let last_run = drain(&f).await;
     let t = tally(&f, &offered, &acked);
     let failed = t.failures() + integrity_failures;
     record(
@@ -534,7 +547,10 @@ async fn battery_a1_kill9_loop_jira_and_redmine() {
         ),
     );
     assert!(t.committed >= acked.len(), "{t:?}");
-    assert_eq!(failed, 0, "{t:?}, integrity failures {integrity_failures}");
+    assert_eq!(
+        failed, 0,
+        "{t:?}, integrity failures {integrity_failures}; the last drain run said: {last_run}"
+    );
 }
 
 /// Kills the child after a fake applied edit `n`'s first write and before it answered (the
