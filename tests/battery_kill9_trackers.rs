@@ -272,11 +272,12 @@ async fn setup(issues: u64) -> Fakes {
 }
 
 /// Runs children to the end until nothing is pending (a retry after a transport error waits
-/// 30 s+, so the retry clock is moved by re-running, bounded).
-/// Returns the last run's output.
+/// 30 s+, so the retry clock is moved by re-running, bounded). Jira writes are spaced about
+/// 1 s apart by the client, so the backlog a long loop leaves can outlast one run's 90 s
+/// sync deadline: up to 10 runs. Returns the last run's output.
 async fn drain(f: &Fakes) -> String {
     let mut out = String::new();
-    for _ in 0..3 {
+    for _ in 0..10 {
         out = run_to_end(f).await;
         let store = Store::open(&f.db).unwrap();
         let pending: i64 = store
