@@ -12,9 +12,11 @@
 //! Push (§2.5–2.6, RELIABILITY.md §8.1): status, priority and assignee edits read the issue
 //! first (target already there → done without a write; moved away from the value the user saw
 //! → conflict); status changes go through the transition named in `transitions.<status>` (or,
-//! unconfigured, the one whose target category matches). Labels use `update` add/remove so
-//! other labels stay; comments are ADF. A comment re-sent after an unknown outcome is looked
-//! for first.
+//! unconfigured, the one whose target category matches); its reason is a comment sent after the
+//! transition, so a retry that finds the issue already at the target posts the reason if the
+//! issue does not carry it yet (a kill between the two requests lost it). Labels use `update`
+//! add/remove so other labels stay; comments are ADF. A comment re-sent after an unknown
+//! outcome is looked for first.
 
 mod adf;
 pub mod dto;
@@ -319,6 +321,16 @@ impl JiraSource {
                 let issue = self.get_issue(key).await?;
                 let remote = self.map.status(issue.fields.status.as_ref());
                 if remote == *new {
+                    // A retry after an unknown outcome: the transition may have been ours and
+                    // the reason comment (a second request) never sent. Post it unless the
+                    // issue already carries it.
+                    if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                        if entry.attempts > 1 && !self.has_comment(key, reason).await? {
+                            let payload = json!({"body": adf::from_text(reason)});
+                            self.send_json(Method::POST, &issue_path(key, "/comment"), &payload)
+                                .await?;
+                        }
+                    }
                     return Ok(PushOutcome::Done);
                 }
                 if remote != *old {

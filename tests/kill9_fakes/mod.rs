@@ -2,10 +2,13 @@
 //! (`battery_kill9_kinds.rs`) and Alertmanager silences ([`alertmanager`],
 //! `battery_kill9_silence.rs`): each applies a write the moment it arrives and answers it only
 //! 150 ms later, so a SIGKILL can land after the remote applied the write but before the
-//! client heard back, and each counts the remote effects per target.
+//! client heard back, and each counts the remote effects per target. Jira Cloud and Redmine
+//! ([`jira`], [`redmine`]) serve the tracker loop, `battery_kill9_trackers.rs`.
 #![allow(dead_code)]
 
 pub mod alertmanager;
+pub mod jira;
+pub mod redmine;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
