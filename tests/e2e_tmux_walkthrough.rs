@@ -52,7 +52,12 @@ fn from_help_to_a_silenced_alert_at_80x24() {
         "{s}"
     );
 
+    // One Esc clears the search, the next closes help. Wait in between: two ESC bytes that
+    // arrive together read as one Alt-Esc to the terminal parser.
     tmux.keys("w", "Escape");
+    tmux.wait_for("w", "the search cleared", |s| {
+        s.contains("/ to search keys")
+    });
     tmux.keys("w", "Escape");
     let s = tmux.wait_for("w", "help closed", |s| !s.contains("/ search"));
     keep("04-help-closed", &s);
