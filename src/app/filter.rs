@@ -12,7 +12,12 @@ use super::state::ListState;
 
 /// Recomputes a list's view from its rows, filter and sort; keeps the selection on the same
 /// row when it is still visible.
-pub fn refresh_view<R: RowView>(list: &mut ListState<R>, keep: impl Fn(&R) -> bool) {
+pub fn refresh_view<R: RowView + Clone>(list: &mut ListState<R>, keep: impl Fn(&R) -> bool) {
+    if list.windowed {
+        // The store filtered and sorted the window; a changed query asks for a new one.
+        list.requery();
+        return;
+    }
     let selected_id = list
         .reselect
         .take()

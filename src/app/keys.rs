@@ -43,10 +43,10 @@ impl State {
     pub fn current_len(&self) -> usize {
         match self.tab {
             Tab::Customers => self.customers.view.len(),
-            Tab::Bugs => self.bugs.view.len(),
+            Tab::Bugs => self.bugs.len(),
             Tab::Incidents if self.alerts_focus => self.alerts.view.len(),
-            Tab::Incidents => self.incidents.view.len(),
-            Tab::Deployments => self.deployments.view.len(),
+            Tab::Incidents => self.incidents.len(),
+            Tab::Deployments => self.deployments.len(),
             Tab::Slos => self.slos.view.len(),
             Tab::Checklist => self.checklist.view.len(),
         }
@@ -81,12 +81,48 @@ impl State {
         if len == 0 {
             return Vec::new();
         }
+        if let Some(fx) = self.move_in_window(delta, len) {
+            return fx;
+        }
         let sel = self.selected_mut();
         let next = (isize::try_from(*sel).unwrap_or(0) + delta)
             .clamp(0, isize::try_from(len - 1).unwrap_or(0));
         *sel = usize::try_from(next).unwrap_or(0);
         self.detail = None;
         self.detail_effect()
+    }
+
+    /// Moves the cursor of a windowed list (`None` for a full list): from where it is going
+    /// if a far jump is still loading, so keys pressed meanwhile add up.
+    fn move_in_window(&mut self, delta: isize, len: usize) -> Option<Vec<Effect>> {
+        fn step<R: RowView + Clone>(
+            l: &mut ListState<R>,
+            delta: isize,
+            len: usize,
+            screen: usize,
+        ) -> Option<bool> {
+            if !l.windowed {
+                return None;
+            }
+            let base = l.pending.unwrap_or(l.selected);
+            let target = (isize::try_from(base).unwrap_or(0).saturating_add(delta))
+                .clamp(0, isize::try_from(len - 1).unwrap_or(0));
+            let before = l.selected;
+            l.move_to(usize::try_from(target).unwrap_or(0), screen);
+            Some(l.selected != before)
+        }
+        let screen = self.screen_rows();
+        let moved = match self.tab {
+            Tab::Bugs => step(&mut self.bugs, delta, len, screen),
+            Tab::Incidents if !self.alerts_focus => step(&mut self.incidents, delta, len, screen),
+            Tab::Deployments => step(&mut self.deployments, delta, len, screen),
+            _ => None,
+        }?;
+        if !moved {
+            return Some(Vec::new());
+        }
+        self.detail = None;
+        Some(self.detail_effect())
     }
 
     pub(super) fn detail_effect(&self) -> Vec<Effect> {
@@ -325,10 +361,16 @@ impl State {
     }
 
     fn toggle_mark(&mut self) {
-        fn mark<R: RowView>(l: &mut ListState<R>) {
-            if let Some(id) = l.selected_row().map(|r| r.entity().id) {
-                if !l.marked.remove(&id) {
+        fn mark<R: RowView + Clone>(l: &mut ListState<R>) {
+            if let Some(row) = l.selected_row().cloned() {
+                let id = row.entity().id;
+                if l.marked.remove(&id) {
+                    l.marked_rows.remove(&id);
+                } else {
                     l.marked.insert(id);
+                    if l.windowed {
+                        l.marked_rows.insert(id, (l.selected, row));
+                    }
                 }
             }
         }

@@ -14,6 +14,7 @@ pub mod help;
 pub mod keymap;
 pub mod keys;
 pub mod line_edit;
+pub mod list_window;
 pub mod msg;
 pub mod overlay_keys;
 mod review_scroll;
@@ -155,6 +156,8 @@ fn dispatch(
                 let _ = state.update(Msg::Notice(msg));
             }
             Effect::Quit => {}
+            // The paged tabs reload a window around the cursor (see `list_window`).
+            Effect::Reload(tab) => runtime.submit(state.reload_effect(tab)),
             Effect::PushNow => {
                 if let Some(s) = sync {
                     s.push_soon();
@@ -221,7 +224,8 @@ pub async fn run(
 
     let size = terminal.size()?;
     let _ = state.update(Msg::Resize(size.width, size.height));
-    runtime.submit(Effect::Reload(state.tab));
+    let first = state.reload_effect(state.tab);
+    runtime.submit(first);
     runtime.submit(Effect::ReloadStatus);
     // After the first screen's queries: a damaged cache is found within a second of start
     // without delaying the first frame.

@@ -82,6 +82,62 @@ impl Rows {
     }
 }
 
+/// A window of a paged list to read (see [`crate::store::read::window`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowRequest {
+    /// The tab (bugs, incidents, deployments).
+    pub tab: Tab,
+    /// The list's filter/sort generation, echoed in the reply.
+    pub generation: u64,
+    /// Filter and sort.
+    pub query: crate::store::read::window::ListQuery,
+    /// The absolute position to centre the window on.
+    pub around: usize,
+    /// Rows to read.
+    pub rows: usize,
+    /// Keep this row selected if it is still in the list: (row id, whether it was in the
+    /// working part); a row that left the working part leaves the cursor where it was.
+    pub follow: Option<(i64, bool)>,
+    /// A reload (rows or query changed): also reads the table's shape, and for incidents
+    /// the alerts and the team figures.
+    pub reload: bool,
+}
+
+/// The rows of a [`WindowRequest`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowReply {
+    /// The request's generation.
+    pub generation: u64,
+    /// Absolute position of the first row.
+    pub offset: usize,
+    /// Rows passing the filter.
+    pub total: usize,
+    /// The rows (for incidents, with the alerts on a reload, else no alerts).
+    pub rows: Rows,
+    /// Row count and widest id of the whole table (reloads).
+    pub shape: Option<crate::store::read::ListShape>,
+    /// Where the cursor goes (reloads: the followed row's position, or the old one).
+    pub select: Option<usize>,
+    /// Whether this answers a reload.
+    pub reload: bool,
+}
+
+/// Values the cache knows for completing prompts, read from whole tables (the lists hold
+/// only a window).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pools {
+    /// Bug assignees.
+    pub bug_people: Vec<String>,
+    /// Bug labels.
+    pub labels: Vec<String>,
+    /// Incident assignees.
+    pub incident_people: Vec<String>,
+    /// Services of incidents and deployments.
+    pub services: Vec<String>,
+    /// Incident keys, newest first.
+    pub incident_keys: Vec<String>,
+}
+
 /// Extra data for the detail pane of the selected row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Detail {
@@ -151,6 +207,12 @@ pub enum Msg {
     /// The rollback candidate of an incident (by its row id), read with its detail, so the
     /// incidents tab needs no deployment list in memory.
     RollbackCandidate(i64, Option<Box<Deployment>>),
+    /// A window of a paged list arrived.
+    Window(WindowReply),
+    /// The incidents tab's team figures, computed by the store thread.
+    IncidentFigures(crate::app::state::IncidentFigures),
+    /// Completion values from the whole cache.
+    Pools(Box<Pools>),
 }
 
 /// One edit to commit.
@@ -185,6 +247,12 @@ pub enum Effect {
     Reload(Tab),
     /// Reload counts, outbox summary and sync states.
     ReloadStatus,
+    /// Read a window of a paged list.
+    LoadWindow(WindowRequest),
+    /// Recompute the incidents tab's team figures (once a minute).
+    LoadIncidentFigures,
+    /// Read the completion values of the whole cache ([`Pools`]).
+    LoadPools,
     /// Load the detail of one row.
     LoadDetail(EntityRef),
     /// Commit edits (one transaction each) then reload.

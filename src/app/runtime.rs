@@ -83,6 +83,9 @@ impl Runtime {
                     while let Ok(more) = rx.try_recv() {
                         batch.push(more);
                     }
+                    // Of the window requests for one tab only the last matters (keys pressed
+                    // while the store was busy); a reload among them makes it a reload.
+                    let batch = latest_windows(batch);
                     let mut seen = Vec::new();
                     for effect in batch {
                         if matches!(effect, Effect::Reload(_) | Effect::ReloadStatus) {
@@ -107,6 +110,78 @@ impl Runtime {
             tracing::error!("store thread is gone");
         }
     }
+}
+
+/// The store thread's work done on the caller's thread, one effect at a time: for tests that
+/// drive `State::update` against a real store, step by step, with no timing involved.
+pub struct Inline {
+    worker: Worker,
+}
+
+impl Inline {
+    /// An executor over `store` that reports on `msgs`.
+    #[must_use]
+    pub fn new(
+        store: Store,
+        config: RuntimeConfig,
+        clock: SharedClock,
+        msgs: UnboundedSender<Msg>,
+    ) -> Inline {
+        Inline {
+            worker: Worker {
+                store,
+                config,
+                clock,
+                msgs,
+                gone_reported: false,
+            },
+        }
+    }
+
+    /// Runs one effect as the store thread would.
+    pub fn run(&mut self, effect: Effect) {
+        self.worker.run(effect);
+    }
+
+    /// The store, to check what an effect wrote.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.worker.store
+    }
+}
+
+/// Keeps the last [`Effect::LoadWindow`] of each tab, where the first of them was, marked as a
+/// reload (following the first reload's row) if any of them was one.
+fn latest_windows(batch: Vec<Effect>) -> Vec<Effect> {
+    use std::collections::HashMap;
+    let mut last: HashMap<Tab, super::msg::WindowRequest> = HashMap::new();
+    for e in &batch {
+        if let Effect::LoadWindow(req) = e {
+            let merged = match last.remove(&req.tab) {
+                Some(prev) if prev.reload && prev.generation == req.generation => {
+                    super::msg::WindowRequest {
+                        reload: true,
+                        follow: prev.follow.or(req.follow),
+                        ..req.clone()
+                    }
+                }
+                _ => req.clone(),
+            };
+            last.insert(req.tab, merged);
+        }
+    }
+    let mut out = Vec::with_capacity(batch.len());
+    for e in batch {
+        match e {
+            Effect::LoadWindow(req) => {
+                if let Some(merged) = last.remove(&req.tab) {
+                    out.push(Effect::LoadWindow(merged));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 struct Worker {
@@ -176,6 +251,9 @@ impl Worker {
                 Ok(())
             }
             Effect::LoadDetail(e) => self.detail(e),
+            Effect::LoadWindow(req) => self.window(&req),
+            Effect::LoadIncidentFigures => self.incident_figures(),
+            Effect::LoadPools => self.pools(),
             Effect::Commit(edits) => self.commit(edits),
             Effect::Undo => self.undo(),
             Effect::LoadOutbox => self
@@ -265,6 +343,105 @@ impl Worker {
                 complete: true,
             });
         }
+        Ok(())
+    }
+
+    fn read_window(
+        &self,
+        tab: Tab,
+        q: &crate::store::read::window::ListQuery,
+        offset: usize,
+        n: usize,
+    ) -> Result<Rows, StoreError> {
+        Ok(match tab {
+            Tab::Bugs => Rows::Bugs(self.store.load_bugs_window(q, offset, n)?),
+            Tab::Incidents => {
+                Rows::Incidents(self.store.load_incidents_window(q, offset, n)?, Vec::new())
+            }
+            _ => Rows::Deployments(self.store.load_deployments_window(q, offset, n)?),
+        })
+    }
+
+    /// A window of a paged list, its count, and on a reload where the followed row now is.
+    fn window(&mut self, req: &super::msg::WindowRequest) -> Result<(), StoreError> {
+        use super::rows::RowView;
+        let tab = req.tab;
+        let q = &req.query;
+        let shape = if req.reload {
+            self.store.list_shape(tab)?
+        } else {
+            None
+        };
+        let total = match shape {
+            Some(s) if q.filter.is_empty() => s.rows,
+            _ => self.store.list_count(tab, q)?,
+        };
+        let n = req.rows.max(1);
+        let start = |target: usize| target.saturating_sub(n / 2).min(total.saturating_sub(n));
+        let last = total.saturating_sub(1);
+        let mut target = req.around.min(last);
+        let followed = match req.follow {
+            Some((id, _)) => self.store.list_position(tab, q, id)?,
+            None => None,
+        };
+        if let Some(p) = followed {
+            target = p;
+        }
+        let mut offset = start(target);
+        let mut rows = self.read_window(tab, q, offset, n)?;
+        if let (Some((id, true)), Some(_)) = (req.follow, followed) {
+            // The followed row left the working part (closed, resolved): the cursor stays at
+            // its position, on the row that took its place.
+            let inactive = |rows: &Rows| match rows {
+                Rows::Bugs(r) => r.iter().any(|b| b.id == id && !b.is_active()),
+                Rows::Incidents(r, _) => r.iter().any(|i| i.id == id && !i.is_active()),
+                Rows::Deployments(r) => r.iter().any(|d| d.id == id && !d.is_active()),
+                _ => false,
+            };
+            if inactive(&rows) {
+                target = req.around.min(last);
+                offset = start(target);
+                rows = self.read_window(tab, q, offset, n)?;
+            }
+        }
+        if let (true, Rows::Incidents(_, alerts)) = (req.reload, &mut rows) {
+            *alerts = self.store.load_alerts()?;
+            self.incident_figures()?;
+        }
+        self.send(Msg::Window(super::msg::WindowReply {
+            generation: req.generation,
+            offset,
+            total,
+            rows,
+            shape,
+            select: req.reload.then_some(target),
+            reload: req.reload,
+        }));
+        Ok(())
+    }
+
+    /// The incidents tab's team figures over the incidents they need (last 7 days, open).
+    fn incident_figures(&mut self) -> Result<(), StoreError> {
+        let now = self.now();
+        let since = (now - chrono::Duration::days(7)).timestamp();
+        let incidents = self.store.incidents_for_figures(since, now.timestamp())?;
+        let figures = super::state::IncidentFigures::compute(&incidents, now);
+        self.send(Msg::IncidentFigures(figures));
+        Ok(())
+    }
+
+    /// Completion values from the whole cache.
+    fn pools(&mut self) -> Result<(), StoreError> {
+        const MAX_VALUES: usize = 5_000;
+        let s = &self.store;
+        let pools = super::msg::Pools {
+            bug_people: s.distinct_values("bug_assignees", MAX_VALUES)?,
+            labels: s.distinct_values("bug_labels", MAX_VALUES)?,
+            incident_people: s.distinct_values("incident_assignees", MAX_VALUES)?,
+            services: s.distinct_values("services", MAX_VALUES)?,
+            incident_keys: s.distinct_values("incident_keys", MAX_VALUES)?,
+        };
+        self.send(Msg::Pools(Box::new(pools)));
         Ok(())
     }
 

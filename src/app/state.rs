@@ -51,6 +51,41 @@ pub struct ListState<R> {
     pub widest_id: usize,
     /// Row count and widest id of the whole table, known before all rows are (paged tabs).
     pub shape: Option<crate::store::read::ListShape>,
+    /// The list is a window of an SQL-ordered list (bugs, incidents, deployments): `rows` are
+    /// `offset..offset + rows.len()` of `total` rows that pass the filter, already filtered
+    /// and sorted by the store, and `selected` is absolute. A full list (the small tabs, and
+    /// every list a test builds by hand) is a window at offset 0 holding every row.
+    pub windowed: bool,
+    /// Absolute position of `rows[0]` in the filtered, sorted list (windowed lists).
+    pub offset: usize,
+    /// Rows passing the filter, counted by SQL (windowed lists).
+    pub total: usize,
+    /// Generation of the filter and sort: a window reply for an older one is dropped.
+    pub generation: u64,
+    /// The filter and sort the window's rows were read for.
+    pub query_for: Option<crate::store::read::window::ListQuery>,
+    /// Where the cursor goes once the window holding it lands (a far jump); until then the
+    /// old frame stays, never a wrong row under the cursor.
+    pub pending: Option<usize>,
+    /// A window to ask the store for, collected by `State::update` into an effect.
+    pub want: Option<WindowWant>,
+    /// The position a scroll window was asked around and not yet received.
+    pub requested: Option<usize>,
+    /// Copies of marked rows with their position when marked, so a bulk action reaches a
+    /// marked row that has scrolled out of the window (windowed lists).
+    pub marked_rows: std::collections::BTreeMap<i64, (usize, R)>,
+}
+
+/// A window a list needs from the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowWant {
+    /// The absolute position to centre the window on.
+    pub around: usize,
+    /// Keep this row (id, whether it was in the list's working part) selected if it is
+    /// still in the list; `None` for a scroll.
+    pub follow: Option<(i64, bool)>,
+    /// A reload: the reply's position is authoritative (rows changed, or the query did).
+    pub reload: bool,
 }
 
 impl<R> Default for ListState<R> {
@@ -68,6 +103,15 @@ impl<R> Default for ListState<R> {
             reselect: None,
             widest_id: 0,
             shape: None,
+            windowed: false,
+            offset: 0,
+            total: 0,
+            generation: 0,
+            query_for: None,
+            pending: None,
+            want: None,
+            requested: None,
+            marked_rows: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -76,7 +120,38 @@ impl<R: RowView> ListState<R> {
     /// The selected row.
     #[must_use]
     pub fn selected_row(&self) -> Option<&R> {
-        self.view.get(self.selected).and_then(|i| self.rows.get(*i))
+        self.selected
+            .checked_sub(self.offset)
+            .and_then(|p| self.view.get(p))
+            .and_then(|i| self.rows.get(*i))
+    }
+
+    /// Rows in the list the cursor moves over: the SQL count for a window, else the view.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        if self.windowed {
+            self.total
+        } else {
+            self.view.len()
+        }
+    }
+
+    /// Whether the list has no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether a screen of `height` rows with the cursor at `target` can be drawn from the
+    /// rows in memory (always, for a full list).
+    #[must_use]
+    pub fn can_show(&self, target: usize, height: usize) -> bool {
+        if !self.windowed {
+            return true;
+        }
+        let h = height.max(1);
+        let first = if target < h { 0 } else { target + 1 - h };
+        first >= self.offset && target < self.offset + self.view.len()
     }
 
     /// Rows in display order.
@@ -93,11 +168,18 @@ impl<R: RowView> ListState<R> {
         self.complete = false;
         self.filtered_for = None;
         self.shape = None;
+        self.offset = 0;
+        self.pending = None;
+        self.requested = None;
+        self.want = None;
     }
 
     /// Rows in the whole list: every loaded row once all are in, else the table's count.
     #[must_use]
     pub fn total_rows(&self) -> usize {
+        if self.windowed {
+            return self.shape.map_or(self.total, |s| s.rows.max(self.total));
+        }
         match self.shape {
             Some(shape) if !self.complete => shape.rows.max(self.rows.len()),
             _ => self.rows.len(),
@@ -108,6 +190,9 @@ impl<R: RowView> ListState<R> {
     /// nothing hides rows) every row of the table.
     #[must_use]
     pub fn shown_rows(&self) -> usize {
+        if self.windowed {
+            return self.total;
+        }
         if !self.complete && self.view.len() == self.rows.len() {
             self.total_rows()
         } else {
@@ -129,11 +214,14 @@ impl<R: RowView> ListState<R> {
 
     /// The rows of that window, in display order.
     pub fn window(&self, height: usize) -> impl Iterator<Item = &R> {
-        let offset = self.window_offset(height);
+        let first = self.window_offset(height);
+        // A window's rows start at `self.offset` (0 for a full list).
+        let skip = first.saturating_sub(self.offset);
+        let missing = self.offset.saturating_sub(first);
         self.view
             .iter()
-            .skip(offset)
-            .take(height.max(1))
+            .skip(skip)
+            .take(height.max(1).saturating_sub(missing))
             .filter_map(|i| self.rows.get(*i))
     }
 }
@@ -438,6 +526,11 @@ pub struct State {
     /// Answers given to text prompts this session, newest first, per
     /// [`PromptThen::history_key`] (not saved: history lasts until opsdeck exits).
     pub prompt_history: std::collections::BTreeMap<String, Vec<String>>,
+    /// Completion values read from the whole cache (the paged lists hold only a window);
+    /// asked for when a prompt that completes from them first opens.
+    pub pools: Option<super::msg::Pools>,
+    /// Those values were asked for.
+    pub pools_asked: bool,
     /// The user asked to quit.
     pub quit: bool,
     /// Something changed since the last draw.
@@ -500,6 +593,8 @@ impl State {
             review_page_for_note: None,
             review_scroll_rows: 0,
             prompt_history: std::collections::BTreeMap::new(),
+            pools: None,
+            pools_asked: false,
             quit: false,
             dirty: true,
         }

@@ -13,13 +13,25 @@ use super::state::ListState;
 #[must_use]
 pub fn of<R: RowView>(list: &ListState<R>) -> Vec<&R> {
     if list.marked.is_empty() {
-        list.selected_row().into_iter().collect()
-    } else {
-        list.rows
-            .iter()
-            .filter(|r| list.marked.contains(&r.entity().id))
-            .collect()
+        return list.selected_row().into_iter().collect();
     }
+    // A windowed list holds only some rows: marked rows outside the window come from the
+    // copies taken when they were marked (at their position then), so a bulk action reaches
+    // every marked row however far apart.
+    let mut rows: Vec<(usize, &R)> = list
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| list.marked.contains(&r.entity().id))
+        .map(|(i, r)| (list.offset + i, r))
+        .collect();
+    for (id, (pos, row)) in &list.marked_rows {
+        if list.marked.contains(id) && !rows.iter().any(|(_, r)| r.entity().id == *id) {
+            rows.push((*pos, row));
+        }
+    }
+    rows.sort_by_key(|(pos, _)| *pos);
+    rows.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The one row a single-row action applies to: the only marked row, or the cursor row.

@@ -20,20 +20,41 @@ pub const FILE_RETRY_TICK_SECS: i64 = 5;
 impl State {
     /// Applies one message; returns what the runtime must do.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut fx = self.update_msg(msg);
+        self.collect_windows(&mut fx);
+        if !self.pools_asked {
+            if let Some(Overlay::Prompt(super::state::Prompt::Text { then, .. })) = &self.overlay {
+                if super::edits::candidates::wants_pools(then) {
+                    self.pools_asked = true;
+                    fx.push(Effect::LoadPools);
+                }
+            }
+        }
+        fx
+    }
+
+    fn update_msg(&mut self, msg: Msg) -> Vec<Effect> {
         self.dirty = true;
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
-                if self.incidents.complete
-                    && self
-                        .incident_figures
-                        .as_ref()
-                        .is_some_and(|f| f.minute != now.timestamp().div_euclid(60))
-                {
+                let minute = now.timestamp().div_euclid(60);
+                let stale = self
+                    .incident_figures
+                    .as_ref()
+                    .is_some_and(|f| f.minute != minute);
+                let mut fx = Vec::new();
+                if stale && self.incidents.complete {
                     self.incident_figures = Some(super::state::IncidentFigures::compute(
                         &self.incidents.rows,
                         now,
                     ));
+                } else if stale && self.incidents.windowed {
+                    // Not every incident is in memory: the store thread computes them.
+                    if let Some(f) = self.incident_figures.as_mut() {
+                        f.minute = minute;
+                    }
+                    fx.push(Effect::LoadIncidentFigures);
                 }
                 if self
                     .toast
@@ -45,10 +66,9 @@ impl State {
                 // Files that could not be written (read-only, unmounted) are retried while
                 // anything is queued; the store knows which entries are due.
                 if self.outbox.queued > 0 && now.timestamp() % FILE_RETRY_TICK_SECS == 0 {
-                    vec![Effect::PushFiles, Effect::ReloadStatus]
-                } else {
-                    Vec::new()
+                    fx.extend([Effect::PushFiles, Effect::ReloadStatus]);
                 }
+                fx
             }
             Msg::Resize(w, h) => {
                 self.size = (w, h);
@@ -131,6 +151,16 @@ impl State {
                     Tab::Deployments => self.deployments.shape = Some(shape),
                     _ => {}
                 }
+                Vec::new()
+            }
+            Msg::Window(reply) => self.on_window(reply),
+            Msg::IncidentFigures(f) => {
+                self.incident_figures = Some(f);
+                Vec::new()
+            }
+            Msg::Pools(p) => {
+                self.pools = Some(*p);
+                super::edits::candidates::refresh_open_prompt(self);
                 Vec::new()
             }
             Msg::Input(key) => self.on_input(key),
@@ -315,6 +345,11 @@ fn shows(tab: Tab) -> &'static [Tab] {
     }
 }
 
+/// Puts a whole list in place (the alerts beside a window of incidents).
+pub(super) fn set_full<R: RowView>(list: &mut ListState<R>, rows: Vec<R>) {
+    set_rows(list, rows, true);
+}
+
 fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
     // Remember the selected row by identity: the new rows may come in another order. A row
     // that left the list, or left its working part (closed, resolved), keeps the cursor at
@@ -338,6 +373,8 @@ fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
         list.widest_id = list.widest_id.max(shape.widest_id);
     }
     list.rows = rows;
+    list.windowed = false;
+    list.offset = 0;
     list.filtered_for = None;
     list.complete = complete;
     list.loaded = true;

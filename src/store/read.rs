@@ -10,6 +10,7 @@ use rusqlite::{params, Row};
 use super::{from_opt_ts, from_ts, json_list, ts, Result, Store};
 
 mod deployments;
+pub mod window;
 use crate::domain::slo::SloDaily;
 use crate::domain::{
     Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Incident, IncidentEvent,
@@ -76,12 +77,12 @@ const CONFLICT: &str = "EXISTS (SELECT 1 FROM outbox o WHERE o.entity_kind = ?K 
 
 /// The bugs tab's order: open first, then priority, most recently updated first. Served by the
 /// `bugs_list_order` index (schema v5), so a first page reads only its own rows.
-pub const BUGS_ORDER_BY: &str = "t.status = 'closed', t.priority, t.updated_at DESC";
+pub const BUGS_ORDER_BY: &str = "t.status = 'closed', t.priority, t.updated_at DESC, t.id";
 
 /// The incidents tab's order: triggered, then acknowledged, then the rest, newest first. Served
 /// by the `incidents_list_order` index (schema v5).
 pub const INCIDENTS_ORDER_BY: &str =
-    "CASE t.status WHEN 'triggered' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, t.created_at DESC";
+    "CASE t.status WHEN 'triggered' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, t.created_at DESC, t.id";
 
 /// What a big tab's first screen needs to know about the rows it has not read yet: how many
 /// there are and how wide the widest id is, so the title and the id column are already right
@@ -108,6 +109,26 @@ fn limit_clause(limit: Option<u32>) -> String {
 
 fn parse<T: std::str::FromStr>(s: &str, fallback: T) -> T {
     s.parse().unwrap_or(fallback)
+}
+
+/// The columns [`bug_from`] reads, for a bugs table aliased `t` (the body cut to
+/// [`Store::BODY_PREVIEW_CHARS`]).
+fn bug_columns() -> String {
+    format!(
+        "t.id, t.source, t.external_id, t.key, t.title, substr(t.body, 1, {}), t.priority, t.status, t.assignee, \
+         t.labels, t.customers, t.created_at, t.updated_at, t.closed_at, t.url, {}",
+        Store::BODY_PREVIEW_CHARS,
+        flags("bug")
+    )
+}
+
+/// The columns [`incident_from`] reads, for an incidents table aliased `t`.
+fn incident_columns() -> String {
+    format!(
+        "t.id, t.source, t.external_id, t.number, t.title, t.severity, t.status, t.service, t.assignee, \
+         t.created_at, t.acknowledged_at, t.resolved_at, t.url, t.customers, {}",
+        flags("incident")
+    )
 }
 
 fn bug_from(r: &Row<'_>) -> rusqlite::Result<Bug> {
@@ -203,14 +224,12 @@ impl Store {
     /// SQLite errors.
     pub fn load_bugs(&self, limit: Option<u32>) -> Result<Vec<Bug>> {
         let sql = format!(
-            "SELECT t.id, t.source, t.external_id, t.key, t.title, substr(t.body, 1, ?1), t.priority, t.status, t.assignee, \
-             t.labels, t.customers, t.created_at, t.updated_at, t.closed_at, t.url, {} FROM bugs t \
-             ORDER BY {BUGS_ORDER_BY}{}",
-            flags("bug"),
+            "SELECT {} FROM bugs t ORDER BY {BUGS_ORDER_BY}{}",
+            bug_columns(),
             limit_clause(limit)
         );
         let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([Self::BODY_PREVIEW_CHARS], bug_from)?;
+        let rows = stmt.query_map([], bug_from)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -220,10 +239,8 @@ impl Store {
     /// SQLite errors.
     pub fn load_incidents(&self, limit: Option<u32>) -> Result<Vec<Incident>> {
         let sql = format!(
-            "SELECT t.id, t.source, t.external_id, t.number, t.title, t.severity, t.status, t.service, t.assignee, \
-             t.created_at, t.acknowledged_at, t.resolved_at, t.url, t.customers, {} FROM incidents t \
-             ORDER BY {INCIDENTS_ORDER_BY}{}",
-            flags("incident"),
+            "SELECT {} FROM incidents t ORDER BY {INCIDENTS_ORDER_BY}{}",
+            incident_columns(),
             limit_clause(limit)
         );
         let mut stmt = self.conn().prepare(&sql)?;

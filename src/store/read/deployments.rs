@@ -8,7 +8,7 @@ use crate::domain::Deployment;
 use crate::store::{from_opt_ts, from_ts, json_list, Result, Store};
 
 /// The columns [`deployment_from`] reads, for a deployments table aliased `t`.
-fn deployment_columns() -> String {
+pub(super) fn deployment_columns() -> String {
     format!(
         "t.id, t.source, t.external_id, t.service, t.environment, t.git_ref, t.sha, t.status, t.creator, \
          t.created_at, t.finished_at, t.rollback_of, t.rolled_back, t.url, t.commit_times, \
@@ -17,7 +17,7 @@ fn deployment_columns() -> String {
     )
 }
 
-fn deployment_from(r: &Row<'_>) -> rusqlite::Result<Deployment> {
+pub(super) fn deployment_from(r: &Row<'_>) -> rusqlite::Result<Deployment> {
     let commits: String = r.get(14)?;
     let links: Option<String> = r.get(15)?;
     let commit_times: Vec<i64> = serde_json::from_str(&commits).unwrap_or_default();
@@ -52,7 +52,7 @@ impl Store {
     /// SQLite errors.
     pub fn load_deployments(&self, limit: Option<u32>) -> Result<Vec<Deployment>> {
         let sql = format!(
-            "SELECT {} FROM deployments t ORDER BY t.created_at DESC{}",
+            "SELECT {} FROM deployments t ORDER BY t.created_at DESC, t.id DESC{}",
             deployment_columns(),
             limit_clause(limit)
         );

@@ -93,7 +93,7 @@ fn columns<'a>(state: &'a State, t: Theme, width: u16) -> Vec<Column<'a, Bug>> {
 
 /// Draws the bugs tab.
 pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
-    let (list_area, detail_area) = split_body(area, state.show_detail, state.bugs.view.len());
+    let (list_area, detail_area) = split_body(area, state.show_detail, state.bugs.len());
     ListTable::new("Bugs", &state.bugs, columns(state, t, list_area.width), t)
         .markers(|b: &Bug| (b.pending, b.conflict))
         .dim_if(|b: &Bug| !b.is_open())

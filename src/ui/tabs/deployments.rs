@@ -95,8 +95,7 @@ fn columns<'a>(state: &'a State, t: Theme, width: u16) -> Vec<Column<'a, Deploym
 
 /// Draws the deployments tab.
 pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
-    let (list_area, detail_area) =
-        split_body(area, state.show_detail, state.deployments.view.len());
+    let (list_area, detail_area) = split_body(area, state.show_detail, state.deployments.len());
     ListTable::new(
         "Deployments",
         &state.deployments,

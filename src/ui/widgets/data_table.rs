@@ -313,7 +313,7 @@ impl<R: RowView> Widget for ListTable<'_, R> {
         }
         title.spans.extend(self.title_extra.iter().cloned());
         let block = t.block().title(title);
-        if list.view.is_empty() {
+        if list.is_empty() {
             let text = self
                 .empty
                 .filter(|_| list.loaded && list.filter.is_empty())
@@ -334,13 +334,13 @@ impl<R: RowView> Widget for ListTable<'_, R> {
             header.push(Cell::from(self.header(c)));
         }
         let box_h = usize::from(area.height.saturating_sub(3));
-        let rows_h = if self.more_below && list.view.len() > box_h {
+        let rows_h = if self.more_below && list.len() > box_h {
             box_h.saturating_sub(1).max(1)
         } else {
             box_h
         };
         let offset = list.window_offset(rows_h);
-        let below = list.view.len().saturating_sub(offset + rows_h);
+        let below = list.len().saturating_sub(offset + rows_h);
         let mut rows: Vec<Row<'_>> = list
             .window(rows_h)
             .map(|r| {

@@ -1,0 +1,408 @@
+//! Windows of the paged lists (bugs, incidents, deployments): a few screens of rows at an
+//! absolute position of the filtered, sorted list, how many rows that list has, and where one
+//! row sits in it — so the UI holds what it shows, not the table (issue #12).
+//!
+//! Filter: every whitespace-separated word of the query must occur, as a substring, in one of
+//! the columns the list shows (the columns [`crate::app::rows::RowView::haystack_into`]
+//! writes); case is ignored for ASCII letters only (SQLite's `LIKE`), other characters match
+//! exactly. [`crate::app::filter::words_match`] applies the same rule to the small tabs.
+//! Order: the sort column (if any), then the tab's default order, then the row id, so every
+//! row has one position and windows fetched at different times stitch together.
+//! Paging is `LIMIT/OFFSET` over the default-order indexes (schema v5): at 500k bugs an
+//! `OFFSET 499700` walks the index in ~20 ms without reading the skipped rows.
+
+use rusqlite::types::Value;
+
+use super::{bug_from, incident_from};
+use crate::domain::{Bug, Deployment, Incident, Tab};
+use crate::store::{Result, Store};
+
+/// Rows a window holds: enough for a tall terminal's screen on either side of the cursor.
+pub const WINDOW_ROWS: usize = 240;
+
+/// What a paged list shows: its filter text and sort column (0 = default order).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListQuery {
+    /// The `/` filter text.
+    pub filter: String,
+    /// Sort column, 1-based as in [`crate::app::rows::RowView::SORTS`]; 0 is the default order.
+    pub sort: usize,
+}
+
+/// One ordering key: an SQL expression over the table aliased `t`, and whether it is
+/// descending. No expression may be NULL (the position query compares them).
+type Key = (&'static str, bool);
+
+struct Spec {
+    table: &'static str,
+    /// The columns the filter matches, as text.
+    hay: &'static [&'static str],
+    /// Sort columns 1.. (same meaning as the row type's `sort_key`).
+    sorts: &'static [Key],
+    /// The default order, ending with a unique key.
+    default: &'static [Key],
+}
+
+const BUGS: Spec = Spec {
+    table: "bugs",
+    hay: &[
+        "t.key",
+        "t.title",
+        "t.priority",
+        "t.status",
+        "coalesce(t.assignee, '')",
+        "(SELECT coalesce(group_concat(j.value, ' '), '') FROM json_each(t.labels) j)",
+    ],
+    sorts: &[
+        ("t.priority", false),
+        ("t.created_at", false),
+        ("lower(coalesce(t.assignee, '~'))", false),
+        ("lower(t.key)", false),
+    ],
+    default: &[
+        ("t.status = 'closed'", false),
+        ("t.priority", false),
+        ("t.updated_at", true),
+        ("t.id", false),
+    ],
+};
+
+const INCIDENTS: Spec = Spec {
+    table: "incidents",
+    hay: &[
+        "t.external_id",
+        "t.title",
+        "t.severity",
+        "t.status",
+        "t.service",
+        "coalesce(t.assignee, '')",
+    ],
+    sorts: &[
+        ("t.severity", false),
+        ("t.created_at", true),
+        ("lower(t.service)", false),
+    ],
+    default: &[
+        (
+            "CASE t.status WHEN 'triggered' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END",
+            false,
+        ),
+        ("t.created_at", true),
+        ("t.id", false),
+    ],
+};
+
+const DEPLOYMENTS: Spec = Spec {
+    table: "deployments",
+    hay: &[
+        "t.service",
+        "t.environment",
+        "t.git_ref",
+        "substr(t.sha, 1, 7)",
+        "t.status",
+        "t.creator",
+    ],
+    sorts: &[
+        ("lower(t.service)", false),
+        ("t.status", false),
+        ("-max(coalesce(t.finished_at - t.created_at, 0), 0)", false),
+    ],
+    default: &[("t.created_at", true), ("t.id", true)],
+};
+
+fn spec(tab: Tab) -> Option<&'static Spec> {
+    match tab {
+        Tab::Bugs => Some(&BUGS),
+        Tab::Incidents => Some(&INCIDENTS),
+        Tab::Deployments => Some(&DEPLOYMENTS),
+        _ => None,
+    }
+}
+
+/// Whether a tab's list is paged in windows (the others load whole: they are small).
+#[must_use]
+pub fn is_paged(tab: Tab) -> bool {
+    spec(tab).is_some()
+}
+
+/// `LIKE` pattern for a word: a substring, with `%`, `_` and `\` taken literally.
+fn like_pattern(word: &str) -> String {
+    let mut p = String::with_capacity(word.len() + 2);
+    p.push('%');
+    for c in word.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// `WHERE …` for the filter (empty when there is none); pushes its parameters.
+fn where_sql(spec: &Spec, filter: &str, params: &mut Vec<Value>) -> String {
+    let mut parts = Vec::new();
+    for word in filter.split_whitespace() {
+        params.push(Value::Text(like_pattern(word)));
+        let n = params.len();
+        let any: Vec<String> = spec
+            .hay
+            .iter()
+            .map(|col| format!("{col} LIKE ?{n} ESCAPE '\\'"))
+            .collect();
+        parts.push(format!("({})", any.join(" OR ")));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", parts.join(" AND "))
+    }
+}
+
+fn keys(spec: &Spec, sort: usize) -> Vec<Key> {
+    let mut keys = Vec::with_capacity(spec.default.len() + 1);
+    if let Some(k) = sort.checked_sub(1).and_then(|i| spec.sorts.get(i)) {
+        keys.push(*k);
+    }
+    keys.extend_from_slice(spec.default);
+    keys
+}
+
+fn order_sql(keys: &[Key]) -> String {
+    let parts: Vec<String> = keys
+        .iter()
+        .map(|(e, desc)| {
+            if *desc {
+                format!("{e} DESC")
+            } else {
+                e.to_string()
+            }
+        })
+        .collect();
+    format!(" ORDER BY {}", parts.join(", "))
+}
+
+/// `k1 < v1 OR (k1 = v1 AND (k2 < v2 OR (…)))` with `>` for descending keys: the rows before
+/// one whose key values are bound from parameter `first` on.
+fn before_sql(keys: &[Key], first: usize) -> String {
+    let mut sql = String::new();
+    for (i, (e, desc)) in keys.iter().enumerate().rev() {
+        let n = first + i;
+        let op = if *desc { ">" } else { "<" };
+        // Parenthesized: `t.status = 'closed' < ?1` would compare 'closed' first.
+        sql = if sql.is_empty() {
+            format!("({e}) {op} ?{n}")
+        } else {
+            format!("({e}) {op} ?{n} OR (({e}) = ?{n} AND ({sql}))")
+        };
+    }
+    sql
+}
+
+fn paged(tab: Tab) -> Result<&'static Spec> {
+    spec(tab).ok_or_else(|| {
+        crate::store::StoreError::Refused(format!("the {tab:?} tab is not paged in windows"))
+    })
+}
+
+impl Store {
+    /// Rows of a paged tab's list that pass the filter.
+    ///
+    /// # Errors
+    /// SQLite errors; a tab that is not paged.
+    pub fn list_count(&self, tab: Tab, q: &ListQuery) -> Result<usize> {
+        let spec = paged(tab)?;
+        let mut params = Vec::new();
+        let sql = format!(
+            "SELECT count(*) FROM {} t{}",
+            spec.table,
+            where_sql(spec, &q.filter, &mut params)
+        );
+        let n: i64 = self
+            .conn()
+            .prepare_cached(&sql)?
+            .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// Where row `id` sits in the list (0-based), or `None` if it is not in it (gone, or the
+    /// filter hides it). Counts the rows before it, one pass over an index at most.
+    ///
+    /// # Errors
+    /// SQLite errors; a tab that is not paged.
+    pub fn list_position(&self, tab: Tab, q: &ListQuery, id: i64) -> Result<Option<usize>> {
+        let spec = paged(tab)?;
+        let keys = keys(spec, q.sort);
+        let mut params = Vec::new();
+        let filter = where_sql(spec, &q.filter, &mut params);
+        let cols: Vec<&str> = keys.iter().map(|(e, _)| *e).collect();
+        params.push(Value::Integer(id));
+        let and = if filter.is_empty() { " WHERE" } else { " AND" };
+        let sql = format!(
+            "SELECT {} FROM {} t{filter}{and} t.id = ?{}",
+            cols.join(", "),
+            spec.table,
+            params.len()
+        );
+        let values: Option<Vec<Value>> = {
+            let mut stmt = self.conn().prepare_cached(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+            match rows.next()? {
+                Some(r) => Some(
+                    (0..keys.len())
+                        .map(|i| r.get::<_, Value>(i))
+                        .collect::<rusqlite::Result<_>>()?,
+                ),
+                None => None,
+            }
+        };
+        let Some(values) = values else {
+            return Ok(None);
+        };
+        params.pop();
+        let first = params.len() + 1;
+        params.extend(values);
+        let and = if filter.is_empty() { " WHERE" } else { " AND" };
+        let sql = format!(
+            "SELECT count(*) FROM {} t{filter}{and} ({})",
+            spec.table,
+            before_sql(&keys, first)
+        );
+        let n: i64 = self
+            .conn()
+            .prepare_cached(&sql)?
+            .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
+        Ok(Some(usize::try_from(n).unwrap_or(0)))
+    }
+
+    fn window_sql(
+        &self,
+        tab: Tab,
+        columns: &str,
+        q: &ListQuery,
+        offset: usize,
+        limit: usize,
+    ) -> Result<(String, Vec<Value>)> {
+        let spec = paged(tab)?;
+        let mut params = Vec::new();
+        let sql = format!(
+            "SELECT {columns} FROM {} t{}{} LIMIT {limit} OFFSET {offset}",
+            spec.table,
+            where_sql(spec, &q.filter, &mut params),
+            order_sql(&keys(spec, q.sort))
+        );
+        Ok((sql, params))
+    }
+
+    /// Bugs `offset..offset + limit` of the list `q`.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_bugs_window(&self, q: &ListQuery, offset: usize, limit: usize) -> Result<Vec<Bug>> {
+        let (sql, params) = self.window_sql(Tab::Bugs, &super::bug_columns(), q, offset, limit)?;
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params), bug_from)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Incidents `offset..offset + limit` of the list `q`.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_incidents_window(
+        &self,
+        q: &ListQuery,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Incident>> {
+        let (sql, params) =
+            self.window_sql(Tab::Incidents, &super::incident_columns(), q, offset, limit)?;
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(params), incident_from)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Deployments `offset..offset + limit` of the list `q`.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_deployments_window(
+        &self,
+        q: &ListQuery,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Deployment>> {
+        let (sql, params) = self.window_sql(
+            Tab::Deployments,
+            &super::deployments::deployment_columns(),
+            q,
+            offset,
+            limit,
+        )?;
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map(
+            rusqlite::params_from_iter(params),
+            super::deployments::deployment_from,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Incidents the team figures need as of `now` (Unix seconds): every one created since
+    /// `since` and every older one not resolved by `now` (the open-by-age counts), not the
+    /// whole table.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn incidents_for_figures(&self, since: i64, now: i64) -> Result<Vec<Incident>> {
+        let sql = format!(
+            "SELECT {} FROM incidents t WHERE t.created_at >= ?1 \
+             UNION ALL SELECT {} FROM incidents t WHERE t.created_at < ?1 \
+             AND (t.resolved_at IS NULL OR t.resolved_at > ?2)",
+            super::incident_columns(),
+            super::incident_columns()
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map([since, now], incident_from)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Distinct non-empty values a completion offers, from the whole table: `what` is one of
+    /// `bug_assignees`, `bug_labels`, `incident_assignees`, `services`, `incident_keys`.
+    /// Capped at `limit` values.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn distinct_values(&self, what: &str, limit: usize) -> Result<Vec<String>> {
+        let sql = match what {
+            "bug_assignees" => "SELECT DISTINCT assignee FROM bugs WHERE assignee IS NOT NULL AND assignee != ''",
+            "bug_labels" => "SELECT DISTINCT j.value FROM bugs b, json_each(b.labels) j WHERE j.value != ''",
+            "incident_assignees" => "SELECT DISTINCT assignee FROM incidents WHERE assignee IS NOT NULL AND assignee != ''",
+            "services" => "SELECT service FROM incidents WHERE service != '' UNION SELECT service FROM deployments WHERE service != ''",
+            "incident_keys" => "SELECT external_id FROM incidents ORDER BY created_at DESC",
+            _ => return Ok(Vec::new()),
+        };
+        let sql = format!("{sql} LIMIT {limit}");
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn the_rows_before_compare_key_by_key() {
+        let keys: [Key; 2] = [("a", false), ("b", true)];
+        assert_eq!(
+            before_sql(&keys, 3),
+            "(a) < ?3 OR ((a) = ?3 AND ((b) > ?4))"
+        );
+    }
+}
