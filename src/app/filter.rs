@@ -1,11 +1,15 @@
-//! A list's visible rows: the `/` fuzzy filter (nucleo-matcher) and the sort over a
-//! [`ListState`], keeping the selection on the same row. Depends on both the row glue
-//! ([`super::rows`]) and the list state, so neither has to depend on the other.
+//! A list's visible rows: the `/` filter and the sort over a [`ListState`], keeping the
+//! selection on the same row. Depends on both the row glue ([`super::rows`]) and the list
+//! state, so neither has to depend on the other.
+//!
+//! The filter rule (issue #12), the same for the windowed lists (in SQL, see
+//! [`crate::store::read::window`]) and the small in-memory ones: every whitespace-separated
+//! word of the query must occur as a substring of the row's shown columns, ignoring case for
+//! ASCII letters (other characters match exactly). Matches keep the list's order (the store's
+//! default order, or the sort column's): there is no score ranking. Before #12 the filter was
+//! fuzzy (`ltcy` matched `latency`); a substring rule is what an index can serve.
 
 use std::cmp::Ordering;
-
-use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use super::rows::RowView;
 use super::state::ListState;
@@ -23,8 +27,8 @@ pub fn refresh_view<R: RowView + Clone>(list: &mut ListState<R>, keep: impl Fn(&
         .take()
         .or_else(|| list.selected_row().map(RowView::entity));
     let query = list.filter.trim().to_string();
-    // A query that only grew can only narrow the matches: start from the current view (fuzzy
-    // matches are monotonic in the query), so typing costs less with every key.
+    // A query that only grew can only narrow the matches: start from the current view (a
+    // longer word, or one more word, matches a subset), so typing costs less with every key.
     let narrowing = list.sort == 0
         && !query.is_empty()
         && list.filtered_for.as_deref().is_some_and(|prev| {
@@ -43,15 +47,7 @@ pub fn refresh_view<R: RowView + Clone>(list: &mut ListState<R>, keep: impl Fn(&
                 .filter(|i| list.rows.get(*i).is_some_and(&keep)),
         );
     } else {
-        let mut matcher = Matcher::new(Config::DEFAULT);
-        let pattern = Pattern::new(
-            &query,
-            CaseMatching::Ignore,
-            Normalization::Smart,
-            AtomKind::Fuzzy,
-        );
-        let words = AsciiWords::of(&query);
-        let mut buf = Vec::new();
+        let words = Words::of(&query);
         let mut hay = String::with_capacity(256);
         for i in candidates {
             let Some(row) = list.rows.get(i) else {
@@ -62,14 +58,7 @@ pub fn refresh_view<R: RowView + Clone>(list: &mut ListState<R>, keep: impl Fn(&
             }
             hay.clear();
             row.haystack_into(&mut hay);
-            let hit = match &words {
-                // ASCII on both sides: a fuzzy atom matches exactly when it is a subsequence,
-                // so skip nucleo's scoring (only match / no match is used here).
-                Some(words) if hay.is_ascii() => words.all_in(&hay),
-                _ => pattern
-                    .score(Utf32Str::new(&hay, &mut buf), &mut matcher)
-                    .is_some(),
-            };
+            let hit = words.all_in(&hay);
             if hit {
                 // Keep the store's order among matches (stable, predictable), as lazygit does.
                 view.push(i);
@@ -95,48 +84,36 @@ pub fn refresh_view<R: RowView + Clone>(list: &mut ListState<R>, keep: impl Fn(&
         .unwrap_or_else(|| list.selected.min(list.view.len().saturating_sub(1)));
 }
 
-/// A filter query as lowercase ASCII words, each of which must appear in a row's text in order
-/// but not necessarily together (`ltcy` matches `latency`): exactly what nucleo's fuzzy atoms
-/// accept for ASCII text, without computing a score. `None` when the query needs nucleo
-/// (non-ASCII, or an escaped space).
+/// A filter query as words, ASCII letters lowercased: a row matches when each word is a
+/// substring of its text with ASCII letters lowercased (SQLite's `LIKE '%word%'`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AsciiWords(Vec<Vec<u8>>);
+pub struct Words(Vec<Vec<u8>>);
 
-impl AsciiWords {
-    /// The words of `query`, or `None` if the fast path does not apply.
+impl Words {
+    /// The words of `query`.
     #[must_use]
-    pub fn of(query: &str) -> Option<AsciiWords> {
-        if !query.is_ascii() || query.contains('\\') {
-            return None;
-        }
-        let words: Vec<Vec<u8>> = query
-            .split_ascii_whitespace()
-            .map(|w| w.bytes().map(|b| b.to_ascii_lowercase()).collect())
-            .collect();
-        Some(AsciiWords(words))
+    pub fn of(query: &str) -> Words {
+        Words(
+            query
+                .split_whitespace()
+                .map(|w| w.bytes().map(|b| b.to_ascii_lowercase()).collect())
+                .collect(),
+        )
     }
 
-    /// Whether every word is a case-insensitive subsequence of the ASCII text `hay`.
+    /// Whether every word occurs in `hay` (ASCII case ignored).
     #[must_use]
     pub fn all_in(&self, hay: &str) -> bool {
-        self.0.iter().all(|w| subsequence(w, hay.as_bytes()))
+        if self.0.is_empty() {
+            return true;
+        }
+        let hay: Vec<u8> = hay.bytes().map(|b| b.to_ascii_lowercase()).collect();
+        self.0.iter().all(|w| contains(&hay, w))
     }
 }
 
-fn subsequence(needle: &[u8], hay: &[u8]) -> bool {
-    let mut want = needle.iter();
-    let Some(mut next) = want.next() else {
-        return true;
-    };
-    for b in hay {
-        if b.to_ascii_lowercase() == *next {
-            match want.next() {
-                Some(n) => next = n,
-                None => return true,
-            }
-        }
-    }
-    false
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod action;
 pub mod completion;
 pub mod derive;
+pub mod dora_panel;
 pub mod edits;
 pub mod filter;
 pub mod help;

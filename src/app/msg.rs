@@ -213,6 +213,8 @@ pub enum Msg {
     IncidentFigures(crate::app::state::IncidentFigures),
     /// Completion values from the whole cache.
     Pools(Box<Pools>),
+    /// The DORA panel's figures for every window, from the store thread.
+    Dora(Vec<crate::app::dora_panel::DoraFigures>),
 }
 
 /// One edit to commit.

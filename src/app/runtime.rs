@@ -408,6 +408,9 @@ impl Worker {
             *alerts = self.store.load_alerts()?;
             self.incident_figures()?;
         }
+        if req.reload && tab == Tab::Deployments && total > n {
+            self.dora_figures()?;
+        }
         self.send(Msg::Window(super::msg::WindowReply {
             generation: req.generation,
             offset,
@@ -427,6 +430,22 @@ impl Worker {
         let incidents = self.store.incidents_for_figures(since, now.timestamp())?;
         let figures = super::state::IncidentFigures::compute(&incidents, now);
         self.send(Msg::IncidentFigures(figures));
+        Ok(())
+    }
+
+    /// The DORA panel's figures over the rows of the longest window (the list holds a window).
+    fn dora_figures(&mut self) -> Result<(), StoreError> {
+        let now = self.now();
+        let since = (now - chrono::Duration::days(super::dora_panel::span_days())).timestamp();
+        let deployments = self.store.deployments_since(since)?;
+        let incidents = self.store.incidents_since(since)?;
+        let figures = super::dora_panel::compute_all(
+            &deployments,
+            &incidents,
+            now,
+            self.config.policy.dora.guess_links,
+        );
+        self.send(Msg::Dora(figures));
         Ok(())
     }
 

@@ -526,6 +526,9 @@ pub struct State {
     /// Answers given to text prompts this session, newest first, per
     /// [`PromptThen::history_key`] (not saved: history lasts until opsdeck exits).
     pub prompt_history: std::collections::BTreeMap<String, Vec<String>>,
+    /// The DORA panel's figures per window, from the store thread (used while the
+    /// deployments list is a window; see [`super::dora_panel`]).
+    pub dora: Vec<super::dora_panel::DoraFigures>,
     /// Completion values read from the whole cache (the paged lists hold only a window);
     /// asked for when a prompt that completes from them first opens.
     pub pools: Option<super::msg::Pools>,
@@ -593,6 +596,7 @@ impl State {
             review_page_for_note: None,
             review_scroll_rows: 0,
             prompt_history: std::collections::BTreeMap::new(),
+            dora: Vec::new(),
             pools: None,
             pools_asked: false,
             quit: false,

@@ -158,6 +158,10 @@ impl State {
                 self.incident_figures = Some(f);
                 Vec::new()
             }
+            Msg::Dora(figures) => {
+                self.dora = figures;
+                Vec::new()
+            }
             Msg::Pools(p) => {
                 self.pools = Some(*p);
                 super::edits::candidates::refresh_open_prompt(self);

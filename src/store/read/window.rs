@@ -366,6 +366,34 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Deployments created at or after `since` (Unix seconds), newest first.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn deployments_since(&self, since: i64) -> Result<Vec<Deployment>> {
+        let sql = format!(
+            "SELECT {} FROM deployments t WHERE t.created_at >= ?1 ORDER BY t.created_at DESC, t.id DESC",
+            super::deployments::deployment_columns()
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map([since], super::deployments::deployment_from)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Incidents created at or after `since` (Unix seconds), or not resolved by then.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn incidents_since(&self, since: i64) -> Result<Vec<Incident>> {
+        let sql = format!(
+            "SELECT {} FROM incidents t WHERE t.created_at >= ?1 OR t.resolved_at IS NULL OR t.resolved_at >= ?1",
+            super::incident_columns()
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map([since], incident_from)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Distinct non-empty values a completion offers, from the whole table: `what` is one of
     /// `bug_assignees`, `bug_labels`, `incident_assignees`, `services`, `incident_keys`.
     /// Capped at `limit` values.

@@ -7,7 +7,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use crate::app::derive::{dora_for, short_duration};
+use crate::app::derive::short_duration;
 use crate::app::state::State;
 use crate::domain::{DeployStatus, Deployment};
 use crate::metrics::dora::Band;
@@ -138,13 +138,9 @@ pub fn dora_lines(state: &State, t: Theme, l: &mut DetailLines) {
     let guess = state.policy.dora.guess_links;
     let links = if guess { " · incl. guessed links" } else { "" };
     l.heading(t, &format!("DORA · last {days} days (w cycles){links}"));
-    let Some(r) = dora_for(
-        &state.deployments.rows,
-        &state.incidents.rows,
-        state.now,
-        days,
-        guess,
-    ) else {
+    // From the loaded rows, or (a windowed list) the store thread's figures.
+    let figures = state.dora_figures(days);
+    let Some(r) = figures.report else {
         l.text("no window");
         return;
     };
@@ -190,7 +186,7 @@ pub fn dora_lines(state: &State, t: Theme, l: &mut DetailLines) {
         rt.band,
         format!("{} of {} recovered", rt.recovered, rt.failed_deployments),
     ));
-    let rw = rework_for_tab(state, days);
+    let rw = figures.rework;
     l.lines.push(row(
         "rework",
         rw.rate
@@ -198,46 +194,6 @@ pub fn dora_lines(state: &State, t: Theme, l: &mut DetailLines) {
         None,
         format!("{} of {} deploys", rw.rework, rw.deployments),
     ));
-}
-
-/// Deployment rework rate over the DORA window (rollbacks and fix-forwards, see
-/// [`crate::metrics::rework`]).
-fn rework_for_tab(state: &State, days: u32) -> crate::metrics::rework::ReworkRate {
-    use crate::metrics::dora::{DoraIncident, DoraWindow};
-    use crate::metrics::rework::{rework_rate, ReworkDeployment, ReworkRate};
-    let deps: Vec<ReworkDeployment> = state
-        .deployments
-        .rows
-        .iter()
-        .map(|d| ReworkDeployment {
-            id: d.external_id.clone(),
-            service: d.service.clone(),
-            is_production: d.is_production(),
-            succeeded: d.status == DeployStatus::Success,
-            finished_at: d.finished_at.unwrap_or(d.created_at),
-            is_rollback: d.rollback_of.is_some(),
-            incident_ids: d.incident_keys.clone(),
-        })
-        .collect();
-    let incidents: Vec<DoraIncident> = state
-        .incidents
-        .rows
-        .iter()
-        .map(|i| DoraIncident {
-            id: i.external_id.clone(),
-            resolved_at: i.resolved_at,
-        })
-        .collect();
-    let start = state.now - chrono::Duration::days(i64::from(days));
-    DoraWindow::new(start, state.now).map_or(
-        ReworkRate {
-            deployments: 0,
-            rework: 0,
-            rate: None,
-            rework_ids: Vec::new(),
-        },
-        |w| rework_rate(&deps, &incidents, &w),
-    )
 }
 
 /// The DORA figures and the deployment's detail (pane and full screen alike).
