@@ -113,7 +113,13 @@ impl<R: RowView + Clone> ListState<R> {
             generation: self.generation,
             query,
             around: want.around,
-            rows: WINDOW_ROWS.max(4 * screen),
+            // The first window of a tab is two screens (the first frame reads little); the
+            // prefetch brings the full window before the cursor gets near its end.
+            rows: if self.loaded {
+                WINDOW_ROWS.max(4 * screen)
+            } else {
+                (2 * screen).max(60)
+            },
             follow: want.follow,
             reload: want.reload,
         }

@@ -406,9 +406,9 @@ impl Worker {
         }
         if let (true, Rows::Incidents(_, alerts)) = (req.reload, &mut rows) {
             *alerts = self.store.load_alerts()?;
-            self.incident_figures()?;
         }
         if req.reload && tab == Tab::Deployments && total > n {
+            // Before the rows: the panel never shows figures of the window alone.
             self.dora_figures()?;
         }
         self.send(Msg::Window(super::msg::WindowReply {
@@ -420,6 +420,11 @@ impl Worker {
             select: req.reload.then_some(target),
             reload: req.reload,
         }));
+        if req.reload && tab == Tab::Incidents {
+            // After the rows, so the first row is not held for them (the last figures stay
+            // on screen meanwhile; the first time the pane says they are being read).
+            self.incident_figures()?;
+        }
         Ok(())
     }
 
