@@ -50,6 +50,7 @@ impl<R: RowView + Clone> ListState<R> {
                 around: target,
                 follow: None,
                 reload: false,
+                shape: false,
             });
         }
     }
@@ -68,6 +69,7 @@ impl<R: RowView + Clone> ListState<R> {
                 around: self.selected,
                 follow: None,
                 reload: false,
+                shape: false,
             });
         }
     }
@@ -85,6 +87,7 @@ impl<R: RowView + Clone> ListState<R> {
             around,
             follow,
             reload: true,
+            shape: false,
         });
     }
 
@@ -99,6 +102,7 @@ impl<R: RowView + Clone> ListState<R> {
             around: self.pending.unwrap_or(self.selected),
             follow,
             reload: true,
+            shape: true,
         }
     }
 
@@ -122,6 +126,7 @@ impl<R: RowView + Clone> ListState<R> {
             },
             follow: want.follow,
             reload: want.reload,
+            shape: want.shape,
         }
     }
 
@@ -150,6 +155,7 @@ impl<R: RowView + Clone> ListState<R> {
                             around: t,
                             follow: None,
                             reload: false,
+                            shape: false,
                         });
                     }
                     return false;

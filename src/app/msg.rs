@@ -98,9 +98,12 @@ pub struct WindowRequest {
     /// Keep this row selected if it is still in the list: (row id, whether it was in the
     /// working part); a row that left the working part leaves the cursor where it was.
     pub follow: Option<(i64, bool)>,
-    /// A reload (rows or query changed): also reads the table's shape, and for incidents
-    /// the alerts and the team figures.
+    /// A reload (rows or query changed): the reply places the cursor; for incidents it also
+    /// carries the alerts, and the team figures follow.
     pub reload: bool,
+    /// Also read the table's shape (row count, widest id): the rows may have changed, not
+    /// just the filter or sort.
+    pub shape: bool,
 }
 
 /// The rows of a [`WindowRequest`].

@@ -161,6 +161,7 @@ fn latest_windows(batch: Vec<Effect>) -> Vec<Effect> {
                 Some(prev) if prev.reload && prev.generation == req.generation => {
                     super::msg::WindowRequest {
                         reload: true,
+                        shape: prev.shape || req.shape,
                         follow: prev.follow.or(req.follow),
                         ..req.clone()
                     }
@@ -367,23 +368,21 @@ impl Worker {
         use super::rows::RowView;
         let tab = req.tab;
         let q = &req.query;
-        let shape = if req.reload {
+        let shape = if req.shape {
             self.store.list_shape(tab)?
         } else {
             None
         };
-        let total = match shape {
-            Some(s) if q.filter.is_empty() => s.rows,
-            _ => self.store.list_count(tab, q)?,
+        // A followed row is placed in the same pass that counts the list.
+        let (total, followed) = match (req.follow, shape) {
+            (Some((id, _)), _) => self.store.list_count_and_position(tab, q, id)?,
+            (None, Some(s)) if q.filter.is_empty() => (s.rows, None),
+            (None, _) => (self.store.list_count(tab, q)?, None),
         };
         let n = req.rows.max(1);
         let start = |target: usize| target.saturating_sub(n / 2).min(total.saturating_sub(n));
         let last = total.saturating_sub(1);
         let mut target = req.around.min(last);
-        let followed = match req.follow {
-            Some((id, _)) => self.store.list_position(tab, q, id)?,
-            None => None,
-        };
         if let Some(p) = followed {
             target = p;
         }

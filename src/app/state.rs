@@ -86,6 +86,8 @@ pub struct WindowWant {
     pub follow: Option<(i64, bool)>,
     /// A reload: the reply's position is authoritative (rows changed, or the query did).
     pub reload: bool,
+    /// The rows may have changed (not only the filter or sort): read the table's shape too.
+    pub shape: bool,
 }
 
 impl<R> Default for ListState<R> {

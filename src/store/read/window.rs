@@ -247,11 +247,25 @@ impl Store {
     }
 
     /// Where row `id` sits in the list (0-based), or `None` if it is not in it (gone, or the
-    /// filter hides it). Counts the rows before it, one pass over an index at most.
+    /// filter hides it).
     ///
     /// # Errors
     /// SQLite errors; a tab that is not paged.
     pub fn list_position(&self, tab: Tab, q: &ListQuery, id: i64) -> Result<Option<usize>> {
+        Ok(self.list_count_and_position(tab, q, id)?.1)
+    }
+
+    /// The list's row count and where row `id` sits in it, in one pass (a filtered list is
+    /// scanned once, not once to count and once to place the row).
+    ///
+    /// # Errors
+    /// SQLite errors; a tab that is not paged.
+    pub fn list_count_and_position(
+        &self,
+        tab: Tab,
+        q: &ListQuery,
+        id: i64,
+    ) -> Result<(usize, Option<usize>)> {
         let spec = paged(tab)?;
         let keys = keys(spec, q.sort);
         let mut params = Vec::new();
@@ -277,23 +291,27 @@ impl Store {
                 None => None,
             }
         };
-        let Some(values) = values else {
-            return Ok(None);
-        };
         params.pop();
+        let Some(values) = values else {
+            return Ok((self.list_count(tab, q)?, None));
+        };
         let first = params.len() + 1;
         params.extend(values);
-        let and = if filter.is_empty() { " WHERE" } else { " AND" };
         let sql = format!(
-            "SELECT count(*) FROM {} t{filter}{and} ({})",
+            "SELECT count(*), coalesce(sum({}), 0) FROM {} t{filter}",
+            before_sql(&keys, first),
             spec.table,
-            before_sql(&keys, first)
         );
-        let n: i64 = self
+        let (n, before): (i64, i64) = self
             .conn()
             .prepare_cached(&sql)?
-            .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
-        Ok(Some(usize::try_from(n).unwrap_or(0)))
+            .query_row(rusqlite::params_from_iter(params), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok((
+            usize::try_from(n).unwrap_or(0),
+            Some(usize::try_from(before).unwrap_or(0)),
+        ))
     }
 
     fn window_sql(
