@@ -163,6 +163,8 @@ impl<R: RowView + Clone> ListState<R> {
                 t
             }
         };
+        let marked = &self.marked;
+        self.marked_rows.retain(|id, _| marked.contains(id));
         for (i, r) in rows.iter().enumerate() {
             let id = r.entity().id;
             if self.marked.contains(&id) {

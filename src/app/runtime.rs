@@ -1,8 +1,11 @@
 //! The runtime: executes [`Effect`]s against the store on a dedicated thread and reports back
 //! with [`Msg`]s. The UI task never touches SQLite, so a slow query can never freeze a frame.
 //!
-//! Loading is paged: a tab's first page (what fits on screen) is sent first, then the rest, so
-//! the first frame after start-up or a tab switch reads only what it shows.
+//! The bugs, incidents and deployments lists are read in windows ([`Effect::LoadWindow`], see
+//! [`super::list_window`]): a few screens at a position of the filtered, sorted list, with its
+//! count; the app's dispatch turns their `Effect::Reload` into a window request. The small
+//! tabs load whole. (An `Effect::Reload` of a big tab that reaches this thread directly still
+//! loads it whole, first page then the rest — only tests and tools do that.)
 
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
@@ -431,7 +434,7 @@ impl Worker {
     fn incident_figures(&mut self) -> Result<(), StoreError> {
         let now = self.now();
         let since = (now - chrono::Duration::days(7)).timestamp();
-        let incidents = self.store.incidents_for_figures(since, now.timestamp())?;
+        let incidents = self.store.incidents_for_figures(since)?;
         let figures = super::state::IncidentFigures::compute(&incidents, now);
         self.send(Msg::IncidentFigures(figures));
         Ok(())
