@@ -203,31 +203,50 @@ impl Worker {
         }
     }
 
-    /// `PRAGMA quick_check` on the open cache, after the first frame so start-up stays fast
-    /// (it reads every page: ~50 ms over a 100k-row cache). Damage is reported like a deleted
-    /// cache — edits refused, said loudly — after the readable outbox rows are saved beside it.
+    /// `PRAGMA quick_check` of the cache, after the first frame so start-up stays fast. It
+    /// reads every page (~50 ms at 100k rows, ~1 s at 1M), so it runs on a thread of its own
+    /// with its own read-only connection: the store thread stays free for the windows and
+    /// details the first keys ask for (issue #12). Damage is reported like a deleted cache —
+    /// edits refused, said loudly — after the readable outbox rows are saved beside it.
     fn check_pages(&mut self) {
-        let Err(damage) = crate::store::health::check_pages(self.store.conn(), false) else {
-            return;
-        };
         let db = PathBuf::from(self.store.path());
-        let stamp = self.now().format("%Y%m%dT%H%M%SZ");
-        let rescue = db
-            .parent()
-            .unwrap_or_else(|| std::path::Path::new("."))
-            .join(format!("outbox-rescue-{stamp}.jsonl"));
-        let saved = match crate::store::health::export_outbox(&db, &rescue) {
-            Ok(n) => format!("{n} readable outbox entries saved to {}", rescue.display()),
-            Err(e) => format!("the outbox could not be saved ({e})"),
-        };
-        let text = format!(
-            "the cache {} is corrupt ({damage}); {saved}. Edits are off: quit and run \
-             `opsdeck rebuild-cache`",
-            db.display()
-        );
-        tracing::error!(%text, "cache pages damaged");
-        self.gone_reported = true;
-        self.send(Msg::CacheGone(text));
+        let stamp = self.now().format("%Y%m%dT%H%M%SZ").to_string();
+        let msgs = self.msgs.clone();
+        let spawned = thread::Builder::new()
+            .name("opsdeck-check".into())
+            .spawn(move || {
+                let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+                let conn = match rusqlite::Connection::open_with_flags(&db, flags) {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot open the cache to check its pages");
+                        return;
+                    }
+                };
+                let Err(damage) = crate::store::health::check_pages(&conn, false) else {
+                    return;
+                };
+                drop(conn);
+                let rescue = db
+                    .parent()
+                    .unwrap_or_else(|| std::path::Path::new("."))
+                    .join(format!("outbox-rescue-{stamp}.jsonl"));
+                let saved = match crate::store::health::export_outbox(&db, &rescue) {
+                    Ok(n) => format!("{n} readable outbox entries saved to {}", rescue.display()),
+                    Err(e) => format!("the outbox could not be saved ({e})"),
+                };
+                let text = format!(
+                    "the cache {} is corrupt ({damage}); {saved}. Edits are off: quit and run \
+                     `opsdeck rebuild-cache`",
+                    db.display()
+                );
+                tracing::error!(%text, "cache pages damaged");
+                let _ = msgs.send(Msg::CacheGone(text));
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "could not start the page check");
+        }
     }
 
     fn report_gone(&mut self, e: &StoreError) {
