@@ -15,6 +15,7 @@ pub mod help;
 pub mod keymap;
 pub mod keys;
 pub mod line_edit;
+pub mod list_state;
 pub mod list_window;
 pub mod msg;
 pub mod overlay_keys;
@@ -26,6 +27,7 @@ pub mod silences;
 pub mod state;
 pub mod targets;
 pub mod update;
+pub mod window_reads;
 
 use std::time::Duration;
 

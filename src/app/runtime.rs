@@ -88,7 +88,7 @@ impl Runtime {
                     }
                     // Of the window requests for one tab only the last matters (keys pressed
                     // while the store was busy); a reload among them makes it a reload.
-                    let batch = latest_windows(batch);
+                    let batch = super::window_reads::latest_windows(batch);
                     let mut seen = Vec::new();
                     for effect in batch {
                         if matches!(effect, Effect::Reload(_) | Effect::ReloadStatus) {
@@ -151,41 +151,6 @@ impl Inline {
     pub fn store(&self) -> &Store {
         &self.worker.store
     }
-}
-
-/// Keeps the last [`Effect::LoadWindow`] of each tab, where the first of them was, marked as a
-/// reload (following the first reload's row) if any of them was one.
-fn latest_windows(batch: Vec<Effect>) -> Vec<Effect> {
-    use std::collections::HashMap;
-    let mut last: HashMap<Tab, super::msg::WindowRequest> = HashMap::new();
-    for e in &batch {
-        if let Effect::LoadWindow(req) = e {
-            let merged = match last.remove(&req.tab) {
-                Some(prev) if prev.reload && prev.generation == req.generation => {
-                    super::msg::WindowRequest {
-                        reload: true,
-                        shape: prev.shape || req.shape,
-                        follow: prev.follow.or(req.follow),
-                        ..req.clone()
-                    }
-                }
-                _ => req.clone(),
-            };
-            last.insert(req.tab, merged);
-        }
-    }
-    let mut out = Vec::with_capacity(batch.len());
-    for e in batch {
-        match e {
-            Effect::LoadWindow(req) => {
-                if let Some(merged) = last.remove(&req.tab) {
-                    out.push(Effect::LoadWindow(merged));
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 struct Worker {
@@ -274,9 +239,15 @@ impl Worker {
                 Ok(())
             }
             Effect::LoadDetail(e) => self.detail(e),
-            Effect::LoadWindow(req) => self.window(&req),
-            Effect::LoadIncidentFigures => self.incident_figures(),
-            Effect::LoadPools => self.pools(),
+            Effect::LoadWindow(req) => {
+                let now = self.now();
+                let guess = self.config.policy.dora.guess_links;
+                super::window_reads::window(&self.store, &req, now, guess, &self.msgs)
+            }
+            Effect::LoadIncidentFigures => {
+                super::window_reads::incident_figures(&self.store, self.now(), &self.msgs)
+            }
+            Effect::LoadPools => super::window_reads::pools(&self.store, &self.msgs),
             Effect::Commit(edits) => self.commit(edits),
             Effect::Undo => self.undo(),
             Effect::LoadOutbox => self
@@ -366,127 +337,6 @@ impl Worker {
                 complete: true,
             });
         }
-        Ok(())
-    }
-
-    fn read_window(
-        &self,
-        tab: Tab,
-        q: &crate::store::read::window::ListQuery,
-        offset: usize,
-        n: usize,
-    ) -> Result<Rows, StoreError> {
-        Ok(match tab {
-            Tab::Bugs => Rows::Bugs(self.store.load_bugs_window(q, offset, n)?),
-            Tab::Incidents => {
-                Rows::Incidents(self.store.load_incidents_window(q, offset, n)?, Vec::new())
-            }
-            _ => Rows::Deployments(self.store.load_deployments_window(q, offset, n)?),
-        })
-    }
-
-    /// A window of a paged list, its count, and on a reload where the followed row now is.
-    fn window(&mut self, req: &super::msg::WindowRequest) -> Result<(), StoreError> {
-        use super::rows::RowView;
-        let tab = req.tab;
-        let q = &req.query;
-        let shape = if req.shape {
-            self.store.list_shape(tab)?
-        } else {
-            None
-        };
-        // A followed row is placed in the same pass that counts the list.
-        let (total, followed) = match (req.follow, shape) {
-            (Some((id, _)), _) => self.store.list_count_and_position(tab, q, id)?,
-            (None, Some(s)) if q.filter.is_empty() => (s.rows, None),
-            (None, _) => (self.store.list_count(tab, q)?, None),
-        };
-        let n = req.rows.max(1);
-        let start = |target: usize| target.saturating_sub(n / 2).min(total.saturating_sub(n));
-        let last = total.saturating_sub(1);
-        let mut target = req.around.min(last);
-        if let Some(p) = followed {
-            target = p;
-        }
-        let mut offset = start(target);
-        let mut rows = self.read_window(tab, q, offset, n)?;
-        if let (Some((id, true)), Some(_)) = (req.follow, followed) {
-            // The followed row left the working part (closed, resolved): the cursor stays at
-            // its position, on the row that took its place.
-            let inactive = |rows: &Rows| match rows {
-                Rows::Bugs(r) => r.iter().any(|b| b.id == id && !b.is_active()),
-                Rows::Incidents(r, _) => r.iter().any(|i| i.id == id && !i.is_active()),
-                Rows::Deployments(r) => r.iter().any(|d| d.id == id && !d.is_active()),
-                _ => false,
-            };
-            if inactive(&rows) {
-                target = req.around.min(last);
-                offset = start(target);
-                rows = self.read_window(tab, q, offset, n)?;
-            }
-        }
-        if let (true, Rows::Incidents(_, alerts)) = (req.reload, &mut rows) {
-            *alerts = self.store.load_alerts()?;
-        }
-        if req.reload && tab == Tab::Deployments && total > n {
-            // Before the rows: the panel never shows figures of the window alone.
-            self.dora_figures()?;
-        }
-        self.send(Msg::Window(super::msg::WindowReply {
-            generation: req.generation,
-            offset,
-            total,
-            rows,
-            shape,
-            select: req.reload.then_some(target),
-            reload: req.reload,
-        }));
-        if req.reload && tab == Tab::Incidents {
-            // After the rows, so the first row is not held for them (the last figures stay
-            // on screen meanwhile; the first time the pane says they are being read).
-            self.incident_figures()?;
-        }
-        Ok(())
-    }
-
-    /// The incidents tab's team figures over the incidents they need (last 7 days, open).
-    fn incident_figures(&mut self) -> Result<(), StoreError> {
-        let now = self.now();
-        let since = (now - chrono::Duration::days(7)).timestamp();
-        let incidents = self.store.incidents_for_figures(since)?;
-        let figures = super::state::IncidentFigures::compute(&incidents, now);
-        self.send(Msg::IncidentFigures(figures));
-        Ok(())
-    }
-
-    /// The DORA panel's figures over the rows of the longest window (the list holds a window).
-    fn dora_figures(&mut self) -> Result<(), StoreError> {
-        let now = self.now();
-        let since = (now - chrono::Duration::days(super::dora_panel::span_days())).timestamp();
-        let deployments = self.store.deployments_since(since)?;
-        let incidents = self.store.incidents_since(since)?;
-        let figures = super::dora_panel::compute_all(
-            &deployments,
-            &incidents,
-            now,
-            self.config.policy.dora.guess_links,
-        );
-        self.send(Msg::Dora(figures));
-        Ok(())
-    }
-
-    /// Completion values from the whole cache.
-    fn pools(&mut self) -> Result<(), StoreError> {
-        const MAX_VALUES: usize = 5_000;
-        let s = &self.store;
-        let pools = super::msg::Pools {
-            bug_people: s.distinct_values("bug_assignees", MAX_VALUES)?,
-            labels: s.distinct_values("bug_labels", MAX_VALUES)?,
-            incident_people: s.distinct_values("incident_assignees", MAX_VALUES)?,
-            services: s.distinct_values("services", MAX_VALUES)?,
-            incident_keys: s.distinct_values("incident_keys", MAX_VALUES)?,
-        };
-        self.send(Msg::Pools(Box::new(pools)));
         Ok(())
     }
 
