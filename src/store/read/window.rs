@@ -110,6 +110,18 @@ const DEPLOYMENTS: Spec = Spec {
     default: &[("t.created_at", true), ("t.id", true)],
 };
 
+/// The columns `incident_from` reads, with the text the derived figures never read left
+/// empty: ~12k rows of them are read at once for the figures, and only the figures stay.
+const LEAN_INCIDENT: &str = "t.id, '', t.external_id, t.number, '', t.severity, t.status, \
+     t.service, NULL, t.created_at, t.acknowledged_at, t.resolved_at, NULL, '[]', 0, 0";
+
+/// The columns `deployment_from` reads, with what the DORA panel never reads left empty.
+const LEAN_DEPLOYMENT: &str = "t.id, '', t.external_id, t.service, t.environment, '', '', \
+     t.status, '', t.created_at, t.finished_at, t.rollback_of, t.rolled_back, NULL, \
+     t.commit_times, \
+     (SELECT json_group_array(incident_key) FROM deployment_incidents d WHERE d.deployment_id = t.id), \
+     0, 0";
+
 fn spec(tab: Tab) -> Option<&'static Spec> {
     match tab {
         Tab::Bugs => Some(&BUGS),
@@ -386,7 +398,9 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Incidents the team figures need: every one created since `since` (Unix seconds) and
+    /// Incidents the team figures and the DORA panel need, with only the fields they read
+    /// (source, title, assignee, URL and customers are left empty): every one created since
+    /// `since` (Unix seconds) and
     /// every older one still open (triggered or acknowledged: the open-by-age
     /// counts), not the whole table. Both parts are index searches, so this costs what the
     /// figures count, not the table (a scan of 200k incidents held the store thread ~40 ms).
@@ -395,25 +409,24 @@ impl Store {
     /// SQLite errors.
     pub fn incidents_for_figures(&self, since: i64) -> Result<Vec<Incident>> {
         let sql = format!(
-            "SELECT {} FROM incidents t WHERE t.created_at >= ?1 \
-             UNION ALL SELECT {} FROM incidents t WHERE t.status IN ('triggered', 'acknowledged') \
-             AND t.created_at < ?1",
-            super::incident_columns(),
-            super::incident_columns()
+            "SELECT {LEAN_INCIDENT} FROM incidents t WHERE t.created_at >= ?1 \
+             UNION ALL SELECT {LEAN_INCIDENT} FROM incidents t \
+             WHERE t.status IN ('triggered', 'acknowledged') AND t.created_at < ?1"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map([since], incident_from)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Deployments created at or after `since` (Unix seconds), newest first.
+    /// Deployments created at or after `since` (Unix seconds), newest first, with only the
+    /// fields the DORA panel reads (source, ref, sha, creator and URL are left empty).
     ///
     /// # Errors
     /// SQLite errors.
     pub fn deployments_since(&self, since: i64) -> Result<Vec<Deployment>> {
         let sql = format!(
-            "SELECT {} FROM deployments t WHERE t.created_at >= ?1 ORDER BY t.created_at DESC, t.id DESC",
-            super::deployments::deployment_columns()
+            "SELECT {LEAN_DEPLOYMENT} FROM deployments t WHERE t.created_at >= ?1 \
+             ORDER BY t.created_at DESC, t.id DESC"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map([since], super::deployments::deployment_from)?;
