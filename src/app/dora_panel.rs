@@ -9,21 +9,10 @@
 use chrono::{DateTime, Utc};
 
 use super::derive::dora_for;
+pub use super::msg::DoraFigures;
 use super::state::{State, DORA_WINDOWS};
 use crate::domain::{DeployStatus, Deployment, Incident};
-use crate::metrics::dora::DoraReport;
 use crate::metrics::rework::ReworkRate;
-
-/// The panel's figures for one window.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DoraFigures {
-    /// Window length in days.
-    pub days: u32,
-    /// The four DORA metrics (`None`: no valid window).
-    pub report: Option<DoraReport>,
-    /// The rework rate.
-    pub rework: ReworkRate,
-}
 
 /// Days of rows the figures need: the longest window, plus a day for incidents that a
 /// deployment at the window's start links to.

@@ -1,4 +1,5 @@
-//! `Msg`: everything that can happen to the app, and `Effect`: everything the app asks for.
+//! `Msg`: everything that can happen to the app, and `Effect`: everything the app asks for,
+//! with the data they carry (windows, derived figures computed by the store thread).
 //!
 //! `State::update(Msg) -> Vec<Effect>` is pure; the runtime executes effects against the store,
 //! the sync engine and the OS, and reports back with more `Msg`s.
@@ -213,11 +214,11 @@ pub enum Msg {
     /// A window of a paged list arrived.
     Window(WindowReply),
     /// The incidents tab's team figures, computed by the store thread.
-    IncidentFigures(crate::app::state::IncidentFigures),
+    IncidentFigures(IncidentFigures),
     /// Completion values from the whole cache.
     Pools(Box<Pools>),
     /// The DORA panel's figures for every window, from the store thread.
-    Dora(Vec<crate::app::dora_panel::DoraFigures>),
+    Dora(Vec<DoraFigures>),
 }
 
 /// One edit to commit.
@@ -293,4 +294,39 @@ pub enum Effect {
     PushNow,
     /// Quit.
     Quit,
+}
+
+/// Team response figures shown beside an incident; see `State::incident_figures`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentFigures {
+    /// The minute (Unix seconds / 60) they were computed for.
+    pub minute: i64,
+    /// `(priority, MTTA seconds, MTTR seconds)` over the last 7 days.
+    pub response: Vec<(String, Option<f64>, Option<f64>)>,
+    /// Open incidents by age bucket.
+    pub open_ages: Vec<(&'static str, usize)>,
+}
+
+impl IncidentFigures {
+    /// Computes the figures over `incidents` as of `now`.
+    #[must_use]
+    pub fn compute(incidents: &[Incident], now: DateTime<Utc>) -> Self {
+        use crate::review::snapshot::{open_age_counts, response_by_severity};
+        Self {
+            minute: now.timestamp().div_euclid(60),
+            response: response_by_severity(incidents, now - chrono::Duration::days(7), now),
+            open_ages: open_age_counts(incidents, now),
+        }
+    }
+}
+
+/// The panel's figures for one window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoraFigures {
+    /// Window length in days.
+    pub days: u32,
+    /// The four DORA metrics (`None`: no valid window).
+    pub report: Option<crate::metrics::dora::DoraReport>,
+    /// The rework rate.
+    pub rework: crate::metrics::rework::ReworkRate,
 }

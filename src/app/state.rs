@@ -23,6 +23,7 @@ use crate::store::{OutboxEntry, OutboxSummary};
 pub type Bindings = Vec<(String, KeySeq, Action)>;
 
 pub use super::list_state::{ListState, WindowWant};
+pub use super::msg::IncidentFigures;
 
 /// Text fields that can have focus.
 #[derive(Debug, Clone, PartialEq)]
@@ -326,7 +327,7 @@ pub struct State {
     pub prompt_history: std::collections::BTreeMap<String, Vec<String>>,
     /// The DORA panel's figures per window, from the store thread (used while the
     /// deployments list is a window; see [`super::dora_panel`]).
-    pub dora: Vec<super::dora_panel::DoraFigures>,
+    pub dora: Vec<super::msg::DoraFigures>,
     /// Completion values read from the whole cache (the paged lists hold only a window);
     /// asked for when a prompt that completes from them first opens.
     pub pools: Option<super::msg::Pools>,
@@ -460,28 +461,4 @@ pub fn bindings_table(keymap: &crate::app::keymap::Keymap) -> Vec<(Context, Bind
         .into_iter()
         .map(|c| (c, keymap.bindings(c)))
         .collect()
-}
-
-/// Team response figures shown beside an incident; see [`State::incident_figures`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct IncidentFigures {
-    /// The minute (Unix seconds / 60) they were computed for.
-    pub minute: i64,
-    /// `(priority, MTTA seconds, MTTR seconds)` over the last 7 days.
-    pub response: Vec<(String, Option<f64>, Option<f64>)>,
-    /// Open incidents by age bucket.
-    pub open_ages: Vec<(&'static str, usize)>,
-}
-
-impl IncidentFigures {
-    /// Computes the figures over `incidents` as of `now`.
-    #[must_use]
-    pub fn compute(incidents: &[Incident], now: DateTime<Utc>) -> Self {
-        use crate::review::snapshot::{open_age_counts, response_by_severity};
-        Self {
-            minute: now.timestamp().div_euclid(60),
-            response: response_by_severity(incidents, now - chrono::Duration::days(7), now),
-            open_ages: open_age_counts(incidents, now),
-        }
-    }
 }
