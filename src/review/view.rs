@@ -351,28 +351,23 @@ fn draw_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, page: usize, 
             ]));
         }
     }
-    let header = Row::new(vec![
-        Cell::from(""),
-        Cell::from(snap.week.clone()),
-        Cell::from(snap.previous_week.clone()),
-        Cell::from("change"),
-    ])
-    .style(Style::default().add_modifier(Modifier::BOLD));
-    let widths = [
-        Constraint::Min(20),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(11),
+    let header = vec![
+        String::new(),
+        snap.week.clone(),
+        snap.previous_week.clone(),
+        "change".into(),
     ];
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .render(area, buf);
+    grid(rows, header, 20, &[9, 9, 11]).render(area, buf);
 }
 
-fn bold_header(cells: Vec<String>) -> Row<'static> {
-    Row::new(cells.into_iter().map(Cell::from).collect::<Vec<_>>())
-        .style(Style::default().add_modifier(Modifier::BOLD))
+/// A table of `rows` under a bold `header`: the first column takes what the others leave (at
+/// least `first_min` cells), the others are `widths` cells wide, one cell apart.
+fn grid<'a>(rows: Vec<Row<'a>>, header: Vec<String>, first_min: u16, widths: &[u16]) -> Table<'a> {
+    let widths = std::iter::once(Constraint::Min(first_min))
+        .chain(widths.iter().map(|w| Constraint::Length(*w)));
+    let header = Row::new(header.into_iter().map(Cell::from).collect::<Vec<_>>())
+        .style(Style::default().add_modifier(Modifier::BOLD));
+    Table::new(rows, widths).header(header).column_spacing(1)
 }
 
 /// One row per SLO: attainment this and last week (arrow), budget left, burn rate.
@@ -401,24 +396,14 @@ fn draw_slo_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal: &Pal
             Cell::from(report::value(l.burn_rate.this, Unit::Decimal)),
         ]));
     }
-    let header = bold_header(vec![
+    let header = vec![
         "SLO".into(),
         snap.week.clone(),
         snap.previous_week.clone(),
         "budget".into(),
         "burn".into(),
-    ]);
-    let widths = [
-        Constraint::Min(12),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(5),
     ];
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .render(area, buf);
+    grid(rows, header, 12, &[9, 8, 6, 5]).render(area, buf);
 }
 
 /// One row per customer: health this and last week, change, NPS with n, band (`!`: at risk).
@@ -453,24 +438,7 @@ fn draw_customer_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal:
             Cell::from(format!("{}{mark}", band.unwrap_or("–"))).style(pal.band(band)),
         ]));
     }
-    let header = bold_header(vec![
-        "customer".into(),
-        "health".into(),
-        "last".into(),
-        "change".into(),
-        "NPS".into(),
-        "band".into(),
-    ]);
-    let widths = [
-        Constraint::Min(10),
-        Constraint::Length(6),
-        Constraint::Length(4),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(7),
-    ];
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .render(area, buf);
+    let header = ["customer", "health", "last", "change", "NPS", "band"];
+    let header = header.into_iter().map(String::from).collect();
+    grid(rows, header, 10, &[6, 4, 6, 9, 7]).render(area, buf);
 }

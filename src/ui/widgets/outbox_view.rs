@@ -34,6 +34,11 @@ fn state_style(s: OpState, t: Theme) -> Style {
     }
 }
 
+/// A time to come as the clock shows it and how far off it is: `15:02 (in 2m)`.
+fn at_and_in(state: &State, at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{} (in {})", hm(state.tz, at), ago(at, state.now))
+}
+
 /// One row of the outbox table: an entry, or a line under it (error and next attempt, or
 /// mine vs theirs for a conflict) drawn across the columns.
 enum Entry<'a> {
@@ -60,11 +65,7 @@ fn lines_under(
     }
     if let Some(next) = e.next_attempt_at {
         info.push(Span::styled(
-            format!(
-                "  next attempt {} (in {})",
-                hm(state.tz, next),
-                ago(next, state.now)
-            ),
+            format!("  next attempt {}", at_and_in(state, next)),
             t.dim(),
         ));
     }
@@ -224,11 +225,7 @@ pub fn sources(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         )));
         if let Some(until) = s.rate_limited_until.filter(|u| *u > state.now) {
             lines.push(Line::styled(
-                format!(
-                    "    rate-limited until {} (in {})",
-                    hm(state.tz, until),
-                    ago(until, state.now)
-                ),
+                format!("    rate-limited until {}", at_and_in(state, until)),
                 t.warn(),
             ));
         }
