@@ -332,13 +332,8 @@ fn draw_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, page: usize, 
     let mut rows: Vec<Row<'_>> = report::rows(snap, page)
         .into_iter()
         .map(|r| {
-            let style = pal.verdict(r.key, &r.figure);
-            Row::new(vec![
-                Cell::from(fit_label(&r.label, label_cols)),
-                Cell::from(report::value(r.figure.this, r.unit)),
-                Cell::from(report::value(r.figure.last, r.unit)),
-                Cell::from(report::change(&r.figure, r.unit)).style(style),
-            ])
+            let label = fit_label(&r.label, label_cols);
+            Row::new(figure_cells(label, (r.key, &r.figure), r.unit, pal))
         })
         .collect();
     if PAGES[page] == "deployments" {
@@ -360,6 +355,22 @@ fn draw_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, page: usize, 
     grid(rows, header, 20, &[9, 9, 11]).render(area, buf);
 }
 
+/// A figure's cells: its label, this week, last week and the change (coloured by the
+/// verdict for `key`).
+fn figure_cells(
+    label: String,
+    (key, f): (&str, &Figure),
+    unit: Unit,
+    pal: &Palette,
+) -> Vec<Cell<'static>> {
+    vec![
+        Cell::from(label),
+        Cell::from(report::value(f.this, unit)),
+        Cell::from(report::value(f.last, unit)),
+        Cell::from(report::change(f, unit)).style(pal.verdict(key, f)),
+    ]
+}
+
 /// A table of `rows` under a bold `header`: the first column takes what the others leave (at
 /// least `first_min` cells), the others are `widths` cells wide, one cell apart.
 fn grid<'a>(rows: Vec<Row<'a>>, header: Vec<String>, first_min: u16, widths: &[u16]) -> Table<'a> {
@@ -373,14 +384,10 @@ fn grid<'a>(rows: Vec<Row<'a>>, header: Vec<String>, first_min: u16, widths: &[u
 /// One row per SLO: attainment this and last week (arrow), budget left, burn rate.
 fn draw_slo_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
     let s = &snap.slos;
-    let mut rows = vec![Row::new(vec![
-        Cell::from("meeting objective"),
-        Cell::from(report::value(s.meeting_objective.this, Unit::Count)),
-        Cell::from(report::value(s.meeting_objective.last, Unit::Count)),
-        Cell::from(report::change(&s.meeting_objective, Unit::Count))
-            .style(pal.verdict("slos_meeting_objective", &s.meeting_objective)),
-        Cell::from(""),
-    ])];
+    let meeting = ("slos_meeting_objective", &s.meeting_objective);
+    let mut first = figure_cells("meeting objective".into(), meeting, Unit::Count, pal);
+    first.push(Cell::from(""));
+    let mut rows = vec![Row::new(first)];
     for l in &s.slos {
         let arrow = l.attainment.arrow();
         rows.push(Row::new(vec![
@@ -409,18 +416,16 @@ fn draw_slo_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal: &Pal
 /// One row per customer: health this and last week, change, NPS with n, band (`!`: at risk).
 fn draw_customer_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
     let c = &snap.customers;
-    let mut rows = vec![Row::new(vec![
-        Cell::from("NPS of the week"),
-        Cell::from(report::value(c.nps_week.this, Unit::Signed)),
-        Cell::from(report::value(c.nps_week.last, Unit::Signed)),
-        Cell::from(report::change(&c.nps_week, Unit::Signed))
-            .style(pal.verdict("nps_week", &c.nps_week)),
+    let nps = ("nps_week", &c.nps_week);
+    let mut first = figure_cells("NPS of the week".into(), nps, Unit::Signed, pal);
+    first.extend([
         Cell::from(format!(
             "n={}",
             report::value(c.responses_week.this, Unit::Count)
         )),
         Cell::from(""),
-    ])];
+    ]);
+    let mut rows = vec![Row::new(first)];
     for l in &c.customers {
         let band = l.band.this.as_deref();
         let mark = if l.at_risk { "!" } else { "" };
