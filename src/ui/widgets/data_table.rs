@@ -29,6 +29,8 @@ use ratatui::widgets::{
     Cell, HighlightSpacing, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
 };
 
+use unicode_width::UnicodeWidthStr;
+
 use crate::app::rows::RowView;
 use crate::app::state::ListState;
 use crate::ui::glyphs::Glyph;
@@ -271,7 +273,7 @@ impl<'a, R> ListTable<'a, R> {
     /// Cells left for the columns of a table `area_width` wide: borders and the selection
     /// symbol taken off.
     fn inner_width(&self, area_width: u16) -> u16 {
-        let symbol = self.selection_symbol.map_or(0, str::len);
+        let symbol = self.selection_symbol.map_or(0, UnicodeWidthStr::width);
         area_width
             .saturating_sub(2)
             .saturating_sub(u16::try_from(symbol).unwrap_or(u16::MAX))
@@ -461,7 +463,8 @@ impl<R> Widget for ListTable<'_, R> {
         // A row's spanning line starts after the selection symbol and the marker column
         // (sections line up with the items); a footer line at the border.
         let inner = area.inner(ratatui::layout::Margin::new(1, 1));
-        let symbol = u16::try_from(self.selection_symbol.map_or(0, str::len)).unwrap_or(0);
+        let symbol =
+            u16::try_from(self.selection_symbol.map_or(0, UnicodeWidthStr::width)).unwrap_or(0);
         let after_marks = symbol
             + widths
                 .first()
