@@ -224,4 +224,9 @@ fn the_outbox_keeps_the_selected_entry_and_its_keys_on_screen() {
         text.contains("r retry · D discard"),
         "the keys stay under a full outbox\n{text}"
     );
+    // A narrow screen drops the state column, never what the edit is about.
+    let narrow = render(&state, 44, 24);
+    let row = reversed_row(&narrow).unwrap_or_else(|| panic!("{}", screen(&narrow)));
+    let shown: String = label.chars().take(8).collect();
+    assert!(row.contains(&format!("> {shown}")), "{row}");
 }

@@ -101,11 +101,15 @@ fn columns<'a>(t: Theme) -> Vec<Column<'a, Entry<'a>>> {
                 Span::styled(e.state.as_str(), state_style(e.state, t))
             })
         }),
-        Column::new("item", Width::Fixed(24), move |e: &Entry<'a>| {
-            head(e).map_or_else(Span::default, |e| {
-                Span::styled(e.entity_label.clone(), t.bold())
+        // What the edit is about is never dropped on a narrow screen (the state goes first).
+        Column {
+            elide: false,
+            ..Column::new("item", Width::Fixed(24), move |e: &Entry<'a>| {
+                head(e).map_or_else(Span::default, |e| {
+                    Span::styled(e.entity_label.clone(), t.bold())
+                })
             })
-        }),
+        },
         Column::fitted("change", Width::Fill(1), move |e: &Entry<'a>, w| {
             let Some(e) = head(e) else {
                 return Line::default();
