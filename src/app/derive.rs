@@ -321,13 +321,7 @@ pub fn dora_for(
             })
         })
         .collect();
-    let incs: Vec<dora::DoraIncident> = incidents
-        .iter()
-        .map(|i| dora::DoraIncident {
-            id: i.external_id.clone(),
-            resolved_at: i.resolved_at,
-        })
-        .collect();
+    let incs: Vec<dora::DoraIncident> = incidents.iter().map(Into::into).collect();
     Some(dora::dora_report(&deps, &incs, &window))
 }
 

@@ -27,6 +27,15 @@ use crate::store::Store;
 /// How many incidents / bugs the lists name.
 const LIST_LEN: usize = 5;
 
+/// Keeps the [`LIST_LEN`] rows that `by` ranks highest, ties in key order.
+fn keep_largest<T, K: Ord>(rows: &mut Vec<T>, by: impl Fn(&T) -> (K, &String)) {
+    rows.sort_by(|x, y| {
+        let ((kx, ix), (ky, iy)) = (by(x), by(y));
+        ky.cmp(&kx).then_with(|| ix.cmp(iy))
+    });
+    rows.truncate(LIST_LEN);
+}
+
 mod deployments;
 
 pub use deployments::deployments_page;
@@ -192,12 +201,7 @@ pub fn incidents_page(
             }
         })
         .collect();
-    longest.sort_by(|x, y| {
-        y.duration_secs
-            .cmp(&x.duration_secs)
-            .then_with(|| x.key.cmp(&y.key))
-    });
-    longest.truncate(LIST_LEN);
+    keep_largest(&mut longest, |l| (l.duration_secs, &l.key));
     IncidentsPage {
         total: Figure::count(a.total, b.total),
         by_severity,
@@ -378,12 +382,7 @@ pub fn bugs_page(
         .iter()
         .filter_map(|b| overdue_secs(b, fix_by, tz, at_a).map(|o| bug_line(b, at_a, Some(o))))
         .collect();
-    most.sort_by(|x, y| {
-        y.overdue_secs
-            .cmp(&x.overdue_secs)
-            .then_with(|| x.key.cmp(&y.key))
-    });
-    most.truncate(LIST_LEN);
+    keep_largest(&mut most, |l| (l.overdue_secs, &l.key));
     page.most_overdue = most;
     let mut oldest: Vec<&Bug> = bugs
         .iter()

@@ -206,29 +206,8 @@ pub fn dora_lines(state: &State, t: Theme, l: &mut DetailLines) {
 fn rework_for_tab(state: &State, days: u32) -> crate::metrics::rework::ReworkRate {
     use crate::metrics::dora::{DoraIncident, DoraWindow};
     use crate::metrics::rework::{rework_rate, ReworkDeployment, ReworkRate};
-    let deps: Vec<ReworkDeployment> = state
-        .deployments
-        .rows
-        .iter()
-        .map(|d| ReworkDeployment {
-            id: d.external_id.clone(),
-            service: d.service.clone(),
-            is_production: d.is_production(),
-            succeeded: d.status == DeployStatus::Success,
-            finished_at: d.finished_at.unwrap_or(d.created_at),
-            is_rollback: d.rollback_of.is_some(),
-            incident_ids: d.incident_keys.clone(),
-        })
-        .collect();
-    let incidents: Vec<DoraIncident> = state
-        .incidents
-        .rows
-        .iter()
-        .map(|i| DoraIncident {
-            id: i.external_id.clone(),
-            resolved_at: i.resolved_at,
-        })
-        .collect();
+    let deps: Vec<ReworkDeployment> = state.deployments.rows.iter().map(Into::into).collect();
+    let incidents: Vec<DoraIncident> = state.incidents.rows.iter().map(Into::into).collect();
     let start = state.now - chrono::Duration::days(i64::from(days));
     DoraWindow::new(start, state.now).map_or(
         ReworkRate {
