@@ -97,7 +97,7 @@ fn secs(v: Option<f64>) -> Option<f64> {
 /// The times of an incident as the metrics need them, ignoring anything recorded after `at`.
 fn times(i: &Incident, at: DateTime<Utc>) -> IncidentTimes {
     IncidentTimes {
-        priority: policy::metric_priority(i.severity),
+        priority: i.severity,
         created_at: i.created_at,
         first_ack_at: i.acknowledged_at.filter(|t| *t <= at),
         resolved_at: i.resolved_at.filter(|t| *t <= at),
@@ -178,9 +178,8 @@ pub fn incidents_page(
             key.clone(),
             Figure::new(secs(st(&a).mttr_secs), secs(st(&b).mttr_secs)),
         );
-        let mp = policy::metric_priority(p);
-        let c = |w: &IncidentWeek| w.sla_by.get(&mp).and_then(im::SlaSummary::compliance);
-        if a.sla_by.contains_key(&mp) || b.sla_by.contains_key(&mp) {
+        let c = |w: &IncidentWeek| w.sla_by.get(&p).and_then(im::SlaSummary::compliance);
+        if a.sla_by.contains_key(&p) || b.sla_by.contains_key(&p) {
             compliance_by.insert(key, Figure::new(c(&a), c(&b)));
         }
     }
