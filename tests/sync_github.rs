@@ -4,6 +4,7 @@
 
 mod github_fake;
 
+use opsdeck::sync::Source as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

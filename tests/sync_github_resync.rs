@@ -2,6 +2,7 @@
 
 mod github_fake;
 
+use opsdeck::sync::Source as _;
 use std::sync::Arc;
 
 use chrono::Utc;

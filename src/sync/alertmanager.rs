@@ -31,6 +31,7 @@ use super::super::store::{incidents, write, Operation, OutboxEntry, Store, Store
 use super::http::{ApiError, ApiRequest, Auth, AuthScheme, Clock, HttpClient, SourceConfig};
 use super::pagerduty::{base_url, segment, token_origin};
 use super::secret::Secret;
+use super::source::{Meta, Now, PullResult, PushResult, Source};
 use super::{PullReport, PushOutcome, SyncError};
 
 /// `createdBy` when neither the operation nor the config names someone.
@@ -243,30 +244,16 @@ impl AlertmanagerSource {
             sanitize::opt_line(a.generator_url.as_deref()),
         ))
     }
+}
 
-    /// Pulls every alert, upserts by fingerprint and prunes the ones no longer returned.
-    ///
-    /// # Errors
-    /// HTTP and store errors (recorded in `sync_state` too); nothing is written on error.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let name = self.name.clone();
-        store.write(|tx| write::sync_attempt(tx, &name, "alertmanager", now))?;
-        let result = self.pull_inner(store, now).await;
-        if let Err(e) = &result {
-            super::tracker::note_failure(store, &name, e, e.retry_at(), now);
-        }
-        result
-    }
+impl Source for AlertmanagerSource {
+    const META: Meta = Meta::new("alertmanager", "Alertmanager")
+        .edits(EntityKind::Alert)
+        .records_own_success();
 
-    async fn pull_inner(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    /// Pulls every alert, upserts by fingerprint and prunes the ones no longer returned
+    /// (nothing is written on error).
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
         let url = self.http.url("api/v2/alerts")?;
         let alerts: Vec<GettableAlert> = self
             .http
@@ -301,23 +288,8 @@ impl AlertmanagerSource {
         Ok(report)
     }
 
-    /// Pushes one outbox entry (a silence or its expiry), then re-pulls the alerts.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        if entry.entity.kind != EntityKind::Alert {
-            return Ok(PushOutcome::Failed(format!(
-                "Alertmanager cannot apply '{}' to a {}",
-                entry.op.describe(),
-                entry.entity.kind
-            )));
-        }
+    /// Pushes one silence or its expiry, then re-pulls the alerts.
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
         let outcome = match &entry.op {
             Operation::SilenceAlert {
                 matchers,
@@ -349,6 +321,12 @@ impl AlertmanagerSource {
         Ok(outcome)
     }
 
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl AlertmanagerSource {
     #[allow(
         clippy::too_many_arguments,
         reason = "the operation's fields, unpacked"

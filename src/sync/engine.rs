@@ -38,7 +38,7 @@ use super::github::GithubSource;
 use super::http;
 use super::scheduler::Request;
 use super::secret::{Secret, TokenSource};
-use super::{PullReport, PushOutcome, SyncError};
+use super::{PullReport, PushOutcome, Source, SyncError};
 use crate::clock::SharedClock;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::domain::Tab;

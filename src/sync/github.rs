@@ -45,6 +45,7 @@ use super::http::{
     self, ApiRequest, Auth, AuthScheme, Clock, Conditional, HttpClient, HttpResponse,
 };
 use super::secret::{Secret, TokenSource};
+use super::source::{Now, PullResult};
 use super::tracker;
 use super::tracker::config_error;
 use super::tracker::ingest::{Lenient, Pages};
@@ -249,27 +250,15 @@ impl GithubSource {
         }
     }
 
-    /// One incremental pull of every configured repository.
-    ///
-    /// # Errors
-    /// The first failing repository's error (after recording it in `sync_state`); a persisted
-    /// rate-limit deadline in the future fails at once without a request.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let name = self.name.clone();
-        tracker::begin_limited_pull(store, &name, KIND, now, (self.clock)())?;
+    /// One incremental pull of every configured repository (the first failing one's error
+    /// ends it); a persisted rate-limit deadline in the future fails at once without a request.
+    pub(super) async fn pull_all(&mut self, store: &mut Store, now: Now) -> PullResult {
+        tracker::check_rate_limit(store, &self.name, (self.clock)())?;
         let mut report = PullReport::default();
-        let mut failure = None;
         for repo in self.repos.clone() {
-            if let Err(e) = self.pull_repo(store, &repo, now, &mut report).await {
-                failure = Some(e);
-                break;
-            }
+            self.pull_repo(store, &repo, now, &mut report).await?;
         }
-        tracker::finish_limited_pull(store, &name, KIND, failure, report, now)
+        Ok(report)
     }
 
     fn list_url(&self, repo: &Repo, since: Option<&str>) -> Result<(Url, String), SyncError> {

@@ -30,6 +30,7 @@ use super::http::{
     SourceConfig as HttpConfig,
 };
 use super::secret::{Secret, TokenSource};
+use super::source::{Now, PullResult};
 use super::{PullReport, SyncError};
 use crate::config::SourceConfig;
 use crate::domain::{Deployment, Tab};
@@ -197,25 +198,8 @@ impl GithubDeploymentsSource {
             .unwrap_or_else(|| repo.to_string())
     }
 
-    /// One pull of every repository and environment.
-    ///
-    /// # Errors
-    /// HTTP, decode or store errors (nothing partial is committed).
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        store.write(|tx| write::sync_attempt(tx, &self.name, "github-deployments", now))?;
-        let result = self.pull_all(store, now).await;
-        super::tracker::finish_pull(store, &self.name, result, now)
-    }
-
-    async fn pull_all(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    /// One pull of every repository and environment (nothing partial is committed).
+    pub(super) async fn pull_all(&mut self, store: &mut Store, now: Now) -> PullResult {
         let mut report = PullReport::default();
         let envs: Vec<Option<String>> = if self.environments.is_empty() {
             vec![None]

@@ -31,6 +31,7 @@ use url::Url;
 use super::github::Repo;
 use super::http::{self, ApiError, ApiRequest, Clock, Conditional, HttpClient};
 use super::secret::Secret;
+use super::source::{Meta, Now, PullResult, PushResult, Source};
 use super::tracker::config_error;
 use super::{PullReport, PushOutcome, SyncError};
 use crate::checklist::merge::{self, OpOutcome};
@@ -109,6 +110,91 @@ struct Target {
     key: Option<parse::ItemKey>,
 }
 
+impl Source for GithubTasklistSource {
+    const META: Meta = Meta::new(KIND, "GitHub");
+
+    /// One pull: a conditional read of every configured issue.
+    ///
+    /// An issue refused for good (404, 410, 403) is recorded on its document and the others
+    /// are still read; any other failure (rate limit, 5xx, network) stops the pull. A
+    /// persisted rate-limit deadline in the future fails at once without a request.
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
+        super::tracker::check_rate_limit(store, &self.name, now)?;
+        let mut report = PullReport::default();
+        let mut failure = None;
+        for issue in self.issues.clone() {
+            match self.pull_issue(store, &issue, now, &mut report).await {
+                Ok(()) => {}
+                // One issue gone or refused (404, 410, 403) does not hide the others' plans.
+                Err(SyncError::Api(e @ ApiError::Permanent { .. })) => {
+                    let message = crate::sanitize::line(&format!("{}: {e}", issue.label()));
+                    let (name, path) = (self.name.clone(), issue.label());
+                    store.write(|tx| {
+                        tx.execute(
+                            "UPDATE checklist_docs SET last_error = ?1 WHERE path = ?2 AND source = ?3",
+                            rusqlite::params![message, path, name],
+                        )?;
+                        Ok(())
+                    })?;
+                    failure.get_or_insert(SyncError::Api(e));
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        failure.map_or(Ok(report), Err)
+    }
+
+    /// A failed pull persists a rate limit's deadline so the next pull waits for it.
+    fn record_failure(&self, store: &mut Store, err: &SyncError, now: Now) {
+        super::tracker::note_limited_failure(store, &self.name, KIND, err, now);
+    }
+
+    /// Pushes ONE checklist edit (already marked in flight by the engine); see the module doc.
+    /// Remote failures are outcomes (404/403/422 fail, the rest retry).
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
+        let Some(target) = self.target(store, entry.entity.id)? else {
+            return Ok(PushOutcome::Failed(format!(
+                "{} is no longer in the cache; nothing to push",
+                entry.entity_label
+            )));
+        };
+        let Some(issue) = IssueRef::parse(&target.path) else {
+            return Ok(PushOutcome::Failed(format!(
+                "{} does not name an issue as owner/repo#123",
+                target.path
+            )));
+        };
+        let base_doc = parse::parse(&target.base);
+        let Some(op) = target
+            .key
+            .clone()
+            .and_then(|key| checklist_store::item_op(&base_doc, key, &entry.op))
+        else {
+            return Ok(PushOutcome::Failed(
+                "this edit cannot be written to an issue's task list".into(),
+            ));
+        };
+        match self.push_op(store, &issue, &target, &op, now).await {
+            Ok(outcome) => Ok(outcome),
+            Err(PushStop::Store(e)) => Err(e),
+            Err(PushStop::Api(err)) => {
+                if let ApiError::RateLimited { until, .. } = &err {
+                    let (name, until) = (self.name.clone(), *until);
+                    store.write(|tx| sync_meta::note_rate_limit(tx, &name, KIND, until))?;
+                }
+                Ok(super::github::outcome_for(err, entry.attempts, now))
+            }
+        }
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 impl GithubTasklistSource {
     /// Builds the source from its config section; `token` is already resolved.
     ///
@@ -164,48 +250,6 @@ impl GithubTasklistSource {
             "repos/{}/{}/issues/{}",
             issue.repo.owner, issue.repo.name, issue.number
         ))
-    }
-
-    /// One pull: a conditional read of every configured issue.
-    ///
-    /// An issue refused for good (404, 410, 403) is recorded on its document and the others
-    /// are still read; any other failure (rate limit, 5xx, network) stops the pull.
-    ///
-    /// # Errors
-    /// The first failing issue's error (recorded in `sync_state`; a rate-limit deadline is
-    /// persisted); a persisted deadline in the future fails at once without a request.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let name = self.name.clone();
-        super::tracker::begin_limited_pull(store, &name, KIND, now, now)?;
-        let mut report = PullReport::default();
-        let mut failure = None;
-        for issue in self.issues.clone() {
-            match self.pull_issue(store, &issue, now, &mut report).await {
-                Ok(()) => {}
-                // One issue gone or refused (404, 410, 403) does not hide the others' plans.
-                Err(SyncError::Api(e @ ApiError::Permanent { .. })) => {
-                    let message = crate::sanitize::line(&format!("{}: {e}", issue.label()));
-                    let (name, path) = (self.name.clone(), issue.label());
-                    store.write(|tx| {
-                        tx.execute(
-                            "UPDATE checklist_docs SET last_error = ?1 WHERE path = ?2 AND source = ?3",
-                            rusqlite::params![message, path, name],
-                        )?;
-                        Ok(())
-                    })?;
-                    failure.get_or_insert(SyncError::Api(e));
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
-        super::tracker::finish_limited_pull(store, &name, KIND, failure, report, now)
     }
 
     async fn pull_issue(
@@ -267,51 +311,6 @@ impl GithubTasklistSource {
             report.changed.push(Tab::Checklist);
         }
         Ok(())
-    }
-
-    /// Pushes ONE checklist edit (already marked in flight by the engine); see the module doc.
-    ///
-    /// # Errors
-    /// Only store errors; remote failures are outcomes (404/403/422 fail, the rest retry).
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        let Some(target) = self.target(store, entry.entity.id)? else {
-            return Ok(PushOutcome::Failed(format!(
-                "{} is no longer in the cache; nothing to push",
-                entry.entity_label
-            )));
-        };
-        let Some(issue) = IssueRef::parse(&target.path) else {
-            return Ok(PushOutcome::Failed(format!(
-                "{} does not name an issue as owner/repo#123",
-                target.path
-            )));
-        };
-        let base_doc = parse::parse(&target.base);
-        let Some(op) = target
-            .key
-            .clone()
-            .and_then(|key| checklist_store::item_op(&base_doc, key, &entry.op))
-        else {
-            return Ok(PushOutcome::Failed(
-                "this edit cannot be written to an issue's task list".into(),
-            ));
-        };
-        match self.push_op(store, &issue, &target, &op, now).await {
-            Ok(outcome) => Ok(outcome),
-            Err(PushStop::Store(e)) => Err(e),
-            Err(PushStop::Api(err)) => {
-                if let ApiError::RateLimited { until, .. } = &err {
-                    let (name, until) = (self.name.clone(), *until);
-                    store.write(|tx| sync_meta::note_rate_limit(tx, &name, KIND, until))?;
-                }
-                Ok(super::github::outcome_for(err, entry.attempts, now))
-            }
-        }
     }
 
     async fn push_op(

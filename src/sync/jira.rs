@@ -31,8 +31,9 @@ use url::Url;
 
 use super::http::{self, ApiError, ApiRequest, AuthScheme, Clock, HttpClient};
 use super::secret::Secret;
+use super::source::{Meta, Now, PullResult};
 use super::tracker::ingest::{self, Pages};
-use super::tracker::{self, PriorityMap};
+use super::tracker::{self, PriorityMap, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::{SourceConfig, SourceKind};
 use crate::domain::{BugStatus, Priority, Tab};
@@ -169,20 +170,6 @@ impl JiraSource {
         })
     }
 
-    /// One incremental pull (see the module docs); each page and its cursor in one transaction.
-    ///
-    /// # Errors
-    /// API, decode and store errors; pages committed before the error stay committed.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let cursor = tracker::begin_pull(store, &self.name, "jira", now)?;
-        let result = self.pull_pages(store, cursor, now).await;
-        tracker::finish_pull(store, &self.name, result, now)
-    }
-
     /// The JQL for a pull; `since` is the lower bound already in the user's zone.
     #[must_use]
     pub fn jql(&self, since: Option<&str>) -> String {
@@ -208,71 +195,6 @@ impl JiraSource {
         Ok(ApiRequest::get(url))
     }
 
-    async fn pull_pages(
-        &mut self,
-        store: &mut Store,
-        cursor: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let mut report = PullReport::default();
-        let mut max_updated = cursor.as_deref().and_then(parse_cursor);
-        let since = match max_updated {
-            Some(c) => Some(self.jql_since(c, &mut report).await?),
-            None => None,
-        };
-        let jql = self.jql(since.as_deref());
-        let (name, site, map) = (self.name.clone(), self.site.clone(), self.map.clone());
-        let first = self.search_request(&jql, None)?;
-        let mut pages = Pages::start(&self.client, &self.name, first, MAX_PAGES, move |answer| {
-            let page: SearchPage = answer.json()?;
-            page.issues.warn_skipped(&name, "Jira");
-            let bugs = page
-                .issues
-                .items
-                .iter()
-                .filter_map(|issue| {
-                    let dated = issue.fields.updated.as_ref().and_then(dto::parse_time);
-                    let bug = dto::to_bug(issue, &name, &site, &map, now)?;
-                    Some((bug, dated.is_some()))
-                })
-                .collect();
-            let next = page.next_page_token.filter(|t| !t.is_empty());
-            let next = next.filter(|_| page.is_last != Some(true));
-            Ok(MappedPage { bugs, next })
-        });
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut changed = false;
-        let mut token: Option<String> = None;
-        let next_request = |page: &MappedPage, token: &Option<String>| match &page.next {
-            None => Ok(None),
-            Some(next) if Some(next) == token.as_ref() => Err(tracker::protocol_error(
-                &self.name,
-                "search returned the same nextPageToken twice",
-            )),
-            Some(next) => Ok(Some(self.search_request(&jql, Some(next))?)),
-        };
-        while let Some(page) = pages.next(|p| next_request(p, &token)).await? {
-            let mut bugs = Vec::with_capacity(page.bugs.len());
-            for (bug, dated) in page.bugs {
-                if dated {
-                    max_updated = max_updated.max(Some(bug.updated_at));
-                }
-                if seen.insert(bug.external_id.clone()) {
-                    report.fetched += 1;
-                }
-                bugs.push(bug);
-            }
-            let cursor_text = max_updated.map(format_cursor);
-            changed |= ingest::write_bugs(store, &self.name, &bugs, cursor_text.as_deref(), now)?;
-            token = page.next;
-        }
-        report.requests += pages.requests();
-        if changed {
-            report.changed.push(Tab::Bugs);
-        }
-        Ok(report)
-    }
-
     /// The JQL lower bound for `cursor`: in the API user's zone, floored to the minute, minus
     /// the overlap (a wider margin when the zone is unknown).
     async fn jql_since(
@@ -292,120 +214,6 @@ impl JiraSource {
             self.zone = Some(zone);
         }
         Ok(jql_bound(cursor, self.zone.flatten()))
-    }
-
-    /// Pushes one outbox entry (see the module docs for the per-operation rules).
-    ///
-    /// # Errors
-    /// Store errors only; remote refusals are [`PushOutcome::Failed`].
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        let bug = match tracker::bug_for_push(store, entry, "Jira", &self.name)? {
-            Ok(bug) => bug,
-            Err(outcome) => return Ok(outcome),
-        };
-        match self.push_op(&bug, entry).await {
-            Ok(outcome) => Ok(outcome),
-            Err(err) => Ok(tracker::push_outcome(&err, now, entry.attempts)),
-        }
-    }
-
-    async fn push_op(&self, bug: &RemoteBug, entry: &OutboxEntry) -> Result<PushOutcome, ApiError> {
-        let key = &bug.key;
-        match &entry.op {
-            Operation::SetBugStatus { old, new, reason } => {
-                let issue = self.get_issue(key).await?;
-                let remote = self.map.status(issue.fields.status.as_ref());
-                if remote == *new {
-                    // A retry after an unknown outcome: the transition may have been ours and
-                    // the reason comment (a second request) never sent. Post it unless the
-                    // issue already carries it.
-                    if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
-                        if entry.attempts > 1 && !self.has_comment(key, reason).await? {
-                            let payload = json!({"body": adf::from_text(reason)});
-                            self.send_json(Method::POST, &issue_path(key, "/comment"), &payload)
-                                .await?;
-                        }
-                    }
-                    return Ok(PushOutcome::Done);
-                }
-                if remote != *old {
-                    return Ok(tracker::conflict(&status_label(&issue, remote)));
-                }
-                self.transition(key, *new, reason.as_deref()).await
-            }
-            Operation::SetBugPriority { old, new } => {
-                let issue = self.get_issue(key).await?;
-                let name = issue.fields.priority.as_ref().and_then(|p| p.name.clone());
-                let remote = self.map.priority(name.as_deref());
-                if remote == *new {
-                    return Ok(PushOutcome::Done);
-                }
-                if remote != *old {
-                    return Ok(tracker::conflict(&format!(
-                        "{remote} ({})",
-                        name.unwrap_or_else(|| "no priority".into())
-                    )));
-                }
-                let Some(target) = self.map.priorities.names_for(*new).into_iter().next() else {
-                    return Ok(PushOutcome::Failed(format!(
-                        "no Jira priority maps to {new}; add one to priority_map"
-                    )));
-                };
-                let body = json!({"fields": {"priority": {"name": target}}});
-                self.send_json(Method::PUT, &issue_path(key, ""), &body)
-                    .await
-            }
-            Operation::SetBugAssignee { old, new } => {
-                let issue = self.get_issue(key).await?;
-                let remote = issue.fields.assignee;
-                if same_user(remote.as_ref(), new.as_deref()) {
-                    return Ok(PushOutcome::Done);
-                }
-                if !same_user(remote.as_ref(), old.as_deref()) {
-                    let shown = remote
-                        .and_then(|u| u.display_name.or(u.account_id))
-                        .unwrap_or_else(|| "unassigned".into());
-                    return Ok(tracker::conflict(&shown));
-                }
-                let account = match new {
-                    None => Value::Null,
-                    Some(who) => match self.account_id(who).await? {
-                        Ok(id) => Value::String(id),
-                        Err(message) => return Ok(PushOutcome::Failed(message)),
-                    },
-                };
-                let body = json!({"accountId": account});
-                self.send_json(Method::PUT, &issue_path(key, "/assignee"), &body)
-                    .await
-            }
-            Operation::AddBugLabel { label } => {
-                let body = json!({"update": {"labels": [{"add": label}]}});
-                self.send_json(Method::PUT, &issue_path(key, ""), &body)
-                    .await
-            }
-            Operation::RemoveBugLabel { label } => {
-                let body = json!({"update": {"labels": [{"remove": label}]}});
-                self.send_json(Method::PUT, &issue_path(key, ""), &body)
-                    .await
-            }
-            Operation::AddBugComment { body } => {
-                if entry.attempts > 1 && self.has_comment(key, body).await? {
-                    return Ok(PushOutcome::Done);
-                }
-                let payload = json!({"body": adf::from_text(body)});
-                self.send_json(Method::POST, &issue_path(key, "/comment"), &payload)
-                    .await
-            }
-            other => Ok(PushOutcome::Failed(format!(
-                "Jira cannot take this edit ({})",
-                other.describe()
-            ))),
-        }
     }
 
     async fn get_issue(&self, key: &str) -> Result<IssueDto, ApiError> {
@@ -516,6 +324,170 @@ impl JiraSource {
                 matches.len()
             )),
         })
+    }
+}
+
+impl Tracker for JiraSource {
+    const TRACKER: Meta = Meta::new("jira", "Jira");
+
+    /// One incremental pull (see the module docs).
+    async fn pages(&mut self, store: &mut Store, cursor: Option<String>, now: Now) -> PullResult {
+        let mut report = PullReport::default();
+        let mut max_updated = cursor.as_deref().and_then(parse_cursor);
+        let since = match max_updated {
+            Some(c) => Some(self.jql_since(c, &mut report).await?),
+            None => None,
+        };
+        let jql = self.jql(since.as_deref());
+        let (name, site, map) = (self.name.clone(), self.site.clone(), self.map.clone());
+        let first = self.search_request(&jql, None)?;
+        let mut pages = Pages::start(&self.client, &self.name, first, MAX_PAGES, move |answer| {
+            let page: SearchPage = answer.json()?;
+            page.issues.warn_skipped(&name, "Jira");
+            let bugs = page
+                .issues
+                .items
+                .iter()
+                .filter_map(|issue| {
+                    let dated = issue.fields.updated.as_ref().and_then(dto::parse_time);
+                    let bug = dto::to_bug(issue, &name, &site, &map, now)?;
+                    Some((bug, dated.is_some()))
+                })
+                .collect();
+            let next = page.next_page_token.filter(|t| !t.is_empty());
+            let next = next.filter(|_| page.is_last != Some(true));
+            Ok(MappedPage { bugs, next })
+        });
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut changed = false;
+        let mut token: Option<String> = None;
+        let next_request = |page: &MappedPage, token: &Option<String>| match &page.next {
+            None => Ok(None),
+            Some(next) if Some(next) == token.as_ref() => Err(tracker::protocol_error(
+                &self.name,
+                "search returned the same nextPageToken twice",
+            )),
+            Some(next) => Ok(Some(self.search_request(&jql, Some(next))?)),
+        };
+        while let Some(page) = pages.next(|p| next_request(p, &token)).await? {
+            let mut bugs = Vec::with_capacity(page.bugs.len());
+            for (bug, dated) in page.bugs {
+                if dated {
+                    max_updated = max_updated.max(Some(bug.updated_at));
+                }
+                if seen.insert(bug.external_id.clone()) {
+                    report.fetched += 1;
+                }
+                bugs.push(bug);
+            }
+            let cursor_text = max_updated.map(format_cursor);
+            changed |= ingest::write_bugs(store, &self.name, &bugs, cursor_text.as_deref(), now)?;
+            token = page.next;
+        }
+        report.requests += pages.requests();
+        if changed {
+            report.changed.push(Tab::Bugs);
+        }
+        Ok(report)
+    }
+
+    /// One bug edit (see the module docs for the per-operation rules).
+    async fn op(&mut self, bug: &RemoteBug, entry: &OutboxEntry) -> Result<PushOutcome, ApiError> {
+        let key = &bug.key;
+        match &entry.op {
+            Operation::SetBugStatus { old, new, reason } => {
+                let issue = self.get_issue(key).await?;
+                let remote = self.map.status(issue.fields.status.as_ref());
+                if remote == *new {
+                    // A retry after an unknown outcome: the transition may have been ours and
+                    // the reason comment (a second request) never sent. Post it unless the
+                    // issue already carries it.
+                    if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                        if entry.attempts > 1 && !self.has_comment(key, reason).await? {
+                            let payload = json!({"body": adf::from_text(reason)});
+                            self.send_json(Method::POST, &issue_path(key, "/comment"), &payload)
+                                .await?;
+                        }
+                    }
+                    return Ok(PushOutcome::Done);
+                }
+                if remote != *old {
+                    return Ok(tracker::conflict(&status_label(&issue, remote)));
+                }
+                self.transition(key, *new, reason.as_deref()).await
+            }
+            Operation::SetBugPriority { old, new } => {
+                let issue = self.get_issue(key).await?;
+                let name = issue.fields.priority.as_ref().and_then(|p| p.name.clone());
+                let remote = self.map.priority(name.as_deref());
+                if remote == *new {
+                    return Ok(PushOutcome::Done);
+                }
+                if remote != *old {
+                    return Ok(tracker::conflict(&format!(
+                        "{remote} ({})",
+                        name.unwrap_or_else(|| "no priority".into())
+                    )));
+                }
+                let Some(target) = self.map.priorities.names_for(*new).into_iter().next() else {
+                    return Ok(PushOutcome::Failed(format!(
+                        "no Jira priority maps to {new}; add one to priority_map"
+                    )));
+                };
+                let body = json!({"fields": {"priority": {"name": target}}});
+                self.send_json(Method::PUT, &issue_path(key, ""), &body)
+                    .await
+            }
+            Operation::SetBugAssignee { old, new } => {
+                let issue = self.get_issue(key).await?;
+                let remote = issue.fields.assignee;
+                if same_user(remote.as_ref(), new.as_deref()) {
+                    return Ok(PushOutcome::Done);
+                }
+                if !same_user(remote.as_ref(), old.as_deref()) {
+                    let shown = remote
+                        .and_then(|u| u.display_name.or(u.account_id))
+                        .unwrap_or_else(|| "unassigned".into());
+                    return Ok(tracker::conflict(&shown));
+                }
+                let account = match new {
+                    None => Value::Null,
+                    Some(who) => match self.account_id(who).await? {
+                        Ok(id) => Value::String(id),
+                        Err(message) => return Ok(PushOutcome::Failed(message)),
+                    },
+                };
+                let body = json!({"accountId": account});
+                self.send_json(Method::PUT, &issue_path(key, "/assignee"), &body)
+                    .await
+            }
+            Operation::AddBugLabel { label } => {
+                let body = json!({"update": {"labels": [{"add": label}]}});
+                self.send_json(Method::PUT, &issue_path(key, ""), &body)
+                    .await
+            }
+            Operation::RemoveBugLabel { label } => {
+                let body = json!({"update": {"labels": [{"remove": label}]}});
+                self.send_json(Method::PUT, &issue_path(key, ""), &body)
+                    .await
+            }
+            Operation::AddBugComment { body } => {
+                if entry.attempts > 1 && self.has_comment(key, body).await? {
+                    return Ok(PushOutcome::Done);
+                }
+                let payload = json!({"body": adf::from_text(body)});
+                self.send_json(Method::POST, &issue_path(key, "/comment"), &payload)
+                    .await
+            }
+            other => Ok(PushOutcome::Failed(format!(
+                "Jira cannot take this edit ({})",
+                other.describe()
+            ))),
+        }
+    }
+
+    fn source_name(&self) -> &str {
+        &self.name
     }
 }
 

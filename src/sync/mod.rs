@@ -30,7 +30,10 @@ pub mod ratelimit;
 pub mod redmine;
 pub mod scheduler;
 pub mod secret;
+pub mod source;
 pub mod tracker;
+
+pub use source::Source;
 
 use chrono::{DateTime, Utc};
 

@@ -44,6 +44,7 @@ use super::super::domain::{IncidentEvent, Priority, Tab};
 use super::super::store::{incidents, write, Store};
 use super::http::{ApiError, ApiRequest, Auth, AuthScheme, Clock, HttpClient, SourceConfig};
 use super::secret::{Secret, TokenSource};
+use super::source::{Now, PullResult};
 use super::{PullReport, SyncError};
 use dto::{IncidentPage, LogEntryPage, NoteList, PdIncident, RemoteState, SeverityMap};
 
@@ -242,31 +243,13 @@ impl PagerDutySource {
             .json()
     }
 
-    /// One incremental pull; see the module docs.
+    /// One incremental pull (see the module docs); the bookkeeping around it is
+    /// [`Source::pull`](super::Source::pull)'s.
     ///
     /// # Errors
-    /// HTTP errors (rate limits carry their deadline, also stored in `sync_state`), store
-    /// errors. Pages committed before the error stay; the cursor does not move.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let name = self.name.clone();
-        store.write(|tx| write::sync_attempt(tx, &name, "pagerduty", now))?;
-        let result = self.pull_inner(store, now).await;
-        if let Err(e) = &result {
-            let until = e.retry_at().or_else(|| self.http.blocked_until());
-            super::tracker::note_failure(store, &name, e, until, now);
-        }
-        result
-    }
-
-    async fn pull_inner(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    /// HTTP errors (rate limits carry their deadline), store errors. Pages committed before
+    /// the error stay; the cursor does not move.
+    pub(super) async fn pull_inner(&mut self, store: &mut Store, now: Now) -> PullResult {
         let mut report = PullReport::default();
         if self.push_local {
             self.push_local_incidents(store, now, &mut report.requests)

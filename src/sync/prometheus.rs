@@ -28,6 +28,7 @@ use query::{matching_le_values, Queries, SloPlan};
 
 use super::http::{self, Auth, AuthScheme, Clock, HttpClient};
 use super::secret::{Secret, TokenSource};
+use super::source::{Meta, Now, PullResult, PushResult, Source};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::{SloConfig, SourceKind};
 use crate::domain::Tab;
@@ -200,20 +201,19 @@ impl PrometheusSource {
     pub fn slo_names(&self) -> Vec<&str> {
         self.plans.iter().map(|p| p.name.as_str()).collect()
     }
+}
+
+impl Source for PrometheusSource {
+    const META: Meta = Meta::new("prometheus", "Prometheus").records_own_success();
 
     /// Computes and stores every SLO's window counts and daily history at `now`.
     ///
     /// Each SLO is committed in its own transaction (definition, counts, history, error). A
     /// failure of one SLO's queries marks only that SLO; a source failure marks all the SLOs
     /// not yet computed, records a sync failure and returns the error.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
         let name = self.name.clone();
         let ids: Vec<i64> = store.write(|tx| {
-            write::sync_attempt(tx, &name, "prometheus", now)?;
             self.plans
                 .iter()
                 .map(|p| upsert_definition(tx, p, &p.queries(&[])))
@@ -274,14 +274,16 @@ impl PrometheusSource {
         }
     }
 
+    /// [`Source::fetch`] records its failures itself (a broken SLO leaves the source healthy).
+    fn record_failure(&self, _store: &mut Store, _err: &SyncError, _now: Now) {}
+
     /// Prometheus is read-only: every outbox entry fails for good.
-    pub async fn push(
-        &mut self,
-        _store: &mut Store,
-        _entry: &OutboxEntry,
-        _now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
+    async fn send(&mut self, _store: &mut Store, _entry: &OutboxEntry, _now: Now) -> PushResult {
         Ok(PushOutcome::Failed("read-only source".to_owned()))
+    }
+
+    fn name(&self) -> &str {
+        &self.name
     }
 }
 

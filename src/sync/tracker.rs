@@ -1,7 +1,8 @@
 //! What the tracker connectors ([`super::jira`], [`super::redmine`]) share: building the HTTP
 //! client from the user's source config, the priority and status name maps, turning API errors
-//! into push outcomes, and the sync-state bookkeeping around a pull. The paging loop, page
-//! decoding and the per-page write live in [`ingest`].
+//! into push outcomes, the rate-limit bookkeeping of the GitHub REST sources, and the
+//! [`Tracker`] half of the connector skeleton (cursor, push guard, error → outcome). The paging
+//! loop, page decoding and the per-page write live in [`ingest`].
 
 pub mod ingest;
 
@@ -13,10 +14,12 @@ use url::Url;
 
 use super::http::{self, ApiError, Auth, AuthScheme, Clock, HttpClient};
 use super::secret::{Secret, TokenSource};
-use super::{PullReport, PushOutcome, SyncError};
+use super::source::{Meta, Now, PullResult, PushResult, Source};
+use super::{PushOutcome, SyncError};
 use crate::config::SourceConfig;
 use crate::domain::{BugStatus, Priority};
-use crate::store::{write, Store};
+use crate::store::trackers::RemoteBug;
+use crate::store::{write, OutboxEntry, Store};
 
 /// First retry delay after a transient push failure; doubles per attempt.
 const PUSH_RETRY_BASE_SECS: i64 = 10;
@@ -239,43 +242,6 @@ pub fn push_outcome(err: &ApiError, now: DateTime<Utc>, attempts: u32) -> PushOu
     }
 }
 
-/// Records the attempt and returns the stored cursor.
-///
-/// # Errors
-/// Store errors.
-pub fn begin_pull(
-    store: &mut Store,
-    source: &str,
-    kind: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<String>, SyncError> {
-    store.write(|tx| write::sync_attempt(tx, source, kind, now))?;
-    Ok(crate::store::trackers::cursor(store.conn(), source)?)
-}
-
-/// Records the pull's success or failure (with a rate-limit deadline) and passes it through.
-///
-/// # Errors
-/// The pull's own error, or a store error while recording success.
-pub fn finish_pull(
-    store: &mut Store,
-    source: &str,
-    result: Result<PullReport, SyncError>,
-    now: DateTime<Utc>,
-) -> Result<PullReport, SyncError> {
-    match result {
-        Ok(report) => {
-            store.write(|tx| write::sync_success(tx, source, None, now))?;
-            Ok(report)
-        }
-        Err(err) => {
-            let until = err.retry_at();
-            note_failure(store, source, &err, until, now);
-            Err(err)
-        }
-    }
-}
-
 /// Records a failed pull in `sync_state` (message and retry deadline); a store error while
 /// recording is logged, the pull's own error is what the caller reports.
 pub fn note_failure(
@@ -292,61 +258,47 @@ pub fn note_failure(
     }
 }
 
-/// Starts a pull of a source that persists rate-limit deadlines (GitHub REST): records the
-/// attempt, and fails at once, without a request, while a deadline is still ahead of `wall`.
+/// Fails at once, without a request, while a rate-limit deadline persisted for `source` is
+/// still ahead of `wall` (GitHub REST sources; [`note_limited_failure`] records it).
 ///
 /// # Errors
 /// [`ApiError::RateLimited`] with the persisted deadline; store errors.
-pub fn begin_limited_pull(
-    store: &mut Store,
-    source: &str,
-    kind: &str,
-    now: DateTime<Utc>,
-    wall: DateTime<Utc>,
-) -> Result<(), SyncError> {
-    store.write(|tx| write::sync_attempt(tx, source, kind, now))?;
-    if let Some(until) = store.rate_limited_until(source)?.filter(|u| *u > wall) {
-        let err = SyncError::Api(ApiError::RateLimited {
+pub fn check_rate_limit(store: &Store, source: &str, wall: DateTime<Utc>) -> Result<(), SyncError> {
+    match store.rate_limited_until(source)?.filter(|u| *u > wall) {
+        Some(until) => Err(SyncError::Api(ApiError::RateLimited {
             until,
             kind: super::ratelimit::RateLimitKind::RetryAfter,
             reason: None,
-        });
-        store.write(|tx| write::sync_failure(tx, source, &err.to_string(), None, now))?;
-        return Err(err);
+        })),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// Ends a pull begun with [`begin_limited_pull`]: success, or the failure with a rate-limit
-/// deadline persisted so the next pull waits for it.
-///
-/// # Errors
-/// The pull's own error, or a store error while recording.
-pub fn finish_limited_pull(
+/// Records a failed pull of a source that persists rate-limit deadlines: the message, and a
+/// rate limit's deadline in `sync_meta` so the next pull waits for it. A store error while
+/// recording is logged; the pull's own error is what the caller reports.
+pub fn note_limited_failure(
     store: &mut Store,
     source: &str,
     kind: &str,
-    failure: Option<SyncError>,
-    report: PullReport,
+    err: &SyncError,
     now: DateTime<Utc>,
-) -> Result<PullReport, SyncError> {
-    let Some(err) = failure else {
-        store.write(|tx| write::sync_success(tx, source, None, now))?;
-        return Ok(report);
-    };
-    let until = match &err {
+) {
+    let until = match err {
         SyncError::Api(ApiError::RateLimited { until, .. }) => Some(*until),
         _ => None,
     };
     let message = err.to_string();
-    store.write(|tx| {
+    let recorded = store.write(|tx| {
         write::sync_failure(tx, source, &message, None, now)?;
         if let Some(until) = until {
             crate::store::sync_meta::note_rate_limit(tx, source, kind, until)?;
         }
         Ok(())
-    })?;
-    Err(err)
+    });
+    if let Err(store_err) = recorded {
+        tracing::warn!(source, error = %store_err, "could not record the sync failure");
+    }
 }
 
 /// A conflict outcome carrying the value found at the remote (sanitized, for the user).
@@ -376,4 +328,51 @@ pub fn bug_for_push(
         crate::store::trackers::remote_bug(store.conn(), entry.entity.id)?
             .ok_or_else(|| PushOutcome::Failed("the bug is no longer in the cache".into())),
     )
+}
+
+/// A bug tracker connector (Jira, Redmine): what differs per vendor. Every tracker is a
+/// [`Source`] through the impl below, which reads the stored cursor before
+/// [`Tracker::pages`], and before [`Tracker::op`] finds the bug an entry edits (or ends the
+/// push) and turns an API error into the outbox outcome.
+#[allow(
+    async_fn_in_trait,
+    reason = "implemented and called on concrete types only"
+)]
+pub trait Tracker: Send {
+    /// The kind and vendor name (see [`Source::META`]).
+    const TRACKER: Meta;
+
+    /// The configured source name.
+    fn source_name(&self) -> &str;
+
+    /// Pulls the pages after the stored `cursor`; each page and its cursor in one transaction.
+    async fn pages(&mut self, store: &mut Store, cursor: Option<String>, now: Now) -> PullResult;
+
+    /// Sends one bug edit; an API error becomes the outcome in [`push_outcome`].
+    async fn op(&mut self, bug: &RemoteBug, entry: &OutboxEntry) -> Result<PushOutcome, ApiError>;
+}
+
+impl<T: Tracker> Source for T {
+    const META: Meta = T::TRACKER;
+
+    fn name(&self) -> &str {
+        self.source_name()
+    }
+
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
+        let cursor = crate::store::trackers::cursor(store.conn(), self.source_name())?;
+        self.pages(store, cursor, now).await
+    }
+
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
+        let source = self.source_name().to_owned();
+        let bug = match bug_for_push(store, entry, T::TRACKER.vendor, &source)? {
+            Ok(bug) => bug,
+            Err(outcome) => return Ok(outcome),
+        };
+        match self.op(&bug, entry).await {
+            Ok(outcome) => Ok(outcome),
+            Err(err) => Ok(push_outcome(&err, now, entry.attempts)),
+        }
+    }
 }

@@ -24,6 +24,7 @@ use super::super::super::domain::{EntityKind, IncidentEvent, IncidentStatus, Pri
 use super::super::super::store::incidents::{self, LocalDeclaration};
 use super::super::super::store::{write, Operation, OutboxEntry, Store};
 use super::super::http::{ApiError, ApiRequest};
+use super::super::source::{Meta, Now, PullResult, PushResult, Source};
 use super::super::{PushOutcome, SyncError};
 use super::dto::{
     self, IncidentEnvelope, IncidentPage, NoteEnvelope, NoteList, RemoteState, UserList,
@@ -75,25 +76,26 @@ fn resolved_text(state: &RemoteState) -> String {
     }
 }
 
-impl PagerDutySource {
-    /// Pushes one outbox entry (already marked in flight by the engine).
+impl Source for PagerDutySource {
+    const META: Meta = Meta::new("pagerduty", "PagerDuty")
+        .edits(EntityKind::Incident)
+        .records_own_success();
+
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
+        self.pull_inner(store, now).await
+    }
+
+    /// A failed pull keeps the HTTP layer's breaker deadline when the error has none.
+    fn record_failure(&self, store: &mut Store, err: &SyncError, now: Now) {
+        let until = err.retry_at().or_else(|| self.http.blocked_until());
+        crate::sync::tracker::note_failure(store, &self.name, err, until, now);
+    }
+
+    /// Pushes one incident edit (see the module docs of [`super`]).
     ///
-    /// # Errors
-    /// [`SyncError::Config`] when a write is needed and `email` is not configured (or no
-    /// service id is configured for creating incidents); store errors.
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        if entry.entity.kind != EntityKind::Incident {
-            return Ok(PushOutcome::Failed(format!(
-                "PagerDuty cannot apply '{}' to a {}",
-                entry.op.describe(),
-                entry.entity.kind
-            )));
-        }
+    /// Fails with [`SyncError::Config`] when a write is needed and `email` is not configured
+    /// (or no service id is configured for creating incidents); store errors.
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
         if let Operation::DeclareIncident {
             title,
             severity,
@@ -152,6 +154,12 @@ impl PagerDutySource {
         }
     }
 
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl PagerDutySource {
     /// The `From` header value; writes are refused without it.
     fn sender_header(&self) -> Result<HeaderValue, SyncError> {
         let config = |message: String| SyncError::Config {
