@@ -38,7 +38,7 @@ use super::github::GithubSource;
 use super::http;
 use super::scheduler::Request;
 use super::secret::{Secret, TokenSource};
-use super::{PullReport, PushOutcome, Source, SyncError};
+use super::{Build, PullReport, PushOutcome, Source, SyncError};
 use crate::clock::SharedClock;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::domain::Tab;
@@ -83,6 +83,7 @@ pub trait Remote: Send {
 /// `Jira(JiraSource)`, `Redmine(RedmineSource)`, `PagerDuty(PagerDutySource)`,
 /// `Alertmanager(AlertmanagerSource)`, `Prometheus(PrometheusSource)`,
 /// `GithubDeployments(GithubDeploymentsSource)`.
+#[derive(Debug)]
 pub enum Connector {
     /// GitHub Issues (`kind = "github"`).
     Github(GithubSource),
@@ -100,22 +101,6 @@ pub enum Connector {
     GithubDeployments(super::github_deployments::GithubDeploymentsSource),
     /// Task lists kept in GitHub issue bodies (checklist tab).
     GithubTasklist(super::github_tasklist::GithubTasklistSource),
-}
-
-impl std::fmt::Debug for Connector {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Each source's own Debug redacts its credentials (tested by the canary sweep).
-        match self {
-            Connector::Github(s) => f.debug_tuple("Github").field(s).finish(),
-            Connector::Jira(s) => f.debug_tuple("Jira").field(s).finish(),
-            Connector::Redmine(s) => f.debug_tuple("Redmine").field(s).finish(),
-            Connector::PagerDuty(_) => f.write_str("PagerDuty(..)"),
-            Connector::Alertmanager(_) => f.write_str("Alertmanager(..)"),
-            Connector::Prometheus(_) => f.write_str("Prometheus(..)"),
-            Connector::GithubDeployments(_) => f.write_str("GithubDeployments(..)"),
-            Connector::GithubTasklist(s) => f.debug_tuple("GithubTasklist").field(s).finish(),
-        }
-    }
 }
 
 impl Connector {

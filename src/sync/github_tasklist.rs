@@ -29,14 +29,11 @@ use serde_json::json;
 use url::Url;
 
 use super::github::Repo;
-use super::http::{self, ApiError, ApiRequest, Clock, Conditional, HttpClient};
-use super::secret::Secret;
-use super::source::{Meta, Now, PullResult, PushResult, Source};
-use super::tracker::config_error;
+use super::http::{ApiError, ApiRequest, Conditional, HttpClient};
+use super::source::{Build, Meta, Now, PullResult, PushResult, Settings, Source};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::checklist::merge::{self, OpOutcome};
 use crate::checklist::{parse, store as checklist_store};
-use crate::config::SourceConfig;
 use crate::domain::Tab;
 use crate::store::{sync_meta, OutboxEntry, Store};
 
@@ -86,20 +83,11 @@ struct IssueBody {
 }
 
 /// The `github-tasklist` source: its issues and HTTP client.
+#[derive(Debug)]
 pub struct GithubTasklistSource {
     name: String,
     issues: Vec<IssueRef>,
     http: HttpClient,
-}
-
-impl std::fmt::Debug for GithubTasklistSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GithubTasklistSource")
-            .field("name", &self.name)
-            .field("issues", &self.issues)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The cached document behind one outbox entry.
@@ -195,51 +183,21 @@ impl Source for GithubTasklistSource {
     }
 }
 
-impl GithubTasklistSource {
-    /// Builds the source from its config section; `token` is already resolved.
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] for a bad base URL, issue list, header or token.
-    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
-        Self::with_http_config(cfg, token, clock, |_| {})
-    }
-
-    /// As [`GithubTasklistSource::new`], letting tests shorten timeouts, backoff and the
-    /// mutation gap.
-    ///
-    /// # Errors
-    /// As [`GithubTasklistSource::new`].
-    pub fn with_http_config(
-        cfg: &SourceConfig,
-        token: Option<Secret>,
-        clock: Clock,
-        tune: impl FnOnce(&mut http::SourceConfig),
-    ) -> Result<Self, SyncError> {
-        let issues = cfg
-            .issues
-            .iter()
-            .map(|s| {
-                IssueRef::parse(s).ok_or_else(|| {
-                    config_error(cfg, format!("issue '{s}' is not written as owner/repo#123"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if issues.is_empty() {
-            return Err(config_error(
-                cfg,
-                "no issues configured; add issues = [\"owner/repo#123\"]",
-            ));
-        }
-        let mut hc = super::github::github_http_config(cfg, token)?;
-        tune(&mut hc);
-        let http = HttpClient::new(hc, clock).map_err(|e| config_error(cfg, e.to_string()))?;
+impl Build for GithubTasklistSource {
+    /// Builds the source; fails for a bad base URL, issue list, header or token.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
+        let names = ["issue", "issues", "issues", "owner/repo#123"];
+        let issues = super::github::parse_list(cfg, &cfg.issues, IssueRef::parse, names)?;
+        let http = super::github::github_client(cfg, token, clock, tune)?;
         Ok(Self {
             name: cfg.name.clone(),
             issues,
             http,
         })
     }
+}
 
+impl GithubTasklistSource {
     /// The configured source name.
     pub fn name(&self) -> &str {
         &self.name

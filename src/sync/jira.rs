@@ -29,13 +29,12 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use url::Url;
 
-use super::http::{self, ApiError, ApiRequest, AuthScheme, Clock, HttpClient};
-use super::secret::Secret;
-use super::source::{Meta, Now, PullResult};
+use super::http::{ApiError, ApiRequest, AuthScheme, HttpClient};
+use super::source::{Build, Meta, Now, PullResult, Settings};
 use super::tracker::ingest::{self, Pages};
 use super::tracker::{self, PriorityMap, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::SourceKind;
 use crate::domain::{BugStatus, Priority, Tab};
 use crate::store::outbox::{Operation, OutboxEntry};
 use crate::store::trackers::RemoteBug;
@@ -92,26 +91,10 @@ pub struct JiraSource {
     zone: Option<Option<chrono_tz::Tz>>,
 }
 
-impl JiraSource {
-    /// Builds the source from its config section; `token` is the API token.
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] without `base_url`, `email`, token or projects, or with a bad
-    /// `priority_map`/`status_map`/`transitions` entry.
-    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
-        Self::with_http(cfg, token, clock, |_| {})
-    }
-
-    /// As [`JiraSource::new`], letting `adjust` tune the HTTP client (retry policy, seeds).
-    ///
-    /// # Errors
-    /// As [`JiraSource::new`].
-    pub fn with_http(
-        cfg: &SourceConfig,
-        token: Option<Secret>,
-        clock: Clock,
-        adjust: impl FnOnce(&mut http::SourceConfig),
-    ) -> Result<Self, SyncError> {
+impl Build for JiraSource {
+    /// Builds the source; `token` is the API token. Fails without `base_url`, `email`, token
+    /// or projects, or with a bad `priority_map`/`status_map`/`transitions` entry.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
         if cfg.kind != SourceKind::Jira {
             return Err(tracker::config_error(cfg, "not a jira source"));
         }
@@ -157,8 +140,13 @@ impl JiraSource {
             priorities: PriorityMap::new(cfg, DEFAULT_PRIORITIES)?,
             statuses: tracker::status_overrides(cfg)?,
         };
-        let auth = tracker::auth(cfg, AuthScheme::Basic { email }, token);
-        let (client, site) = tracker::client(cfg, Some(auth), clock, adjust)?;
+        let auth = tracker::auth(
+            cfg,
+            AuthScheme::Basic { email },
+            token,
+            &tracker::unset_token(cfg),
+        );
+        let (client, site) = tracker::client(cfg, Some(auth), clock, tune)?;
         Ok(JiraSource {
             name: cfg.name.clone(),
             projects,
@@ -169,7 +157,9 @@ impl JiraSource {
             zone: None,
         })
     }
+}
 
+impl JiraSource {
     /// The JQL for a pull; `since` is the lower bound already in the user's zone.
     #[must_use]
     pub fn jql(&self, since: Option<&str>) -> String {

@@ -33,7 +33,7 @@ pub mod secret;
 pub mod source;
 pub mod tracker;
 
-pub use source::Source;
+pub use source::{Build, Source};
 
 use chrono::{DateTime, Utc};
 

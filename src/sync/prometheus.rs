@@ -42,21 +42,12 @@ const DAY_SECS: i64 = 86_400;
 pub const WARNING_PREFIX: &str = "warning: ";
 
 /// A Prometheus-compatible metrics source and the SLOs it computes.
+#[derive(Debug)]
 pub struct PrometheusSource {
     name: String,
     client: HttpClient,
     plans: Vec<SloPlan>,
     policy: AlertPolicy,
-}
-
-impl std::fmt::Debug for PrometheusSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrometheusSource")
-            .field("name", &self.name)
-            .field("client", &self.client)
-            .field("slos", &self.plans.len())
-            .finish_non_exhaustive()
-    }
 }
 
 /// Counts fetched for one SLO.

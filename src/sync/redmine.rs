@@ -30,13 +30,12 @@ use reqwest::Method;
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use super::http::{self, ApiError, ApiRequest, AuthScheme, Clock, HttpClient};
-use super::secret::Secret;
-use super::source::{Meta, Now, PullResult};
+use super::http::{ApiError, ApiRequest, AuthScheme, HttpClient};
+use super::source::{Build, Meta, Now, PullResult, Settings};
 use super::tracker::ingest::{self, Pages};
 use super::tracker::{self, PriorityMap, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::SourceKind;
 use crate::domain::{BugStatus, Priority, Tab};
 use crate::store::outbox::{Operation, OutboxEntry};
 use crate::store::trackers::RemoteBug;
@@ -77,25 +76,10 @@ pub struct RedmineSource {
 /// What a pull learned about one issue within the pull.
 type Seen = HashMap<u64, DateTime<Utc>>;
 
-impl RedmineSource {
-    /// Builds the source from its config section; `token` is the API key.
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] without `base_url` or key, or with a bad map entry.
-    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
-        Self::with_http(cfg, token, clock, |_| {})
-    }
-
-    /// As [`RedmineSource::new`], letting `adjust` tune the HTTP client (retry policy, seeds).
-    ///
-    /// # Errors
-    /// As [`RedmineSource::new`].
-    pub fn with_http(
-        cfg: &SourceConfig,
-        token: Option<Secret>,
-        clock: Clock,
-        adjust: impl FnOnce(&mut http::SourceConfig),
-    ) -> Result<Self, SyncError> {
+impl Build for RedmineSource {
+    /// Builds the source; `token` is the API key. Fails without `base_url` or key, or with a
+    /// bad map entry.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
         if cfg.kind != SourceKind::Redmine {
             return Err(tracker::config_error(cfg, "not a redmine source"));
         }
@@ -113,8 +97,8 @@ impl RedmineSource {
         let scheme = AuthScheme::Header {
             name: KEY_HEADER.to_owned(),
         };
-        let auth = tracker::auth(cfg, scheme, token);
-        let (client, site) = tracker::client(cfg, Some(auth), clock, adjust)?;
+        let auth = tracker::auth(cfg, scheme, token, &tracker::unset_token(cfg));
+        let (client, site) = tracker::client(cfg, Some(auth), clock, tune)?;
         Ok(RedmineSource {
             name: cfg.name.clone(),
             projects: cfg
@@ -130,7 +114,9 @@ impl RedmineSource {
             priorities: None,
         })
     }
+}
 
+impl RedmineSource {
     fn issues_url(&self, since: Option<DateTime<Utc>>, offset: u64) -> Result<Url, ApiError> {
         let mut url = self.client.url("issues.json")?;
         {

@@ -8,12 +8,18 @@
 //! records success inside its own transaction, or persists a rate-limit deadline) says so with
 //! [`Meta::records_own_success`] or by overriding [`Source::record_failure`].
 //!
+//! [`Build`] is the constructor half: a connector writes `build` from [`Settings`], and gets
+//! `new` and `with_http` (tests tune the HTTP client through it).
+//!
 //! [`crate::sync::engine::Connector`] dispatches to these methods; tests call them on a
 //! connector directly (`use opsdeck::sync::Source`).
 
 use chrono::{DateTime, Utc};
 
+use super::http::{self, Auth, AuthScheme, Clock, HttpClient};
+use super::secret::{Secret, TokenSource};
 use super::{PullReport, PushOutcome, SyncError};
+use crate::config::SourceConfig;
 use crate::domain::EntityKind;
 use crate::store::{write, OutboxEntry, Store};
 
@@ -23,6 +29,103 @@ pub type Now = DateTime<Utc>;
 pub type PullResult = Result<PullReport, SyncError>;
 /// What pushing one outbox entry returns: an outcome, or a local (store) error.
 pub type PushResult = Result<PushOutcome, SyncError>;
+
+/// Builds a source's configuration error.
+pub fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
+    SyncError::Config {
+        source_name: cfg.name.clone(),
+        message: message.into(),
+    }
+}
+
+/// The auth of a source: `scheme` carrying `token`, with where the token came from (for 401
+/// hints; never the token). `unset` names it when neither `token_env` nor `token_command` is
+/// configured.
+pub fn auth(cfg: &SourceConfig, scheme: AuthScheme, token: Secret, unset: &str) -> Auth {
+    let origin = match (&cfg.token.token_env, &cfg.token.token_command) {
+        (Some(var), _) => TokenSource::Env(var.clone()),
+        (None, Some(argv)) => TokenSource::Command(argv.clone()),
+        (None, None) => TokenSource::Env(unset.to_owned()),
+    };
+    Auth {
+        scheme,
+        token,
+        origin,
+    }
+}
+
+/// Builds a source's HTTP client from `hc` (the connector's own settings): the configured extra
+/// headers go after `hc`'s, then `tune` applies.
+///
+/// # Errors
+/// [`SyncError::Config`] when the client refuses a setting (a bad header).
+pub fn http_client(
+    cfg: &SourceConfig,
+    mut hc: http::SourceConfig,
+    clock: Clock,
+    tune: Tune<'_>,
+) -> Result<HttpClient, SyncError> {
+    hc.extra_headers
+        .extend(cfg.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+    tune(&mut hc);
+    HttpClient::new(hc, clock).map_err(|e| config_error(cfg, e.to_string()))
+}
+
+/// Records a failed pull in `sync_state` (message and retry deadline); a store error while
+/// recording is logged, the pull's own error is what the caller reports.
+pub fn note_failure(
+    store: &mut Store,
+    source: &str,
+    err: &SyncError,
+    until: Option<Now>,
+    now: Now,
+) {
+    let message = err.to_string();
+    if let Err(store_err) = store.write(|tx| write::sync_failure(tx, source, &message, until, now))
+    {
+        tracing::warn!(source, error = %store_err, "could not record the sync failure");
+    }
+}
+
+/// A change to a source's HTTP settings before its client is built (tests: retry policy,
+/// timeouts, seeds, the mutation gap).
+pub type Tune<'a> = Box<dyn FnOnce(&mut http::SourceConfig) + 'a>;
+
+/// What a connector is built from: its config section, its resolved token (if it has one),
+/// the clock the HTTP layer reads, and a last change to its HTTP settings.
+pub type Settings<'a> = (&'a SourceConfig, Option<Secret>, Clock, Tune<'a>);
+
+/// Building a connector from its config section: each connector writes [`Build::build`];
+/// [`Build::new`] and [`Build::with_http`] are the two ways to call it.
+pub trait Build: Sized {
+    /// Builds the connector (checks its config; builds its HTTP client).
+    ///
+    /// # Errors
+    /// [`SyncError::Config`] naming what is missing or wrong.
+    fn build(s: Settings<'_>) -> Result<Self, SyncError>;
+
+    /// Builds the source from its config section and resolved token.
+    ///
+    /// # Errors
+    /// As [`Build::build`].
+    fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
+        Self::with_http(cfg, token, clock, |_| {})
+    }
+
+    /// As [`Build::new`], letting `tune` adjust the HTTP settings (tests use short timeouts,
+    /// fast backoff and seeds; nothing else should need this).
+    ///
+    /// # Errors
+    /// As [`Build::build`].
+    fn with_http<'a>(
+        cfg: &'a SourceConfig,
+        token: Option<Secret>,
+        clock: Clock,
+        tune: impl FnOnce(&mut http::SourceConfig) + 'a,
+    ) -> Result<Self, SyncError> {
+        Self::build((cfg, token, clock, Box::new(tune)))
+    }
+}
 
 /// What the skeleton knows about a connector type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +197,7 @@ pub trait Source: Send {
 
     /// Records a failed pull in `sync_state`: the message and the error's retry deadline.
     fn record_failure(&self, store: &mut Store, err: &SyncError, now: Now) {
-        super::tracker::note_failure(store, self.name(), err, err.retry_at(), now);
+        note_failure(store, self.name(), err, err.retry_at(), now);
     }
 
     /// One pull: records the attempt, runs [`Source::fetch`], records how it ended.

@@ -12,9 +12,9 @@ use std::net::IpAddr;
 use chrono::{DateTime, TimeDelta, Utc};
 use url::Url;
 
-use super::http::{self, ApiError, Auth, AuthScheme, Clock, HttpClient};
-use super::secret::{Secret, TokenSource};
-use super::source::{Meta, Now, PullResult, PushResult, Source};
+use super::http::{self, ApiError, Auth, Clock, HttpClient};
+pub use super::source::{auth, config_error, note_failure};
+use super::source::{Meta, Now, PullResult, PushResult, Source, Tune};
 use super::{PushOutcome, SyncError};
 use crate::config::SourceConfig;
 use crate::domain::{BugStatus, Priority};
@@ -27,14 +27,6 @@ const PUSH_RETRY_BASE_SECS: i64 = 10;
 const PUSH_RETRY_CAP_SECS: i64 = 600;
 /// Pause after a 401 before the edit is tried again (the user has to fix the token).
 const UNAUTHORIZED_RETRY_SECS: i64 = 300;
-
-/// Builds a source's configuration error.
-pub fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
-    SyncError::Config {
-        source_name: cfg.name.clone(),
-        message: message.into(),
-    }
-}
 
 /// Builds a "the remote answered something we cannot use" error.
 pub fn protocol_error(source: &str, message: impl Into<String>) -> SyncError {
@@ -51,6 +43,12 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// How a tracker's 401 hint names the token when neither `token_env` nor `token_command` is set.
+#[must_use]
+pub fn unset_token(cfg: &SourceConfig) -> String {
+    format!("the token of source {}", cfg.name)
 }
 
 /// The configured base URL, with a trailing `/` so relative API paths keep any path prefix.
@@ -81,21 +79,7 @@ pub fn base_url(cfg: &SourceConfig) -> Result<Url, SyncError> {
     Ok(url)
 }
 
-/// The auth of a source: `scheme` carrying `token`, with the configured origin for hints.
-pub fn auth(cfg: &SourceConfig, scheme: AuthScheme, token: Secret) -> Auth {
-    let origin = match (&cfg.token.token_env, &cfg.token.token_command) {
-        (Some(var), _) => TokenSource::Env(var.clone()),
-        (None, Some(argv)) => TokenSource::Command(argv.clone()),
-        (None, None) => TokenSource::Env(format!("the token of source {}", cfg.name)),
-    };
-    Auth {
-        scheme,
-        token,
-        origin,
-    }
-}
-
-/// Builds the HTTP client for a tracker source; `adjust` may tune it (tests: retries, seeds).
+/// Builds the HTTP client for a tracker source; `tune` may adjust it (tests: retries, seeds).
 ///
 /// # Errors
 /// [`SyncError::Config`] for a bad base URL or header.
@@ -103,20 +87,13 @@ pub fn client(
     cfg: &SourceConfig,
     auth: Option<Auth>,
     clock: Clock,
-    adjust: impl FnOnce(&mut http::SourceConfig),
+    tune: Tune<'_>,
 ) -> Result<(HttpClient, Url), SyncError> {
     let base = base_url(cfg)?;
     let mut hc = http::SourceConfig::new(cfg.name.clone(), base.clone());
     hc.https_only = base.scheme() == "https";
     hc.auth = auth;
-    hc.extra_headers = cfg
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    adjust(&mut hc);
-    let client = HttpClient::new(hc, clock).map_err(|e| config_error(cfg, e.to_string()))?;
-    Ok((client, base))
+    Ok((super::source::http_client(cfg, hc, clock, tune)?, base))
 }
 
 /// Remote priority names → P0–P3, user entries first, then the connector's defaults.
@@ -239,22 +216,6 @@ pub fn push_outcome(err: &ApiError, now: DateTime<Utc>, attempts: u32) -> PushOu
         | ApiError::CrossOriginRedirect { .. }
         | ApiError::CrossOriginRequest { .. }
         | ApiError::InvalidRequest { .. } => PushOutcome::Failed(error),
-    }
-}
-
-/// Records a failed pull in `sync_state` (message and retry deadline); a store error while
-/// recording is logged, the pull's own error is what the caller reports.
-pub fn note_failure(
-    store: &mut Store,
-    source: &str,
-    err: &SyncError,
-    until: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) {
-    let message = err.to_string();
-    if let Err(store_err) = store.write(|tx| write::sync_failure(tx, source, &message, until, now))
-    {
-        tracing::warn!(source, error = %store_err, "could not record the sync failure");
     }
 }
 
