@@ -351,14 +351,14 @@ pub(crate) fn spawn_workers(
         .filter(|s| only.is_none_or(|o| o == s.name))
     {
         let (tx, rx) = mpsc::unbounded_channel();
-        let worker = worker::Worker::new(
-            cfg.clone(),
-            config.slos.clone(),
-            db_path.clone(),
-            clock.clone(),
-            events.clone(),
-            reports.clone(),
-        );
+        let worker = worker::Worker::new(worker::Setup {
+            cfg: cfg.clone(),
+            slos: config.slos.clone(),
+            db_path: db_path.clone(),
+            clock: clock.clone(),
+            events: events.clone(),
+            reports: reports.clone(),
+        });
         tasks.push(runtime.spawn(worker.run(rx, cancel.clone())));
         workers.push((cfg.name.clone(), tx));
     }

@@ -41,9 +41,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::http::{self, ApiRequest, AuthScheme, Clock, Conditional, HttpClient, HttpResponse};
+use super::http::{self, ApiRequest, AuthScheme, Clock, HttpClient, HttpResponse};
 use super::secret::Secret;
-use super::source::{auth, http_client, Build, Now, PullResult, Settings, Tune};
+use super::source::{auth, get_if_changed, http_client, Build, Now, PullResult, Settings, Tune};
 use super::tracker;
 use super::tracker::config_error;
 use super::tracker::ingest::{Lenient, Pages};
@@ -275,22 +275,16 @@ impl GithubSource {
             .unwrap_or_default();
         let since = cursors.get(&full).cloned();
         let (first_url, prefix) = self.list_url(repo, since.as_deref())?;
-        let etag = sync_meta::etag(store.conn(), &self.name, first_url.as_str())?;
         let mut max_seen = since.as_deref().and_then(|s| parse_time(Some(s)));
         let mut first_seen: HashMap<u64, DateTime<Utc>> = HashMap::new();
         let mut rewind: Option<DateTime<Utc>> = None;
         let key_prefix = self.key_prefix(repo);
-        report.requests += 1;
-        let (first_etag, first) = match self
-            .http
-            .get_conditional(first_url.clone(), etag.as_deref())
-            .await?
-        {
-            Conditional::NotModified => return Ok(()),
-            Conditional::Fresh { etag, response } => (etag, *response),
+        let changed = get_if_changed(&self.http, store, &self.name, &first_url, report).await?;
+        let Some((first_etag, first)) = changed else {
+            return Ok(());
         };
         let (name, mapping) = (self.name.clone(), self.mapping.clone());
-        let mut pages = Pages::from_answer(
+        let mut pages = Pages::start(
             &self.http,
             &self.name,
             first,

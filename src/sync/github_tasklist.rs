@@ -29,8 +29,8 @@ use serde_json::json;
 use url::Url;
 
 use super::github::Repo;
-use super::http::{ApiError, ApiRequest, Conditional, HttpClient};
-use super::source::{Build, Meta, Now, PullResult, PushResult, Settings, Source};
+use super::http::{ApiError, ApiRequest, HttpClient};
+use super::source::{get_if_changed, Build, Meta, Now, PullResult, PushResult, Settings, Source};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::checklist::merge::{self, OpOutcome};
 use crate::checklist::{parse, store as checklist_store};
@@ -218,15 +218,10 @@ impl GithubTasklistSource {
         report: &mut PullReport,
     ) -> Result<(), SyncError> {
         let url = self.issue_url(issue)?;
-        let etag = sync_meta::etag(store.conn(), &self.name, url.as_str())?;
-        report.requests += 1;
-        let (etag, response) = match self
-            .http
-            .get_conditional(url.clone(), etag.as_deref())
-            .await?
-        {
-            Conditional::NotModified => return Ok(()),
-            Conditional::Fresh { etag, response } => (etag, response),
+        let Some((etag, response)) =
+            get_if_changed(&self.http, store, &self.name, &url, report).await?
+        else {
+            return Ok(());
         };
         let dto: IssueBody = response.json()?;
         report.fetched += 1;

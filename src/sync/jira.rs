@@ -159,164 +159,6 @@ impl Build for JiraSource {
     }
 }
 
-impl JiraSource {
-    /// The JQL for a pull; `since` is the lower bound already in the user's zone.
-    #[must_use]
-    pub fn jql(&self, since: Option<&str>) -> String {
-        let projects: Vec<String> = self.projects.iter().map(|p| quote(p)).collect();
-        let mut jql = format!("project in ({})", projects.join(", "));
-        if let Some(since) = since {
-            jql.push_str(&format!(" AND updated >= \"{since}\""));
-        }
-        jql.push_str(" ORDER BY updated ASC, key ASC");
-        jql
-    }
-
-    /// The search request for `jql`, continuing after `token`.
-    fn search_request(&self, jql: &str, token: Option<&str>) -> Result<ApiRequest, ApiError> {
-        let mut url = self.client.url("rest/api/3/search/jql")?;
-        url.query_pairs_mut()
-            .append_pair("jql", jql)
-            .append_pair("fields", FIELDS)
-            .append_pair("maxResults", &PAGE_SIZE.to_string());
-        if let Some(t) = token {
-            url.query_pairs_mut().append_pair("nextPageToken", t);
-        }
-        Ok(ApiRequest::get(url))
-    }
-
-    /// The JQL lower bound for `cursor`: in the API user's zone, floored to the minute, minus
-    /// the overlap (a wider margin when the zone is unknown).
-    async fn jql_since(
-        &mut self,
-        cursor: DateTime<Utc>,
-        report: &mut PullReport,
-    ) -> Result<String, SyncError> {
-        if self.zone.is_none() {
-            let url = self.client.url("rest/api/3/myself")?;
-            let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
-            report.requests += 1;
-            let me: MyselfDto = response.json()?;
-            let zone = me.time_zone.as_deref().and_then(|z| z.parse().ok());
-            if zone.is_none() {
-                tracing::warn!(source = %self.name, "Jira did not say the API user's time zone; widening the sync overlap");
-            }
-            self.zone = Some(zone);
-        }
-        Ok(jql_bound(cursor, self.zone.flatten()))
-    }
-
-    async fn get_issue(&self, key: &str) -> Result<IssueDto, ApiError> {
-        let mut url = self.client.url(&issue_path(key, ""))?;
-        url.query_pairs_mut()
-            .append_pair("fields", "status,priority,assignee");
-        self.client.send(ApiRequest::get(url)).await?.json()
-    }
-
-    async fn send_json(
-        &self,
-        method: Method,
-        path: &str,
-        body: &Value,
-    ) -> Result<PushOutcome, ApiError> {
-        let req = ApiRequest::new(method, self.client.url(path)?).json(body)?;
-        self.client.send(req).await?;
-        Ok(PushOutcome::Done)
-    }
-
-    async fn transition(
-        &self,
-        key: &str,
-        target: BugStatus,
-        reason: Option<&str>,
-    ) -> Result<PushOutcome, ApiError> {
-        let url = self.client.url(&issue_path(key, "/transitions"))?;
-        let list: TransitionsDto = self.client.send(ApiRequest::get(url)).await?.json()?;
-        let configured = self.transitions.get(&target);
-        let chosen = list.transitions.iter().find(|t| match configured {
-            Some(name) => t
-                .name
-                .as_deref()
-                .is_some_and(|n| n.trim().eq_ignore_ascii_case(name)),
-            None => self.map.status(t.to.as_ref()) == target,
-        });
-        let Some(id) = chosen.and_then(|t| dto::id_text(&t.id)) else {
-            let available: Vec<String> = list
-                .transitions
-                .iter()
-                .filter_map(|t| t.name.as_deref().map(crate::sanitize::line))
-                .collect();
-            let available = if available.is_empty() {
-                "none (does the API user have the Transition issues permission?)".to_owned()
-            } else {
-                available.join(", ")
-            };
-            let wanted = match configured {
-                Some(name) => format!("the transition {name:?} (transitions.{target})"),
-                None => {
-                    format!("a transition to {target} (set transitions.{target} in the config)")
-                }
-            };
-            return Ok(PushOutcome::Failed(format!(
-                "{key} has no {wanted}; available: {available}"
-            )));
-        };
-        let body = json!({"transition": {"id": id}});
-        let outcome = self
-            .send_json(Method::POST, &issue_path(key, "/transitions"), &body)
-            .await?;
-        if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
-            let payload = json!({"body": adf::from_text(reason)});
-            if let Err(e) = self
-                .send_json(Method::POST, &issue_path(key, "/comment"), &payload)
-                .await
-            {
-                tracing::warn!(source = %self.name, key, error = %e, "status changed but the reason comment failed");
-            }
-        }
-        Ok(outcome)
-    }
-
-    async fn has_comment(&self, key: &str, body: &str) -> Result<bool, ApiError> {
-        let mut url = self.client.url(&issue_path(key, "/comment"))?;
-        url.query_pairs_mut()
-            .append_pair("orderBy", "-created")
-            .append_pair("maxResults", &COMMENT_LOOKBACK.to_string());
-        let list: CommentsDto = self.client.send(ApiRequest::get(url)).await?.json()?;
-        let wanted = body.trim();
-        Ok(list
-            .comments
-            .iter()
-            .any(|c| adf::flatten(&c.body) == wanted))
-    }
-
-    /// The account id for `who`: taken as is when it looks like one, else the single active
-    /// user whose display name or email matches exactly. `Err(message)` when none or several.
-    async fn account_id(&self, who: &str) -> Result<Result<String, String>, ApiError> {
-        if looks_like_account_id(who) {
-            return Ok(Ok(who.to_owned()));
-        }
-        let mut url = self.client.url("rest/api/3/user/search")?;
-        url.query_pairs_mut().append_pair("query", who);
-        let users: Vec<UserDto> = self.client.send(ApiRequest::get(url)).await?.json()?;
-        let matches: Vec<&UserDto> = users
-            .iter()
-            .filter(|u| u.active != Some(false) && same_user(Some(u), Some(who)))
-            .collect();
-        Ok(match matches.as_slice() {
-            [one] => one
-                .account_id
-                .clone()
-                .ok_or_else(|| format!("Jira user {who:?} has no account id")),
-            [] => Err(format!("no active Jira user matches {who:?}")),
-            _ => Err(format!(
-                "{} Jira users match {who:?}; use the account id",
-                matches.len()
-            )),
-        })
-    }
-}
-
 impl Tracker for JiraSource {
     const TRACKER: Meta = Meta::new("jira", "Jira");
 
@@ -478,6 +320,164 @@ impl Tracker for JiraSource {
 
     fn source_name(&self) -> &str {
         &self.name
+    }
+}
+
+impl JiraSource {
+    /// The JQL for a pull; `since` is the lower bound already in the user's zone.
+    #[must_use]
+    pub fn jql(&self, since: Option<&str>) -> String {
+        let projects: Vec<String> = self.projects.iter().map(|p| quote(p)).collect();
+        let mut jql = format!("project in ({})", projects.join(", "));
+        if let Some(since) = since {
+            jql.push_str(&format!(" AND updated >= \"{since}\""));
+        }
+        jql.push_str(" ORDER BY updated ASC, key ASC");
+        jql
+    }
+
+    /// The search request for `jql`, continuing after `token`.
+    fn search_request(&self, jql: &str, token: Option<&str>) -> Result<ApiRequest, ApiError> {
+        let mut url = self.client.url("rest/api/3/search/jql")?;
+        url.query_pairs_mut()
+            .append_pair("jql", jql)
+            .append_pair("fields", FIELDS)
+            .append_pair("maxResults", &PAGE_SIZE.to_string());
+        if let Some(t) = token {
+            url.query_pairs_mut().append_pair("nextPageToken", t);
+        }
+        Ok(ApiRequest::get(url))
+    }
+
+    /// The JQL lower bound for `cursor`: in the API user's zone, floored to the minute, minus
+    /// the overlap (a wider margin when the zone is unknown).
+    async fn jql_since(
+        &mut self,
+        cursor: DateTime<Utc>,
+        report: &mut PullReport,
+    ) -> Result<String, SyncError> {
+        if self.zone.is_none() {
+            let url = self.client.url("rest/api/3/myself")?;
+            let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
+            report.requests += 1;
+            let me: MyselfDto = response.json()?;
+            let zone = me.time_zone.as_deref().and_then(|z| z.parse().ok());
+            if zone.is_none() {
+                tracing::warn!(source = %self.name, "Jira did not say the API user's time zone; widening the sync overlap");
+            }
+            self.zone = Some(zone);
+        }
+        Ok(jql_bound(cursor, self.zone.flatten()))
+    }
+
+    async fn get_issue(&self, key: &str) -> Result<IssueDto, ApiError> {
+        let mut url = self.client.url(&issue_path(key, ""))?;
+        url.query_pairs_mut()
+            .append_pair("fields", "status,priority,assignee");
+        self.client.send(ApiRequest::get(url)).await?.json()
+    }
+
+    async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+    ) -> Result<PushOutcome, ApiError> {
+        let req = ApiRequest::new(method, self.client.url(path)?).json(body)?;
+        self.client.send(req).await?;
+        Ok(PushOutcome::Done)
+    }
+
+    async fn transition(
+        &self,
+        key: &str,
+        target: BugStatus,
+        reason: Option<&str>,
+    ) -> Result<PushOutcome, ApiError> {
+        let url = self.client.url(&issue_path(key, "/transitions"))?;
+        let list: TransitionsDto = self.client.send(ApiRequest::get(url)).await?.json()?;
+        let configured = self.transitions.get(&target);
+        let chosen = list.transitions.iter().find(|t| match configured {
+            Some(name) => t
+                .name
+                .as_deref()
+                .is_some_and(|n| n.trim().eq_ignore_ascii_case(name)),
+            None => self.map.status(t.to.as_ref()) == target,
+        });
+        let Some(id) = chosen.and_then(|t| dto::id_text(&t.id)) else {
+            let available: Vec<String> = list
+                .transitions
+                .iter()
+                .filter_map(|t| t.name.as_deref().map(crate::sanitize::line))
+                .collect();
+            let available = if available.is_empty() {
+                "none (does the API user have the Transition issues permission?)".to_owned()
+            } else {
+                available.join(", ")
+            };
+            let wanted = match configured {
+                Some(name) => format!("the transition {name:?} (transitions.{target})"),
+                None => {
+                    format!("a transition to {target} (set transitions.{target} in the config)")
+                }
+            };
+            return Ok(PushOutcome::Failed(format!(
+                "{key} has no {wanted}; available: {available}"
+            )));
+        };
+        let body = json!({"transition": {"id": id}});
+        let outcome = self
+            .send_json(Method::POST, &issue_path(key, "/transitions"), &body)
+            .await?;
+        if let Some(reason) = reason.filter(|r| !r.trim().is_empty()) {
+            let payload = json!({"body": adf::from_text(reason)});
+            if let Err(e) = self
+                .send_json(Method::POST, &issue_path(key, "/comment"), &payload)
+                .await
+            {
+                tracing::warn!(source = %self.name, key, error = %e, "status changed but the reason comment failed");
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn has_comment(&self, key: &str, body: &str) -> Result<bool, ApiError> {
+        let mut url = self.client.url(&issue_path(key, "/comment"))?;
+        url.query_pairs_mut()
+            .append_pair("orderBy", "-created")
+            .append_pair("maxResults", &COMMENT_LOOKBACK.to_string());
+        let list: CommentsDto = self.client.send(ApiRequest::get(url)).await?.json()?;
+        let wanted = body.trim();
+        Ok(list
+            .comments
+            .iter()
+            .any(|c| adf::flatten(&c.body) == wanted))
+    }
+
+    /// The account id for `who`: taken as is when it looks like one, else the single active
+    /// user whose display name or email matches exactly. `Err(message)` when none or several.
+    async fn account_id(&self, who: &str) -> Result<Result<String, String>, ApiError> {
+        if looks_like_account_id(who) {
+            return Ok(Ok(who.to_owned()));
+        }
+        let mut url = self.client.url("rest/api/3/user/search")?;
+        url.query_pairs_mut().append_pair("query", who);
+        let users: Vec<UserDto> = self.client.send(ApiRequest::get(url)).await?.json()?;
+        let matches: Vec<&UserDto> = users
+            .iter()
+            .filter(|u| u.active != Some(false) && same_user(Some(u), Some(who)))
+            .collect();
+        Ok(match matches.as_slice() {
+            [one] => one
+                .account_id
+                .clone()
+                .ok_or_else(|| format!("Jira user {who:?} has no account id")),
+            [] => Err(format!("no active Jira user matches {who:?}")),
+            _ => Err(format!(
+                "{} Jira users match {who:?}; use the account id",
+                matches.len()
+            )),
+        })
     }
 }
 

@@ -395,45 +395,98 @@ async fn fetch_counts(
     queries: &Queries,
     now: DateTime<Utc>,
 ) -> Result<(WindowCounts, DailyCounts, Vec<String>), QueryError> {
-    let mut warnings = Vec::new();
+    let mut counting = Counting {
+        session,
+        queries,
+        now,
+        warnings: Vec::new(),
+    };
     let mut windows = Vec::new();
     for window in plan.windows(policy) {
-        let (bad, total) = window_counts(session, queries, window.label(), now, &mut warnings)
+        let (bad, total) = counting
+            .window(window.label())
             .await?
             .ok_or_else(|| QueryError::Slo(missing_events_message(queries, window.label())))?;
         windows.push((window, bad, total));
     }
-    let daily = daily_counts(session, plan, queries, now, &mut warnings).await?;
-    Ok((windows, daily, warnings))
+    let daily = counting.daily(plan.window).await?;
+    Ok((windows, daily, counting.warnings))
 }
 
-/// Bad and total events over one range ending at `now`; `None` when a required events
-/// series is missing although there is traffic.
-async fn window_counts(
-    session: &mut Session<'_>,
-    queries: &Queries,
-    range: &str,
+/// The count queries of one SLO at `now`, keeping the warnings their answers carry.
+struct Counting<'s, 'a> {
+    session: &'s mut Session<'a>,
+    queries: &'s Queries,
     now: DateTime<Utc>,
-    warnings: &mut Vec<String>,
-) -> Result<Option<(f64, f64)>, QueryError> {
-    let events = keep(
-        session.instant(&queries.events_query(range), now).await?,
-        warnings,
-    );
-    let total = keep(
-        session.instant(&queries.total_query(range), now).await?,
-        warnings,
-    );
-    counts(queries, events, total).map_err(QueryError::Slo)
+    warnings: Vec<String>,
 }
 
-fn keep<T>(answer: Answer<T>, warnings: &mut Vec<String>) -> T {
-    for w in answer.warnings {
-        if !warnings.contains(&w) {
-            warnings.push(w);
+impl Counting<'_, '_> {
+    /// Bad and total events over one range ending at `now`; `None` when a required events
+    /// series is missing although there is traffic.
+    async fn window(&mut self, range: &str) -> Result<Option<(f64, f64)>, QueryError> {
+        let mut answers = [None, None];
+        for (answer, query) in answers
+            .iter_mut()
+            .zip(events_and_total(self.queries, range))
+        {
+            let found = self.session.instant(&query, self.now).await?;
+            *answer = self.keep(found);
         }
+        let [events, total] = answers;
+        counts(self.queries, events, total).map_err(QueryError::Slo)
     }
-    answer.value
+
+    /// One sample per UTC day of the SLO `window` (full days ending at today's midnight) plus
+    /// today so far; days whose required bucket series is missing are left out.
+    async fn daily(&mut self, window: Window) -> Result<DailyCounts, QueryError> {
+        let now = self.now;
+        let midnight = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+        let days = secs_i64(window) / DAY_SECS;
+        let start = midnight - TimeDelta::seconds((days - 1) * DAY_SECS);
+        let step = DAY_SECS.unsigned_abs();
+        let mut series = [Vec::new(), Vec::new()];
+        for (points, query) in series.iter_mut().zip(events_and_total(self.queries, "1d")) {
+            let found = self.session.range(&query, start, midnight, step).await?;
+            *points = self.keep(found);
+        }
+        let [events, totals] = series;
+        let at =
+            |points: &[(i64, f64)], t: i64| points.iter().find(|(pt, _)| *pt == t).map(|(_, v)| *v);
+        let mut out = Vec::new();
+        for k in 0..days {
+            let end = start + TimeDelta::seconds(k * DAY_SECS);
+            let t = end.timestamp();
+            let day = (end - TimeDelta::seconds(DAY_SECS)).date_naive();
+            if let Some((bad, total)) =
+                counts(self.queries, at(&events, t), at(&totals, t)).map_err(QueryError::Slo)?
+            {
+                out.push((day, bad, total));
+            }
+        }
+        let today_secs = (now - midnight).num_seconds();
+        if today_secs > 0 {
+            if let Some((bad, total)) = self.window(&format!("{today_secs}s")).await? {
+                out.push((now.date_naive(), bad, total));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The answer's value; its warnings join the SLO's (each once).
+    fn keep<T>(&mut self, answer: Answer<T>) -> T {
+        for w in answer.warnings {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+        answer.value
+    }
+}
+
+/// The events query, then the total query, over `range`.
+fn events_and_total(queries: &Queries, range: &str) -> [String; 2] {
+    [queries.events_query(range), queries.total_query(range)]
 }
 
 /// Turns the two query results into `(bad, total)`.
@@ -464,54 +517,6 @@ fn counts(
         events
     };
     Ok(Some((bad, total)))
-}
-
-/// One sample per UTC day of the SLO window (full days ending at today's midnight) plus
-/// today so far; days whose required bucket series is missing are left out.
-async fn daily_counts(
-    session: &mut Session<'_>,
-    plan: &SloPlan,
-    queries: &Queries,
-    now: DateTime<Utc>,
-    warnings: &mut Vec<String>,
-) -> Result<DailyCounts, QueryError> {
-    let midnight = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    let days = secs_i64(plan.window) / DAY_SECS;
-    let start = midnight - TimeDelta::seconds((days - 1) * DAY_SECS);
-    let step = DAY_SECS.unsigned_abs();
-    let events = keep(
-        session
-            .range(&queries.events_query("1d"), start, midnight, step)
-            .await?,
-        warnings,
-    );
-    let totals = keep(
-        session
-            .range(&queries.total_query("1d"), start, midnight, step)
-            .await?,
-        warnings,
-    );
-    let at =
-        |points: &[(i64, f64)], t: i64| points.iter().find(|(pt, _)| *pt == t).map(|(_, v)| *v);
-    let mut out = Vec::new();
-    for k in 0..days {
-        let end = start + TimeDelta::seconds(k * DAY_SECS);
-        let t = end.timestamp();
-        let day = (end - TimeDelta::seconds(DAY_SECS)).date_naive();
-        if let Some((bad, total)) =
-            counts(queries, at(&events, t), at(&totals, t)).map_err(QueryError::Slo)?
-        {
-            out.push((day, bad, total));
-        }
-    }
-    let today_secs = (now - midnight).num_seconds();
-    if today_secs > 0 {
-        let range = format!("{today_secs}s");
-        if let Some((bad, total)) = window_counts(session, queries, &range, now, warnings).await? {
-            out.push((now.date_naive(), bad, total));
-        }
-    }
-    Ok(out)
 }
 
 fn secs_i64(window: Window) -> i64 {

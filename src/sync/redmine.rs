@@ -116,139 +116,6 @@ impl Build for RedmineSource {
     }
 }
 
-impl RedmineSource {
-    fn issues_url(&self, since: Option<DateTime<Utc>>, offset: u64) -> Result<Url, ApiError> {
-        let mut url = self.client.url("issues.json")?;
-        {
-            let mut q = url.query_pairs_mut();
-            match (&self.project_ids, self.projects.as_slice()) {
-                (Some(ids), _) => {
-                    // Several projects: the generic filter form (short filters are then ignored).
-                    q.append_pair("set_filter", "1")
-                        .append_pair("f[]", "status_id")
-                        .append_pair("op[status_id]", "*")
-                        .append_pair("f[]", "project_id")
-                        .append_pair("op[project_id]", "=");
-                    for id in ids {
-                        q.append_pair("v[project_id][]", &id.to_string());
-                    }
-                    if let Some(s) = since {
-                        q.append_pair("f[]", "updated_on")
-                            .append_pair("op[updated_on]", ">=")
-                            .append_pair("v[updated_on][]", &format_cursor(s));
-                    }
-                }
-                (None, projects) => {
-                    q.append_pair("status_id", "*");
-                    if let [project] = projects {
-                        q.append_pair("project_id", project);
-                    }
-                    if let Some(s) = since {
-                        q.append_pair("updated_on", &format!(">={}", format_cursor(s)));
-                    }
-                }
-            }
-            q.append_pair("sort", "updated_on:asc,id:asc")
-                .append_pair("offset", &offset.to_string())
-                .append_pair("limit", &PAGE_SIZE.to_string());
-        }
-        Ok(url)
-    }
-
-    async fn load_statuses(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
-        let url = self.client.url("issue_statuses.json")?;
-        let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
-        report.requests += 1;
-        let list: StatusesDto = response.json()?;
-        self.map.defs = list.issue_statuses;
-        Ok(())
-    }
-
-    async fn load_project_ids(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
-        let mut ids = Vec::new();
-        for project in &self.projects {
-            if let Ok(id) = project.parse::<u64>() {
-                ids.push(id);
-                continue;
-            }
-            let path = format!("projects/{}.json", encode(project));
-            let response = self
-                .client
-                .send_with_retry(ApiRequest::get(self.client.url(&path)?))
-                .await?;
-            report.requests += 1;
-            let body: Value = response.json()?;
-            let id = body
-                .pointer("/project/id")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| {
-                    tracker::protocol_error(&self.name, format!("project {project:?} has no id"))
-                })?;
-            ids.push(id);
-        }
-        self.project_ids = Some(ids);
-        Ok(())
-    }
-
-    async fn get_issue(&self, id: &str, journals: bool) -> Result<IssueDto, ApiError> {
-        let mut url = self.client.url(&format!("issues/{}.json", encode(id)))?;
-        if journals {
-            url.query_pairs_mut().append_pair("include", "journals");
-        }
-        let wrap: IssueWrap = self.client.send(ApiRequest::get(url)).await?.json()?;
-        Ok(wrap.issue)
-    }
-
-    async fn reload_statuses(&mut self) -> Result<(), ApiError> {
-        let url = self.client.url("issue_statuses.json")?;
-        let list: StatusesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
-        self.map.defs = list.issue_statuses;
-        Ok(())
-    }
-
-    async fn priorities(&mut self) -> Result<Vec<PriorityDef>, ApiError> {
-        if let Some(p) = &self.priorities {
-            return Ok(p.clone());
-        }
-        let url = self.client.url("enumerations/issue_priorities.json")?;
-        let list: PrioritiesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
-        self.priorities = Some(list.issue_priorities.clone());
-        Ok(list.issue_priorities)
-    }
-
-    /// The user id for a login, full name or email via `/users.json?name=` (admin keys only).
-    /// `Err(message)` when no single user matches or the key may not list users.
-    async fn user_id(&self, who: &str) -> Result<Result<u64, String>, ApiError> {
-        let mut url = self.client.url("users.json")?;
-        url.query_pairs_mut().append_pair("name", who);
-        let users: UsersDto = match self.client.send(ApiRequest::get(url)).await {
-            Ok(r) => r.json()?,
-            Err(ApiError::Permanent { status: 403, .. }) => {
-                return Ok(Err(format!(
-                    "cannot look up Redmine user {who:?}: listing users needs an administrator's API key"
-                )));
-            }
-            Err(e) => return Err(e),
-        };
-        let matches: Vec<u64> = users
-            .users
-            .iter()
-            .filter(|u| u.matches(who))
-            .map(|u| u.id)
-            .collect();
-        Ok(match matches.as_slice() {
-            [one] => Ok(*one),
-            [] => Err(format!(
-                "no Redmine user has the login, name or email {who:?}"
-            )),
-            _ => Err(format!(
-                "{} Redmine users match {who:?}; use the login",
-                matches.len()
-            )),
-        })
-    }
-}
-
 impl Tracker for RedmineSource {
     const TRACKER: Meta = Meta::new("redmine", "Redmine");
 
@@ -456,6 +323,139 @@ impl Tracker for RedmineSource {
 
     fn source_name(&self) -> &str {
         &self.name
+    }
+}
+
+impl RedmineSource {
+    fn issues_url(&self, since: Option<DateTime<Utc>>, offset: u64) -> Result<Url, ApiError> {
+        let mut url = self.client.url("issues.json")?;
+        {
+            let mut q = url.query_pairs_mut();
+            match (&self.project_ids, self.projects.as_slice()) {
+                (Some(ids), _) => {
+                    // Several projects: the generic filter form (short filters are then ignored).
+                    q.append_pair("set_filter", "1")
+                        .append_pair("f[]", "status_id")
+                        .append_pair("op[status_id]", "*")
+                        .append_pair("f[]", "project_id")
+                        .append_pair("op[project_id]", "=");
+                    for id in ids {
+                        q.append_pair("v[project_id][]", &id.to_string());
+                    }
+                    if let Some(s) = since {
+                        q.append_pair("f[]", "updated_on")
+                            .append_pair("op[updated_on]", ">=")
+                            .append_pair("v[updated_on][]", &format_cursor(s));
+                    }
+                }
+                (None, projects) => {
+                    q.append_pair("status_id", "*");
+                    if let [project] = projects {
+                        q.append_pair("project_id", project);
+                    }
+                    if let Some(s) = since {
+                        q.append_pair("updated_on", &format!(">={}", format_cursor(s)));
+                    }
+                }
+            }
+            q.append_pair("sort", "updated_on:asc,id:asc")
+                .append_pair("offset", &offset.to_string())
+                .append_pair("limit", &PAGE_SIZE.to_string());
+        }
+        Ok(url)
+    }
+
+    async fn load_statuses(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
+        let url = self.client.url("issue_statuses.json")?;
+        let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
+        report.requests += 1;
+        let list: StatusesDto = response.json()?;
+        self.map.defs = list.issue_statuses;
+        Ok(())
+    }
+
+    async fn load_project_ids(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
+        let mut ids = Vec::new();
+        for project in &self.projects {
+            if let Ok(id) = project.parse::<u64>() {
+                ids.push(id);
+                continue;
+            }
+            let path = format!("projects/{}.json", encode(project));
+            let response = self
+                .client
+                .send_with_retry(ApiRequest::get(self.client.url(&path)?))
+                .await?;
+            report.requests += 1;
+            let body: Value = response.json()?;
+            let id = body
+                .pointer("/project/id")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| {
+                    tracker::protocol_error(&self.name, format!("project {project:?} has no id"))
+                })?;
+            ids.push(id);
+        }
+        self.project_ids = Some(ids);
+        Ok(())
+    }
+
+    async fn get_issue(&self, id: &str, journals: bool) -> Result<IssueDto, ApiError> {
+        let mut url = self.client.url(&format!("issues/{}.json", encode(id)))?;
+        if journals {
+            url.query_pairs_mut().append_pair("include", "journals");
+        }
+        let wrap: IssueWrap = self.client.send(ApiRequest::get(url)).await?.json()?;
+        Ok(wrap.issue)
+    }
+
+    async fn reload_statuses(&mut self) -> Result<(), ApiError> {
+        let url = self.client.url("issue_statuses.json")?;
+        let list: StatusesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
+        self.map.defs = list.issue_statuses;
+        Ok(())
+    }
+
+    async fn priorities(&mut self) -> Result<Vec<PriorityDef>, ApiError> {
+        if let Some(p) = &self.priorities {
+            return Ok(p.clone());
+        }
+        let url = self.client.url("enumerations/issue_priorities.json")?;
+        let list: PrioritiesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
+        self.priorities = Some(list.issue_priorities.clone());
+        Ok(list.issue_priorities)
+    }
+
+    /// The user id for a login, full name or email via `/users.json?name=` (admin keys only).
+    /// `Err(message)` when no single user matches or the key may not list users.
+    async fn user_id(&self, who: &str) -> Result<Result<u64, String>, ApiError> {
+        let mut url = self.client.url("users.json")?;
+        url.query_pairs_mut().append_pair("name", who);
+        let users: UsersDto = match self.client.send(ApiRequest::get(url)).await {
+            Ok(r) => r.json()?,
+            Err(ApiError::Permanent { status: 403, .. }) => {
+                return Ok(Err(format!(
+                    "cannot look up Redmine user {who:?}: listing users needs an administrator's API key"
+                )));
+            }
+            Err(e) => return Err(e),
+        };
+        let matches: Vec<u64> = users
+            .users
+            .iter()
+            .filter(|u| u.matches(who))
+            .map(|u| u.id)
+            .collect();
+        Ok(match matches.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(format!(
+                "no Redmine user has the login, name or email {who:?}"
+            )),
+            _ => Err(format!(
+                "{} Redmine users match {who:?}; use the login",
+                matches.len()
+            )),
+        })
     }
 }
 

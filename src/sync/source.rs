@@ -16,12 +16,13 @@
 
 use chrono::{DateTime, Utc};
 
-use super::http::{self, Auth, AuthScheme, Clock, HttpClient};
+use super::http::{self, Auth, AuthScheme, Clock, Conditional, HttpClient, HttpResponse};
 use super::secret::{Secret, TokenSource};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::SourceConfig;
 use crate::domain::EntityKind;
-use crate::store::{write, OutboxEntry, Store};
+use crate::store::{sync_meta, write, OutboxEntry, Store};
+use url::Url;
 
 /// The clock reading a pull or push runs at (UTC).
 pub type Now = DateTime<Utc>;
@@ -85,6 +86,29 @@ pub fn note_failure(
     {
         tracing::warn!(source, error = %store_err, "could not record the sync failure");
     }
+}
+
+/// A conditional GET of `url` with the ETag stored for it, counted in `report`: `None` when
+/// the remote answers 304 (nothing changed), else the new ETag and the response. (`store` is
+/// `&mut` so the future stays `Send`: a shared `Store` reference is not.)
+///
+/// # Errors
+/// HTTP and store errors.
+pub async fn get_if_changed(
+    http: &HttpClient,
+    store: &mut Store,
+    source: &str,
+    url: &Url,
+    report: &mut PullReport,
+) -> Result<Option<(Option<String>, HttpResponse)>, SyncError> {
+    let etag = sync_meta::etag(store.conn(), source, url.as_str())?;
+    report.requests += 1;
+    Ok(
+        match http.get_conditional(url.clone(), etag.as_deref()).await? {
+            Conditional::NotModified => None,
+            Conditional::Fresh { etag, response } => Some((etag, *response)),
+        },
+    )
 }
 
 /// A change to a source's HTTP settings before its client is built (tests: retry policy,

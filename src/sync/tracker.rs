@@ -300,17 +300,17 @@ pub fn bug_for_push(
     reason = "implemented and called on concrete types only"
 )]
 pub trait Tracker: Send {
-    /// The kind and vendor name (see [`Source::META`]).
-    const TRACKER: Meta;
-
-    /// The configured source name.
-    fn source_name(&self) -> &str;
-
     /// Pulls the pages after the stored `cursor`; each page and its cursor in one transaction.
     async fn pages(&mut self, store: &mut Store, cursor: Option<String>, now: Now) -> PullResult;
 
     /// Sends one bug edit; an API error becomes the outcome in [`push_outcome`].
     async fn op(&mut self, bug: &RemoteBug, entry: &OutboxEntry) -> Result<PushOutcome, ApiError>;
+
+    /// The kind and vendor name (see [`Source::META`]).
+    const TRACKER: Meta;
+
+    /// The configured source name.
+    fn source_name(&self) -> &str;
 }
 
 impl<T: Tracker> Source for T {

@@ -213,6 +213,28 @@ impl PagerDutySource {
         Ok(())
     }
 
+    /// Sends `body` with `PUT incidents/{id}` and caches the incident PagerDuty answers with.
+    async fn put_incident(
+        &mut self,
+        store: &mut Store,
+        external_id: &str,
+        body: &serde_json::Value,
+        attempts: u32,
+        now: Now,
+    ) -> PushResult {
+        let path = format!("incidents/{}", segment(external_id));
+        let req = self.write_request(Method::PUT, &path, body)?;
+        match self.http.send(req).await {
+            Ok(resp) => {
+                if let Ok(env) = resp.json::<IncidentEnvelope>() {
+                    self.store_incident(store, &env.incident, now)?;
+                }
+                Ok(PushOutcome::Done)
+            }
+            Err(e) => Ok(outcome_of(e, attempts, now)),
+        }
+    }
+
     /// The PagerDuty user id behind `email` (looked up once with `GET /users?query=`).
     async fn my_user_id(&mut self) -> Option<String> {
         if self.me.is_some() {
@@ -289,17 +311,9 @@ impl PagerDutySource {
         if let (IncidentStatus::Resolved, Some(text)) = (new, resolution) {
             incident["resolution"] = json!(text);
         }
-        let path = format!("incidents/{}", segment(external_id));
-        let req = self.write_request(Method::PUT, &path, &json!({ "incident": incident }))?;
-        match self.http.send(req).await {
-            Ok(resp) => {
-                if let Ok(env) = resp.json::<IncidentEnvelope>() {
-                    self.store_incident(store, &env.incident, now)?;
-                }
-                Ok(PushOutcome::Done)
-            }
-            Err(e) => Ok(outcome_of(e, entry.attempts, now)),
-        }
+        let body = json!({ "incident": incident });
+        self.put_incident(store, external_id, &body, entry.attempts, now)
+            .await
     }
 
     /// A PagerDuty user id for `who`: an id as is, else an exact email or name match.
@@ -390,17 +404,8 @@ impl PagerDutySource {
             "type": "incident_reference",
             "assignments": [{"assignee": {"id": user_id, "type": "user_reference"}}],
         }});
-        let path = format!("incidents/{}", segment(external_id));
-        let req = self.write_request(Method::PUT, &path, &body)?;
-        match self.http.send(req).await {
-            Ok(resp) => {
-                if let Ok(env) = resp.json::<IncidentEnvelope>() {
-                    self.store_incident(store, &env.incident, now)?;
-                }
-                Ok(PushOutcome::Done)
-            }
-            Err(e) => Ok(outcome_of(e, entry.attempts, now)),
-        }
+        self.put_incident(store, external_id, &body, entry.attempts, now)
+            .await
     }
 
     async fn push_note(

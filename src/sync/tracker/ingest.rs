@@ -142,6 +142,26 @@ enum Next {
     Done,
 }
 
+/// Where the paging of a pull begins.
+pub enum First {
+    /// The first page's request, not sent yet.
+    Request(ApiRequest),
+    /// The first page's answer, already read.
+    Answer(HttpResponse),
+}
+
+impl From<ApiRequest> for First {
+    fn from(request: ApiRequest) -> Self {
+        First::Request(request)
+    }
+}
+
+impl From<HttpResponse> for First {
+    fn from(answer: HttpResponse) -> Self {
+        First::Answer(answer)
+    }
+}
+
 /// The paging loop of one pull: yields decoded pages (`P`), starting the next page's request
 /// before handing the current one back, within `max_pages` requests.
 pub struct Pages<P> {
@@ -154,29 +174,20 @@ pub struct Pages<P> {
 }
 
 impl<P: Send + 'static> Pages<P> {
-    /// Starts with `first` in flight; `decode` turns an answer into a page on a blocking thread.
+    /// Starts with `first`: a request (sent at once) or an answer the connector already read
+    /// (a conditional request). `decode` turns an answer into a page on a blocking thread.
     pub fn start(
         client: &Arc<HttpClient>,
         source: &str,
-        first: ApiRequest,
+        first: impl Into<First>,
         max_pages: usize,
         decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
     ) -> Pages<P> {
         let mut pages = Pages::after(client, source, max_pages, decode);
-        pages.next = Next::InFlight(InFlight::start(client, first));
-        pages
-    }
-
-    /// Starts from a first answer the connector already read (a conditional request).
-    pub fn from_answer(
-        client: &Arc<HttpClient>,
-        source: &str,
-        first: HttpResponse,
-        max_pages: usize,
-        decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
-    ) -> Pages<P> {
-        let mut pages = Pages::after(client, source, max_pages, decode);
-        pages.next = Next::Ready(Box::new(first));
+        pages.next = match first.into() {
+            First::Request(request) => Next::InFlight(InFlight::start(client, request)),
+            First::Answer(answer) => Next::Ready(Box::new(answer)),
+        };
         pages
     }
 
