@@ -32,7 +32,7 @@ use url::Url;
 use super::http::{ApiError, ApiRequest, AuthScheme, HttpClient};
 use super::source::{Build, Meta, Now, PullResult, Settings};
 use super::tracker::ingest::{self, Pages};
-use super::tracker::{self, PriorityMap, Tracker};
+use super::tracker::{self, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::SourceKind;
 use crate::domain::{BugStatus, Priority, Tab};
@@ -58,17 +58,11 @@ pub const FIELDS: &str =
     "summary,status,priority,assignee,labels,updated,created,resolution,resolutiondate,description";
 
 /// Default priority names (Jira's current and legacy schemes).
-pub const DEFAULT_PRIORITIES: &[(&str, Priority)] = &[
-    ("Highest", Priority::P0),
-    ("Blocker", Priority::P0),
-    ("High", Priority::P1),
-    ("Critical", Priority::P1),
-    ("Medium", Priority::P2),
-    ("Major", Priority::P2),
-    ("Low", Priority::P3),
-    ("Lowest", Priority::P3),
-    ("Minor", Priority::P3),
-    ("Trivial", Priority::P3),
+pub const DEFAULT_PRIORITIES: tracker::Defaults = &[
+    (Priority::P0, &["Highest", "Blocker"]),
+    (Priority::P1, &["High", "Critical"]),
+    (Priority::P2, &["Medium", "Major"]),
+    (Priority::P3, &["Low", "Lowest", "Minor", "Trivial"]),
 ];
 
 /// A search page mapped off the runtime: the bugs (with whether Jira dated them) and the
@@ -136,10 +130,7 @@ impl Build for JiraSource {
             })?;
             transitions.insert(status, name.trim().to_owned());
         }
-        let map = Mapping {
-            priorities: PriorityMap::new(cfg, DEFAULT_PRIORITIES)?,
-            statuses: tracker::status_overrides(cfg)?,
-        };
+        let map = Mapping::new(cfg, DEFAULT_PRIORITIES)?;
         let auth = tracker::auth(
             cfg,
             AuthScheme::Basic { email },
@@ -229,7 +220,7 @@ impl Tracker for JiraSource {
         match &entry.op {
             Operation::SetBugStatus { old, new, reason } => {
                 let issue = self.get_issue(key).await?;
-                let remote = self.map.status(issue.fields.status.as_ref());
+                let remote = dto::status(&self.map, issue.fields.status.as_ref());
                 if remote == *new {
                     // A retry after an unknown outcome: the transition may have been ours and
                     // the reason comment (a second request) never sent. Post it unless the
@@ -402,7 +393,7 @@ impl JiraSource {
                 .name
                 .as_deref()
                 .is_some_and(|n| n.trim().eq_ignore_ascii_case(name)),
-            None => self.map.status(t.to.as_ref()) == target,
+            None => dto::status(&self.map, t.to.as_ref()) == target,
         });
         let Some(id) = chosen.and_then(|t| dto::id_text(&t.id)) else {
             let available: Vec<String> = list

@@ -33,7 +33,7 @@ use url::Url;
 use super::http::{ApiError, ApiRequest, AuthScheme, HttpClient};
 use super::source::{Build, Meta, Now, PullResult, Settings};
 use super::tracker::ingest::{self, Pages};
-use super::tracker::{self, PriorityMap, Tracker};
+use super::tracker::{self, Names, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::SourceKind;
 use crate::domain::{BugStatus, Priority, Tab};
@@ -52,12 +52,11 @@ pub const KEY_HEADER: &str = "X-Redmine-API-Key";
 const MAX_PAGES: usize = 10_000;
 
 /// Default priority names of Redmine's English default data.
-pub const DEFAULT_PRIORITIES: &[(&str, Priority)] = &[
-    ("Immediate", Priority::P0),
-    ("Urgent", Priority::P1),
-    ("High", Priority::P1),
-    ("Normal", Priority::P2),
-    ("Low", Priority::P3),
+pub const DEFAULT_PRIORITIES: tracker::Defaults = &[
+    (Priority::P0, &["Immediate"]),
+    (Priority::P1, &["Urgent", "High"]),
+    (Priority::P2, &["Normal"]),
+    (Priority::P3, &["Low"]),
 ];
 
 /// A Redmine source.
@@ -90,8 +89,7 @@ impl Build for RedmineSource {
             )
         })?;
         let map = Mapping {
-            priorities: PriorityMap::new(cfg, DEFAULT_PRIORITIES)?,
-            statuses: tracker::status_overrides(cfg)?,
+            names: Names::new(cfg, DEFAULT_PRIORITIES)?,
             defs: Vec::new(),
         };
         let scheme = AuthScheme::Header {
@@ -241,7 +239,7 @@ impl Tracker for RedmineSource {
             Operation::SetBugPriority { old, new } => {
                 let issue = self.get_issue(id, false).await?;
                 let name = issue.priority.as_ref().and_then(|p| p.name.clone());
-                let remote = self.map.priority(name.as_deref());
+                let remote = self.map.names.priority(name.as_deref());
                 if remote == *new {
                     return Ok(PushOutcome::Done);
                 }
@@ -254,7 +252,7 @@ impl Tracker for RedmineSource {
                 let target = priorities
                     .iter()
                     .filter(|p| p.active != Some(false))
-                    .find(|p| self.map.priorities.get(&p.name) == Some(*new));
+                    .find(|p| self.map.names.priorities.get(&p.name) == Some(*new));
                 let Some(target) = target else {
                     return Ok(PushOutcome::Failed(format!(
                         "no Redmine priority maps to {new}; add one to priority_map"

@@ -96,6 +96,9 @@ pub fn client(
     Ok((super::source::http_client(cfg, hc, clock, tune)?, base))
 }
 
+/// A tracker's default priority names: per level, the vendor's names, preferred first.
+pub type Defaults = &'static [(Priority, &'static [&'static str])];
+
 /// Remote priority names → P0–P3, user entries first, then the connector's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PriorityMap {
@@ -104,14 +107,12 @@ pub struct PriorityMap {
 }
 
 impl PriorityMap {
-    /// Parses the user's `priority_map` (values `P0`…`P3`) on top of `defaults`.
+    /// Parses the user's `priority_map` (values `P0`…`P3`) on top of `defaults` (each level's
+    /// vendor names, preferred first).
     ///
     /// # Errors
     /// [`SyncError::Config`] naming the bad value.
-    pub fn new(
-        cfg: &SourceConfig,
-        defaults: &[(&str, Priority)],
-    ) -> Result<PriorityMap, SyncError> {
+    pub fn new(cfg: &SourceConfig, defaults: Defaults) -> Result<PriorityMap, SyncError> {
         let mut entries = Vec::new();
         for (name, value) in &cfg.priority_map {
             let p: Priority = value.parse().map_err(|_| {
@@ -122,8 +123,10 @@ impl PriorityMap {
             })?;
             entries.push((name.trim().to_lowercase(), name.trim().to_owned(), p));
         }
-        for (name, p) in defaults {
-            entries.push((name.to_lowercase(), (*name).to_owned(), *p));
+        for (p, names) in defaults {
+            for name in *names {
+                entries.push((name.to_lowercase(), (*name).to_owned(), *p));
+            }
         }
         Ok(PriorityMap { entries })
     }
@@ -149,6 +152,69 @@ impl PriorityMap {
         }
         out
     }
+}
+
+/// Priority of an issue that has none, or one that no mapping knows.
+pub const DEFAULT_PRIORITY: Priority = Priority::P2;
+
+/// How one tracker source names priorities and statuses: the user's maps over the vendor's
+/// defaults. Each vendor's mapping adds how its statuses mean open, in progress or closed.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// Priority names → P0–P3.
+    pub priorities: PriorityMap,
+    /// The user's `status_map` (lowercased names).
+    pub statuses: BTreeMap<String, BugStatus>,
+}
+
+impl Names {
+    /// The user's `priority_map` over `defaults`, and the user's `status_map`.
+    ///
+    /// # Errors
+    /// [`SyncError::Config`] naming a bad entry.
+    pub fn new(cfg: &SourceConfig, defaults: Defaults) -> Result<Names, SyncError> {
+        Ok(Names {
+            priorities: PriorityMap::new(cfg, defaults)?,
+            statuses: status_overrides(cfg)?,
+        })
+    }
+
+    /// The user's `status_map` entry for a remote status name, if any.
+    #[must_use]
+    pub fn status_override(&self, name: &str) -> Option<BugStatus> {
+        self.statuses.get(&name.trim().to_lowercase()).copied()
+    }
+
+    /// The normalised priority of a priority name (unknown or absent → [`DEFAULT_PRIORITY`]).
+    #[must_use]
+    pub fn priority(&self, name: Option<&str>) -> Priority {
+        name.and_then(|n| self.priorities.get(n))
+            .unwrap_or(DEFAULT_PRIORITY)
+    }
+}
+
+/// A tracker issue's `(created_at, updated_at, closed_at)`: `updated` falls back to `created`,
+/// then `now`; `created` to `updated`; a closed issue without a close time closed at `updated`.
+#[must_use]
+pub fn bug_times(
+    created: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
+    closed: Option<DateTime<Utc>>,
+    status: BugStatus,
+    now: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>) {
+    let updated_at = updated.or(created).unwrap_or(now);
+    let closed_at = (status == BugStatus::Closed).then(|| closed.unwrap_or(updated_at));
+    (created.unwrap_or(updated_at), updated_at, closed_at)
+}
+
+/// Label names as stored: sanitized, empty ones dropped.
+pub fn clean_labels<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    names
+        .into_iter()
+        .map(crate::sanitize::line)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// The user's `status_map`: remote status name (case-insensitive) → normalised status.

@@ -81,6 +81,10 @@ impl Source for PagerDutySource {
         .edits(EntityKind::Incident)
         .records_own_success();
 
+    fn name(&self) -> &str {
+        &self.name
+    }
+
     async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
         self.pull_inner(store, now).await
     }
@@ -152,10 +156,6 @@ impl Source for PagerDutySource {
                 other.describe()
             ))),
         }
-    }
-
-    fn name(&self) -> &str {
-        &self.name
     }
 }
 
