@@ -388,7 +388,7 @@ impl JiraSource {
         let url = self.client.url(&issue_path(key, "/transitions"))?;
         let list: TransitionsDto = self.client.send(ApiRequest::get(url)).await?.json()?;
         let configured = self.transitions.get(&target);
-        let chosen = list.transitions.iter().find(|t| match configured {
+        let chosen = list.items.iter().find(|t| match configured {
             Some(name) => t
                 .name
                 .as_deref()
@@ -397,7 +397,7 @@ impl JiraSource {
         });
         let Some(id) = chosen.and_then(|t| dto::id_text(&t.id)) else {
             let available: Vec<String> = list
-                .transitions
+                .items
                 .iter()
                 .filter_map(|t| t.name.as_deref().map(crate::sanitize::line))
                 .collect();
@@ -439,10 +439,7 @@ impl JiraSource {
             .append_pair("maxResults", &COMMENT_LOOKBACK.to_string());
         let list: CommentsDto = self.client.send(ApiRequest::get(url)).await?.json()?;
         let wanted = body.trim();
-        Ok(list
-            .comments
-            .iter()
-            .any(|c| adf::flatten(&c.body) == wanted))
+        Ok(list.items.iter().any(|c| adf::flatten(&c.body) == wanted))
     }
 
     /// The account id for `who`: taken as is when it looks like one, else the single active

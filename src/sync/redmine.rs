@@ -368,7 +368,7 @@ impl RedmineSource {
         let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
         report.requests += 1;
         let list: StatusesDto = response.json()?;
-        self.map.defs = list.issue_statuses;
+        self.map.defs = list.items;
         Ok(())
     }
 
@@ -410,7 +410,7 @@ impl RedmineSource {
     async fn reload_statuses(&mut self) -> Result<(), ApiError> {
         let url = self.client.url("issue_statuses.json")?;
         let list: StatusesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
-        self.map.defs = list.issue_statuses;
+        self.map.defs = list.items;
         Ok(())
     }
 
@@ -420,8 +420,8 @@ impl RedmineSource {
         }
         let url = self.client.url("enumerations/issue_priorities.json")?;
         let list: PrioritiesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
-        self.priorities = Some(list.issue_priorities.clone());
-        Ok(list.issue_priorities)
+        self.priorities = Some(list.items.clone());
+        Ok(list.items)
     }
 
     /// The user id for a login, full name or email via `/users.json?name=` (admin keys only).
@@ -439,7 +439,7 @@ impl RedmineSource {
             Err(e) => return Err(e),
         };
         let matches: Vec<u64> = users
-            .users
+            .items
             .iter()
             .filter(|u| u.matches(who))
             .map(|u| u.id)

@@ -9,7 +9,7 @@ use url::Url;
 use super::adf;
 use crate::domain::{bug::customers_from_labels, Bug, BugStatus};
 use crate::sanitize;
-use crate::sync::tracker::ingest::Lenient;
+use crate::sync::tracker::ingest::{Lenient, Listed};
 use crate::sync::tracker::{self, Names};
 
 pub use crate::sync::tracker::DEFAULT_PRIORITY;
@@ -108,13 +108,8 @@ pub struct UserDto {
     pub active: Option<bool>,
 }
 
-/// `GET …/transitions`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct TransitionsDto {
-    /// Transitions available to the caller.
-    pub transitions: Vec<TransitionDto>,
-}
+/// `GET …/transitions`: the transitions available to the caller.
+pub type TransitionsDto = Listed<TransitionDto>;
 
 /// One transition.
 #[derive(Debug, Default, Deserialize)]
@@ -128,13 +123,8 @@ pub struct TransitionDto {
     pub to: Option<StatusDto>,
 }
 
-/// `GET …/comment`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CommentsDto {
-    /// Comments of the page.
-    pub comments: Vec<CommentDto>,
-}
+/// `GET …/comment`: the comments of the page.
+pub type CommentsDto = Listed<CommentDto>;
 
 /// One comment.
 #[derive(Debug, Default, Deserialize)]

@@ -7,7 +7,7 @@ use url::Url;
 
 use crate::domain::{Bug, BugStatus};
 use crate::sanitize;
-use crate::sync::tracker::ingest::Lenient;
+use crate::sync::tracker::ingest::{Lenient, Listed};
 use crate::sync::tracker::{self, Names};
 
 pub use crate::sync::tracker::DEFAULT_PRIORITY;
@@ -96,13 +96,8 @@ pub struct JournalDto {
     pub notes: Option<String>,
 }
 
-/// `GET /issue_statuses.json`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct StatusesDto {
-    /// Statuses in workflow position order.
-    pub issue_statuses: Vec<StatusDef>,
-}
+/// `GET /issue_statuses.json`: the statuses in workflow position order.
+pub type StatusesDto = Listed<StatusDef>;
 
 /// One status definition.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -116,13 +111,8 @@ pub struct StatusDef {
     pub is_closed: bool,
 }
 
-/// `GET /enumerations/issue_priorities.json`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PrioritiesDto {
-    /// Priorities, least severe first.
-    pub issue_priorities: Vec<PriorityDef>,
-}
+/// `GET /enumerations/issue_priorities.json`: the priorities, least severe first.
+pub type PrioritiesDto = Listed<PriorityDef>;
 
 /// One priority.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -136,13 +126,8 @@ pub struct PriorityDef {
     pub active: Option<bool>,
 }
 
-/// `GET /users.json?name=…`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct UsersDto {
-    /// Matching users.
-    pub users: Vec<UserDto>,
-}
+/// `GET /users.json?name=…`: the matching users.
+pub type UsersDto = Listed<UserDto>;
 
 /// One user.
 #[derive(Debug, Default, Deserialize)]

@@ -29,6 +29,22 @@ use crate::store::{write, Store};
 use crate::sync::http::{ApiError, ApiRequest, HttpClient, HttpResponse};
 use crate::sync::SyncError;
 
+/// A list answer: the items under the answer's one list key (Jira's `transitions` and
+/// `comments`, Redmine's `issue_statuses`, `issue_priorities` and `users`); absent → empty.
+#[derive(Debug, serde::Deserialize)]
+pub struct Listed<T> {
+    /// The items, in the order the tracker sent them.
+    #[serde(
+        default,
+        alias = "transitions",
+        alias = "comments",
+        alias = "issue_statuses",
+        alias = "issue_priorities",
+        alias = "users"
+    )]
+    pub items: Vec<T>,
+}
+
 /// A JSON array decoded item by item into `T`: items that do not fit are counted out, with
 /// the decoder's message, instead of failing the whole page.
 #[derive(Debug)]
