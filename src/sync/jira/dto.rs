@@ -16,15 +16,13 @@ pub use crate::sync::tracker::DEFAULT_PRIORITY;
 
 /// One page of `GET /rest/api/3/search/jql`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct SearchPage {
     /// The issues, decoded one by one so a malformed issue does not sink the page.
     pub issues: Lenient<IssueDto>,
     /// Token of the next page; absent on the last page.
-    #[serde(rename = "nextPageToken")]
     pub next_page_token: Option<String>,
     /// Whether this is the last page.
-    #[serde(rename = "isLast")]
     pub is_last: Option<bool>,
 }
 
@@ -66,12 +64,11 @@ pub struct FieldsDto {
 
 /// `StatusDetails` (also a transition's `to`).
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct StatusDto {
     /// Status name (`In Review`).
     pub name: Option<String>,
     /// Category: `new`, `indeterminate`, `done`.
-    #[serde(rename = "statusCategory")]
     pub status_category: Option<CategoryDto>,
 }
 
@@ -93,16 +90,13 @@ pub struct NamedDto {
 
 /// `UserDetails`.
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct UserDto {
     /// Cloud account id.
-    #[serde(rename = "accountId")]
     pub account_id: Option<String>,
     /// Display name.
-    #[serde(rename = "displayName")]
     pub display_name: Option<String>,
     /// Email, when visible.
-    #[serde(rename = "emailAddress")]
     pub email_address: Option<String>,
     /// Whether the account is active.
     pub active: Option<bool>,
@@ -136,10 +130,9 @@ pub struct CommentDto {
 
 /// `GET /rest/api/3/myself` (only the time zone is used: JQL dates are in the user's zone).
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct MyselfDto {
     /// IANA zone, e.g. `Australia/Sydney`.
-    #[serde(rename = "timeZone")]
     pub time_zone: Option<String>,
 }
 
