@@ -7,7 +7,8 @@
 //! the data, so the UI reloads from SQLite and never waits on the network.
 //!
 //! - Connectors are a closed set: [`Connector`] is an enum with one variant per connector type,
-//!   each with the same `new/pull/push` shape (CONNECTOR.md). One `match` per method dispatches.
+//!   each built on the skeleton in [`crate::sync::source`] (`Build::new`, `Source::pull`,
+//!   `Source::push`). One `match` per method dispatches.
 //! - [`Remote`] is the pull/push interface the round logic ([`run_round`], [`drain_outbox`]) is
 //!   written against; [`Connector`] implements it, and so does the property test's in-process
 //!   fake, so the same outbox/rebase code runs in both.
@@ -78,11 +79,10 @@ pub trait Remote: Send {
 
 /// Every connector opsdeck has, as a closed set.
 ///
-/// When merging, the lead adds one variant per connector type and one arm per `match` below
-/// (`build`, `pull`, `push`); each connector has the same `new/pull/push` methods:
-/// `Jira(JiraSource)`, `Redmine(RedmineSource)`, `PagerDuty(PagerDutySource)`,
-/// `Alertmanager(AlertmanagerSource)`, `Prometheus(PrometheusSource)`,
-/// `GithubDeployments(GithubDeploymentsSource)`.
+/// A new connector adds one variant and one arm per `match` below (`build`, `pull`, `push`);
+/// every connector implements [`Build`] (except Prometheus, which also takes the SLOs) and
+/// [`Source`]. Each source's own `Debug` redacts its credentials (the HTTP client and
+/// [`Secret`] never print a token; tested by the canary sweep).
 #[derive(Debug)]
 pub enum Connector {
     /// GitHub Issues (`kind = "github"`).
