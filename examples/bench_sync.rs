@@ -8,6 +8,7 @@
 #[path = "../tests/github_fake/mod.rs"]
 mod github_fake;
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::time::Instant;
 
 use github_fake::{config_toml, GithubFake};

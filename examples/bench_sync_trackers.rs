@@ -13,6 +13,7 @@ mod github_fake;
 #[path = "../tests/trackers_common/mod.rs"]
 mod trackers_common;
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

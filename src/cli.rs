@@ -249,27 +249,28 @@ pub fn open_store(
     reset: bool,
     clock: &SharedClock,
 ) -> color_eyre::Result<Store> {
-    open_store_checked(session, reset, clock, true)
+    open_store_with(session, reset, clock, PageCheck::First)
 }
 
-/// [`open_store`] for the TUI: the page check runs on the store thread after the first frame
-/// (`Effect::CheckCachePages`), so start-up reads only what the first screen shows.
+/// When [`open_store_with`] checks the cache file's pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageCheck {
+    /// Before opening: a corrupt cache is refused up front (every CLI command).
+    First,
+    /// Later, on the store thread after the first frame (`Effect::CheckCachePages`), so the
+    /// TUI's start-up reads only what the first screen shows.
+    AfterFirstFrame,
+}
+
+/// [`open_store`] with the page check at `pages`.
 ///
 /// # Errors
 /// Store errors with context.
-pub fn open_store_for_tui(
+pub fn open_store_with(
     session: &Session,
     reset: bool,
     clock: &SharedClock,
-) -> color_eyre::Result<Store> {
-    open_store_checked(session, reset, clock, false)
-}
-
-fn open_store_checked(
-    session: &Session,
-    reset: bool,
-    clock: &SharedClock,
-    check_pages: bool,
+    pages: PageCheck,
 ) -> color_eyre::Result<Store> {
     session.paths.ensure_data_dir().wrap_err_with(|| {
         format!(
@@ -278,7 +279,7 @@ fn open_store_checked(
         )
     })?;
     if !session.demo {
-        if check_pages {
+        if pages == PageCheck::First {
             refuse_corrupt_cache(&session.paths, clock)?;
         }
         let store = Store::open(&session.paths.cache_db).wrap_err_with(|| {

@@ -64,7 +64,7 @@ fn run(cli: &cli::Cli) -> color_eyre::Result<i32> {
     }
     let session = cli::session(cli)?;
     let _log = logging::init(&session.paths.log_file, &session.config.general.log_level);
-    let store = cli::open_store_for_tui(&session, cli.reset, &clock)?;
+    let store = cli::open_store_with(&session, cli.reset, &clock, cli::PageCheck::AfterFirstFrame)?;
     start::tui(
         session,
         store,

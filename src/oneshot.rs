@@ -322,6 +322,19 @@ fn one<T>(mut rows: Vec<(Target, T)>, what: &str, id: &str) -> Result<(Target, T
     }
 }
 
+/// The rows of `sql`, which selects a row id, its source and two more text columns.
+fn id_source_and_two(
+    store: &Store,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<(i64, String, String, String)>, Refusal> {
+    let mut stmt = store.conn().prepare(sql)?;
+    let rows = stmt
+        .query_map(params, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 /// Rows `(id, source, label, status)` of `sql` as targets of `kind` with a parsed status.
 fn find_with_status<S: std::str::FromStr>(
     store: &Store,
@@ -331,17 +344,7 @@ fn find_with_status<S: std::str::FromStr>(
     what: &str,
     id: &str,
 ) -> Result<(Target, S), Refusal> {
-    let mut stmt = store.conn().prepare(sql)?;
-    let rows = stmt
-        .query_map(params, |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = id_source_and_two(store, sql, params)?;
     let mut found = Vec::new();
     for (row_id, source, label, status) in rows {
         let status: S = status
@@ -397,21 +400,13 @@ fn find_bug(store: &Store, id: &str, source: Option<&str>) -> Result<(Target, Bu
 }
 
 fn find_alert(store: &Store, id: &str, source: Option<&str>) -> Result<Target, Refusal> {
-    let mut stmt = store.conn().prepare(
+    let rows = id_source_and_two(
+        store,
         "SELECT id, source, name, fingerprint FROM alerts \
          WHERE (fingerprint = ?1 OR name = ?1) AND state != 'resolved' \
            AND (?2 IS NULL OR source = ?2) ORDER BY id",
+        params![id, source],
     )?;
-    let rows = stmt
-        .query_map(params![id, source], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
     let found = rows
         .into_iter()
         .map(|(row_id, src, name, fingerprint)| {

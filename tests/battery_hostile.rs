@@ -18,6 +18,7 @@ use opsdeck::store::Store;
 use opsdeck::sync::engine::{http_clock, Connector, Remote};
 use opsdeck::sync::github::GithubSource;
 use opsdeck::sync::secret::Secret;
+use opsdeck::sync::Build as _;
 
 const CANARY: &str = "ghp_BATTERY_CANARY_0d1e";
 

@@ -16,6 +16,7 @@
 mod battery_common;
 mod github_fake;
 
+use opsdeck::sync::Build as _;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;

@@ -6,6 +6,7 @@
 mod battery_common;
 mod github_fake;
 
+use opsdeck::sync::Build as _;
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -7,6 +7,7 @@ mod github_fake;
 mod pagerduty_fake;
 mod real_alertmanager;
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;

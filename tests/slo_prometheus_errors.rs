@@ -5,6 +5,7 @@
 //! (tests/fixtures/prometheus/query-vector.json); `warnings` payloads are schema-derived (the
 //! vendor ships no example, API-CONTRACTS §7.5).
 
+use opsdeck::sync::Source as _;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};

@@ -11,6 +11,7 @@
 //! - budget remaining to 0.01 absolute, i.e. 1 % of the budget (it is `1 − burn`, so 1 %
 //!   of a burn rate near 1 is 0.01 of the budget; a relative test on 0 would be meaningless).
 
+use opsdeck::sync::Source as _;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;

@@ -23,6 +23,7 @@
 
 mod vm_support;
 
+use opsdeck::sync::Source as _;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};

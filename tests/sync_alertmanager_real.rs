@@ -7,6 +7,7 @@
 
 mod real_alertmanager;
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};

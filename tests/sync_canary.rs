@@ -5,6 +5,7 @@
 
 mod github_fake;
 
+use opsdeck::sync::Build as _;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

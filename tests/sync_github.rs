@@ -4,6 +4,7 @@
 
 mod github_fake;
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,7 +37,7 @@ fn source_with(
     tune: impl FnOnce(&mut opsdeck::sync::http::SourceConfig),
 ) -> GithubSource {
     let config = Config::parse(&config_toml(NAME, uri, "UNUSED_TOKEN_VAR"), "test.toml").unwrap();
-    GithubSource::with_http_config(
+    GithubSource::with_http(
         &config.sources[0],
         Some(Secret::new("ghp_test")),
         real_clock(),

@@ -2,6 +2,7 @@
 //! pagination, statuses deciding the state, a 304 re-sync that costs one request, lead-time
 //! commits from the compare API, and the rollback status written exactly once.
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 

@@ -3,6 +3,7 @@
 //! a no-change re-sync stays one conditional request per page, and a rollback adds a status
 //! without re-dating the deployment or moving any DORA figure.
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};

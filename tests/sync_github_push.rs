@@ -5,6 +5,7 @@
 
 mod github_fake;
 
+use opsdeck::sync::Build as _;
 use std::time::Duration;
 
 use github_fake::{config_toml, GithubFake, Issue};

@@ -2,6 +2,7 @@
 
 mod github_fake;
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -19,7 +20,7 @@ fn real_clock() -> Clock {
 
 fn source(uri: &str) -> GithubSource {
     let config = Config::parse(&config_toml("gh", uri, "UNUSED_TOKEN_VAR"), "t.toml").unwrap();
-    GithubSource::with_http_config(
+    GithubSource::with_http(
         &config.sources[0],
         Some(Secret::new("ghp_test")),
         real_clock(),

@@ -8,6 +8,7 @@
 
 mod github_fake;
 
+use opsdeck::sync::Build as _;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, Utc};
@@ -51,7 +52,7 @@ fn config(uri: &str, issues: &[&str]) -> Config {
 
 fn connector(uri: &str, issues: &[&str], clock: &SharedClock) -> Connector {
     let cfg = config(uri, issues);
-    let source = GithubTasklistSource::with_http_config(
+    let source = GithubTasklistSource::with_http(
         &cfg.sources[0],
         Some(Secret::new("ghp_test")),
         http_clock(clock),

@@ -8,6 +8,7 @@
 mod common;
 mod trackers_common;
 
+use opsdeck::sync::Source as _;
 use std::time::Duration;
 
 use chrono::{TimeDelta, TimeZone, Utc};

@@ -10,6 +10,7 @@ use opsdeck::store::Store;
 use opsdeck::sync::jira::JiraSource;
 use opsdeck::sync::secret::Secret;
 use opsdeck::sync::PushOutcome;
+use opsdeck::sync::{Build as _, Source as _};
 use rstest::rstest;
 use serde_json::json;
 use trackers_common::jira::{

@@ -7,6 +7,7 @@ use chrono::TimeDelta;
 use opsdeck::domain::{BugStatus, Priority};
 use opsdeck::store::Operation;
 use opsdeck::sync::PushOutcome;
+use opsdeck::sync::Source as _;
 use serde_json::{json, Value};
 use trackers_common::jira::{issues, jira_time, seed_bug, source, t0, Pager, SEARCH};
 use trackers_common::{fixed_now, open_store, queue, requests_to};

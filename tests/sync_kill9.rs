@@ -7,6 +7,7 @@
 
 mod github_fake;
 
+use opsdeck::sync::Build as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

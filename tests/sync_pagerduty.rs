@@ -4,6 +4,7 @@
 
 mod pagerduty_fake;
 
+use opsdeck::sync::Source as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

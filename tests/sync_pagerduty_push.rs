@@ -7,6 +7,7 @@ mod pagerduty_fake;
 use chrono::TimeDelta;
 use opsdeck::domain::IncidentStatus;
 use opsdeck::store::Operation;
+use opsdeck::sync::Source as _;
 use opsdeck::sync::{PushOutcome, SyncError};
 use pagerduty_fake::*;
 use rstest::rstest;

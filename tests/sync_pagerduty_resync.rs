@@ -4,6 +4,7 @@
 
 mod pagerduty_fake;
 
+use opsdeck::sync::Source as _;
 use std::sync::{Arc, Mutex};
 
 use chrono::TimeDelta;

@@ -4,6 +4,7 @@
 
 mod trackers_common;
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::path::Path;
 use std::time::Duration;
 

@@ -8,6 +8,7 @@
 
 mod trackers_common;
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

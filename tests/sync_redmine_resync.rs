@@ -3,6 +3,7 @@
 
 mod trackers_common;
 
+use opsdeck::sync::{Build as _, Source as _};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};

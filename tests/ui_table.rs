@@ -1,6 +1,7 @@
 //! The generic list table as a user sees it: identifiers are never cut (80 and 40 columns),
 //! cut text ends in the ellipsis glyph, the sort column shows its direction, and marks and the
-//! selection stay visible under NO_COLOR.
+//! selection stay visible under NO_COLOR; the checklist and the outbox view are the same table
+//! (section headings and an entry's lines drawn across it, the keys under a full outbox).
 
 mod ui_support;
 
@@ -145,4 +146,87 @@ fn marks_and_the_selection_are_visible_without_colour() {
         assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset));
     }
     assert!(!buf[(5, my)].modifier.contains(Modifier::REVERSED));
+}
+
+/// The row of `terminal` whose every cell from x = 4 to 30 is reversed (the selection).
+fn reversed_row(terminal: &ratatui::Terminal<ratatui::backend::TestBackend>) -> Option<String> {
+    let buf = terminal.backend().buffer();
+    (0..buf.area.height).find_map(|y| {
+        (4..30)
+            .all(|x| buf[(x, y)].modifier.contains(Modifier::REVERSED))
+            .then(|| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
+    })
+}
+
+#[test]
+fn checklist_section_headings_are_table_rows_cut_with_the_ellipsis() {
+    let store = demo_store();
+    let mut state = state_from(&store);
+    show(&mut state, &store, Tab::Checklist);
+    state.show_detail = false;
+    let text = screen(&render(&state, 40, 24));
+    let heading = text
+        .lines()
+        .find(|l| l.contains("Week 1"))
+        .unwrap_or_else(|| panic!("the first section heading\n{text}"));
+    assert!(
+        heading.contains("▾ Week 1 — Scope freeze and foundat…│"),
+        "a cut heading ends in the ellipsis: {heading}"
+    );
+    // The selection scrolls with the cursor past the first screen and stays on its item.
+    for _ in 0..30 {
+        state.update(Msg::Action(Action::SelectNext));
+    }
+    let item = state.checklist.selected_row().unwrap();
+    let code = item.code.clone().unwrap_or_default();
+    assert!(!code.is_empty(), "{item:?}");
+    let terminal = render(&state, 80, 24);
+    let row = reversed_row(&terminal).unwrap_or_else(|| panic!("{}", screen(&terminal)));
+    assert!(row.contains(&code), "{code} selected: {row}");
+}
+
+#[test]
+fn the_outbox_keeps_the_selected_entry_and_its_keys_on_screen() {
+    use opsdeck::domain::Priority;
+    use opsdeck::store::Operation;
+    let mut store = demo_store();
+    let bugs = store.load_bugs(None).unwrap();
+    for b in bugs.iter().take(20) {
+        let op = Operation::SetBugPriority {
+            old: b.priority,
+            new: Priority::P0,
+        };
+        store
+            .commit_edit(
+                ui_support::bug_entity(b.id),
+                &op,
+                ui_support::now(),
+                "me",
+                std::slice::from_ref(&b.source),
+            )
+            .unwrap();
+    }
+    let entries = store.list_outbox(50).unwrap();
+    assert_eq!(entries.len(), 20);
+    let mut state = state_from(&store);
+    show(&mut state, &store, Tab::Bugs);
+    let label = entries[17].entity_label.clone();
+    state.overlay = Some(opsdeck::app::state::Overlay::Outbox {
+        entries,
+        selected: 17,
+    });
+    let terminal = render(&state, 80, 24);
+    let text = screen(&terminal);
+    let row = reversed_row(&terminal).unwrap_or_else(|| panic!("{text}"));
+    let shown: String = label.chars().take(12).collect();
+    assert!(row.contains(&format!("> pending  {shown}")), "{row}");
+    assert!(
+        text.contains("r retry · D discard"),
+        "the keys stay under a full outbox\n{text}"
+    );
+    // A narrow screen drops the state column, never what the edit is about.
+    let narrow = render(&state, 44, 24);
+    let row = reversed_row(&narrow).unwrap_or_else(|| panic!("{}", screen(&narrow)));
+    let shown: String = label.chars().take(8).collect();
+    assert!(row.contains(&format!("> {shown}")), "{row}");
 }

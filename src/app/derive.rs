@@ -72,15 +72,6 @@ pub fn age(now: DateTime<Utc>, at: DateTime<Utc>) -> String {
 
 // -- Incidents --
 
-fn metric_priority(p: Priority) -> im::Priority {
-    match p {
-        Priority::P0 => im::Priority::P0,
-        Priority::P1 => im::Priority::P1,
-        Priority::P2 => im::Priority::P2,
-        Priority::P3 => im::Priority::P3,
-    }
-}
-
 /// The metrics' SLA policy built from the config policy and the team time zone.
 ///
 /// An unparsable `business_day_end` falls back to 17:00 (config validation reports it first).
@@ -112,7 +103,7 @@ pub fn incident_sla(
 ) -> IncidentSla {
     let sla = sla_policy(policy, tz);
     let times = im::IncidentTimes {
-        priority: metric_priority(incident.severity),
+        priority: incident.severity,
         created_at: incident.created_at,
         first_ack_at: incident.acknowledged_at,
         resolved_at: incident.resolved_at,
@@ -330,13 +321,7 @@ pub fn dora_for(
             })
         })
         .collect();
-    let incs: Vec<dora::DoraIncident> = incidents
-        .iter()
-        .map(|i| dora::DoraIncident {
-            id: i.external_id.clone(),
-            resolved_at: i.resolved_at,
-        })
-        .collect();
+    let incs: Vec<dora::DoraIncident> = incidents.iter().map(Into::into).collect();
     Some(dora::dora_report(&deps, &incs, &window))
 }
 

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use super::derive::dora_for;
 pub use super::msg::DoraFigures;
 use super::state::{State, DORA_WINDOWS};
-use crate::domain::{DeployStatus, Deployment, Incident};
+use crate::domain::{Deployment, Incident};
 use crate::metrics::rework::ReworkRate;
 
 /// Days of rows the figures need: the longest window, plus a day for incidents that a
@@ -32,25 +32,8 @@ pub fn rework_over(
 ) -> ReworkRate {
     use crate::metrics::dora::{DoraIncident, DoraWindow};
     use crate::metrics::rework::{rework_rate, ReworkDeployment};
-    let deps: Vec<ReworkDeployment> = deployments
-        .iter()
-        .map(|d| ReworkDeployment {
-            id: d.external_id.clone(),
-            service: d.service.clone(),
-            is_production: d.is_production(),
-            succeeded: d.status == DeployStatus::Success,
-            finished_at: d.finished_at.unwrap_or(d.created_at),
-            is_rollback: d.rollback_of.is_some(),
-            incident_ids: d.incident_keys.clone(),
-        })
-        .collect();
-    let incidents: Vec<DoraIncident> = incidents
-        .iter()
-        .map(|i| DoraIncident {
-            id: i.external_id.clone(),
-            resolved_at: i.resolved_at,
-        })
-        .collect();
+    let deps: Vec<ReworkDeployment> = deployments.iter().map(Into::into).collect();
+    let incidents: Vec<DoraIncident> = incidents.iter().map(Into::into).collect();
     let start = now - chrono::Duration::days(i64::from(days));
     DoraWindow::new(start, now).map_or(
         ReworkRate {

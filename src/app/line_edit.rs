@@ -246,31 +246,30 @@ mod tests {
     #[test]
     fn ctrl_w_kills_back_to_whitespace_like_a_shell() {
         let mut e = LineEdit::with_text("deploy checkout-api  ");
-        e.kill_word_back();
-        assert_eq!(e.text(), "deploy ");
-        e.kill_word_back();
-        assert_eq!(e.text(), "");
-        e.kill_word_back();
-        assert_eq!(e.text(), "");
+        for left in ["deploy ", "", ""] {
+            e.kill_word_back();
+            assert_eq!(e.text(), left);
+        }
     }
 
     #[test]
     fn alt_b_and_alt_f_move_over_alphanumeric_words() {
         let mut e = LineEdit::with_text("fix checkout-api now");
-        e.word_back();
-        assert_eq!(e.cursor_chars(), 17);
-        e.word_back();
-        assert_eq!(e.cursor_chars(), 13);
-        e.word_back();
-        assert_eq!(e.cursor_chars(), 4);
-        e.word_forward();
-        assert_eq!(e.cursor_chars(), 12);
-        e.word_forward();
-        assert_eq!(e.cursor_chars(), 16);
-        e.word_forward();
-        assert_eq!(e.cursor_chars(), 20);
-        e.word_forward();
-        assert_eq!(e.cursor_chars(), 20);
+        let back: fn(&mut LineEdit) = LineEdit::word_back;
+        let forward: fn(&mut LineEdit) = LineEdit::word_forward;
+        let steps = [
+            (back, 17),
+            (back, 13),
+            (back, 4),
+            (forward, 12),
+            (forward, 16),
+            (forward, 20),
+            (forward, 20),
+        ];
+        for (step, cursor) in steps {
+            step(&mut e);
+            assert_eq!(e.cursor_chars(), cursor);
+        }
     }
 
     #[test]

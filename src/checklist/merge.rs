@@ -350,6 +350,10 @@ fn apply_one(src: &str, op_index: usize, op: &ItemOp) -> (OpOutcome, Option<Stri
             reason,
         })
     };
+    // The file moved on since the edit was made: `theirs` is what it says now.
+    let changed = |ours: String, theirs: String| {
+        (conflict(ConflictReason::Changed, ours, Some(theirs)), None)
+    };
     let found = edit::find_item(&doc, &op.key);
     let missing = |e: &EditError, ours: String| match e {
         EditError::Ambiguous { .. } => conflict(ConflictReason::Ambiguous, ours, None),
@@ -371,14 +375,7 @@ fn apply_one(src: &str, op_index: usize, op: &ItemOp) -> (OpOutcome, Option<Stri
                     OpOutcome::Applied,
                     Some(edit::set_checked_at(src, item, *new)),
                 ),
-                Ok(item) => (
-                    conflict(
-                        ConflictReason::Changed,
-                        ours,
-                        Some(check_word(item.checked)),
-                    ),
-                    None,
-                ),
+                Ok(item) => changed(ours, check_word(item.checked)),
                 Err(e) => (missing(&e, ours), None),
             }
         }
@@ -411,14 +408,7 @@ fn apply_one(src: &str, op_index: usize, op: &ItemOp) -> (OpOutcome, Option<Stri
                 Ok(item) if item.owner == *old => {
                     done(edit::set_owner(src, &op.key, new.as_deref()), ours)
                 }
-                Ok(item) => (
-                    conflict(
-                        ConflictReason::Changed,
-                        ours,
-                        Some(format!("owner {:?}", item.owner)),
-                    ),
-                    None,
-                ),
+                Ok(item) => changed(ours, format!("owner {:?}", item.owner)),
                 Err(EditError::NotFound { .. }) => {
                     let target = ItemKey {
                         text: with_owner(&op.key.text, new.as_deref()),
@@ -452,14 +442,7 @@ fn apply_one(src: &str, op_index: usize, op: &ItemOp) -> (OpOutcome, Option<Stri
                 Ok(item) if item.checked == *old_checked => {
                     done(edit::delete_item(src, &op.key), ours)
                 }
-                Ok(item) => (
-                    conflict(
-                        ConflictReason::Changed,
-                        ours,
-                        Some(check_word(item.checked)),
-                    ),
-                    None,
-                ),
+                Ok(item) => changed(ours, check_word(item.checked)),
                 Err(EditError::NotFound { .. }) => (OpOutcome::AlreadyApplied, None),
                 Err(e) => (missing(&e, ours), None),
             }

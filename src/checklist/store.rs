@@ -15,14 +15,14 @@
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 
 use super::file;
 use super::merge::{self, ItemOp, OpKind, OpOutcome};
 use super::parse::{self, ItemKey};
 use crate::domain::ChecklistItem;
 use crate::sanitize;
-use crate::store::{write, OpState, Operation, Result, Store, StoreError};
+use crate::store::{first_value, write, OpState, Operation, Result, Store, StoreError};
 
 /// How long a file that could not be written waits before the next attempt.
 pub const FILE_RETRY_DELAY: Duration = Duration::seconds(10);
@@ -482,13 +482,8 @@ pub fn import_remote_document(
     remote_updated_at: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let existing: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM checklist_docs WHERE path = ?1",
-            [path],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let existing: Option<i64> =
+        first_value(tx, "SELECT id FROM checklist_docs WHERE path = ?1", [path])?;
     let gates = match existing {
         Some(id) => gates_of(tx, id)?,
         None => Vec::new(),
@@ -542,12 +537,11 @@ pub fn refresh_from_disk(store: &mut Store, gates: &[String], now: DateTime<Utc>
 /// # Errors
 /// SQLite errors.
 pub fn entry_state(store: &Store, seq: i64) -> Result<Option<OpState>> {
-    let s: Option<String> = store
-        .conn()
-        .query_row("SELECT state FROM outbox WHERE seq = ?1", [seq], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let s: Option<String> = first_value(
+        store.conn(),
+        "SELECT state FROM outbox WHERE seq = ?1",
+        [seq],
+    )?;
     Ok(s.map(|s| match s.as_str() {
         "done" => OpState::Done,
         "conflict" => OpState::Conflict,

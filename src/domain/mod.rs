@@ -97,7 +97,13 @@ pub enum Priority {
 
 impl Priority {
     /// Every priority, most severe first.
-    pub const ALL: &'static [Priority] = &[Priority::P0, Priority::P1, Priority::P2, Priority::P3];
+    pub const ALL: [Priority; 4] = [Priority::P0, Priority::P1, Priority::P2, Priority::P3];
+
+    /// Parses `P0`..`P3` (case-insensitive, surrounding blanks ignored); `None` otherwise.
+    #[must_use]
+    pub fn from_label(label: &str) -> Option<Self> {
+        label.parse().ok()
+    }
 
     /// "P0" … "P3".
     #[must_use]

@@ -83,6 +83,16 @@ pub struct DoraIncident {
     pub resolved_at: Option<DateTime<Utc>>,
 }
 
+impl From<&crate::domain::Incident> for DoraIncident {
+    /// A cached incident as the recovery metric sees it.
+    fn from(i: &crate::domain::Incident) -> Self {
+        DoraIncident {
+            id: i.external_id.clone(),
+            resolved_at: i.resolved_at,
+        }
+    }
+}
+
 /// A half-open reporting window `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DoraWindow {

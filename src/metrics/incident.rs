@@ -7,53 +7,15 @@
 //! only; MTTR averages resolved incidents only (an unacked or open incident is not a zero).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use chrono::{
     DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc, Weekday,
 };
 use chrono_tz::Tz;
 
-/// Incident priority, P0 most urgent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Priority {
-    /// Critical, 24×7.
-    P0,
-    /// High, 24×7.
-    P1,
-    /// Medium, 24×7.
-    P2,
-    /// Low, business hours.
-    P3,
-}
-
-impl Priority {
-    /// All priorities, most urgent first.
-    pub const ALL: [Priority; 4] = [Priority::P0, Priority::P1, Priority::P2, Priority::P3];
-
-    /// Parses `P0`..`P3` (case-insensitive).
-    pub fn from_label(label: &str) -> Option<Self> {
-        match label.trim().to_ascii_uppercase().as_str() {
-            "P0" => Some(Priority::P0),
-            "P1" => Some(Priority::P1),
-            "P2" => Some(Priority::P2),
-            "P3" => Some(Priority::P3),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Priority {
-    /// `P0`..`P3`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Priority::P0 => "P0",
-            Priority::P1 => "P1",
-            Priority::P2 => "P2",
-            Priority::P3 => "P3",
-        })
-    }
-}
+/// Incident priority, P0 most urgent: the domain's own type (the SLA targets per priority
+/// are in [`SlaPolicy`]).
+pub use crate::domain::Priority;
 
 /// How long responders have for one priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

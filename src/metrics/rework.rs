@@ -38,6 +38,22 @@ pub struct ReworkDeployment {
     pub incident_ids: Vec<String>,
 }
 
+impl From<&crate::domain::Deployment> for ReworkDeployment {
+    /// A cached deployment as the rework metric sees it: finished at its last status (or its
+    /// creation while it has none).
+    fn from(d: &crate::domain::Deployment) -> Self {
+        ReworkDeployment {
+            id: d.external_id.clone(),
+            service: d.service.clone(),
+            is_production: d.is_production(),
+            succeeded: d.status == crate::domain::DeployStatus::Success,
+            finished_at: d.finished_at.unwrap_or(d.created_at),
+            is_rollback: d.rollback_of.is_some(),
+            incident_ids: d.incident_keys.clone(),
+        }
+    }
+}
+
 /// Rework rate over one window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReworkRate {

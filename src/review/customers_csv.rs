@@ -11,6 +11,8 @@ use chrono::NaiveDate;
 use crate::domain::{ChurnRisk, Customer, Stage, LOCAL_SOURCE};
 use crate::store::{write, Store, StoreError};
 
+use super::report::csv_field;
+
 /// The CSV columns, in export order.
 pub const COLUMNS: [&str; 13] = [
     "slug",
@@ -51,14 +53,6 @@ pub struct ImportReport {
     pub rows: usize,
 }
 
-fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
 fn num(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_default()
 }
@@ -93,7 +87,13 @@ pub fn export(store: &Store, now: chrono::DateTime<chrono::Utc>) -> Result<Strin
             num(c.engagement),
             c.churn_risk.as_str().to_string(),
         ];
-        out.push_str(&cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(","));
+        out.push_str(
+            &cells
+                .iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
         out.push('\n');
     }
     Ok(out)

@@ -7,9 +7,8 @@ use chrono_tz::Tz;
 use super::week::{local_midnight, Week};
 use super::ReviewError;
 use crate::config::{DurationSpec, Policy, SlaTarget};
-use crate::domain::Priority;
 use crate::metrics::customer::HealthWeights;
-use crate::metrics::incident::{self, ResponseTarget, SlaPolicy};
+use crate::metrics::incident::{ResponseTarget, SlaPolicy};
 
 /// The response-SLA policy of the config, in the team time zone.
 ///
@@ -37,17 +36,6 @@ pub fn sla_policy(policy: &Policy, tz: Tz) -> Result<SlaPolicy, ReviewError> {
         p3: target(policy.sla.p3),
         time_zone: tz,
     })
-}
-
-/// The metrics' priority for a domain priority.
-#[must_use]
-pub fn metric_priority(p: Priority) -> incident::Priority {
-    match p {
-        Priority::P0 => incident::Priority::P0,
-        Priority::P1 => incident::Priority::P1,
-        Priority::P2 => incident::Priority::P2,
-        Priority::P3 => incident::Priority::P3,
-    }
 }
 
 /// How long a bug of one priority may stay open.

@@ -131,7 +131,9 @@ fn markdown(snap: &ReviewSnapshot) -> String {
     o
 }
 
-fn csv_field(s: &str) -> String {
+/// `s` as one CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote
+/// or a line break.
+pub(super) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

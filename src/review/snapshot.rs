@@ -27,6 +27,15 @@ use crate::store::Store;
 /// How many incidents / bugs the lists name.
 const LIST_LEN: usize = 5;
 
+/// Keeps the [`LIST_LEN`] rows that `by` ranks highest, ties in key order.
+fn keep_largest<T, K: Ord>(rows: &mut Vec<T>, by: impl Fn(&T) -> (K, &String)) {
+    rows.sort_by(|x, y| {
+        let ((kx, ix), (ky, iy)) = (by(x), by(y));
+        ky.cmp(&kx).then_with(|| ix.cmp(iy))
+    });
+    rows.truncate(LIST_LEN);
+}
+
 mod deployments;
 
 pub use deployments::deployments_page;
@@ -88,7 +97,7 @@ fn secs(v: Option<f64>) -> Option<f64> {
 /// The times of an incident as the metrics need them, ignoring anything recorded after `at`.
 fn times(i: &Incident, at: DateTime<Utc>) -> IncidentTimes {
     IncidentTimes {
-        priority: policy::metric_priority(i.severity),
+        priority: i.severity,
         created_at: i.created_at,
         first_ack_at: i.acknowledged_at.filter(|t| *t <= at),
         resolved_at: i.resolved_at.filter(|t| *t <= at),
@@ -169,9 +178,8 @@ pub fn incidents_page(
             key.clone(),
             Figure::new(secs(st(&a).mttr_secs), secs(st(&b).mttr_secs)),
         );
-        let mp = policy::metric_priority(p);
-        let c = |w: &IncidentWeek| w.sla_by.get(&mp).and_then(im::SlaSummary::compliance);
-        if a.sla_by.contains_key(&mp) || b.sla_by.contains_key(&mp) {
+        let c = |w: &IncidentWeek| w.sla_by.get(&p).and_then(im::SlaSummary::compliance);
+        if a.sla_by.contains_key(&p) || b.sla_by.contains_key(&p) {
             compliance_by.insert(key, Figure::new(c(&a), c(&b)));
         }
     }
@@ -192,12 +200,7 @@ pub fn incidents_page(
             }
         })
         .collect();
-    longest.sort_by(|x, y| {
-        y.duration_secs
-            .cmp(&x.duration_secs)
-            .then_with(|| x.key.cmp(&y.key))
-    });
-    longest.truncate(LIST_LEN);
+    keep_largest(&mut longest, |l| (l.duration_secs, &l.key));
     IncidentsPage {
         total: Figure::count(a.total, b.total),
         by_severity,
@@ -378,12 +381,7 @@ pub fn bugs_page(
         .iter()
         .filter_map(|b| overdue_secs(b, fix_by, tz, at_a).map(|o| bug_line(b, at_a, Some(o))))
         .collect();
-    most.sort_by(|x, y| {
-        y.overdue_secs
-            .cmp(&x.overdue_secs)
-            .then_with(|| x.key.cmp(&y.key))
-    });
-    most.truncate(LIST_LEN);
+    keep_largest(&mut most, |l| (l.overdue_secs, &l.key));
     page.most_overdue = most;
     let mut oldest: Vec<&Bug> = bugs
         .iter()

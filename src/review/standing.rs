@@ -172,6 +172,15 @@ pub fn support_score(tickets_per_week: f64) -> f64 {
     (100.0 - 20.0 * tickets_per_week).clamp(0.0, 100.0)
 }
 
+/// The customer's NPS scores of every response before `at`.
+fn scores_before(c: &crate::domain::Customer, at: DateTime<Utc>) -> Vec<i64> {
+    c.nps
+        .iter()
+        .filter(|r| r.at < at)
+        .map(|r| i64::from(r.score))
+        .collect()
+}
+
 /// The health measures of a customer at `at` (METRICS.md §4.2): usage days/7, support load
 /// over the previous 28 days, NPS of every response so far, the lowest error budget among the
 /// SLOs of services its incidents touched in those 28 days, and engagement.
@@ -188,12 +197,7 @@ fn measures(
         .iter()
         .filter(|b| b.customers.contains(&c.slug) && since <= b.created_at && b.created_at < at)
         .count();
-    let scores: Vec<i64> = c
-        .nps
-        .iter()
-        .filter(|r| r.at < at)
-        .map(|r| i64::from(r.score))
-        .collect();
+    let scores = scores_before(c, at);
     let services: BTreeSet<&str> = incidents
         .iter()
         .filter(|i| i.customers.contains(&c.slug) && since <= i.created_at && i.created_at < at)
@@ -259,15 +263,7 @@ pub fn customers_page(
             measures(c, bugs, incidents, slos, at_b),
         );
         let (ha, hb) = (health(&ma, &weights), health(&mb, &weights));
-        let nps_at = |at: DateTime<Utc>| {
-            let s: Vec<i64> = c
-                .nps
-                .iter()
-                .filter(|r| r.at < at)
-                .map(|r| i64::from(r.score))
-                .collect();
-            cm::nps(&s).ok().flatten()
-        };
+        let nps_at = |at: DateTime<Utc>| cm::nps(&scores_before(c, at)).ok().flatten();
         let (na, nb) = (nps_at(at_a), nps_at(at_b));
         let red = ha.as_ref().is_some_and(|h| h.band == cm::HealthBand::Red);
         let at_risk = c.churn_risk == ChurnRisk::High || red;

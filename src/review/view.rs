@@ -332,13 +332,8 @@ fn draw_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, page: usize, 
     let mut rows: Vec<Row<'_>> = report::rows(snap, page)
         .into_iter()
         .map(|r| {
-            let style = pal.verdict(r.key, &r.figure);
-            Row::new(vec![
-                Cell::from(fit_label(&r.label, label_cols)),
-                Cell::from(report::value(r.figure.this, r.unit)),
-                Cell::from(report::value(r.figure.last, r.unit)),
-                Cell::from(report::change(&r.figure, r.unit)).style(style),
-            ])
+            let label = fit_label(&r.label, label_cols);
+            Row::new(figure_cells(label, (r.key, &r.figure), r.unit, pal))
         })
         .collect();
     if PAGES[page] == "deployments" {
@@ -351,41 +346,48 @@ fn draw_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, page: usize, 
             ]));
         }
     }
-    let header = Row::new(vec![
-        Cell::from(""),
-        Cell::from(snap.week.clone()),
-        Cell::from(snap.previous_week.clone()),
-        Cell::from("change"),
-    ])
-    .style(Style::default().add_modifier(Modifier::BOLD));
-    let widths = [
-        Constraint::Min(20),
-        Constraint::Length(9),
-        Constraint::Length(9),
-        Constraint::Length(11),
+    let header = vec![
+        String::new(),
+        snap.week.clone(),
+        snap.previous_week.clone(),
+        "change".into(),
     ];
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .render(area, buf);
+    grid(rows, header, 20, &[9, 9, 11]).render(area, buf);
 }
 
-fn bold_header(cells: Vec<String>) -> Row<'static> {
-    Row::new(cells.into_iter().map(Cell::from).collect::<Vec<_>>())
-        .style(Style::default().add_modifier(Modifier::BOLD))
+/// A figure's cells: its label, this week, last week and the change (coloured by the
+/// verdict for `key`).
+fn figure_cells(
+    label: String,
+    (key, f): (&str, &Figure),
+    unit: Unit,
+    pal: &Palette,
+) -> Vec<Cell<'static>> {
+    vec![
+        Cell::from(label),
+        Cell::from(report::value(f.this, unit)),
+        Cell::from(report::value(f.last, unit)),
+        Cell::from(report::change(f, unit)).style(pal.verdict(key, f)),
+    ]
+}
+
+/// A table of `rows` under a bold `header`: the first column takes what the others leave (at
+/// least `first_min` cells), the others are `widths` cells wide, one cell apart.
+fn grid<'a>(rows: Vec<Row<'a>>, header: Vec<String>, first_min: u16, widths: &[u16]) -> Table<'a> {
+    let widths = std::iter::once(Constraint::Min(first_min))
+        .chain(widths.iter().map(|w| Constraint::Length(*w)));
+    let header = Row::new(header.into_iter().map(Cell::from).collect::<Vec<_>>())
+        .style(Style::default().add_modifier(Modifier::BOLD));
+    Table::new(rows, widths).header(header).column_spacing(1)
 }
 
 /// One row per SLO: attainment this and last week (arrow), budget left, burn rate.
 fn draw_slo_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
     let s = &snap.slos;
-    let mut rows = vec![Row::new(vec![
-        Cell::from("meeting objective"),
-        Cell::from(report::value(s.meeting_objective.this, Unit::Count)),
-        Cell::from(report::value(s.meeting_objective.last, Unit::Count)),
-        Cell::from(report::change(&s.meeting_objective, Unit::Count))
-            .style(pal.verdict("slos_meeting_objective", &s.meeting_objective)),
-        Cell::from(""),
-    ])];
+    let meeting = ("slos_meeting_objective", &s.meeting_objective);
+    let mut first = figure_cells("meeting objective".into(), meeting, Unit::Count, pal);
+    first.push(Cell::from(""));
+    let mut rows = vec![Row::new(first)];
     for l in &s.slos {
         let arrow = l.attainment.arrow();
         rows.push(Row::new(vec![
@@ -401,41 +403,29 @@ fn draw_slo_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal: &Pal
             Cell::from(report::value(l.burn_rate.this, Unit::Decimal)),
         ]));
     }
-    let header = bold_header(vec![
+    let header = vec![
         "SLO".into(),
         snap.week.clone(),
         snap.previous_week.clone(),
         "budget".into(),
         "burn".into(),
-    ]);
-    let widths = [
-        Constraint::Min(12),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(5),
     ];
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .render(area, buf);
+    grid(rows, header, 12, &[9, 8, 6, 5]).render(area, buf);
 }
 
 /// One row per customer: health this and last week, change, NPS with n, band (`!`: at risk).
 fn draw_customer_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal: &Palette) {
     let c = &snap.customers;
-    let mut rows = vec![Row::new(vec![
-        Cell::from("NPS of the week"),
-        Cell::from(report::value(c.nps_week.this, Unit::Signed)),
-        Cell::from(report::value(c.nps_week.last, Unit::Signed)),
-        Cell::from(report::change(&c.nps_week, Unit::Signed))
-            .style(pal.verdict("nps_week", &c.nps_week)),
+    let nps = ("nps_week", &c.nps_week);
+    let mut first = figure_cells("NPS of the week".into(), nps, Unit::Signed, pal);
+    first.extend([
         Cell::from(format!(
             "n={}",
             report::value(c.responses_week.this, Unit::Count)
         )),
         Cell::from(""),
-    ])];
+    ]);
+    let mut rows = vec![Row::new(first)];
     for l in &c.customers {
         let band = l.band.this.as_deref();
         let mark = if l.at_risk { "!" } else { "" };
@@ -453,24 +443,7 @@ fn draw_customer_table(buf: &mut Buffer, area: Rect, snap: &ReviewSnapshot, pal:
             Cell::from(format!("{}{mark}", band.unwrap_or("–"))).style(pal.band(band)),
         ]));
     }
-    let header = bold_header(vec![
-        "customer".into(),
-        "health".into(),
-        "last".into(),
-        "change".into(),
-        "NPS".into(),
-        "band".into(),
-    ]);
-    let widths = [
-        Constraint::Min(10),
-        Constraint::Length(6),
-        Constraint::Length(4),
-        Constraint::Length(6),
-        Constraint::Length(9),
-        Constraint::Length(7),
-    ];
-    Table::new(rows, widths)
-        .header(header)
-        .column_spacing(1)
-        .render(area, buf);
+    let header = ["customer", "health", "last", "change", "NPS", "band"];
+    let header = header.into_iter().map(String::from).collect();
+    grid(rows, header, 10, &[6, 4, 6, 9, 7]).render(area, buf);
 }

@@ -11,7 +11,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use super::super::domain::{
     Incident, Priority, Silence, LOCAL_SILENCE_PREFIX, PENDING_SILENCE_PREFIX,
 };
-use super::{from_opt_ts, from_ts, json_list, to_json_list, Result, Store};
+use super::{first_value, from_opt_ts, from_ts, json_list, to_json_list, Result, Store};
 
 /// What the cache holds for one remote incident (before a pull overwrites it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,18 +95,16 @@ pub fn incident_by_id(store: &Store, incident_id: i64) -> Result<Option<Incident
 /// # Errors
 /// SQLite errors.
 pub fn resolution_text(conn: &Connection, incident_id: i64) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT json_extract(op, '$.resolution') FROM outbox \
-             WHERE entity_kind = 'incident' AND entity_id = ?1 AND state != 'undone' \
-             AND json_extract(op, '$.op') = 'set-incident-status' \
-             AND json_extract(op, '$.new') = 'resolved' \
-             AND json_extract(op, '$.resolution') IS NOT NULL \
-             ORDER BY seq DESC LIMIT 1",
-            [incident_id],
-            |r| r.get(0),
-        )
-        .optional()?)
+    first_value(
+        conn,
+        "SELECT json_extract(op, '$.resolution') FROM outbox \
+         WHERE entity_kind = 'incident' AND entity_id = ?1 AND state != 'undone' \
+         AND json_extract(op, '$.op') = 'set-incident-status' \
+         AND json_extract(op, '$.new') = 'resolved' \
+         AND json_extract(op, '$.resolution') IS NOT NULL \
+         ORDER BY seq DESC LIMIT 1",
+        [incident_id],
+    )
 }
 
 /// A locally declared incident that waits to be created at the pager.
@@ -187,13 +185,11 @@ pub fn adopt_local_incident(
 
 /// The silences covering an alert, as stored; `None` when the alert is gone.
 fn silenced_by(tx: &Transaction<'_>, alert_id: i64) -> Result<Option<Vec<String>>> {
-    let current: Option<String> = tx
-        .query_row(
-            "SELECT silenced_by FROM alerts WHERE id = ?1",
-            [alert_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let current: Option<String> = first_value(
+        tx,
+        "SELECT silenced_by FROM alerts WHERE id = ?1",
+        [alert_id],
+    )?;
     Ok(current.as_deref().map(json_list))
 }
 
@@ -220,11 +216,8 @@ pub fn add_alert_silence(tx: &Transaction<'_>, alert_id: i64, silence_id: &str) 
 /// # Errors
 /// SQLite errors; `NotFound` when the alert is gone.
 pub fn alert_labels(conn: &Connection, alert_id: i64) -> Result<Vec<(String, String)>> {
-    let labels: Option<String> = conn
-        .query_row("SELECT labels FROM alerts WHERE id = ?1", [alert_id], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let labels: Option<String> =
+        first_value(conn, "SELECT labels FROM alerts WHERE id = ?1", [alert_id])?;
     let labels = labels.ok_or_else(|| super::StoreError::NotFound(format!("alert {alert_id}")))?;
     let map: std::collections::BTreeMap<String, String> =
         serde_json::from_str(&labels).unwrap_or_default();
@@ -236,11 +229,8 @@ pub fn alert_labels(conn: &Connection, alert_id: i64) -> Result<Vec<(String, Str
 /// # Errors
 /// SQLite errors; `NotFound` when the alert is gone.
 pub fn alert_source(conn: &Connection, alert_id: i64) -> Result<String> {
-    conn.query_row("SELECT source FROM alerts WHERE id = ?1", [alert_id], |r| {
-        r.get(0)
-    })
-    .optional()?
-    .ok_or_else(|| super::StoreError::NotFound(format!("alert {alert_id}")))
+    first_value(conn, "SELECT source FROM alerts WHERE id = ?1", [alert_id])?
+        .ok_or_else(|| super::StoreError::NotFound(format!("alert {alert_id}")))
 }
 
 /// Records (or refreshes) one silence's metadata. `by_opsdeck` is sticky: a pull never clears
@@ -287,11 +277,8 @@ pub fn add_pending_silence(
     comment: &str,
     ends_at: DateTime<Utc>,
 ) -> Result<()> {
-    let source: Option<String> = tx
-        .query_row("SELECT source FROM alerts WHERE id = ?1", [alert_id], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let source: Option<String> =
+        first_value(tx, "SELECT source FROM alerts WHERE id = ?1", [alert_id])?;
     let Some(source) = source else {
         return Ok(());
     };

@@ -309,6 +309,19 @@ impl Store {
     }
 }
 
+/// The first column of the first row `sql` returns; `None` when it returns no row.
+///
+/// # Errors
+/// SQLite errors, a value of another type among them.
+pub fn first_value<T: rusqlite::types::FromSql>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Option<T>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn.query_row(sql, params, |r| r.get(0)).optional()?)
+}
+
 /// Unix seconds for a timestamp.
 #[must_use]
 pub fn ts(t: DateTime<Utc>) -> i64 {

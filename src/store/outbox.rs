@@ -356,11 +356,7 @@ impl Store {
             }
             EntityKind::Slo => "SELECT name FROM slos WHERE id = ?1",
         };
-        self.conn()
-            .query_row(sql, [e.id], |r| r.get(0))
-            .optional()
-            .ok()
-            .flatten()
+        super::first_value(self.conn(), sql, [e.id]).ok().flatten()
     }
 
     /// Counts for the status bar.

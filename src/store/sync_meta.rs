@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::{from_opt_ts, json_list, ts, Result, Store};
+use super::{first_value, from_opt_ts, json_list, ts, Result, Store};
 use crate::domain::{Bug, EntityKind, EntityRef};
 
 /// The remote identity of a cached bug, for pushing an edit.
@@ -29,14 +29,8 @@ pub struct BugRemote {
 /// # Errors
 /// SQLite errors.
 pub fn etag(conn: &Connection, source: &str, url: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT etag FROM http_cache WHERE source = ?1 AND url = ?2",
-            params![source, url],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
+    let sql = "SELECT etag FROM http_cache WHERE source = ?1 AND url = ?2";
+    Ok(first_value(conn, sql, params![source, url])?.flatten())
 }
 
 /// Stores the ETag of `url`, replacing every other URL of `source` that starts with `prefix`.
@@ -72,14 +66,8 @@ pub fn set_etag(
 /// # Errors
 /// SQLite errors.
 pub fn cursor(conn: &Connection, source: &str) -> Result<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT cursor FROM sync_state WHERE source = ?1",
-            [source],
-            |r| r.get::<_, Option<String>>(0),
-        )
-        .optional()?
-        .flatten())
+    let sql = "SELECT cursor FROM sync_state WHERE source = ?1";
+    Ok(first_value(conn, sql, [source])?.flatten())
 }
 
 /// Sets the cursor of `source` (creating its `sync_state` row if needed).
@@ -100,14 +88,8 @@ pub fn set_cursor(tx: &Transaction<'_>, source: &str, kind: &str, cursor: &str) 
 /// # Errors
 /// SQLite errors.
 pub fn rate_limited_until(conn: &Connection, source: &str) -> Result<Option<DateTime<Utc>>> {
-    let secs: Option<Option<i64>> = conn
-        .query_row(
-            "SELECT rate_limited_until FROM sync_state WHERE source = ?1",
-            [source],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(from_opt_ts(secs.flatten()))
+    let sql = "SELECT rate_limited_until FROM sync_state WHERE source = ?1";
+    Ok(from_opt_ts(first_value(conn, sql, [source])?.flatten()))
 }
 
 /// Persists a rate-limit deadline for `source` (keeps a later one already stored).

@@ -7,9 +7,9 @@
 //! upserted, still-pending local edits are re-applied on top of it.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 
-use super::{to_json_list, ts, Result, Store};
+use super::{first_value, to_json_list, ts, Result, Store};
 use crate::domain::{
     Alert, Bug, ChecklistItem, Customer, Deployment, EntityKind, EntityRef, Incident, IncidentEvent,
 };
@@ -431,13 +431,11 @@ pub fn replace_checklist_items(
     let kept_set: std::collections::HashSet<i64> = kept.iter().copied().collect();
     for (id, _) in &old_rows {
         if !kept_set.contains(id) {
-            let busy: Option<i64> = tx
-                .query_row(
-                    "SELECT 1 FROM outbox WHERE entity_kind = 'checklist_item' AND entity_id = ?1 AND state IN ('pending', 'inflight', 'conflict') LIMIT 1",
-                    [id],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let busy: Option<i64> = first_value(
+                tx,
+                "SELECT 1 FROM outbox WHERE entity_kind = 'checklist_item' AND entity_id = ?1 AND state IN ('pending', 'inflight', 'conflict') LIMIT 1",
+                [id],
+            )?;
             if busy.is_none() {
                 tx.execute("DELETE FROM checklist_items WHERE id = ?1", [id])?;
             }

@@ -24,13 +24,14 @@ use reqwest::Method;
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 
-use super::super::config::SourceConfig as SourceSettings;
 use super::super::domain::{Alert, AlertState, EntityKind, Silence, Tab};
 use super::super::sanitize;
 use super::super::store::{incidents, write, Operation, OutboxEntry, Store, StoreError};
-use super::http::{ApiError, ApiRequest, Auth, AuthScheme, Clock, HttpClient, SourceConfig};
-use super::pagerduty::{base_url, segment, token_origin};
-use super::secret::Secret;
+use super::http::{ApiError, ApiRequest, AuthScheme, HttpClient, SourceConfig};
+use super::pagerduty::{base_url, segment, NO_TOKEN_ENV};
+use super::source::{
+    auth, config_error, http_client, Build, Meta, Now, PullResult, PushResult, Settings, Source,
+};
 use super::{PullReport, PushOutcome, SyncError};
 
 /// `createdBy` when neither the operation nor the config names someone.
@@ -133,6 +134,7 @@ fn clean_map(map: &BTreeMap<String, String>, text: bool) -> BTreeMap<String, Str
 }
 
 /// One Alertmanager.
+#[derive(Debug)]
 pub struct AlertmanagerSource {
     name: String,
     http: HttpClient,
@@ -140,48 +142,22 @@ pub struct AlertmanagerSource {
     service_map: BTreeMap<String, String>,
 }
 
-impl std::fmt::Debug for AlertmanagerSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlertmanagerSource")
-            .field("name", &self.name)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
-}
-
-impl AlertmanagerSource {
-    /// Builds the source from its config section; `token` is optional (Bearer, for a proxy).
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] without `base_url` (Alertmanager has no public default) or with a
-    /// bad one.
-    pub fn new(
-        cfg: &SourceSettings,
-        token: Option<Secret>,
-        clock: Clock,
-    ) -> Result<Self, SyncError> {
-        let config_err = |message: String| SyncError::Config {
-            source_name: cfg.name.clone(),
-            message,
-        };
+impl Build for AlertmanagerSource {
+    /// Builds the source; `token` is optional (Bearer, for a proxy). Fails without `base_url`
+    /// (Alertmanager has no public default) or with a bad one.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
         let raw = cfg.base_url.as_deref().ok_or_else(|| {
-            config_err("set base_url to the Alertmanager, e.g. \"http://alertmanager:9093\"".into())
+            config_error(
+                cfg,
+                "set base_url to the Alertmanager, e.g. \"http://alertmanager:9093\"",
+            )
         })?;
-        let base = base_url(raw).map_err(config_err)?;
-        let mut http_cfg = SourceConfig::new(cfg.name.clone(), base);
-        http_cfg.https_only = false;
-        http_cfg.mutation_gap = Duration::ZERO;
-        http_cfg.extra_headers = cfg
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        http_cfg.auth = token.map(|token| Auth {
-            scheme: AuthScheme::Bearer,
-            token,
-            origin: token_origin(cfg),
-        });
-        let http = HttpClient::new(http_cfg, clock).map_err(|e| config_err(e.to_string()))?;
+        let base = base_url(raw).map_err(|message| config_error(cfg, message))?;
+        let mut hc = SourceConfig::new(cfg.name.clone(), base);
+        hc.https_only = false;
+        hc.mutation_gap = Duration::ZERO;
+        hc.auth = token.map(|token| auth(cfg, AuthScheme::Bearer, token, NO_TOKEN_ENV));
+        let http = http_client(cfg, hc, clock, tune)?;
         Ok(Self {
             name: cfg.name.clone(),
             http,
@@ -189,7 +165,9 @@ impl AlertmanagerSource {
             service_map: cfg.service_map.clone(),
         })
     }
+}
 
+impl AlertmanagerSource {
     /// The configured source name.
     #[must_use]
     pub fn name(&self) -> &str {
@@ -243,30 +221,16 @@ impl AlertmanagerSource {
             sanitize::opt_line(a.generator_url.as_deref()),
         ))
     }
+}
 
-    /// Pulls every alert, upserts by fingerprint and prunes the ones no longer returned.
-    ///
-    /// # Errors
-    /// HTTP and store errors (recorded in `sync_state` too); nothing is written on error.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let name = self.name.clone();
-        store.write(|tx| write::sync_attempt(tx, &name, "alertmanager", now))?;
-        let result = self.pull_inner(store, now).await;
-        if let Err(e) = &result {
-            super::tracker::note_failure(store, &name, e, e.retry_at(), now);
-        }
-        result
-    }
+impl Source for AlertmanagerSource {
+    const META: Meta = Meta::new("alertmanager", "Alertmanager")
+        .edits(EntityKind::Alert)
+        .records_own_success();
 
-    async fn pull_inner(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    /// Pulls every alert, upserts by fingerprint and prunes the ones no longer returned
+    /// (nothing is written on error).
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
         let url = self.http.url("api/v2/alerts")?;
         let alerts: Vec<GettableAlert> = self
             .http
@@ -301,23 +265,8 @@ impl AlertmanagerSource {
         Ok(report)
     }
 
-    /// Pushes one outbox entry (a silence or its expiry), then re-pulls the alerts.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        if entry.entity.kind != EntityKind::Alert {
-            return Ok(PushOutcome::Failed(format!(
-                "Alertmanager cannot apply '{}' to a {}",
-                entry.op.describe(),
-                entry.entity.kind
-            )));
-        }
+    /// Pushes one silence or its expiry, then re-pulls the alerts.
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
         let outcome = match &entry.op {
             Operation::SilenceAlert {
                 matchers,
@@ -349,6 +298,12 @@ impl AlertmanagerSource {
         Ok(outcome)
     }
 
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl AlertmanagerSource {
     #[allow(
         clippy::too_many_arguments,
         reason = "the operation's fields, unpacked"

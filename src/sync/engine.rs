@@ -7,7 +7,8 @@
 //! the data, so the UI reloads from SQLite and never waits on the network.
 //!
 //! - Connectors are a closed set: [`Connector`] is an enum with one variant per connector type,
-//!   each with the same `new/pull/push` shape (CONNECTOR.md). One `match` per method dispatches.
+//!   each built on the skeleton in [`crate::sync::source`] (`Build::new`, `Source::pull`,
+//!   `Source::push`). One `match` per method dispatches.
 //! - [`Remote`] is the pull/push interface the round logic ([`run_round`], [`drain_outbox`]) is
 //!   written against; [`Connector`] implements it, and so does the property test's in-process
 //!   fake, so the same outbox/rebase code runs in both.
@@ -38,7 +39,7 @@ use super::github::GithubSource;
 use super::http;
 use super::scheduler::Request;
 use super::secret::{Secret, TokenSource};
-use super::{PullReport, PushOutcome, SyncError};
+use super::{Build, PullReport, PushOutcome, Source, SyncError};
 use crate::clock::SharedClock;
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::domain::Tab;
@@ -78,11 +79,11 @@ pub trait Remote: Send {
 
 /// Every connector opsdeck has, as a closed set.
 ///
-/// When merging, the lead adds one variant per connector type and one arm per `match` below
-/// (`build`, `pull`, `push`); each connector has the same `new/pull/push` methods:
-/// `Jira(JiraSource)`, `Redmine(RedmineSource)`, `PagerDuty(PagerDutySource)`,
-/// `Alertmanager(AlertmanagerSource)`, `Prometheus(PrometheusSource)`,
-/// `GithubDeployments(GithubDeploymentsSource)`.
+/// A new connector adds one variant and one arm per `match` below (`build`, `pull`, `push`);
+/// every connector implements [`Build`] (except Prometheus, which also takes the SLOs) and
+/// [`Source`]. Each source's own `Debug` redacts its credentials (the HTTP client and
+/// [`Secret`] never print a token; tested by the canary sweep).
+#[derive(Debug)]
 pub enum Connector {
     /// GitHub Issues (`kind = "github"`).
     Github(GithubSource),
@@ -100,22 +101,6 @@ pub enum Connector {
     GithubDeployments(super::github_deployments::GithubDeploymentsSource),
     /// Task lists kept in GitHub issue bodies (checklist tab).
     GithubTasklist(super::github_tasklist::GithubTasklistSource),
-}
-
-impl std::fmt::Debug for Connector {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Each source's own Debug redacts its credentials (tested by the canary sweep).
-        match self {
-            Connector::Github(s) => f.debug_tuple("Github").field(s).finish(),
-            Connector::Jira(s) => f.debug_tuple("Jira").field(s).finish(),
-            Connector::Redmine(s) => f.debug_tuple("Redmine").field(s).finish(),
-            Connector::PagerDuty(_) => f.write_str("PagerDuty(..)"),
-            Connector::Alertmanager(_) => f.write_str("Alertmanager(..)"),
-            Connector::Prometheus(_) => f.write_str("Prometheus(..)"),
-            Connector::GithubDeployments(_) => f.write_str("GithubDeployments(..)"),
-            Connector::GithubTasklist(s) => f.debug_tuple("GithubTasklist").field(s).finish(),
-        }
-    }
 }
 
 impl Connector {
@@ -366,14 +351,14 @@ pub(crate) fn spawn_workers(
         .filter(|s| only.is_none_or(|o| o == s.name))
     {
         let (tx, rx) = mpsc::unbounded_channel();
-        let worker = worker::Worker::new(
-            cfg.clone(),
-            config.slos.clone(),
-            db_path.clone(),
-            clock.clone(),
-            events.clone(),
-            reports.clone(),
-        );
+        let worker = worker::Worker::new(worker::Setup {
+            cfg: cfg.clone(),
+            slos: config.slos.clone(),
+            db_path: db_path.clone(),
+            clock: clock.clone(),
+            events: events.clone(),
+            reports: reports.clone(),
+        });
         tasks.push(runtime.spawn(worker.run(rx, cancel.clone())));
         workers.push((cfg.name.clone(), tx));
     }

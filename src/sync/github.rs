@@ -41,10 +41,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::http::{
-    self, ApiRequest, Auth, AuthScheme, Clock, Conditional, HttpClient, HttpResponse,
-};
-use super::secret::{Secret, TokenSource};
+use super::http::{self, ApiRequest, AuthScheme, Clock, HttpClient, HttpResponse};
+use super::secret::Secret;
+use super::source::{auth, get_if_changed, http_client, Build, Now, PullResult, Settings, Tune};
 use super::tracker;
 use super::tracker::config_error;
 use super::tracker::ingest::{Lenient, Pages};
@@ -102,31 +101,12 @@ impl Repo {
 }
 
 /// The GitHub Issues source: config, HTTP client and label mappings.
+#[derive(Debug)]
 pub struct GithubSource {
     name: String,
     repos: Vec<Repo>,
     mapping: Mapping,
     http: Arc<HttpClient>,
-    clock: Clock,
-}
-
-impl std::fmt::Debug for GithubSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GithubSource")
-            .field("name", &self.name)
-            .field("repos", &self.repos)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Where the configured token comes from (for 401 hints).
-pub fn token_origin(cfg: &SourceConfig) -> TokenSource {
-    match (&cfg.token.token_env, &cfg.token.token_command) {
-        (Some(var), _) => TokenSource::Env(var.clone()),
-        (None, Some(argv)) => TokenSource::Command(argv.clone()),
-        (None, None) => TokenSource::Env("GITHUB_TOKEN".to_owned()),
-    }
 }
 
 /// Parses a configured base URL, allowing plain `http://` only for loopback hosts.
@@ -158,7 +138,7 @@ pub fn base_url(cfg: &SourceConfig, default: &str) -> Result<(Url, bool), SyncEr
 
 /// The HTTP settings every GitHub REST source shares (Issues, task lists): the base URL
 /// (`https` unless it is a loopback test server), GitHub's media type and API version, the
-/// configured extra headers, bearer auth and the inline rate-limit wait.
+/// bearer auth and the inline rate-limit wait.
 ///
 /// # Errors
 /// [`SyncError::Config`] for a bad base URL.
@@ -171,66 +151,71 @@ pub(crate) fn github_http_config(
     hc.https_only = https_only;
     hc.accept = "application/vnd.github+json".to_owned();
     hc.extra_headers = vec![("X-GitHub-Api-Version".to_owned(), "2022-11-28".to_owned())];
-    hc.extra_headers
-        .extend(cfg.headers.iter().map(|(k, v)| (k.clone(), v.clone())));
-    hc.auth = token.map(|token| Auth {
-        scheme: AuthScheme::Bearer,
-        token,
-        origin: token_origin(cfg),
-    });
+    hc.auth = token.map(|token| auth(cfg, AuthScheme::Bearer, token, "GITHUB_TOKEN"));
     hc.retry.max_wait = INLINE_RATE_LIMIT_WAIT;
     Ok(hc)
 }
 
-impl GithubSource {
-    /// Builds the source from its config section; `token` is already resolved.
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] for a bad base URL, repo list, header or token.
-    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
-        Self::with_http_config(cfg, token, clock, |_| {})
-    }
+/// The client of a GitHub REST source: [`github_http_config`], the configured extra headers,
+/// then `tune`.
+///
+/// # Errors
+/// [`SyncError::Config`] for a bad base URL or header.
+pub(crate) fn github_client(
+    cfg: &SourceConfig,
+    token: Option<Secret>,
+    clock: Clock,
+    tune: Tune<'_>,
+) -> Result<HttpClient, SyncError> {
+    http_client(cfg, github_http_config(cfg, token)?, clock, tune)
+}
 
-    /// As [`GithubSource::new`], letting the caller adjust the HTTP settings (tests use short
-    /// timeouts and fast backoff; nothing else should need this).
-    ///
-    /// # Errors
-    /// As [`GithubSource::new`].
-    pub fn with_http_config(
-        cfg: &SourceConfig,
-        token: Option<Secret>,
-        clock: Clock,
-        tune: impl FnOnce(&mut http::SourceConfig),
-    ) -> Result<Self, SyncError> {
-        let repos = cfg
-            .repos
-            .iter()
-            .map(|r| {
-                Repo::parse(r).ok_or_else(|| {
-                    config_error(cfg, format!("repo '{r}' is not written as owner/name"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if repos.is_empty() {
-            return Err(config_error(
-                cfg,
-                "no repositories configured; add repos = [\"owner/name\"]",
-            ));
-        }
-        let mut hc = github_http_config(cfg, token)?;
-        tune(&mut hc);
-        let http = Arc::new(
-            HttpClient::new(hc, clock.clone()).map_err(|e| config_error(cfg, e.to_string()))?,
-        );
+/// Parses a configured list (`repos`, `issues`): every entry with `parse`, and at least one.
+/// `names` are the entry, the plural, the config key and the written form, for the messages.
+///
+/// # Errors
+/// [`SyncError::Config`] naming the entry that does not parse, or the empty list.
+pub(crate) fn parse_list<T>(
+    cfg: &SourceConfig,
+    entries: &[String],
+    parse: impl Fn(&str) -> Option<T>,
+    names: [&str; 4],
+) -> Result<Vec<T>, SyncError> {
+    let [entry, plural, key, form] = names;
+    let parsed = entries
+        .iter()
+        .map(|e| {
+            parse(e)
+                .ok_or_else(|| config_error(cfg, format!("{entry} '{e}' is not written as {form}")))
+        })
+        .collect::<Result<Vec<T>, SyncError>>()?;
+    if parsed.is_empty() {
+        let message = format!("no {plural} configured; add {key} = [\"{form}\"]");
+        return Err(config_error(cfg, message));
+    }
+    Ok(parsed)
+}
+
+impl Build for GithubSource {
+    /// Builds the source; fails for a bad base URL, repo list, header or token.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
+        let repos = parse_list(
+            cfg,
+            &cfg.repos,
+            Repo::parse,
+            ["repo", "repositories", "repos", "owner/name"],
+        )?;
+        let http = Arc::new(github_client(cfg, token, clock, tune)?);
         Ok(Self {
             name: cfg.name.clone(),
             repos,
             mapping: Mapping::new(&cfg.priority_map, &cfg.status_map),
             http,
-            clock,
         })
     }
+}
 
+impl GithubSource {
     /// The configured source name.
     pub fn name(&self) -> &str {
         &self.name
@@ -249,27 +234,15 @@ impl GithubSource {
         }
     }
 
-    /// One incremental pull of every configured repository.
-    ///
-    /// # Errors
-    /// The first failing repository's error (after recording it in `sync_state`); a persisted
-    /// rate-limit deadline in the future fails at once without a request.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let name = self.name.clone();
-        tracker::begin_limited_pull(store, &name, KIND, now, (self.clock)())?;
+    /// One incremental pull of every configured repository (the first failing one's error
+    /// ends it); a persisted rate-limit deadline in the future fails at once without a request.
+    pub(super) async fn pull_all(&mut self, store: &mut Store, now: Now) -> PullResult {
+        tracker::check_rate_limit(store, &self.name, self.http.now())?;
         let mut report = PullReport::default();
-        let mut failure = None;
         for repo in self.repos.clone() {
-            if let Err(e) = self.pull_repo(store, &repo, now, &mut report).await {
-                failure = Some(e);
-                break;
-            }
+            self.pull_repo(store, &repo, now, &mut report).await?;
         }
-        tracker::finish_limited_pull(store, &name, KIND, failure, report, now)
+        Ok(report)
     }
 
     fn list_url(&self, repo: &Repo, since: Option<&str>) -> Result<(Url, String), SyncError> {
@@ -302,22 +275,16 @@ impl GithubSource {
             .unwrap_or_default();
         let since = cursors.get(&full).cloned();
         let (first_url, prefix) = self.list_url(repo, since.as_deref())?;
-        let etag = sync_meta::etag(store.conn(), &self.name, first_url.as_str())?;
         let mut max_seen = since.as_deref().and_then(|s| parse_time(Some(s)));
         let mut first_seen: HashMap<u64, DateTime<Utc>> = HashMap::new();
         let mut rewind: Option<DateTime<Utc>> = None;
         let key_prefix = self.key_prefix(repo);
-        report.requests += 1;
-        let (first_etag, first) = match self
-            .http
-            .get_conditional(first_url.clone(), etag.as_deref())
-            .await?
-        {
-            Conditional::NotModified => return Ok(()),
-            Conditional::Fresh { etag, response } => (etag, *response),
+        let changed = get_if_changed(&self.http, store, &self.name, &first_url, report).await?;
+        let Some((first_etag, first)) = changed else {
+            return Ok(());
         };
         let (name, mapping) = (self.name.clone(), self.mapping.clone());
-        let mut pages = Pages::from_answer(
+        let mut pages = Pages::start(
             &self.http,
             &self.name,
             first,

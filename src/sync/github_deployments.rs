@@ -26,12 +26,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
 use super::http::{
-    ApiError, ApiRequest, Auth, AuthScheme, Clock, Conditional, HttpClient,
-    SourceConfig as HttpConfig,
+    ApiError, ApiRequest, AuthScheme, Conditional, HttpClient, SourceConfig as HttpConfig,
 };
-use super::secret::{Secret, TokenSource};
+use super::source::{auth, http_client, Build, Now, PullResult, Settings};
 use super::{PullReport, SyncError};
-use crate::config::SourceConfig;
 use crate::domain::{Deployment, Tab};
 use crate::sanitize;
 use crate::store::{sync_meta, write, Store};
@@ -52,6 +50,7 @@ pub const MAX_UNSETTLED_REFRESH: i64 = 20;
 pub const DESCRIPTION_MAX_CHARS: usize = 140;
 
 /// One configured GitHub Deployments source.
+#[derive(Debug)]
 pub struct GithubDeploymentsSource {
     name: String,
     repos: Vec<(String, String)>,
@@ -124,12 +123,10 @@ fn insert_statuses(
     Ok(())
 }
 
-impl GithubDeploymentsSource {
-    /// Builds the source from its config section.
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] for a bad base URL, a bad repository name or a bad rollback state.
-    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
+impl Build for GithubDeploymentsSource {
+    /// Builds the source; fails for a bad base URL, a bad repository name or a bad rollback
+    /// state.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
         let base = cfg
             .base_url
             .clone()
@@ -140,23 +137,9 @@ impl GithubDeploymentsSource {
         http.accept = "application/vnd.github+json".into();
         http.extra_headers
             .push(("X-GitHub-Api-Version".into(), API_VERSION.into()));
-        for (k, v) in &cfg.headers {
-            http.extra_headers.push((k.clone(), v.clone()));
-        }
         http.https_only = !is_loopback(&base);
-        if let Some(token) = token {
-            let origin = match (&cfg.token.token_env, &cfg.token.token_command) {
-                (Some(var), _) => TokenSource::Env(var.clone()),
-                (None, Some(cmd)) => TokenSource::Command(cmd.clone()),
-                (None, None) => TokenSource::Env("GITHUB_TOKEN".into()),
-            };
-            http.auth = Some(Auth {
-                scheme: AuthScheme::Bearer,
-                token,
-                origin,
-            });
-        }
-        let client = HttpClient::new(http, clock).map_err(|e| map_err(&cfg.name, e))?;
+        http.auth = token.map(|token| auth(cfg, AuthScheme::Bearer, token, "GITHUB_TOKEN"));
+        let client = http_client(cfg, http, clock, tune)?;
         let repos = cfg
             .repos
             .iter()
@@ -188,7 +171,9 @@ impl GithubDeploymentsSource {
             client,
         })
     }
+}
 
+impl GithubDeploymentsSource {
     fn service_for(&self, repo: &str, environment: &str) -> String {
         self.service_map
             .get(repo)
@@ -197,25 +182,8 @@ impl GithubDeploymentsSource {
             .unwrap_or_else(|| repo.to_string())
     }
 
-    /// One pull of every repository and environment.
-    ///
-    /// # Errors
-    /// HTTP, decode or store errors (nothing partial is committed).
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        store.write(|tx| write::sync_attempt(tx, &self.name, "github-deployments", now))?;
-        let result = self.pull_all(store, now).await;
-        super::tracker::finish_pull(store, &self.name, result, now)
-    }
-
-    async fn pull_all(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    /// One pull of every repository and environment (nothing partial is committed).
+    pub(super) async fn pull_all(&mut self, store: &mut Store, now: Now) -> PullResult {
         let mut report = PullReport::default();
         let envs: Vec<Option<String>> = if self.environments.is_empty() {
             vec![None]

@@ -29,13 +29,11 @@ use serde_json::json;
 use url::Url;
 
 use super::github::Repo;
-use super::http::{self, ApiError, ApiRequest, Clock, Conditional, HttpClient};
-use super::secret::Secret;
-use super::tracker::config_error;
+use super::http::{ApiError, ApiRequest, HttpClient};
+use super::source::{get_if_changed, Build, Meta, Now, PullResult, PushResult, Settings, Source};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::checklist::merge::{self, OpOutcome};
 use crate::checklist::{parse, store as checklist_store};
-use crate::config::SourceConfig;
 use crate::domain::Tab;
 use crate::store::{sync_meta, OutboxEntry, Store};
 
@@ -85,20 +83,11 @@ struct IssueBody {
 }
 
 /// The `github-tasklist` source: its issues and HTTP client.
+#[derive(Debug)]
 pub struct GithubTasklistSource {
     name: String,
     issues: Vec<IssueRef>,
     http: HttpClient,
-}
-
-impl std::fmt::Debug for GithubTasklistSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GithubTasklistSource")
-            .field("name", &self.name)
-            .field("issues", &self.issues)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
 }
 
 /// The cached document behind one outbox entry.
@@ -109,78 +98,16 @@ struct Target {
     key: Option<parse::ItemKey>,
 }
 
-impl GithubTasklistSource {
-    /// Builds the source from its config section; `token` is already resolved.
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] for a bad base URL, issue list, header or token.
-    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
-        Self::with_http_config(cfg, token, clock, |_| {})
-    }
-
-    /// As [`GithubTasklistSource::new`], letting tests shorten timeouts, backoff and the
-    /// mutation gap.
-    ///
-    /// # Errors
-    /// As [`GithubTasklistSource::new`].
-    pub fn with_http_config(
-        cfg: &SourceConfig,
-        token: Option<Secret>,
-        clock: Clock,
-        tune: impl FnOnce(&mut http::SourceConfig),
-    ) -> Result<Self, SyncError> {
-        let issues = cfg
-            .issues
-            .iter()
-            .map(|s| {
-                IssueRef::parse(s).ok_or_else(|| {
-                    config_error(cfg, format!("issue '{s}' is not written as owner/repo#123"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if issues.is_empty() {
-            return Err(config_error(
-                cfg,
-                "no issues configured; add issues = [\"owner/repo#123\"]",
-            ));
-        }
-        let mut hc = super::github::github_http_config(cfg, token)?;
-        tune(&mut hc);
-        let http = HttpClient::new(hc, clock).map_err(|e| config_error(cfg, e.to_string()))?;
-        Ok(Self {
-            name: cfg.name.clone(),
-            issues,
-            http,
-        })
-    }
-
-    /// The configured source name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn issue_url(&self, issue: &IssueRef) -> Result<Url, ApiError> {
-        self.http.url(&format!(
-            "repos/{}/{}/issues/{}",
-            issue.repo.owner, issue.repo.name, issue.number
-        ))
-    }
+impl Source for GithubTasklistSource {
+    const META: Meta = Meta::new(KIND, "GitHub");
 
     /// One pull: a conditional read of every configured issue.
     ///
     /// An issue refused for good (404, 410, 403) is recorded on its document and the others
-    /// are still read; any other failure (rate limit, 5xx, network) stops the pull.
-    ///
-    /// # Errors
-    /// The first failing issue's error (recorded in `sync_state`; a rate-limit deadline is
-    /// persisted); a persisted deadline in the future fails at once without a request.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let name = self.name.clone();
-        super::tracker::begin_limited_pull(store, &name, KIND, now, now)?;
+    /// are still read; any other failure (rate limit, 5xx, network) stops the pull. A
+    /// persisted rate-limit deadline in the future fails at once without a request.
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
+        super::tracker::check_rate_limit(store, &self.name, now)?;
         let mut report = PullReport::default();
         let mut failure = None;
         for issue in self.issues.clone() {
@@ -205,7 +132,82 @@ impl GithubTasklistSource {
                 }
             }
         }
-        super::tracker::finish_limited_pull(store, &name, KIND, failure, report, now)
+        failure.map_or(Ok(report), Err)
+    }
+
+    /// A failed pull persists a rate limit's deadline so the next pull waits for it.
+    fn record_failure(&self, store: &mut Store, err: &SyncError, now: Now) {
+        super::tracker::note_limited_failure(store, &self.name, KIND, err, now);
+    }
+
+    /// Pushes ONE checklist edit (already marked in flight by the engine); see the module doc.
+    /// Remote failures are outcomes (404/403/422 fail, the rest retry).
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
+        let Some(target) = self.target(store, entry.entity.id)? else {
+            return Ok(PushOutcome::Failed(format!(
+                "{} is no longer in the cache; nothing to push",
+                entry.entity_label
+            )));
+        };
+        let Some(issue) = IssueRef::parse(&target.path) else {
+            return Ok(PushOutcome::Failed(format!(
+                "{} does not name an issue as owner/repo#123",
+                target.path
+            )));
+        };
+        let base_doc = parse::parse(&target.base);
+        let Some(op) = target
+            .key
+            .clone()
+            .and_then(|key| checklist_store::item_op(&base_doc, key, &entry.op))
+        else {
+            return Ok(PushOutcome::Failed(
+                "this edit cannot be written to an issue's task list".into(),
+            ));
+        };
+        match self.push_op(store, &issue, &target, &op, now).await {
+            Ok(outcome) => Ok(outcome),
+            Err(PushStop::Store(e)) => Err(e),
+            Err(PushStop::Api(err)) => {
+                if let ApiError::RateLimited { until, .. } = &err {
+                    let (name, until) = (self.name.clone(), *until);
+                    store.write(|tx| sync_meta::note_rate_limit(tx, &name, KIND, until))?;
+                }
+                Ok(super::github::outcome_for(err, entry.attempts, now))
+            }
+        }
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Build for GithubTasklistSource {
+    /// Builds the source; fails for a bad base URL, issue list, header or token.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
+        let names = ["issue", "issues", "issues", "owner/repo#123"];
+        let issues = super::github::parse_list(cfg, &cfg.issues, IssueRef::parse, names)?;
+        let http = super::github::github_client(cfg, token, clock, tune)?;
+        Ok(Self {
+            name: cfg.name.clone(),
+            issues,
+            http,
+        })
+    }
+}
+
+impl GithubTasklistSource {
+    /// The configured source name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn issue_url(&self, issue: &IssueRef) -> Result<Url, ApiError> {
+        self.http.url(&format!(
+            "repos/{}/{}/issues/{}",
+            issue.repo.owner, issue.repo.name, issue.number
+        ))
     }
 
     async fn pull_issue(
@@ -216,15 +218,10 @@ impl GithubTasklistSource {
         report: &mut PullReport,
     ) -> Result<(), SyncError> {
         let url = self.issue_url(issue)?;
-        let etag = sync_meta::etag(store.conn(), &self.name, url.as_str())?;
-        report.requests += 1;
-        let (etag, response) = match self
-            .http
-            .get_conditional(url.clone(), etag.as_deref())
-            .await?
-        {
-            Conditional::NotModified => return Ok(()),
-            Conditional::Fresh { etag, response } => (etag, response),
+        let Some((etag, response)) =
+            get_if_changed(&self.http, store, &self.name, &url, report).await?
+        else {
+            return Ok(());
         };
         let dto: IssueBody = response.json()?;
         report.fetched += 1;
@@ -267,51 +264,6 @@ impl GithubTasklistSource {
             report.changed.push(Tab::Checklist);
         }
         Ok(())
-    }
-
-    /// Pushes ONE checklist edit (already marked in flight by the engine); see the module doc.
-    ///
-    /// # Errors
-    /// Only store errors; remote failures are outcomes (404/403/422 fail, the rest retry).
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        let Some(target) = self.target(store, entry.entity.id)? else {
-            return Ok(PushOutcome::Failed(format!(
-                "{} is no longer in the cache; nothing to push",
-                entry.entity_label
-            )));
-        };
-        let Some(issue) = IssueRef::parse(&target.path) else {
-            return Ok(PushOutcome::Failed(format!(
-                "{} does not name an issue as owner/repo#123",
-                target.path
-            )));
-        };
-        let base_doc = parse::parse(&target.base);
-        let Some(op) = target
-            .key
-            .clone()
-            .and_then(|key| checklist_store::item_op(&base_doc, key, &entry.op))
-        else {
-            return Ok(PushOutcome::Failed(
-                "this edit cannot be written to an issue's task list".into(),
-            ));
-        };
-        match self.push_op(store, &issue, &target, &op, now).await {
-            Ok(outcome) => Ok(outcome),
-            Err(PushStop::Store(e)) => Err(e),
-            Err(PushStop::Api(err)) => {
-                if let ApiError::RateLimited { until, .. } = &err {
-                    let (name, until) = (self.name.clone(), *until);
-                    store.write(|tx| sync_meta::note_rate_limit(tx, &name, KIND, until))?;
-                }
-                Ok(super::github::outcome_for(err, entry.attempts, now))
-            }
-        }
     }
 
     async fn push_op(

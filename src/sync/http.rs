@@ -174,6 +174,11 @@ impl HttpClient {
         &self.name
     }
 
+    /// The time on the clock this client reads (rate-limit deadlines, breaker).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        (self.clock)()
+    }
+
     /// Resolves `path_and_query` against the base URL.
     pub fn url(&self, path_and_query: &str) -> Result<Url, ApiError> {
         self.base

@@ -29,12 +29,12 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use url::Url;
 
-use super::http::{self, ApiError, ApiRequest, AuthScheme, Clock, HttpClient};
-use super::secret::Secret;
+use super::http::{ApiError, ApiRequest, AuthScheme, HttpClient};
+use super::source::{Build, Meta, Now, PullResult, Settings};
 use super::tracker::ingest::{self, Pages};
-use super::tracker::{self, PriorityMap};
+use super::tracker::{self, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::SourceKind;
 use crate::domain::{BugStatus, Priority, Tab};
 use crate::store::outbox::{Operation, OutboxEntry};
 use crate::store::trackers::RemoteBug;
@@ -58,17 +58,11 @@ pub const FIELDS: &str =
     "summary,status,priority,assignee,labels,updated,created,resolution,resolutiondate,description";
 
 /// Default priority names (Jira's current and legacy schemes).
-pub const DEFAULT_PRIORITIES: &[(&str, Priority)] = &[
-    ("Highest", Priority::P0),
-    ("Blocker", Priority::P0),
-    ("High", Priority::P1),
-    ("Critical", Priority::P1),
-    ("Medium", Priority::P2),
-    ("Major", Priority::P2),
-    ("Low", Priority::P3),
-    ("Lowest", Priority::P3),
-    ("Minor", Priority::P3),
-    ("Trivial", Priority::P3),
+pub const DEFAULT_PRIORITIES: tracker::Defaults = &[
+    (Priority::P0, &["Highest", "Blocker"]),
+    (Priority::P1, &["High", "Critical"]),
+    (Priority::P2, &["Medium", "Major"]),
+    (Priority::P3, &["Low", "Lowest", "Minor", "Trivial"]),
 ];
 
 /// A search page mapped off the runtime: the bugs (with whether Jira dated them) and the
@@ -91,26 +85,10 @@ pub struct JiraSource {
     zone: Option<Option<chrono_tz::Tz>>,
 }
 
-impl JiraSource {
-    /// Builds the source from its config section; `token` is the API token.
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] without `base_url`, `email`, token or projects, or with a bad
-    /// `priority_map`/`status_map`/`transitions` entry.
-    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
-        Self::with_http(cfg, token, clock, |_| {})
-    }
-
-    /// As [`JiraSource::new`], letting `adjust` tune the HTTP client (retry policy, seeds).
-    ///
-    /// # Errors
-    /// As [`JiraSource::new`].
-    pub fn with_http(
-        cfg: &SourceConfig,
-        token: Option<Secret>,
-        clock: Clock,
-        adjust: impl FnOnce(&mut http::SourceConfig),
-    ) -> Result<Self, SyncError> {
+impl Build for JiraSource {
+    /// Builds the source; `token` is the API token. Fails without `base_url`, `email`, token
+    /// or projects, or with a bad `priority_map`/`status_map`/`transitions` entry.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
         if cfg.kind != SourceKind::Jira {
             return Err(tracker::config_error(cfg, "not a jira source"));
         }
@@ -152,12 +130,14 @@ impl JiraSource {
             })?;
             transitions.insert(status, name.trim().to_owned());
         }
-        let map = Mapping {
-            priorities: PriorityMap::new(cfg, DEFAULT_PRIORITIES)?,
-            statuses: tracker::status_overrides(cfg)?,
-        };
-        let auth = tracker::auth(cfg, AuthScheme::Basic { email }, token);
-        let (client, site) = tracker::client(cfg, Some(auth), clock, adjust)?;
+        let map = Mapping::new(cfg, DEFAULT_PRIORITIES)?;
+        let auth = tracker::auth(
+            cfg,
+            AuthScheme::Basic { email },
+            token,
+            &tracker::unset_token(cfg),
+        );
+        let (client, site) = tracker::client(cfg, Some(auth), clock, tune)?;
         Ok(JiraSource {
             name: cfg.name.clone(),
             projects,
@@ -168,52 +148,13 @@ impl JiraSource {
             zone: None,
         })
     }
+}
 
-    /// One incremental pull (see the module docs); each page and its cursor in one transaction.
-    ///
-    /// # Errors
-    /// API, decode and store errors; pages committed before the error stay committed.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let cursor = tracker::begin_pull(store, &self.name, "jira", now)?;
-        let result = self.pull_pages(store, cursor, now).await;
-        tracker::finish_pull(store, &self.name, result, now)
-    }
+impl Tracker for JiraSource {
+    const TRACKER: Meta = Meta::new("jira", "Jira");
 
-    /// The JQL for a pull; `since` is the lower bound already in the user's zone.
-    #[must_use]
-    pub fn jql(&self, since: Option<&str>) -> String {
-        let projects: Vec<String> = self.projects.iter().map(|p| quote(p)).collect();
-        let mut jql = format!("project in ({})", projects.join(", "));
-        if let Some(since) = since {
-            jql.push_str(&format!(" AND updated >= \"{since}\""));
-        }
-        jql.push_str(" ORDER BY updated ASC, key ASC");
-        jql
-    }
-
-    /// The search request for `jql`, continuing after `token`.
-    fn search_request(&self, jql: &str, token: Option<&str>) -> Result<ApiRequest, ApiError> {
-        let mut url = self.client.url("rest/api/3/search/jql")?;
-        url.query_pairs_mut()
-            .append_pair("jql", jql)
-            .append_pair("fields", FIELDS)
-            .append_pair("maxResults", &PAGE_SIZE.to_string());
-        if let Some(t) = token {
-            url.query_pairs_mut().append_pair("nextPageToken", t);
-        }
-        Ok(ApiRequest::get(url))
-    }
-
-    async fn pull_pages(
-        &mut self,
-        store: &mut Store,
-        cursor: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    /// One incremental pull (see the module docs).
+    async fn pages(&mut self, store: &mut Store, cursor: Option<String>, now: Now) -> PullResult {
         let mut report = PullReport::default();
         let mut max_updated = cursor.as_deref().and_then(parse_cursor);
         let since = match max_updated {
@@ -273,53 +214,13 @@ impl JiraSource {
         Ok(report)
     }
 
-    /// The JQL lower bound for `cursor`: in the API user's zone, floored to the minute, minus
-    /// the overlap (a wider margin when the zone is unknown).
-    async fn jql_since(
-        &mut self,
-        cursor: DateTime<Utc>,
-        report: &mut PullReport,
-    ) -> Result<String, SyncError> {
-        if self.zone.is_none() {
-            let url = self.client.url("rest/api/3/myself")?;
-            let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
-            report.requests += 1;
-            let me: MyselfDto = response.json()?;
-            let zone = me.time_zone.as_deref().and_then(|z| z.parse().ok());
-            if zone.is_none() {
-                tracing::warn!(source = %self.name, "Jira did not say the API user's time zone; widening the sync overlap");
-            }
-            self.zone = Some(zone);
-        }
-        Ok(jql_bound(cursor, self.zone.flatten()))
-    }
-
-    /// Pushes one outbox entry (see the module docs for the per-operation rules).
-    ///
-    /// # Errors
-    /// Store errors only; remote refusals are [`PushOutcome::Failed`].
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        let bug = match tracker::bug_for_push(store, entry, "Jira", &self.name)? {
-            Ok(bug) => bug,
-            Err(outcome) => return Ok(outcome),
-        };
-        match self.push_op(&bug, entry).await {
-            Ok(outcome) => Ok(outcome),
-            Err(err) => Ok(tracker::push_outcome(&err, now, entry.attempts)),
-        }
-    }
-
-    async fn push_op(&self, bug: &RemoteBug, entry: &OutboxEntry) -> Result<PushOutcome, ApiError> {
+    /// One bug edit (see the module docs for the per-operation rules).
+    async fn op(&mut self, bug: &RemoteBug, entry: &OutboxEntry) -> Result<PushOutcome, ApiError> {
         let key = &bug.key;
         match &entry.op {
             Operation::SetBugStatus { old, new, reason } => {
                 let issue = self.get_issue(key).await?;
-                let remote = self.map.status(issue.fields.status.as_ref());
+                let remote = dto::status(&self.map, issue.fields.status.as_ref());
                 if remote == *new {
                     // A retry after an unknown outcome: the transition may have been ours and
                     // the reason comment (a second request) never sent. Post it unless the
@@ -408,6 +309,58 @@ impl JiraSource {
         }
     }
 
+    fn source_name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl JiraSource {
+    /// The JQL for a pull; `since` is the lower bound already in the user's zone.
+    #[must_use]
+    pub fn jql(&self, since: Option<&str>) -> String {
+        let projects: Vec<String> = self.projects.iter().map(|p| quote(p)).collect();
+        let mut jql = format!("project in ({})", projects.join(", "));
+        if let Some(since) = since {
+            jql.push_str(&format!(" AND updated >= \"{since}\""));
+        }
+        jql.push_str(" ORDER BY updated ASC, key ASC");
+        jql
+    }
+
+    /// The search request for `jql`, continuing after `token`.
+    fn search_request(&self, jql: &str, token: Option<&str>) -> Result<ApiRequest, ApiError> {
+        let mut url = self.client.url("rest/api/3/search/jql")?;
+        url.query_pairs_mut()
+            .append_pair("jql", jql)
+            .append_pair("fields", FIELDS)
+            .append_pair("maxResults", &PAGE_SIZE.to_string());
+        if let Some(t) = token {
+            url.query_pairs_mut().append_pair("nextPageToken", t);
+        }
+        Ok(ApiRequest::get(url))
+    }
+
+    /// The JQL lower bound for `cursor`: in the API user's zone, floored to the minute, minus
+    /// the overlap (a wider margin when the zone is unknown).
+    async fn jql_since(
+        &mut self,
+        cursor: DateTime<Utc>,
+        report: &mut PullReport,
+    ) -> Result<String, SyncError> {
+        if self.zone.is_none() {
+            let url = self.client.url("rest/api/3/myself")?;
+            let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
+            report.requests += 1;
+            let me: MyselfDto = response.json()?;
+            let zone = me.time_zone.as_deref().and_then(|z| z.parse().ok());
+            if zone.is_none() {
+                tracing::warn!(source = %self.name, "Jira did not say the API user's time zone; widening the sync overlap");
+            }
+            self.zone = Some(zone);
+        }
+        Ok(jql_bound(cursor, self.zone.flatten()))
+    }
+
     async fn get_issue(&self, key: &str) -> Result<IssueDto, ApiError> {
         let mut url = self.client.url(&issue_path(key, ""))?;
         url.query_pairs_mut()
@@ -435,16 +388,16 @@ impl JiraSource {
         let url = self.client.url(&issue_path(key, "/transitions"))?;
         let list: TransitionsDto = self.client.send(ApiRequest::get(url)).await?.json()?;
         let configured = self.transitions.get(&target);
-        let chosen = list.transitions.iter().find(|t| match configured {
+        let chosen = list.items.iter().find(|t| match configured {
             Some(name) => t
                 .name
                 .as_deref()
                 .is_some_and(|n| n.trim().eq_ignore_ascii_case(name)),
-            None => self.map.status(t.to.as_ref()) == target,
+            None => dto::status(&self.map, t.to.as_ref()) == target,
         });
         let Some(id) = chosen.and_then(|t| dto::id_text(&t.id)) else {
             let available: Vec<String> = list
-                .transitions
+                .items
                 .iter()
                 .filter_map(|t| t.name.as_deref().map(crate::sanitize::line))
                 .collect();
@@ -486,10 +439,7 @@ impl JiraSource {
             .append_pair("maxResults", &COMMENT_LOOKBACK.to_string());
         let list: CommentsDto = self.client.send(ApiRequest::get(url)).await?.json()?;
         let wanted = body.trim();
-        Ok(list
-            .comments
-            .iter()
-            .any(|c| adf::flatten(&c.body) == wanted))
+        Ok(list.items.iter().any(|c| adf::flatten(&c.body) == wanted))
     }
 
     /// The account id for `who`: taken as is when it looks like one, else the single active

@@ -2,6 +2,8 @@
 //! connectors and the sync engine.
 //!
 //! - [`secret`]: tokens (never printed, never stored) and where they come from.
+//! - [`source`]: the connector skeleton every connector is built on ([`Build`], [`Source`]):
+//!   pull bookkeeping, the push kind guard, the HTTP client setup, conditional GETs.
 //! - [`ratelimit`]: `Retry-After` and vendor reset headers, full-jitter backoff, circuit breaker.
 //! - [`link`]: RFC 5988 `Link` pagination.
 //! - [`http`]: one client per source with timeouts, a streamed body cap, same-origin redirects,
@@ -10,7 +12,8 @@
 //!   Markdown incident report (`e`); [`prometheus`]: SLO counts; [`github_deployments`]:
 //!   deployments, statuses and rollback markers; [`github_tasklist`]: plans kept in issue
 //!   bodies (checklist tab); [`jira`], [`redmine`] (and GitHub Issues):
-//!   bug trackers, with [`tracker`] holding what they share.
+//!   bug trackers, with [`tracker`] holding what they share (the [`tracker::Tracker`] half of
+//!   the skeleton, names, paging).
 
 pub mod alertmanager;
 pub mod doctor;
@@ -30,7 +33,10 @@ pub mod ratelimit;
 pub mod redmine;
 pub mod scheduler;
 pub mod secret;
+pub mod source;
 pub mod tracker;
+
+pub use source::{Build, Source};
 
 use chrono::{DateTime, Utc};
 

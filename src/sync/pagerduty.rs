@@ -39,11 +39,10 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::super::config::SourceConfig as SourceSettings;
 use super::super::domain::{IncidentEvent, Priority, Tab};
 use super::super::store::{incidents, write, Store};
-use super::http::{ApiError, ApiRequest, Auth, AuthScheme, Clock, HttpClient, SourceConfig};
-use super::secret::{Secret, TokenSource};
+use super::http::{ApiError, ApiRequest, AuthScheme, HttpClient, SourceConfig};
+use super::source::{auth, http_client, Build, Now, PullResult, Settings};
 use super::{PullReport, SyncError};
 use dto::{IncidentPage, LogEntryPage, NoteList, PdIncident, RemoteState, SeverityMap};
 
@@ -72,6 +71,7 @@ const MAX_STRAGGLERS: usize = 50;
 const FULL_LISTING_EVERY_SECS: i64 = 600;
 
 /// The PagerDuty source: one account, one `From` user.
+#[derive(Debug)]
 pub struct PagerDutySource {
     name: String,
     http: HttpClient,
@@ -89,15 +89,6 @@ pub struct PagerDutySource {
     touched: HashSet<String>,
     /// When this source last read the incident listings in full.
     listed_at: Option<DateTime<Utc>>,
-}
-
-impl std::fmt::Debug for PagerDutySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PagerDutySource")
-            .field("name", &self.name)
-            .field("http", &self.http)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Parses a base URL and makes sure it ends with `/` so relative paths keep any prefix.
@@ -120,32 +111,19 @@ pub(super) fn is_loopback_http(url: &Url) -> bool {
         )
 }
 
-/// Where the token came from, for 401 hints (never the token).
-pub(super) fn token_origin(cfg: &SourceSettings) -> TokenSource {
-    match (&cfg.token.token_env, &cfg.token.token_command) {
-        (Some(var), _) => TokenSource::Env(var.clone()),
-        (None, Some(argv)) => TokenSource::Command(argv.clone()),
-        (None, None) => TokenSource::Env("(no token_env configured)".to_owned()),
-    }
-}
+/// How a 401 hint names the token when neither `token_env` nor `token_command` is configured.
+pub(super) const NO_TOKEN_ENV: &str = "(no token_env configured)";
 
 /// A path segment made safe for a URL (ids come from the cache).
 pub(super) fn segment(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
-impl PagerDutySource {
-    /// Builds the source from its config section; `token` is the resolved API key.
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] without a token, with a bad `base_url` (plain `http` is only
-    /// allowed to 127.0.0.1/localhost), a `priority_map` value that is not P0–P3, or a header
-    /// the HTTP client refuses.
-    pub fn new(
-        cfg: &SourceSettings,
-        token: Option<Secret>,
-        clock: Clock,
-    ) -> Result<Self, SyncError> {
+impl Build for PagerDutySource {
+    /// Builds the source; `token` is the resolved API key. Fails without a token, with a bad
+    /// `base_url` (plain `http` only to 127.0.0.1/localhost), a `priority_map` value that is
+    /// not P0–P3, or a header the HTTP client refuses.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
         let config_err = |message: String| SyncError::Config {
             source_name: cfg.name.clone(),
             message,
@@ -161,21 +139,12 @@ impl PagerDutySource {
                 "base_url {base} must use https (plain http only to 127.0.0.1 or localhost)"
             )));
         }
-        let mut http_cfg = SourceConfig::new(cfg.name.clone(), base);
-        http_cfg.https_only = !loopback;
-        http_cfg.accept = ACCEPT.to_owned();
-        http_cfg.auth = Some(Auth {
-            scheme: AuthScheme::PagerDutyToken,
-            token,
-            origin: token_origin(cfg),
-        });
-        http_cfg.extra_headers = cfg
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        http_cfg.mutation_gap = Duration::ZERO;
-        let http = HttpClient::new(http_cfg, clock).map_err(|e| config_err(e.to_string()))?;
+        let mut hc = SourceConfig::new(cfg.name.clone(), base);
+        hc.https_only = !loopback;
+        hc.accept = ACCEPT.to_owned();
+        hc.auth = Some(auth(cfg, AuthScheme::PagerDutyToken, token, NO_TOKEN_ENV));
+        hc.mutation_gap = Duration::ZERO;
+        let http = http_client(cfg, hc, clock, tune)?;
         let mut configured = BTreeMap::new();
         for (key, value) in &cfg.priority_map {
             let p: Priority = value.parse().map_err(|_| {
@@ -205,7 +174,9 @@ impl PagerDutySource {
             listed_at: None,
         })
     }
+}
 
+impl PagerDutySource {
     /// The configured source name.
     #[must_use]
     pub fn name(&self) -> &str {
@@ -242,31 +213,13 @@ impl PagerDutySource {
             .json()
     }
 
-    /// One incremental pull; see the module docs.
+    /// One incremental pull (see the module docs); the bookkeeping around it is
+    /// [`Source::pull`](super::Source::pull)'s.
     ///
     /// # Errors
-    /// HTTP errors (rate limits carry their deadline, also stored in `sync_state`), store
-    /// errors. Pages committed before the error stay; the cursor does not move.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let name = self.name.clone();
-        store.write(|tx| write::sync_attempt(tx, &name, "pagerduty", now))?;
-        let result = self.pull_inner(store, now).await;
-        if let Err(e) = &result {
-            let until = e.retry_at().or_else(|| self.http.blocked_until());
-            super::tracker::note_failure(store, &name, e, until, now);
-        }
-        result
-    }
-
-    async fn pull_inner(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    /// HTTP errors (rate limits carry their deadline), store errors. Pages committed before
+    /// the error stay; the cursor does not move.
+    pub(super) async fn pull_inner(&mut self, store: &mut Store, now: Now) -> PullResult {
         let mut report = PullReport::default();
         if self.push_local {
             self.push_local_incidents(store, now, &mut report.requests)

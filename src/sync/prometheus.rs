@@ -28,6 +28,7 @@ use query::{matching_le_values, Queries, SloPlan};
 
 use super::http::{self, Auth, AuthScheme, Clock, HttpClient};
 use super::secret::{Secret, TokenSource};
+use super::source::{Meta, Now, PullResult, PushResult, Source};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::{SloConfig, SourceKind};
 use crate::domain::Tab;
@@ -41,21 +42,12 @@ const DAY_SECS: i64 = 86_400;
 pub const WARNING_PREFIX: &str = "warning: ";
 
 /// A Prometheus-compatible metrics source and the SLOs it computes.
+#[derive(Debug)]
 pub struct PrometheusSource {
     name: String,
     client: HttpClient,
     plans: Vec<SloPlan>,
     policy: AlertPolicy,
-}
-
-impl std::fmt::Debug for PrometheusSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PrometheusSource")
-            .field("name", &self.name)
-            .field("client", &self.client)
-            .field("slos", &self.plans.len())
-            .finish_non_exhaustive()
-    }
 }
 
 /// Counts fetched for one SLO.
@@ -200,20 +192,19 @@ impl PrometheusSource {
     pub fn slo_names(&self) -> Vec<&str> {
         self.plans.iter().map(|p| p.name.as_str()).collect()
     }
+}
+
+impl Source for PrometheusSource {
+    const META: Meta = Meta::new("prometheus", "Prometheus").records_own_success();
 
     /// Computes and stores every SLO's window counts and daily history at `now`.
     ///
     /// Each SLO is committed in its own transaction (definition, counts, history, error). A
     /// failure of one SLO's queries marks only that SLO; a source failure marks all the SLOs
     /// not yet computed, records a sync failure and returns the error.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
         let name = self.name.clone();
         let ids: Vec<i64> = store.write(|tx| {
-            write::sync_attempt(tx, &name, "prometheus", now)?;
             self.plans
                 .iter()
                 .map(|p| upsert_definition(tx, p, &p.queries(&[])))
@@ -274,14 +265,16 @@ impl PrometheusSource {
         }
     }
 
+    /// [`Source::fetch`] records its failures itself (a broken SLO leaves the source healthy).
+    fn record_failure(&self, _store: &mut Store, _err: &SyncError, _now: Now) {}
+
     /// Prometheus is read-only: every outbox entry fails for good.
-    pub async fn push(
-        &mut self,
-        _store: &mut Store,
-        _entry: &OutboxEntry,
-        _now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
+    async fn send(&mut self, _store: &mut Store, _entry: &OutboxEntry, _now: Now) -> PushResult {
         Ok(PushOutcome::Failed("read-only source".to_owned()))
+    }
+
+    fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -402,45 +395,98 @@ async fn fetch_counts(
     queries: &Queries,
     now: DateTime<Utc>,
 ) -> Result<(WindowCounts, DailyCounts, Vec<String>), QueryError> {
-    let mut warnings = Vec::new();
+    let mut counting = Counting {
+        session,
+        queries,
+        now,
+        warnings: Vec::new(),
+    };
     let mut windows = Vec::new();
     for window in plan.windows(policy) {
-        let (bad, total) = window_counts(session, queries, window.label(), now, &mut warnings)
+        let (bad, total) = counting
+            .window(window.label())
             .await?
             .ok_or_else(|| QueryError::Slo(missing_events_message(queries, window.label())))?;
         windows.push((window, bad, total));
     }
-    let daily = daily_counts(session, plan, queries, now, &mut warnings).await?;
-    Ok((windows, daily, warnings))
+    let daily = counting.daily(plan.window).await?;
+    Ok((windows, daily, counting.warnings))
 }
 
-/// Bad and total events over one range ending at `now`; `None` when a required events
-/// series is missing although there is traffic.
-async fn window_counts(
-    session: &mut Session<'_>,
-    queries: &Queries,
-    range: &str,
+/// The count queries of one SLO at `now`, keeping the warnings their answers carry.
+struct Counting<'s, 'a> {
+    session: &'s mut Session<'a>,
+    queries: &'s Queries,
     now: DateTime<Utc>,
-    warnings: &mut Vec<String>,
-) -> Result<Option<(f64, f64)>, QueryError> {
-    let events = keep(
-        session.instant(&queries.events_query(range), now).await?,
-        warnings,
-    );
-    let total = keep(
-        session.instant(&queries.total_query(range), now).await?,
-        warnings,
-    );
-    counts(queries, events, total).map_err(QueryError::Slo)
+    warnings: Vec<String>,
 }
 
-fn keep<T>(answer: Answer<T>, warnings: &mut Vec<String>) -> T {
-    for w in answer.warnings {
-        if !warnings.contains(&w) {
-            warnings.push(w);
+impl Counting<'_, '_> {
+    /// Bad and total events over one range ending at `now`; `None` when a required events
+    /// series is missing although there is traffic.
+    async fn window(&mut self, range: &str) -> Result<Option<(f64, f64)>, QueryError> {
+        let mut answers = [None, None];
+        for (answer, query) in answers
+            .iter_mut()
+            .zip(events_and_total(self.queries, range))
+        {
+            let found = self.session.instant(&query, self.now).await?;
+            *answer = self.keep(found);
         }
+        let [events, total] = answers;
+        counts(self.queries, events, total).map_err(QueryError::Slo)
     }
-    answer.value
+
+    /// One sample per UTC day of the SLO `window` (full days ending at today's midnight) plus
+    /// today so far; days whose required bucket series is missing are left out.
+    async fn daily(&mut self, window: Window) -> Result<DailyCounts, QueryError> {
+        let now = self.now;
+        let midnight = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+        let days = secs_i64(window) / DAY_SECS;
+        let start = midnight - TimeDelta::seconds((days - 1) * DAY_SECS);
+        let step = DAY_SECS.unsigned_abs();
+        let mut series = [Vec::new(), Vec::new()];
+        for (points, query) in series.iter_mut().zip(events_and_total(self.queries, "1d")) {
+            let found = self.session.range(&query, start, midnight, step).await?;
+            *points = self.keep(found);
+        }
+        let [events, totals] = series;
+        let at =
+            |points: &[(i64, f64)], t: i64| points.iter().find(|(pt, _)| *pt == t).map(|(_, v)| *v);
+        let mut out = Vec::new();
+        for k in 0..days {
+            let end = start + TimeDelta::seconds(k * DAY_SECS);
+            let t = end.timestamp();
+            let day = (end - TimeDelta::seconds(DAY_SECS)).date_naive();
+            if let Some((bad, total)) =
+                counts(self.queries, at(&events, t), at(&totals, t)).map_err(QueryError::Slo)?
+            {
+                out.push((day, bad, total));
+            }
+        }
+        let today_secs = (now - midnight).num_seconds();
+        if today_secs > 0 {
+            if let Some((bad, total)) = self.window(&format!("{today_secs}s")).await? {
+                out.push((now.date_naive(), bad, total));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The answer's value; its warnings join the SLO's (each once).
+    fn keep<T>(&mut self, answer: Answer<T>) -> T {
+        for w in answer.warnings {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+        answer.value
+    }
+}
+
+/// The events query, then the total query, over `range`.
+fn events_and_total(queries: &Queries, range: &str) -> [String; 2] {
+    [queries.events_query(range), queries.total_query(range)]
 }
 
 /// Turns the two query results into `(bad, total)`.
@@ -471,54 +517,6 @@ fn counts(
         events
     };
     Ok(Some((bad, total)))
-}
-
-/// One sample per UTC day of the SLO window (full days ending at today's midnight) plus
-/// today so far; days whose required bucket series is missing are left out.
-async fn daily_counts(
-    session: &mut Session<'_>,
-    plan: &SloPlan,
-    queries: &Queries,
-    now: DateTime<Utc>,
-    warnings: &mut Vec<String>,
-) -> Result<DailyCounts, QueryError> {
-    let midnight = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
-    let days = secs_i64(plan.window) / DAY_SECS;
-    let start = midnight - TimeDelta::seconds((days - 1) * DAY_SECS);
-    let step = DAY_SECS.unsigned_abs();
-    let events = keep(
-        session
-            .range(&queries.events_query("1d"), start, midnight, step)
-            .await?,
-        warnings,
-    );
-    let totals = keep(
-        session
-            .range(&queries.total_query("1d"), start, midnight, step)
-            .await?,
-        warnings,
-    );
-    let at =
-        |points: &[(i64, f64)], t: i64| points.iter().find(|(pt, _)| *pt == t).map(|(_, v)| *v);
-    let mut out = Vec::new();
-    for k in 0..days {
-        let end = start + TimeDelta::seconds(k * DAY_SECS);
-        let t = end.timestamp();
-        let day = (end - TimeDelta::seconds(DAY_SECS)).date_naive();
-        if let Some((bad, total)) =
-            counts(queries, at(&events, t), at(&totals, t)).map_err(QueryError::Slo)?
-        {
-            out.push((day, bad, total));
-        }
-    }
-    let today_secs = (now - midnight).num_seconds();
-    if today_secs > 0 {
-        let range = format!("{today_secs}s");
-        if let Some((bad, total)) = window_counts(session, queries, &range, now, warnings).await? {
-            out.push((now.date_naive(), bad, total));
-        }
-    }
-    Ok(out)
 }
 
 fn secs_i64(window: Window) -> i64 {

@@ -30,12 +30,12 @@ use reqwest::Method;
 use serde_json::{json, Map, Value};
 use url::Url;
 
-use super::http::{self, ApiError, ApiRequest, AuthScheme, Clock, HttpClient};
-use super::secret::Secret;
+use super::http::{ApiError, ApiRequest, AuthScheme, HttpClient};
+use super::source::{Build, Meta, Now, PullResult, Settings};
 use super::tracker::ingest::{self, Pages};
-use super::tracker::{self, PriorityMap};
+use super::tracker::{self, Names, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
-use crate::config::{SourceConfig, SourceKind};
+use crate::config::SourceKind;
 use crate::domain::{BugStatus, Priority, Tab};
 use crate::store::outbox::{Operation, OutboxEntry};
 use crate::store::trackers::RemoteBug;
@@ -52,12 +52,11 @@ pub const KEY_HEADER: &str = "X-Redmine-API-Key";
 const MAX_PAGES: usize = 10_000;
 
 /// Default priority names of Redmine's English default data.
-pub const DEFAULT_PRIORITIES: &[(&str, Priority)] = &[
-    ("Immediate", Priority::P0),
-    ("Urgent", Priority::P1),
-    ("High", Priority::P1),
-    ("Normal", Priority::P2),
-    ("Low", Priority::P3),
+pub const DEFAULT_PRIORITIES: tracker::Defaults = &[
+    (Priority::P0, &["Immediate"]),
+    (Priority::P1, &["Urgent", "High"]),
+    (Priority::P2, &["Normal"]),
+    (Priority::P3, &["Low"]),
 ];
 
 /// A Redmine source.
@@ -76,25 +75,10 @@ pub struct RedmineSource {
 /// What a pull learned about one issue within the pull.
 type Seen = HashMap<u64, DateTime<Utc>>;
 
-impl RedmineSource {
-    /// Builds the source from its config section; `token` is the API key.
-    ///
-    /// # Errors
-    /// [`SyncError::Config`] without `base_url` or key, or with a bad map entry.
-    pub fn new(cfg: &SourceConfig, token: Option<Secret>, clock: Clock) -> Result<Self, SyncError> {
-        Self::with_http(cfg, token, clock, |_| {})
-    }
-
-    /// As [`RedmineSource::new`], letting `adjust` tune the HTTP client (retry policy, seeds).
-    ///
-    /// # Errors
-    /// As [`RedmineSource::new`].
-    pub fn with_http(
-        cfg: &SourceConfig,
-        token: Option<Secret>,
-        clock: Clock,
-        adjust: impl FnOnce(&mut http::SourceConfig),
-    ) -> Result<Self, SyncError> {
+impl Build for RedmineSource {
+    /// Builds the source; `token` is the API key. Fails without `base_url` or key, or with a
+    /// bad map entry.
+    fn build((cfg, token, clock, tune): Settings<'_>) -> Result<Self, SyncError> {
         if cfg.kind != SourceKind::Redmine {
             return Err(tracker::config_error(cfg, "not a redmine source"));
         }
@@ -105,15 +89,14 @@ impl RedmineSource {
             )
         })?;
         let map = Mapping {
-            priorities: PriorityMap::new(cfg, DEFAULT_PRIORITIES)?,
-            statuses: tracker::status_overrides(cfg)?,
+            names: Names::new(cfg, DEFAULT_PRIORITIES)?,
             defs: Vec::new(),
         };
         let scheme = AuthScheme::Header {
             name: KEY_HEADER.to_owned(),
         };
-        let auth = tracker::auth(cfg, scheme, token);
-        let (client, site) = tracker::client(cfg, Some(auth), clock, adjust)?;
+        let auth = tracker::auth(cfg, scheme, token, &tracker::unset_token(cfg));
+        let (client, site) = tracker::client(cfg, Some(auth), clock, tune)?;
         Ok(RedmineSource {
             name: cfg.name.clone(),
             projects: cfg
@@ -129,27 +112,13 @@ impl RedmineSource {
             priorities: None,
         })
     }
+}
 
-    /// One incremental pull (see the module docs); each page and its cursor in one transaction.
-    ///
-    /// # Errors
-    /// API, decode and store errors; pages committed before the error stay committed.
-    pub async fn pull(
-        &mut self,
-        store: &mut Store,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
-        let cursor = tracker::begin_pull(store, &self.name, "redmine", now)?;
-        let result = self.pull_pages(store, cursor, now).await;
-        tracker::finish_pull(store, &self.name, result, now)
-    }
+impl Tracker for RedmineSource {
+    const TRACKER: Meta = Meta::new("redmine", "Redmine");
 
-    async fn pull_pages(
-        &mut self,
-        store: &mut Store,
-        cursor: Option<String>,
-        now: DateTime<Utc>,
-    ) -> Result<PullReport, SyncError> {
+    /// One incremental pull (see the module docs).
+    async fn pages(&mut self, store: &mut Store, cursor: Option<String>, now: Now) -> PullResult {
         let mut report = PullReport::default();
         if self.map.defs.is_empty() {
             self.load_statuses(&mut report).await?;
@@ -231,104 +200,8 @@ impl RedmineSource {
         Ok(report)
     }
 
-    fn issues_url(&self, since: Option<DateTime<Utc>>, offset: u64) -> Result<Url, ApiError> {
-        let mut url = self.client.url("issues.json")?;
-        {
-            let mut q = url.query_pairs_mut();
-            match (&self.project_ids, self.projects.as_slice()) {
-                (Some(ids), _) => {
-                    // Several projects: the generic filter form (short filters are then ignored).
-                    q.append_pair("set_filter", "1")
-                        .append_pair("f[]", "status_id")
-                        .append_pair("op[status_id]", "*")
-                        .append_pair("f[]", "project_id")
-                        .append_pair("op[project_id]", "=");
-                    for id in ids {
-                        q.append_pair("v[project_id][]", &id.to_string());
-                    }
-                    if let Some(s) = since {
-                        q.append_pair("f[]", "updated_on")
-                            .append_pair("op[updated_on]", ">=")
-                            .append_pair("v[updated_on][]", &format_cursor(s));
-                    }
-                }
-                (None, projects) => {
-                    q.append_pair("status_id", "*");
-                    if let [project] = projects {
-                        q.append_pair("project_id", project);
-                    }
-                    if let Some(s) = since {
-                        q.append_pair("updated_on", &format!(">={}", format_cursor(s)));
-                    }
-                }
-            }
-            q.append_pair("sort", "updated_on:asc,id:asc")
-                .append_pair("offset", &offset.to_string())
-                .append_pair("limit", &PAGE_SIZE.to_string());
-        }
-        Ok(url)
-    }
-
-    async fn load_statuses(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
-        let url = self.client.url("issue_statuses.json")?;
-        let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
-        report.requests += 1;
-        let list: StatusesDto = response.json()?;
-        self.map.defs = list.issue_statuses;
-        Ok(())
-    }
-
-    async fn load_project_ids(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
-        let mut ids = Vec::new();
-        for project in &self.projects {
-            if let Ok(id) = project.parse::<u64>() {
-                ids.push(id);
-                continue;
-            }
-            let path = format!("projects/{}.json", encode(project));
-            let response = self
-                .client
-                .send_with_retry(ApiRequest::get(self.client.url(&path)?))
-                .await?;
-            report.requests += 1;
-            let body: Value = response.json()?;
-            let id = body
-                .pointer("/project/id")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| {
-                    tracker::protocol_error(&self.name, format!("project {project:?} has no id"))
-                })?;
-            ids.push(id);
-        }
-        self.project_ids = Some(ids);
-        Ok(())
-    }
-
-    /// Pushes one outbox entry (see the module docs for the per-operation rules).
-    ///
-    /// # Errors
-    /// Store errors only; remote refusals are [`PushOutcome::Failed`].
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        let bug = match tracker::bug_for_push(store, entry, "Redmine", &self.name)? {
-            Ok(bug) => bug,
-            Err(outcome) => return Ok(outcome),
-        };
-        match self.push_op(&bug, entry).await {
-            Ok(outcome) => Ok(outcome),
-            Err(err) => Ok(tracker::push_outcome(&err, now, entry.attempts)),
-        }
-    }
-
-    async fn push_op(
-        &mut self,
-        bug: &RemoteBug,
-        entry: &OutboxEntry,
-    ) -> Result<PushOutcome, ApiError> {
+    /// One bug edit (see the module docs for the per-operation rules).
+    async fn op(&mut self, bug: &RemoteBug, entry: &OutboxEntry) -> Result<PushOutcome, ApiError> {
         let id = &bug.external_id;
         let mut fields = Map::new();
         match &entry.op {
@@ -366,7 +239,7 @@ impl RedmineSource {
             Operation::SetBugPriority { old, new } => {
                 let issue = self.get_issue(id, false).await?;
                 let name = issue.priority.as_ref().and_then(|p| p.name.clone());
-                let remote = self.map.priority(name.as_deref());
+                let remote = self.map.names.priority(name.as_deref());
                 if remote == *new {
                     return Ok(PushOutcome::Done);
                 }
@@ -379,7 +252,7 @@ impl RedmineSource {
                 let target = priorities
                     .iter()
                     .filter(|p| p.active != Some(false))
-                    .find(|p| self.map.priorities.get(&p.name) == Some(*new));
+                    .find(|p| self.map.names.priorities.get(&p.name) == Some(*new));
                 let Some(target) = target else {
                     return Ok(PushOutcome::Failed(format!(
                         "no Redmine priority maps to {new}; add one to priority_map"
@@ -446,6 +319,85 @@ impl RedmineSource {
         Ok(PushOutcome::Done)
     }
 
+    fn source_name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl RedmineSource {
+    fn issues_url(&self, since: Option<DateTime<Utc>>, offset: u64) -> Result<Url, ApiError> {
+        let mut url = self.client.url("issues.json")?;
+        {
+            let mut q = url.query_pairs_mut();
+            match (&self.project_ids, self.projects.as_slice()) {
+                (Some(ids), _) => {
+                    // Several projects: the generic filter form (short filters are then ignored).
+                    q.append_pair("set_filter", "1")
+                        .append_pair("f[]", "status_id")
+                        .append_pair("op[status_id]", "*")
+                        .append_pair("f[]", "project_id")
+                        .append_pair("op[project_id]", "=");
+                    for id in ids {
+                        q.append_pair("v[project_id][]", &id.to_string());
+                    }
+                    if let Some(s) = since {
+                        q.append_pair("f[]", "updated_on")
+                            .append_pair("op[updated_on]", ">=")
+                            .append_pair("v[updated_on][]", &format_cursor(s));
+                    }
+                }
+                (None, projects) => {
+                    q.append_pair("status_id", "*");
+                    if let [project] = projects {
+                        q.append_pair("project_id", project);
+                    }
+                    if let Some(s) = since {
+                        q.append_pair("updated_on", &format!(">={}", format_cursor(s)));
+                    }
+                }
+            }
+            q.append_pair("sort", "updated_on:asc,id:asc")
+                .append_pair("offset", &offset.to_string())
+                .append_pair("limit", &PAGE_SIZE.to_string());
+        }
+        Ok(url)
+    }
+
+    async fn load_statuses(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
+        let url = self.client.url("issue_statuses.json")?;
+        let response = self.client.send_with_retry(ApiRequest::get(url)).await?;
+        report.requests += 1;
+        let list: StatusesDto = response.json()?;
+        self.map.defs = list.items;
+        Ok(())
+    }
+
+    async fn load_project_ids(&mut self, report: &mut PullReport) -> Result<(), SyncError> {
+        let mut ids = Vec::new();
+        for project in &self.projects {
+            if let Ok(id) = project.parse::<u64>() {
+                ids.push(id);
+                continue;
+            }
+            let path = format!("projects/{}.json", encode(project));
+            let response = self
+                .client
+                .send_with_retry(ApiRequest::get(self.client.url(&path)?))
+                .await?;
+            report.requests += 1;
+            let body: Value = response.json()?;
+            let id = body
+                .pointer("/project/id")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| {
+                    tracker::protocol_error(&self.name, format!("project {project:?} has no id"))
+                })?;
+            ids.push(id);
+        }
+        self.project_ids = Some(ids);
+        Ok(())
+    }
+
     async fn get_issue(&self, id: &str, journals: bool) -> Result<IssueDto, ApiError> {
         let mut url = self.client.url(&format!("issues/{}.json", encode(id)))?;
         if journals {
@@ -458,7 +410,7 @@ impl RedmineSource {
     async fn reload_statuses(&mut self) -> Result<(), ApiError> {
         let url = self.client.url("issue_statuses.json")?;
         let list: StatusesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
-        self.map.defs = list.issue_statuses;
+        self.map.defs = list.items;
         Ok(())
     }
 
@@ -468,8 +420,8 @@ impl RedmineSource {
         }
         let url = self.client.url("enumerations/issue_priorities.json")?;
         let list: PrioritiesDto = self.client.send(ApiRequest::get(url)).await?.json()?;
-        self.priorities = Some(list.issue_priorities.clone());
-        Ok(list.issue_priorities)
+        self.priorities = Some(list.items.clone());
+        Ok(list.items)
     }
 
     /// The user id for a login, full name or email via `/users.json?name=` (admin keys only).
@@ -487,7 +439,7 @@ impl RedmineSource {
             Err(e) => return Err(e),
         };
         let matches: Vec<u64> = users
-            .users
+            .items
             .iter()
             .filter(|u| u.matches(who))
             .map(|u| u.id)

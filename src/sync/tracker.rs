@@ -1,7 +1,8 @@
 //! What the tracker connectors ([`super::jira`], [`super::redmine`]) share: building the HTTP
 //! client from the user's source config, the priority and status name maps, turning API errors
-//! into push outcomes, and the sync-state bookkeeping around a pull. The paging loop, page
-//! decoding and the per-page write live in [`ingest`].
+//! into push outcomes, the rate-limit bookkeeping of the GitHub REST sources, and the
+//! [`Tracker`] half of the connector skeleton (cursor, push guard, error → outcome). The paging
+//! loop, page decoding and the per-page write live in [`ingest`].
 
 pub mod ingest;
 
@@ -11,12 +12,14 @@ use std::net::IpAddr;
 use chrono::{DateTime, TimeDelta, Utc};
 use url::Url;
 
-use super::http::{self, ApiError, Auth, AuthScheme, Clock, HttpClient};
-use super::secret::{Secret, TokenSource};
-use super::{PullReport, PushOutcome, SyncError};
+use super::http::{self, ApiError, Auth, Clock, HttpClient};
+pub use super::source::{auth, config_error, note_failure};
+use super::source::{Meta, Now, PullResult, PushResult, Source, Tune};
+use super::{PushOutcome, SyncError};
 use crate::config::SourceConfig;
 use crate::domain::{BugStatus, Priority};
-use crate::store::{write, Store};
+use crate::store::trackers::RemoteBug;
+use crate::store::{write, OutboxEntry, Store};
 
 /// First retry delay after a transient push failure; doubles per attempt.
 const PUSH_RETRY_BASE_SECS: i64 = 10;
@@ -24,14 +27,6 @@ const PUSH_RETRY_BASE_SECS: i64 = 10;
 const PUSH_RETRY_CAP_SECS: i64 = 600;
 /// Pause after a 401 before the edit is tried again (the user has to fix the token).
 const UNAUTHORIZED_RETRY_SECS: i64 = 300;
-
-/// Builds a source's configuration error.
-pub fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
-    SyncError::Config {
-        source_name: cfg.name.clone(),
-        message: message.into(),
-    }
-}
 
 /// Builds a "the remote answered something we cannot use" error.
 pub fn protocol_error(source: &str, message: impl Into<String>) -> SyncError {
@@ -48,6 +43,12 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// How a tracker's 401 hint names the token when neither `token_env` nor `token_command` is set.
+#[must_use]
+pub fn unset_token(cfg: &SourceConfig) -> String {
+    format!("the token of source {}", cfg.name)
 }
 
 /// The configured base URL, with a trailing `/` so relative API paths keep any path prefix.
@@ -78,21 +79,7 @@ pub fn base_url(cfg: &SourceConfig) -> Result<Url, SyncError> {
     Ok(url)
 }
 
-/// The auth of a source: `scheme` carrying `token`, with the configured origin for hints.
-pub fn auth(cfg: &SourceConfig, scheme: AuthScheme, token: Secret) -> Auth {
-    let origin = match (&cfg.token.token_env, &cfg.token.token_command) {
-        (Some(var), _) => TokenSource::Env(var.clone()),
-        (None, Some(argv)) => TokenSource::Command(argv.clone()),
-        (None, None) => TokenSource::Env(format!("the token of source {}", cfg.name)),
-    };
-    Auth {
-        scheme,
-        token,
-        origin,
-    }
-}
-
-/// Builds the HTTP client for a tracker source; `adjust` may tune it (tests: retries, seeds).
+/// Builds the HTTP client for a tracker source; `tune` may adjust it (tests: retries, seeds).
 ///
 /// # Errors
 /// [`SyncError::Config`] for a bad base URL or header.
@@ -100,21 +87,17 @@ pub fn client(
     cfg: &SourceConfig,
     auth: Option<Auth>,
     clock: Clock,
-    adjust: impl FnOnce(&mut http::SourceConfig),
+    tune: Tune<'_>,
 ) -> Result<(HttpClient, Url), SyncError> {
     let base = base_url(cfg)?;
     let mut hc = http::SourceConfig::new(cfg.name.clone(), base.clone());
     hc.https_only = base.scheme() == "https";
     hc.auth = auth;
-    hc.extra_headers = cfg
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    adjust(&mut hc);
-    let client = HttpClient::new(hc, clock).map_err(|e| config_error(cfg, e.to_string()))?;
-    Ok((client, base))
+    Ok((super::source::http_client(cfg, hc, clock, tune)?, base))
 }
+
+/// A tracker's default priority names: per level, the vendor's names, preferred first.
+pub type Defaults = &'static [(Priority, &'static [&'static str])];
 
 /// Remote priority names → P0–P3, user entries first, then the connector's defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,14 +107,12 @@ pub struct PriorityMap {
 }
 
 impl PriorityMap {
-    /// Parses the user's `priority_map` (values `P0`…`P3`) on top of `defaults`.
+    /// Parses the user's `priority_map` (values `P0`…`P3`) on top of `defaults` (each level's
+    /// vendor names, preferred first).
     ///
     /// # Errors
     /// [`SyncError::Config`] naming the bad value.
-    pub fn new(
-        cfg: &SourceConfig,
-        defaults: &[(&str, Priority)],
-    ) -> Result<PriorityMap, SyncError> {
+    pub fn new(cfg: &SourceConfig, defaults: Defaults) -> Result<PriorityMap, SyncError> {
         let mut entries = Vec::new();
         for (name, value) in &cfg.priority_map {
             let p: Priority = value.parse().map_err(|_| {
@@ -142,8 +123,10 @@ impl PriorityMap {
             })?;
             entries.push((name.trim().to_lowercase(), name.trim().to_owned(), p));
         }
-        for (name, p) in defaults {
-            entries.push((name.to_lowercase(), (*name).to_owned(), *p));
+        for (p, names) in defaults {
+            for name in *names {
+                entries.push((name.to_lowercase(), (*name).to_owned(), *p));
+            }
         }
         Ok(PriorityMap { entries })
     }
@@ -169,6 +152,69 @@ impl PriorityMap {
         }
         out
     }
+}
+
+/// Priority of an issue that has none, or one that no mapping knows.
+pub const DEFAULT_PRIORITY: Priority = Priority::P2;
+
+/// How one tracker source names priorities and statuses: the user's maps over the vendor's
+/// defaults. Each vendor's mapping adds how its statuses mean open, in progress or closed.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// Priority names → P0–P3.
+    pub priorities: PriorityMap,
+    /// The user's `status_map` (lowercased names).
+    pub statuses: BTreeMap<String, BugStatus>,
+}
+
+impl Names {
+    /// The user's `priority_map` over `defaults`, and the user's `status_map`.
+    ///
+    /// # Errors
+    /// [`SyncError::Config`] naming a bad entry.
+    pub fn new(cfg: &SourceConfig, defaults: Defaults) -> Result<Names, SyncError> {
+        Ok(Names {
+            priorities: PriorityMap::new(cfg, defaults)?,
+            statuses: status_overrides(cfg)?,
+        })
+    }
+
+    /// The user's `status_map` entry for a remote status name, if any.
+    #[must_use]
+    pub fn status_override(&self, name: &str) -> Option<BugStatus> {
+        self.statuses.get(&name.trim().to_lowercase()).copied()
+    }
+
+    /// The normalised priority of a priority name (unknown or absent → [`DEFAULT_PRIORITY`]).
+    #[must_use]
+    pub fn priority(&self, name: Option<&str>) -> Priority {
+        name.and_then(|n| self.priorities.get(n))
+            .unwrap_or(DEFAULT_PRIORITY)
+    }
+}
+
+/// A tracker issue's `(created_at, updated_at, closed_at)`: `updated` falls back to `created`,
+/// then `now`; `created` to `updated`; a closed issue without a close time closed at `updated`.
+#[must_use]
+pub fn bug_times(
+    created: Option<DateTime<Utc>>,
+    updated: Option<DateTime<Utc>>,
+    closed: Option<DateTime<Utc>>,
+    status: BugStatus,
+    now: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>) {
+    let updated_at = updated.or(created).unwrap_or(now);
+    let closed_at = (status == BugStatus::Closed).then(|| closed.unwrap_or(updated_at));
+    (created.unwrap_or(updated_at), updated_at, closed_at)
+}
+
+/// Label names as stored: sanitized, empty ones dropped.
+pub fn clean_labels<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    names
+        .into_iter()
+        .map(crate::sanitize::line)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// The user's `status_map`: remote status name (case-insensitive) → normalised status.
@@ -239,114 +285,47 @@ pub fn push_outcome(err: &ApiError, now: DateTime<Utc>, attempts: u32) -> PushOu
     }
 }
 
-/// Records the attempt and returns the stored cursor.
-///
-/// # Errors
-/// Store errors.
-pub fn begin_pull(
-    store: &mut Store,
-    source: &str,
-    kind: &str,
-    now: DateTime<Utc>,
-) -> Result<Option<String>, SyncError> {
-    store.write(|tx| write::sync_attempt(tx, source, kind, now))?;
-    Ok(crate::store::trackers::cursor(store.conn(), source)?)
-}
-
-/// Records the pull's success or failure (with a rate-limit deadline) and passes it through.
-///
-/// # Errors
-/// The pull's own error, or a store error while recording success.
-pub fn finish_pull(
-    store: &mut Store,
-    source: &str,
-    result: Result<PullReport, SyncError>,
-    now: DateTime<Utc>,
-) -> Result<PullReport, SyncError> {
-    match result {
-        Ok(report) => {
-            store.write(|tx| write::sync_success(tx, source, None, now))?;
-            Ok(report)
-        }
-        Err(err) => {
-            let until = err.retry_at();
-            note_failure(store, source, &err, until, now);
-            Err(err)
-        }
-    }
-}
-
-/// Records a failed pull in `sync_state` (message and retry deadline); a store error while
-/// recording is logged, the pull's own error is what the caller reports.
-pub fn note_failure(
-    store: &mut Store,
-    source: &str,
-    err: &SyncError,
-    until: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) {
-    let message = err.to_string();
-    if let Err(store_err) = store.write(|tx| write::sync_failure(tx, source, &message, until, now))
-    {
-        tracing::warn!(source, error = %store_err, "could not record the sync failure");
-    }
-}
-
-/// Starts a pull of a source that persists rate-limit deadlines (GitHub REST): records the
-/// attempt, and fails at once, without a request, while a deadline is still ahead of `wall`.
+/// Fails at once, without a request, while a rate-limit deadline persisted for `source` is
+/// still ahead of `wall` (GitHub REST sources; [`note_limited_failure`] records it).
 ///
 /// # Errors
 /// [`ApiError::RateLimited`] with the persisted deadline; store errors.
-pub fn begin_limited_pull(
-    store: &mut Store,
-    source: &str,
-    kind: &str,
-    now: DateTime<Utc>,
-    wall: DateTime<Utc>,
-) -> Result<(), SyncError> {
-    store.write(|tx| write::sync_attempt(tx, source, kind, now))?;
-    if let Some(until) = store.rate_limited_until(source)?.filter(|u| *u > wall) {
-        let err = SyncError::Api(ApiError::RateLimited {
+pub fn check_rate_limit(store: &Store, source: &str, wall: DateTime<Utc>) -> Result<(), SyncError> {
+    match store.rate_limited_until(source)?.filter(|u| *u > wall) {
+        Some(until) => Err(SyncError::Api(ApiError::RateLimited {
             until,
             kind: super::ratelimit::RateLimitKind::RetryAfter,
             reason: None,
-        });
-        store.write(|tx| write::sync_failure(tx, source, &err.to_string(), None, now))?;
-        return Err(err);
+        })),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// Ends a pull begun with [`begin_limited_pull`]: success, or the failure with a rate-limit
-/// deadline persisted so the next pull waits for it.
-///
-/// # Errors
-/// The pull's own error, or a store error while recording.
-pub fn finish_limited_pull(
+/// Records a failed pull of a source that persists rate-limit deadlines: the message, and a
+/// rate limit's deadline in `sync_meta` so the next pull waits for it. A store error while
+/// recording is logged; the pull's own error is what the caller reports.
+pub fn note_limited_failure(
     store: &mut Store,
     source: &str,
     kind: &str,
-    failure: Option<SyncError>,
-    report: PullReport,
+    err: &SyncError,
     now: DateTime<Utc>,
-) -> Result<PullReport, SyncError> {
-    let Some(err) = failure else {
-        store.write(|tx| write::sync_success(tx, source, None, now))?;
-        return Ok(report);
-    };
-    let until = match &err {
+) {
+    let until = match err {
         SyncError::Api(ApiError::RateLimited { until, .. }) => Some(*until),
         _ => None,
     };
     let message = err.to_string();
-    store.write(|tx| {
+    let recorded = store.write(|tx| {
         write::sync_failure(tx, source, &message, None, now)?;
         if let Some(until) = until {
             crate::store::sync_meta::note_rate_limit(tx, source, kind, until)?;
         }
         Ok(())
-    })?;
-    Err(err)
+    });
+    if let Err(store_err) = recorded {
+        tracing::warn!(source, error = %store_err, "could not record the sync failure");
+    }
 }
 
 /// A conflict outcome carrying the value found at the remote (sanitized, for the user).
@@ -376,4 +355,51 @@ pub fn bug_for_push(
         crate::store::trackers::remote_bug(store.conn(), entry.entity.id)?
             .ok_or_else(|| PushOutcome::Failed("the bug is no longer in the cache".into())),
     )
+}
+
+/// A bug tracker connector (Jira, Redmine): what differs per vendor. Every tracker is a
+/// [`Source`] through the impl below, which reads the stored cursor before
+/// [`Tracker::pages`], and before [`Tracker::op`] finds the bug an entry edits (or ends the
+/// push) and turns an API error into the outbox outcome.
+#[allow(
+    async_fn_in_trait,
+    reason = "implemented and called on concrete types only"
+)]
+pub trait Tracker: Send {
+    /// Pulls the pages after the stored `cursor`; each page and its cursor in one transaction.
+    async fn pages(&mut self, store: &mut Store, cursor: Option<String>, now: Now) -> PullResult;
+
+    /// Sends one bug edit; an API error becomes the outcome in [`push_outcome`].
+    async fn op(&mut self, bug: &RemoteBug, entry: &OutboxEntry) -> Result<PushOutcome, ApiError>;
+
+    /// The kind and vendor name (see [`Source::META`]).
+    const TRACKER: Meta;
+
+    /// The configured source name.
+    fn source_name(&self) -> &str;
+}
+
+impl<T: Tracker> Source for T {
+    const META: Meta = T::TRACKER;
+
+    fn name(&self) -> &str {
+        self.source_name()
+    }
+
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
+        let cursor = crate::store::trackers::cursor(store.conn(), self.source_name())?;
+        self.pages(store, cursor, now).await
+    }
+
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
+        let source = self.source_name().to_owned();
+        let bug = match bug_for_push(store, entry, T::TRACKER.vendor, &source)? {
+            Ok(bug) => bug,
+            Err(outcome) => return Ok(outcome),
+        };
+        match self.op(&bug, entry).await {
+            Ok(outcome) => Ok(outcome),
+            Err(err) => Ok(push_outcome(&err, now, entry.attempts)),
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! helpers that queue edits the way the UI and the engine do.
 #![allow(dead_code)]
 
+use opsdeck::sync::Build as _;
 use std::collections::HashMap;
 use std::sync::Arc;
 

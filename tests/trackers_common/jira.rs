@@ -5,6 +5,7 @@
 //! `Priority` and `UserDetails` schemas and the documented time format (see
 //! tests/fixtures/jira/SOURCES.md).
 
+use opsdeck::sync::Build as _;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};

@@ -58,24 +58,20 @@ fn bug(priority: Priority, status: BugStatus, created: DateTime<Utc>) -> Bug {
 #[test]
 fn an_open_p0_from_two_days_ago_is_overdue_and_a_closed_one_is_not() {
     let now = utc(2026, 11, 20, 14, 0);
-    let policy = Policy::default();
-    let open = bug_fix_by(
-        &policy,
-        BERLIN,
-        &bug(Priority::P0, BugStatus::Open, utc(2026, 11, 18, 10, 0)),
-        now,
-    )
-    .unwrap();
+    let p0_two_days_ago = |status| {
+        let created = utc(2026, 11, 18, 10, 0);
+        bug_fix_by(
+            &Policy::default(),
+            BERLIN,
+            &bug(Priority::P0, status, created),
+            now,
+        )
+        .unwrap()
+    };
+    let open = p0_two_days_ago(BugStatus::Open);
     assert_eq!(open.deadline, utc(2026, 11, 18, 23, 0));
     assert_eq!(open.overdue_secs, Some(39 * 3600));
-    let closed = bug_fix_by(
-        &policy,
-        BERLIN,
-        &bug(Priority::P0, BugStatus::Closed, utc(2026, 11, 18, 10, 0)),
-        now,
-    )
-    .unwrap();
-    assert_eq!(closed.overdue_secs, None);
+    assert_eq!(p0_two_days_ago(BugStatus::Closed).overdue_secs, None);
 }
 
 fn incident(

@@ -2,14 +2,12 @@
 
 use super::candidates;
 use super::{
-    assign_question, choice, open, opt, refuse, target_bugs, text, text_replacing, titled,
+    assign, bulk_question, choice, edits_for, named, open, refuse, target_bugs, text, titled,
 };
 use crate::app::action::Action;
 use crate::app::msg::{Edit, Effect};
-use crate::app::rows::RowView;
 use crate::app::state::{PromptThen, State};
-use crate::app::targets;
-use crate::domain::{BugStatus, Priority, Tab};
+use crate::domain::{Bug, BugStatus, Priority, Tab};
 use crate::store::Operation;
 
 /// Opens the prompt (or commits) for a bug action.
@@ -27,18 +25,7 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
             })
         }
         (Tab::Bugs, Action::Assign) => {
-            let rows = target_bugs(state);
-            let current = match rows.as_slice() {
-                [b] => b.assignee.as_deref(),
-                _ => None,
-            };
-            (!rows.is_empty()).then(|| {
-                text_replacing(
-                    &titled("assign to (login, empty = nobody)", &rows, "bug"),
-                    current,
-                    PromptThen::Assignee,
-                )
-            })
+            assign::prompt(&target_bugs(state), "assign to (login, empty = nobody)")
         }
         (Tab::Bugs, Action::CloseBug) => (!target_bugs(state).is_empty()).then(|| {
             choice(
@@ -87,18 +74,12 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
 }
 
 fn bug_status_edits(state: &State, new: BugStatus, reason: Option<String>) -> Vec<Edit> {
-    target_bugs(state)
-        .into_iter()
-        .filter(|b| b.status != new)
-        .map(|b| Edit {
-            entity: b.entity(),
-            op: Operation::SetBugStatus {
-                old: b.status,
-                new,
-                reason: reason.clone(),
-            },
-        })
-        .collect()
+    let rows = target_bugs(state).into_iter().filter(|b| b.status != new);
+    edits_for(rows, |b| Operation::SetBugStatus {
+        old: b.status,
+        new,
+        reason: reason.clone(),
+    })
 }
 
 /// Turns this entity's prompt answers into edits (or the next prompt).
@@ -106,119 +87,65 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
     match then {
         PromptThen::CloseReason => {
             let edits = bug_status_edits(state, BugStatus::Closed, Some(value));
-            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+            let rows: Vec<&Bug> = target_bugs(state)
                 .into_iter()
                 .filter(|b| b.status != BugStatus::Closed)
                 .collect();
-            let msg = match rows.as_slice() {
-                [b] => format!("Close {}?", b.key),
-                _ => format!("Close {}?", targets::describe(&rows, "bug")),
-            };
+            let msg = format!("Close {}?", named(&rows, "bug"));
             state.commit(edits, Some(msg))
         }
         PromptThen::Priority => {
             let Ok(new) = value.parse::<Priority>() else {
                 return Vec::new();
             };
-            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+            let rows: Vec<&Bug> = target_bugs(state)
                 .into_iter()
                 .filter(|b| b.priority != new)
                 .collect();
-            let confirm = (rows.len() > 1)
-                .then(|| format!("Set {} to {new}?", targets::describe(&rows, "bug")));
-            let edits: Vec<Edit> = rows
-                .into_iter()
-                .map(|b| Edit {
-                    entity: b.entity(),
-                    op: Operation::SetBugPriority {
-                        old: b.priority,
-                        new,
-                    },
-                })
-                .collect();
+            let confirm = bulk_question(&rows, "bug", |what| format!("Set {what} to {new}?"));
+            let edits = edits_for(rows, |b| Operation::SetBugPriority {
+                old: b.priority,
+                new,
+            });
             state.commit(edits, confirm)
         }
-        PromptThen::Assignee => {
-            let new = opt(&value);
-            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
-                .into_iter()
-                .filter(|b| b.assignee != new)
-                .collect();
-            let known = candidates::people(state, Tab::Bugs);
-            let confirm = assign_question("Assign", &rows, "bug", new.as_deref(), &known);
-            let edits = rows
-                .into_iter()
-                .map(|b| Edit {
-                    entity: b.entity(),
-                    op: Operation::SetBugAssignee {
-                        old: b.assignee.clone(),
-                        new: new.clone(),
-                    },
-                })
-                .collect();
-            state.commit(edits, confirm)
-        }
+        PromptThen::Assignee => assign::answer(state, target_bugs, &value),
         PromptThen::AddLabel if !value.is_empty() => {
-            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+            let rows: Vec<&Bug> = target_bugs(state)
                 .into_iter()
                 .filter(|b| !b.labels.contains(&value))
                 .collect();
-            let what = match rows.as_slice() {
-                [b] => b.key.clone(),
-                _ => targets::describe(&rows, "bug"),
-            };
+            let what = named(&rows, "bug");
             // Labels can be new: a label no loaded bug carries asks, it is not refused.
             let confirm = if candidates::labels(state).contains(&value) {
                 (rows.len() > 1).then(|| format!("Label {what} with \"{value}\"?"))
             } else {
                 Some(format!("Add new label '{value}' to {what}?"))
             };
-            let edits = rows
-                .into_iter()
-                .map(|b| Edit {
-                    entity: b.entity(),
-                    op: Operation::AddBugLabel {
-                        label: value.clone(),
-                    },
-                })
-                .collect();
+            let edits = edits_for(rows, |_| Operation::AddBugLabel {
+                label: value.clone(),
+            });
             state.commit(edits, confirm)
         }
         PromptThen::RemoveLabel if !value.is_empty() => {
-            let rows: Vec<&crate::domain::Bug> = target_bugs(state)
+            let rows: Vec<&Bug> = target_bugs(state)
                 .into_iter()
                 .filter(|b| b.labels.contains(&value))
                 .collect();
-            let confirm = (rows.len() > 1).then(|| {
-                format!(
-                    "Remove label \"{value}\" from {}?",
-                    targets::describe(&rows, "bug")
-                )
+            let confirm = bulk_question(&rows, "bug", |what| {
+                format!("Remove label \"{value}\" from {what}?")
             });
-            let edits = rows
-                .into_iter()
-                .map(|b| Edit {
-                    entity: b.entity(),
-                    op: Operation::RemoveBugLabel {
-                        label: value.clone(),
-                    },
-                })
-                .collect();
+            let edits = edits_for(rows, |_| Operation::RemoveBugLabel {
+                label: value.clone(),
+            });
             state.commit(edits, confirm)
         }
         PromptThen::Comment if !value.is_empty() => {
             let rows = target_bugs(state);
-            let confirm = (rows.len() > 1)
-                .then(|| format!("Comment on {}?", targets::describe(&rows, "bug")));
-            let edits = rows
-                .into_iter()
-                .map(|b| Edit {
-                    entity: b.entity(),
-                    op: Operation::AddBugComment {
-                        body: value.clone(),
-                    },
-                })
-                .collect();
+            let confirm = bulk_question(&rows, "bug", |what| format!("Comment on {what}?"));
+            let edits = edits_for(rows, |_| Operation::AddBugComment {
+                body: value.clone(),
+            });
             state.commit(edits, confirm)
         }
         _ => Vec::new(),

@@ -1,8 +1,8 @@
 //! Checklist edits: toggle, text, owner, note, add, delete, move.
 
-use super::{one, open, opt, refuse, text, text_with};
+use super::{bulk_question, commit_one, edits_for, one, open, opt, refuse, text, text_with};
 use crate::app::action::Action;
-use crate::app::msg::{Edit, Effect};
+use crate::app::msg::Effect;
 use crate::app::rows::RowView;
 use crate::app::state::{PromptThen, State};
 use crate::app::targets;
@@ -14,18 +14,11 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
     let overlay = match (state.tab, action) {
         (Tab::Checklist, Action::ToggleItem) => {
             let rows = targets::of(&state.checklist);
-            let edits: Vec<Edit> = rows
-                .iter()
-                .map(|i| Edit {
-                    entity: i.entity(),
-                    op: Operation::SetItemChecked {
-                        old: i.checked,
-                        new: !i.checked,
-                    },
-                })
-                .collect();
-            let confirm =
-                (edits.len() > 1).then(|| format!("Toggle {}?", targets::describe(&rows, "item")));
+            let confirm = bulk_question(&rows, "item", |what| format!("Toggle {what}?"));
+            let edits = edits_for(rows, |i| Operation::SetItemChecked {
+                old: i.checked,
+                new: !i.checked,
+            });
             return state.commit(edits, confirm);
         }
         (
@@ -70,13 +63,8 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
                     return state.commit(edits, Some(msg));
                 }
                 Action::MoveDown | Action::MoveUp => {
-                    let edits = one(
-                        Some(item.entity()),
-                        Operation::MoveItem {
-                            down: action == Action::MoveDown,
-                        },
-                    );
-                    return state.commit(edits, None);
+                    let down = action == Action::MoveDown;
+                    return commit_one(state, Some(item.entity()), Operation::MoveItem { down });
                 }
                 _ => None,
             }
@@ -90,57 +78,24 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
 pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<Effect> {
     // Single-row checklist flows: start refused when several rows are marked.
     let item = targets::single(&state.checklist).ok().flatten().cloned();
-    match then {
-        PromptThen::ItemText if !value.is_empty() => {
-            let Some(i) = item else { return Vec::new() };
-            if i.text == value {
-                return Vec::new();
-            }
-            state.commit(
-                one(
-                    Some(i.entity()),
-                    Operation::SetItemText {
-                        old: i.text.clone(),
-                        new: value,
-                    },
-                ),
-                None,
-            )
-        }
+    let Some(i) = item else { return Vec::new() };
+    let op = match then {
+        PromptThen::ItemText if !value.is_empty() && i.text != value => Operation::SetItemText {
+            old: i.text.clone(),
+            new: value,
+        },
         PromptThen::AddItem(above) if !value.is_empty() => {
-            let Some(i) = item else { return Vec::new() };
-            state.commit(
-                one(Some(i.entity()), Operation::AddItem { text: value, above }),
-                None,
-            )
+            Operation::AddItem { text: value, above }
         }
-        PromptThen::ItemOwner => {
-            let Some(i) = item else { return Vec::new() };
-            let new = opt(value.trim_start_matches('@'));
-            state.commit(
-                one(
-                    Some(i.entity()),
-                    Operation::SetItemOwner {
-                        old: i.owner.clone(),
-                        new,
-                    },
-                ),
-                None,
-            )
-        }
-        PromptThen::ItemNote => {
-            let Some(i) = item else { return Vec::new() };
-            state.commit(
-                one(
-                    Some(i.entity()),
-                    Operation::SetItemNote {
-                        old: i.note.clone(),
-                        new: opt(&value),
-                    },
-                ),
-                None,
-            )
-        }
-        _ => Vec::new(),
-    }
+        PromptThen::ItemOwner => Operation::SetItemOwner {
+            old: i.owner.clone(),
+            new: opt(value.trim_start_matches('@')),
+        },
+        PromptThen::ItemNote => Operation::SetItemNote {
+            old: i.note.clone(),
+            new: opt(&value),
+        },
+        _ => return Vec::new(),
+    };
+    commit_one(state, Some(i.entity()), op)
 }

@@ -1,11 +1,11 @@
 //! Deployment edits: rollback, incident link, manual deployment record.
 
-use super::{one, open, text};
+use super::{commit_new, commit_one, one, open, refuse, text};
 use crate::app::action::Action;
-use crate::app::msg::{Edit, Effect};
+use crate::app::msg::Effect;
 use crate::app::rows::RowView;
 use crate::app::state::{PromptThen, State};
-use crate::domain::{EntityRef, Tab};
+use crate::domain::{EntityKind, Tab};
 use crate::store::Operation;
 
 /// Opens the prompt for a deployment action.
@@ -45,54 +45,33 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
             } else {
                 value
             };
-            state.commit(
-                one(
-                    d.map(|d| d.entity()),
-                    Operation::MarkRolledBack {
-                        reason,
-                        state: String::new(),
-                    },
-                ),
-                Some(msg),
-            )
+            let op = Operation::MarkRolledBack {
+                reason,
+                state: String::new(),
+            };
+            state.commit(one(d.map(|d| d.entity()), op), Some(msg))
         }
         PromptThen::LinkIncident if !value.is_empty() => {
             let d = state.deployments.selected_row().map(RowView::entity);
-            state.commit(
-                one(
-                    d,
-                    Operation::LinkIncident {
-                        incident_key: value,
-                    },
-                ),
-                None,
-            )
+            let op = Operation::LinkIncident {
+                incident_key: value,
+            };
+            commit_one(state, d, op)
         }
         PromptThen::RecordDeployment => {
             let parts: Vec<&str> = value.split_whitespace().collect();
             let [service, environment, git_ref] = parts.as_slice() else {
-                state.toast = Some(crate::app::state::Toast {
-                    text: "write: service environment ref (e.g. checkout production v2.3.1)".into(),
-                    error: true,
-                    at: state.now,
-                });
-                return Vec::new();
+                return refuse(
+                    state,
+                    "write: service environment ref (e.g. checkout production v2.3.1)".into(),
+                );
             };
-            let entity = EntityRef {
-                kind: crate::domain::EntityKind::Deployment,
-                id: 0,
+            let op = Operation::RecordDeployment {
+                service: (*service).into(),
+                environment: (*environment).into(),
+                git_ref: (*git_ref).into(),
             };
-            state.commit(
-                vec![Edit {
-                    entity,
-                    op: Operation::RecordDeployment {
-                        service: (*service).into(),
-                        environment: (*environment).into(),
-                        git_ref: (*git_ref).into(),
-                    },
-                }],
-                None,
-            )
+            commit_new(state, EntityKind::Deployment, op)
         }
         _ => Vec::new(),
     }

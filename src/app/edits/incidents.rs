@@ -1,15 +1,14 @@
 //! Incident and alert edits: acknowledge, resolve, reassign, notes, declare, silence.
 
-use super::candidates;
 use super::{
-    assign_question, choice, one, open, opt, target_incidents, text, text_replacing, titled,
+    assign, bulk_question, choice, commit_new, commit_one, edits_for, named, open, opt, refuse,
+    target_incidents, text, titled,
 };
 use crate::app::action::Action;
-use crate::app::msg::{Edit, Effect};
+use crate::app::msg::Effect;
 use crate::app::rows::RowView;
 use crate::app::state::{PromptThen, State};
-use crate::app::targets;
-use crate::domain::{EntityRef, IncidentStatus, Priority, Tab};
+use crate::domain::{EntityKind, Incident, IncidentStatus, Priority, Tab};
 use crate::store::Operation;
 
 /// Silence durations offered by `m`.
@@ -26,33 +25,23 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
     let overlay = match (state.tab, action) {
         (Tab::Incidents, Action::Acknowledge) if !state.alerts_focus => {
             let now = state.now;
-            let edits: Vec<Edit> = target_incidents(state)
+            let rows: Vec<&Incident> = target_incidents(state)
                 .into_iter()
                 .filter(|i| i.status == IncidentStatus::Triggered)
-                .map(|i| Edit {
-                    entity: i.entity(),
-                    op: Operation::SetIncidentStatus {
-                        old: i.status,
-                        new: IncidentStatus::Acknowledged,
-                        resolution: None,
-                        at: now,
-                    },
-                })
                 .collect();
+            let confirm = bulk_question(&rows, "incident", |what| format!("Acknowledge {what}?"));
+            let edits = edits_for(rows, |i| Operation::SetIncidentStatus {
+                old: i.status,
+                new: IncidentStatus::Acknowledged,
+                resolution: None,
+                at: now,
+            });
             if edits.is_empty() {
-                state.toast = Some(crate::app::state::Toast {
-                    text: "nothing to acknowledge: the incident is not triggered".into(),
-                    error: true,
-                    at: state.now,
-                });
-                return Vec::new();
+                return refuse(
+                    state,
+                    "nothing to acknowledge: the incident is not triggered".into(),
+                );
             }
-            let rows: Vec<&crate::domain::Incident> = target_incidents(state)
-                .into_iter()
-                .filter(|i| i.status == IncidentStatus::Triggered)
-                .collect();
-            let confirm = (edits.len() > 1)
-                .then(|| format!("Acknowledge {}?", targets::describe(&rows, "incident")));
             return state.commit(edits, confirm);
         }
         (Tab::Incidents, Action::Resolve) if !state.alerts_focus => (target_incidents(state)
@@ -69,18 +58,7 @@ pub(super) fn start(state: &mut State, action: Action) -> Vec<Effect> {
             )
         }),
         (Tab::Incidents, Action::Assign) if !state.alerts_focus => {
-            let rows = target_incidents(state);
-            let current = match rows.as_slice() {
-                [i] => i.assignee.as_deref(),
-                _ => None,
-            };
-            (!rows.is_empty()).then(|| {
-                text_replacing(
-                    &titled("reassign to", &rows, "incident"),
-                    current,
-                    PromptThen::Assignee,
-                )
-            })
+            assign::prompt(&target_incidents(state), "reassign to")
         }
         (Tab::Incidents, Action::Note) if !state.alerts_focus => {
             let rows = target_incidents(state);
@@ -121,62 +99,31 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
     let incident = state.incidents.selected_row().cloned();
     match then {
         PromptThen::Assignee if state.tab == Tab::Incidents => {
-            let new = opt(&value);
-            let rows: Vec<&crate::domain::Incident> = target_incidents(state)
-                .into_iter()
-                .filter(|i| i.assignee != new)
-                .collect();
-            let known = candidates::people(state, Tab::Incidents);
-            let confirm = assign_question("Reassign", &rows, "incident", new.as_deref(), &known);
-            let edits = rows
-                .into_iter()
-                .map(|i| Edit {
-                    entity: i.entity(),
-                    op: Operation::SetIncidentAssignee {
-                        old: i.assignee.clone(),
-                        new: new.clone(),
-                    },
-                })
-                .collect();
-            state.commit(edits, confirm)
+            assign::answer(state, target_incidents, &value)
         }
         PromptThen::Comment if !value.is_empty() => {
             let rows = target_incidents(state);
-            let confirm = (rows.len() > 1)
-                .then(|| format!("Add this note to {}?", targets::describe(&rows, "incident")));
-            let edits = rows
-                .into_iter()
-                .map(|i| Edit {
-                    entity: i.entity(),
-                    op: Operation::AddIncidentNote {
-                        body: value.clone(),
-                    },
-                })
-                .collect();
+            let confirm = bulk_question(&rows, "incident", |what| {
+                format!("Add this note to {what}?")
+            });
+            let edits = edits_for(rows, |_| Operation::AddIncidentNote {
+                body: value.clone(),
+            });
             state.commit(edits, confirm)
         }
         PromptThen::Resolution => {
             let now = state.now;
-            let rows: Vec<&crate::domain::Incident> = target_incidents(state)
+            let rows: Vec<&Incident> = target_incidents(state)
                 .into_iter()
                 .filter(|i| i.status != IncidentStatus::Resolved)
                 .collect();
-            let msg = match rows.as_slice() {
-                [i] => format!("Resolve {}?", i.external_id),
-                _ => format!("Resolve {}?", targets::describe(&rows, "incident")),
-            };
-            let edits: Vec<Edit> = rows
-                .into_iter()
-                .map(|i| Edit {
-                    entity: i.entity(),
-                    op: Operation::SetIncidentStatus {
-                        old: i.status,
-                        new: IncidentStatus::Resolved,
-                        resolution: opt(&value),
-                        at: now,
-                    },
-                })
-                .collect();
+            let msg = format!("Resolve {}?", named(&rows, "incident"));
+            let edits = edits_for(rows, |i| Operation::SetIncidentStatus {
+                old: i.status,
+                new: IncidentStatus::Resolved,
+                resolution: opt(&value),
+                at: now,
+            });
             state.commit(edits, Some(msg))
         }
         PromptThen::SilenceDuration => {
@@ -208,17 +155,15 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
             } else {
                 value
             };
-            state.commit(
-                one(
-                    Some(alert.entity()),
-                    Operation::SilenceAlert {
-                        matchers,
-                        duration_secs: secs,
-                        comment,
-                        created_by: String::new(),
-                    },
-                ),
-                None,
+            commit_one(
+                state,
+                Some(alert.entity()),
+                Operation::SilenceAlert {
+                    matchers,
+                    duration_secs: secs,
+                    comment,
+                    created_by: String::new(),
+                },
             )
         }
         PromptThen::DeclareTitle if !value.is_empty() => {
@@ -233,20 +178,14 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
         PromptThen::DeclareSeverity(title) => {
             let severity = value.parse().unwrap_or(Priority::P1);
             let service = incident.map(|i| i.service).unwrap_or_default();
-            let entity = EntityRef {
-                kind: crate::domain::EntityKind::Incident,
-                id: 0,
-            };
-            state.commit(
-                vec![Edit {
-                    entity,
-                    op: Operation::DeclareIncident {
-                        title,
-                        severity,
-                        service,
-                    },
-                }],
-                None,
+            commit_new(
+                state,
+                EntityKind::Incident,
+                Operation::DeclareIncident {
+                    title,
+                    severity,
+                    service,
+                },
             )
         }
         _ => Vec::new(),

@@ -5,6 +5,7 @@
 //! entity holds its prompts and edit building; [`prompt`] handles keys in any open prompt,
 //! confirmation or the palette. Nothing here imports from `update`: `update` calls down.
 
+mod assign;
 mod bugs;
 pub mod candidates;
 mod checklist;
@@ -22,7 +23,7 @@ use super::msg::{Edit, Effect};
 use super::rows::RowView;
 use super::state::{Overlay, Prompt, PromptThen, State};
 use super::targets;
-use crate::domain::{EntityRef, Tab};
+use crate::domain::{EntityKind, EntityRef, Tab};
 use crate::store::Operation;
 
 fn text(title: &str, then: PromptThen) -> Overlay {
@@ -101,7 +102,6 @@ fn refuse(state: &mut State, text: String) -> Vec<Effect> {
 }
 
 /// Starts the flow for an editing action in the current tab.
-/// Starts the flow for an editing action in the current tab.
 pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
     let on_folded = state.tab == Tab::Checklist
         && state
@@ -110,12 +110,10 @@ pub fn start_edit(state: &mut State, action: Action) -> Vec<Effect> {
             .is_some_and(|i| state.folded.contains(&i.section));
     if on_folded {
         // The row stands for a folded section: never edit the hidden item behind it.
-        state.toast = Some(super::state::Toast {
-            text: "this section is folded: press z to unfold it first".into(),
-            error: true,
-            at: state.now,
-        });
-        return Vec::new();
+        return refuse(
+            state,
+            "this section is folded: press z to unfold it first".into(),
+        );
     }
     match state.tab {
         Tab::Bugs => bugs::start(state, action),
@@ -136,33 +134,50 @@ fn open(state: &mut State, overlay: Option<Overlay>) -> Vec<Effect> {
     Vec::new()
 }
 
-/// What to ask before (re)assigning `rows` to `new`, if anything: a name nobody in the cache
-/// has (`known`) is probably a typo, and an empty answer unassigns (the prompt starts empty,
-/// so Enter alone must not silently clear the assignee); several rows ask as every bulk edit.
-fn assign_question<R: RowView>(
-    verb: &str,
-    rows: &[&R],
-    noun: &str,
-    new: Option<&str>,
-    known: &std::collections::BTreeSet<String>,
-) -> Option<String> {
-    let what = match rows {
-        [] => return None,
-        [one] => one.copy_id(),
-        _ => targets::describe(rows, noun),
-    };
-    match new {
-        Some(name) if !known.contains(name) => {
-            Some(format!("{verb} {what} to unknown user '{name}'?"))
-        }
-        None => Some(format!("Unassign {what}?")),
-        Some(name) => (rows.len() > 1).then(|| format!("{verb} {what} to {name}?")),
-    }
-}
-
 /// An empty answer means "none".
 fn opt(v: &str) -> Option<String> {
     (!v.is_empty()).then(|| v.to_string())
+}
+
+/// One edit per row: `op` builds each row's operation from the values the user saw.
+fn edits_for<'a, R: RowView + 'a>(
+    rows: impl IntoIterator<Item = &'a R>,
+    op: impl Fn(&R) -> Operation,
+) -> Vec<Edit> {
+    rows.into_iter()
+        .map(|r| Edit {
+            entity: r.entity(),
+            op: op(r),
+        })
+        .collect()
+}
+
+/// How a question names `rows`: the row's id alone, else a count and the ids.
+fn named<R: RowView>(rows: &[&R], noun: &str) -> String {
+    match rows {
+        [one] => one.copy_id(),
+        _ => targets::describe(rows, noun),
+    }
+}
+
+/// The question a bulk edit asks first (`ask` words it from the rows' description); a
+/// single row commits without one.
+fn bulk_question<R: RowView>(
+    rows: &[&R],
+    noun: &str,
+    ask: impl FnOnce(String) -> String,
+) -> Option<String> {
+    (rows.len() > 1).then(|| ask(targets::describe(rows, noun)))
+}
+
+/// Commits the single edit `op` on `entity` without asking (nothing when there is no row).
+fn commit_one(state: &mut State, entity: Option<EntityRef>, op: Operation) -> Vec<Effect> {
+    state.commit(one(entity, op), None)
+}
+
+/// Commits `op`, which creates a local row of `kind` (id 0: the store gives it one).
+fn commit_new(state: &mut State, kind: EntityKind, op: Operation) -> Vec<Effect> {
+    commit_one(state, Some(EntityRef { kind, id: 0 }), op)
 }
 
 fn one(entity: Option<EntityRef>, op: Operation) -> Vec<Edit> {
@@ -239,6 +254,7 @@ mod tests {
     fn no_edit_module_imports_from_update() {
         let files = [
             ("mod.rs", include_str!("mod.rs")),
+            ("assign.rs", include_str!("assign.rs")),
             ("bugs.rs", include_str!("bugs.rs")),
             ("incidents.rs", include_str!("incidents.rs")),
             ("deployments.rs", include_str!("deployments.rs")),

@@ -27,30 +27,23 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
         Overlay::ConfirmTwice {
             first,
             second,
-            asked_once,
+            mut asked_once,
             edits,
-        } => match key {
-            InputKey::Char('y' | 'Y') if asked_once => vec![Effect::Commit(edits)],
-            InputKey::Char('y' | 'Y') | InputKey::Enter if !asked_once => {
-                state.overlay = Some(Overlay::ConfirmTwice {
-                    first,
-                    second,
-                    asked_once: true,
-                    edits,
-                });
-                Vec::new()
+        } => {
+            match key {
+                InputKey::Char('y' | 'Y') if asked_once => return vec![Effect::Commit(edits)],
+                InputKey::Char('y' | 'Y') | InputKey::Enter if !asked_once => asked_once = true,
+                InputKey::Char('n' | 'N') | InputKey::Esc => return Vec::new(),
+                _ => {}
             }
-            InputKey::Char('n' | 'N') | InputKey::Esc => Vec::new(),
-            _ => {
-                state.overlay = Some(Overlay::ConfirmTwice {
-                    first,
-                    second,
-                    asked_once,
-                    edits,
-                });
-                Vec::new()
-            }
-        },
+            state.overlay = Some(Overlay::ConfirmTwice {
+                first,
+                second,
+                asked_once,
+                edits,
+            });
+            Vec::new()
+        }
         Overlay::ConfirmDiscard(seq) => match key {
             InputKey::Char('y' | 'Y') | InputKey::Enter => {
                 state.overlay = Some(Overlay::Outbox {
@@ -103,57 +96,37 @@ pub fn on_overlay_input(state: &mut State, key: InputKey) -> Vec<Effect> {
             options,
             mut selected,
             then,
-        }) => match key {
-            InputKey::Up | InputKey::Char('k') => {
-                selected = selected.saturating_sub(1);
-                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
-                    title,
-                    options,
-                    selected,
-                    then,
-                }));
-                Vec::new()
-            }
-            InputKey::Down | InputKey::Char('j') => {
-                selected = (selected + 1).min(options.len().saturating_sub(1));
-                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
-                    title,
-                    options,
-                    selected,
-                    then,
-                }));
-                Vec::new()
-            }
-            InputKey::Esc => Vec::new(),
-            InputKey::Enter => match options.get(selected).cloned() {
-                Some(choice) => answer(state, then, choice),
-                None => Vec::new(),
-            },
-            InputKey::Char(c) => {
-                // Typing the first letters picks an option (e.g. `1` for P1, `7` for NPS 7).
-                if let Some(pos) = options.iter().position(|o| {
-                    o.to_ascii_lowercase().starts_with(c.to_ascii_lowercase()) || o.ends_with(c)
-                }) {
-                    selected = pos;
+        }) => {
+            match key {
+                InputKey::Up | InputKey::Char('k') => selected = selected.saturating_sub(1),
+                InputKey::Down | InputKey::Char('j') => {
+                    selected = (selected + 1).min(options.len().saturating_sub(1));
                 }
-                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
-                    title,
-                    options,
-                    selected,
-                    then,
-                }));
-                Vec::new()
+                InputKey::Esc => return Vec::new(),
+                InputKey::Enter => {
+                    return match options.get(selected).cloned() {
+                        Some(choice) => answer(state, then, choice),
+                        None => Vec::new(),
+                    };
+                }
+                InputKey::Char(c) => {
+                    // Typing the first letters picks an option (e.g. `1` for P1, `7` for NPS 7).
+                    if let Some(pos) = options.iter().position(|o| {
+                        o.to_ascii_lowercase().starts_with(c.to_ascii_lowercase()) || o.ends_with(c)
+                    }) {
+                        selected = pos;
+                    }
+                }
+                _ => {}
             }
-            _ => {
-                state.overlay = Some(Overlay::Prompt(Prompt::Choice {
-                    title,
-                    options,
-                    selected,
-                    then,
-                }));
-                Vec::new()
-            }
-        },
+            state.overlay = Some(Overlay::Prompt(Prompt::Choice {
+                title,
+                options,
+                selected,
+                then,
+            }));
+            Vec::new()
+        }
         other => {
             state.overlay = Some(other);
             Vec::new()

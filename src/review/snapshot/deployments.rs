@@ -17,45 +17,26 @@ fn dora_deployment(d: &Deployment) -> dora::Deployment {
     }
 }
 
-fn dora_for(
-    deps: &[dora::Deployment],
+/// DORA figures and rework rate over one window (both `None` for an empty window).
+fn over(
+    deps: (&[dora::Deployment], &[ReworkDeployment]),
     incidents: &[DoraIncident],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-) -> Option<DoraReport> {
-    DoraWindow::new(start, end)
-        .ok()
-        .map(|w| dora::dora_report(deps, incidents, &w))
+) -> (Option<DoraReport>, Option<ReworkRate>) {
+    match DoraWindow::new(start, end) {
+        Ok(w) => (
+            Some(dora::dora_report(deps.0, incidents, &w)),
+            Some(rework::rework_rate(deps.1, incidents, &w)),
+        ),
+        Err(_) => (None, None),
+    }
 }
 
 /// `deployments / days` rounded to three places.
 #[allow(clippy::cast_precision_loss, reason = "counts are small")]
 fn per_whole_day(deployments: usize, days: u32) -> f64 {
     (deployments as f64 / f64::from(days.max(1)) * 1000.0).round() / 1000.0
-}
-
-/// A cached deployment as `metrics::rework` sees it.
-fn rework_deployment(d: &Deployment) -> ReworkDeployment {
-    ReworkDeployment {
-        id: d.external_id.clone(),
-        service: d.service.clone(),
-        is_production: d.is_production(),
-        succeeded: d.status == DeployStatus::Success,
-        finished_at: d.finished_at.unwrap_or(d.created_at),
-        is_rollback: d.rollback_of.is_some(),
-        incident_ids: d.incident_keys.clone(),
-    }
-}
-
-fn rework_for(
-    deps: &[ReworkDeployment],
-    incidents: &[DoraIncident],
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Option<ReworkRate> {
-    DoraWindow::new(start, end)
-        .ok()
-        .map(|w| rework::rework_rate(deps, incidents, &w))
 }
 
 #[allow(clippy::cast_precision_loss, reason = "counts are small")]
@@ -118,15 +99,12 @@ pub fn deployments_page(
         .collect();
     let rolling = chrono::Duration::days(28);
     let (at_a, at_b) = (week.as_of(now), last.as_of(now));
-    let week_a = dora_for(&deps, &dora_incidents, week.start, at_a);
-    let week_b = dora_for(&deps, &dora_incidents, last.start, at_b);
-    let roll_a = dora_for(&deps, &dora_incidents, at_a - rolling, at_a);
-    let roll_b = dora_for(&deps, &dora_incidents, at_b - rolling, at_b);
-    let rw: Vec<ReworkDeployment> = deployments.iter().map(rework_deployment).collect();
-    let rw_week_a = rework_for(&rw, &dora_incidents, week.start, at_a);
-    let rw_week_b = rework_for(&rw, &dora_incidents, last.start, at_b);
-    let rw_roll_a = rework_for(&rw, &dora_incidents, at_a - rolling, at_a);
-    let rw_roll_b = rework_for(&rw, &dora_incidents, at_b - rolling, at_b);
+    let rw: Vec<ReworkDeployment> = deployments.iter().map(Into::into).collect();
+    let both = (deps.as_slice(), rw.as_slice());
+    let (week_a, rw_week_a) = over(both, &dora_incidents, week.start, at_a);
+    let (week_b, rw_week_b) = over(both, &dora_incidents, last.start, at_b);
+    let (roll_a, rw_roll_a) = over(both, &dora_incidents, at_a - rolling, at_a);
+    let (roll_b, rw_roll_b) = over(both, &dora_incidents, at_b - rolling, at_b);
     let per_day = |w: &Week| -> Vec<u64> {
         let mut counts = vec![0u64; 7];
         for d in deps

@@ -26,6 +26,24 @@ fn bar<'a>(label: &str, v: Option<f64>, style: Style) -> Bar<'a> {
     Bar::with_label(label.to_string(), u(v.unwrap_or(0.0))).style(style)
 }
 
+/// A chart of two bars per label (this | last week, opened | closed), in `styles`.
+fn paired<'a>(
+    pairs: impl Iterator<Item = (String, Option<f64>, Option<f64>)>,
+    styles: (Style, Style),
+    block: Block<'a>,
+) -> BarChart<'a> {
+    let groups: Vec<BarGroup<'_>> = pairs
+        .map(|(label, a, b)| {
+            BarGroup::with_label(label, vec![bar("", a, styles.0), bar("", b, styles.1)])
+        })
+        .collect();
+    BarChart::grouped(groups)
+        .block(block)
+        .bar_width(2)
+        .bar_gap(0)
+        .group_gap(2)
+}
+
 pub(super) fn draw_chart(
     buf: &mut Buffer,
     area: Rect,
@@ -41,46 +59,22 @@ pub(super) fn draw_chart(
     let titled = |t: &str| Block::default().borders(Borders::TOP).title(t.to_string());
     match PAGES[page] {
         "incidents" => {
-            let groups: Vec<BarGroup<'_>> = snap
+            let pairs = snap
                 .incidents
                 .by_severity
                 .iter()
-                .map(|(p, f)| {
-                    BarGroup::with_label(
-                        p.clone(),
-                        vec![bar("", f.this, this_style), bar("", f.last, last_style)],
-                    )
-                })
-                .collect();
-            let chart = BarChart::grouped(groups)
-                .block(titled("by severity: this | last"))
-                .bar_width(2)
-                .bar_gap(0)
-                .group_gap(2);
-            chart.render(area, buf);
+                .map(|(p, f)| (p.clone(), f.this, f.last));
+            let styles = (this_style, last_style);
+            paired(pairs, styles, titled("by severity: this | last")).render(area, buf);
         }
         "bugs" => {
             let b = &snap.bugs;
-            let groups: Vec<BarGroup<'_>> = b
-                .opened_by_priority
-                .iter()
-                .map(|(p, f)| {
-                    let closed = b.closed_by_priority.get(p).and_then(|c| c.this);
-                    BarGroup::with_label(
-                        p.clone(),
-                        vec![
-                            bar("", f.this, pal.fg(Color::Red)),
-                            bar("", closed, pal.fg(Color::Green)),
-                        ],
-                    )
-                })
-                .collect();
-            let chart = BarChart::grouped(groups)
-                .block(titled("opened | closed this week"))
-                .bar_width(2)
-                .bar_gap(0)
-                .group_gap(2);
-            chart.render(area, buf);
+            let pairs = b.opened_by_priority.iter().map(|(p, f)| {
+                let closed = b.closed_by_priority.get(p).and_then(|c| c.this);
+                (p.clone(), f.this, closed)
+            });
+            let styles = (pal.fg(Color::Red), pal.fg(Color::Green));
+            paired(pairs, styles, titled("opened | closed this week")).render(area, buf);
         }
         "deployments" => {
             let days = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];

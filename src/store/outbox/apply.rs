@@ -20,32 +20,24 @@ pub(crate) fn apply_forward(
             )?;
         }
         Operation::SetBugPriority { new, .. } => {
-            tx.execute(
-                "UPDATE bugs SET priority = ?1 WHERE id = ?2",
-                params![new.as_str(), id],
-            )?;
+            set_column(tx, "bugs", "priority", id, new.as_str())?
         }
-        Operation::SetBugAssignee { new, .. } => {
-            tx.execute(
-                "UPDATE bugs SET assignee = ?1 WHERE id = ?2",
-                params![new, id],
-            )?;
-        }
+        Operation::SetBugAssignee { new, .. } => set_column(tx, "bugs", "assignee", id, new)?,
         Operation::AddBugLabel { label } | Operation::RemoveBugLabel { label } => {
             let add = matches!(op, Operation::AddBugLabel { .. });
             set_label(tx, id, label, add)?;
         }
         Operation::SetIncidentStatus { new, at, .. } => match new {
-            IncidentStatus::Acknowledged => {
+            IncidentStatus::Acknowledged | IncidentStatus::Resolved => {
+                // The first time it got there stays: a second acknowledge keeps the first's.
+                let column = if *new == IncidentStatus::Resolved {
+                    "resolved_at"
+                } else {
+                    "acknowledged_at"
+                };
                 tx.execute(
-                    "UPDATE incidents SET status = 'acknowledged', acknowledged_at = COALESCE(acknowledged_at, ?1) WHERE id = ?2",
-                    params![ts(*at), id],
-                )?;
-            }
-            IncidentStatus::Resolved => {
-                tx.execute(
-                    "UPDATE incidents SET status = 'resolved', resolved_at = COALESCE(resolved_at, ?1) WHERE id = ?2",
-                    params![ts(*at), id],
+                    &format!("UPDATE incidents SET status = ?1, {column} = COALESCE({column}, ?2) WHERE id = ?3"),
+                    params![new.as_str(), ts(*at), id],
                 )?;
             }
             IncidentStatus::Triggered => {
@@ -56,10 +48,7 @@ pub(crate) fn apply_forward(
             }
         },
         Operation::SetIncidentAssignee { new, .. } => {
-            tx.execute(
-                "UPDATE incidents SET assignee = ?1 WHERE id = ?2",
-                params![new, id],
-            )?;
+            set_column(tx, "incidents", "assignee", id, new)?;
         }
         Operation::MarkRolledBack { .. } => {
             tx.execute("UPDATE deployments SET rolled_back = 1 WHERE id = ?1", [id])?;
@@ -76,29 +65,11 @@ pub(crate) fn apply_forward(
                 params![new, ts(now), id],
             )?;
         }
-        Operation::SetItemText { new, .. } => {
-            tx.execute(
-                "UPDATE checklist_items SET text = ?1 WHERE id = ?2",
-                params![new, id],
-            )?;
-        }
-        Operation::SetItemOwner { new, .. } => {
-            tx.execute(
-                "UPDATE checklist_items SET owner = ?1 WHERE id = ?2",
-                params![new, id],
-            )?;
-        }
-        Operation::SetItemNote { new, .. } => {
-            tx.execute(
-                "UPDATE checklist_items SET note = ?1 WHERE id = ?2",
-                params![new, id],
-            )?;
-        }
+        Operation::SetItemText { new, .. } => set_column(tx, "checklist_items", "text", id, new)?,
+        Operation::SetItemOwner { new, .. } => set_column(tx, "checklist_items", "owner", id, new)?,
+        Operation::SetItemNote { new, .. } => set_column(tx, "checklist_items", "note", id, new)?,
         Operation::SetChurnRisk { new, .. } => {
-            tx.execute(
-                "UPDATE customers SET churn_risk = ?1 WHERE id = ?2",
-                params![new.as_str(), id],
-            )?;
+            set_column(tx, "customers", "churn_risk", id, new.as_str())?;
         }
         Operation::RecordNps { score, comment } => {
             tx.execute(
@@ -156,8 +127,22 @@ fn set_customer_field(
             )))
         }
     };
-    let sql = format!("UPDATE customers SET {column} = ?1 WHERE id = ?2");
-    tx.execute(&sql, params![value, id])?;
+    set_column(tx, "customers", column, id, value)
+}
+
+/// `UPDATE table SET column = value WHERE id = id`. Table and column names are literals of
+/// this file (or the closed customer-field list), never input.
+fn set_column(
+    tx: &Transaction<'_>,
+    table: &str,
+    column: &str,
+    id: i64,
+    value: impl rusqlite::ToSql,
+) -> Result<()> {
+    tx.execute(
+        &format!("UPDATE {table} SET {column} = ?1 WHERE id = ?2"),
+        params![value, id],
+    )?;
     Ok(())
 }
 
@@ -184,20 +169,23 @@ pub(super) fn apply_reverse(
     op: &Operation,
     now: DateTime<Utc>,
 ) -> Result<()> {
+    /// The same set-operation with old and new exchanged: applying it forward undoes it.
+    macro_rules! swapped {
+        ($variant:ident, $old:expr, $new:expr) => {
+            Some(Operation::$variant {
+                old: ToOwned::to_owned($new),
+                new: ToOwned::to_owned($old),
+            })
+        };
+    }
     let reversed = match op {
         Operation::SetBugStatus { old, new, .. } => Some(Operation::SetBugStatus {
             old: *new,
             new: *old,
             reason: None,
         }),
-        Operation::SetBugPriority { old, new } => Some(Operation::SetBugPriority {
-            old: *new,
-            new: *old,
-        }),
-        Operation::SetBugAssignee { old, new } => Some(Operation::SetBugAssignee {
-            old: new.clone(),
-            new: old.clone(),
-        }),
+        Operation::SetBugPriority { old, new } => swapped!(SetBugPriority, old, new),
+        Operation::SetBugAssignee { old, new } => swapped!(SetBugAssignee, old, new),
         Operation::AddBugLabel { label } => Some(Operation::RemoveBugLabel {
             label: label.clone(),
         }),
@@ -225,10 +213,7 @@ pub(super) fn apply_reverse(
             }
             None
         }
-        Operation::SetIncidentAssignee { old, new } => Some(Operation::SetIncidentAssignee {
-            old: new.clone(),
-            new: old.clone(),
-        }),
+        Operation::SetIncidentAssignee { old, new } => swapped!(SetIncidentAssignee, old, new),
         Operation::MarkRolledBack { .. } => {
             tx.execute(
                 "UPDATE deployments SET rolled_back = 0 WHERE id = ?1",
@@ -243,26 +228,11 @@ pub(super) fn apply_reverse(
             )?;
             None
         }
-        Operation::SetItemChecked { old, new } => Some(Operation::SetItemChecked {
-            old: *new,
-            new: *old,
-        }),
-        Operation::SetItemText { old, new } => Some(Operation::SetItemText {
-            old: new.clone(),
-            new: old.clone(),
-        }),
-        Operation::SetItemOwner { old, new } => Some(Operation::SetItemOwner {
-            old: new.clone(),
-            new: old.clone(),
-        }),
-        Operation::SetItemNote { old, new } => Some(Operation::SetItemNote {
-            old: new.clone(),
-            new: old.clone(),
-        }),
-        Operation::SetChurnRisk { old, new } => Some(Operation::SetChurnRisk {
-            old: *new,
-            new: *old,
-        }),
+        Operation::SetItemChecked { old, new } => swapped!(SetItemChecked, old, new),
+        Operation::SetItemText { old, new } => swapped!(SetItemText, old, new),
+        Operation::SetItemOwner { old, new } => swapped!(SetItemOwner, old, new),
+        Operation::SetItemNote { old, new } => swapped!(SetItemNote, old, new),
+        Operation::SetChurnRisk { old, new } => swapped!(SetChurnRisk, old, new),
         Operation::SetCustomerField { field, old, new } => Some(Operation::SetCustomerField {
             field: field.clone(),
             old: new.clone(),
@@ -315,3 +285,6 @@ pub(super) fn apply_reverse(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

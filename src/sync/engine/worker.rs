@@ -18,14 +18,25 @@ use crate::store::{sync_meta, Store};
 use crate::sync::events::SyncEvent;
 use crate::sync::scheduler::{self, Pending, Request};
 
+/// What a worker is started with.
+pub(crate) struct Setup {
+    /// The source's config section.
+    pub(crate) cfg: SourceConfig,
+    /// The SLOs (a Prometheus source computes them).
+    pub(crate) slos: Vec<crate::config::SloConfig>,
+    /// The cache the worker opens its own connection to.
+    pub(crate) db_path: PathBuf,
+    /// The shared clock.
+    pub(crate) clock: SharedClock,
+    /// Where the worker says what changed.
+    pub(crate) events: mpsc::UnboundedSender<SyncEvent>,
+    /// Where each round's report goes (the headless CLI), if anywhere.
+    pub(crate) reports: Option<mpsc::UnboundedSender<RoundOutcome>>,
+}
+
 /// One source's worker.
 pub(crate) struct Worker {
-    cfg: SourceConfig,
-    slos: Vec<crate::config::SloConfig>,
-    db_path: PathBuf,
-    clock: SharedClock,
-    events: mpsc::UnboundedSender<SyncEvent>,
-    reports: Option<mpsc::UnboundedSender<RoundOutcome>>,
+    setup: Setup,
     store: Option<Store>,
     connector: Option<Connector>,
     failures: u32,
@@ -33,21 +44,9 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    pub(crate) fn new(
-        cfg: SourceConfig,
-        slos: Vec<crate::config::SloConfig>,
-        db_path: PathBuf,
-        clock: SharedClock,
-        events: mpsc::UnboundedSender<SyncEvent>,
-        reports: Option<mpsc::UnboundedSender<RoundOutcome>>,
-    ) -> Self {
+    pub(crate) fn new(setup: Setup) -> Self {
         Self {
-            cfg,
-            slos,
-            db_path,
-            clock,
-            events,
-            reports,
+            setup,
             store: None,
             connector: None,
             failures: 0,
@@ -98,17 +97,17 @@ impl Worker {
         let started = std::time::Instant::now();
         let result = self.round_inner(pull).await;
         RoundOutcome {
-            source: self.cfg.name.clone(),
+            source: self.setup.cfg.name.clone(),
             result,
             elapsed: started.elapsed(),
         }
     }
 
     async fn round_inner(&mut self, pull: bool) -> RoundResult {
-        let name = self.cfg.name.clone();
-        let kind = kind_name(self.cfg.kind);
+        let name = self.setup.cfg.name.clone();
+        let kind = kind_name(self.setup.cfg.kind);
         if self.store.is_none() {
-            match Store::open(&self.db_path) {
+            match Store::open(&self.setup.db_path) {
                 Ok(store) => self.store = Some(store),
                 Err(e) => {
                     return RoundResult::Failed {
@@ -120,10 +119,13 @@ impl Worker {
             }
         }
         if self.connector.is_none() {
-            let built = match resolve_token(&self.cfg).await {
-                Ok(token) => {
-                    Connector::build(&self.cfg, &self.slos, token, http_clock(&self.clock))
-                }
+            let built = match resolve_token(&self.setup.cfg).await {
+                Ok(token) => Connector::build(
+                    &self.setup.cfg,
+                    &self.setup.slos,
+                    token,
+                    http_clock(&self.setup.clock),
+                ),
                 Err(e) => Err(e),
             };
             match built {
@@ -131,7 +133,7 @@ impl Worker {
                 Err(e) => {
                     let message = crate::sanitize::line(&e.to_string());
                     if let Some(store) = self.store.as_mut() {
-                        let now = self.clock.now();
+                        let now = self.setup.clock.now();
                         let _ = store.write(|tx| {
                             sync_meta::note_source_error(tx, &name, kind, &message, now)
                         });
@@ -143,7 +145,7 @@ impl Worker {
         let (Some(store), Some(connector)) = (self.store.as_mut(), self.connector.as_mut()) else {
             return RoundResult::ConfigError("internal: source not initialised".into());
         };
-        let now = self.clock.now();
+        let now = self.setup.clock.now();
         match store.rate_limited_until(&name) {
             Ok(Some(until)) if until > now => {
                 return RoundResult::Skipped(format!(
@@ -160,7 +162,7 @@ impl Worker {
                 }
             }
         }
-        let guard = match lock::acquire(&self.db_path, &name, lock::LOCK_WAIT).await {
+        let guard = match lock::acquire(&self.setup.db_path, &name, lock::LOCK_WAIT).await {
             Ok(Some(guard)) => guard,
             Ok(None) => {
                 return RoundResult::Skipped(
@@ -176,11 +178,11 @@ impl Worker {
             }
         };
         if pull {
-            let _ = self.events.send(SyncEvent::Started {
+            let _ = self.setup.events.send(SyncEvent::Started {
                 source: name.clone(),
             });
         }
-        let result = run_round(connector, store, &name, &self.clock, pull).await;
+        let result = run_round(connector, store, &name, &self.setup.clock, pull).await;
         drop(guard);
         result
     }
@@ -188,7 +190,7 @@ impl Worker {
     /// Emits events and reports for a round; returns the wait before the next scheduled one.
     fn after_round(&mut self, outcome: &RoundOutcome, pull: bool) -> Duration {
         let source = outcome.source.clone();
-        let interval = self.cfg.interval.0;
+        let interval = self.setup.cfg.interval.0;
         let mut retry_at = None;
         match &outcome.result {
             RoundResult::Ok { pull: report, push } => {
@@ -203,13 +205,13 @@ impl Worker {
                     }
                 }
                 if push.touched() {
-                    let _ = self.events.send(SyncEvent::OutboxChanged);
+                    let _ = self.setup.events.send(SyncEvent::OutboxChanged);
                 }
                 if pull || !changed.is_empty() {
-                    let _ = self.events.send(SyncEvent::Finished {
+                    let _ = self.setup.events.send(SyncEvent::Finished {
                         source,
                         changed,
-                        at: self.clock.now(),
+                        at: self.setup.clock.now(),
                     });
                 }
             }
@@ -221,38 +223,38 @@ impl Worker {
                 self.failures = self.failures.saturating_add(1);
                 retry_at = *at;
                 if push.touched() {
-                    let _ = self.events.send(SyncEvent::OutboxChanged);
+                    let _ = self.setup.events.send(SyncEvent::OutboxChanged);
                 }
-                let _ = self.events.send(SyncEvent::Failed {
+                let _ = self.setup.events.send(SyncEvent::Failed {
                     source,
                     error: error.clone(),
                 });
             }
             RoundResult::ConfigError(error) => {
                 self.failures = self.failures.saturating_add(1);
-                let _ = self.events.send(SyncEvent::Failed {
+                let _ = self.setup.events.send(SyncEvent::Failed {
                     source,
                     error: error.clone(),
                 });
             }
             RoundResult::Skipped(reason) => {
                 if pull {
-                    let _ = self.events.send(SyncEvent::Failed {
+                    let _ = self.setup.events.send(SyncEvent::Failed {
                         source,
                         error: reason.clone(),
                     });
                 }
             }
         }
-        if let Some(reports) = &self.reports {
+        if let Some(reports) = &self.setup.reports {
             let _ = reports.send(outcome.clone());
         }
         let mut delay = scheduler::next_delay(interval, self.failures, &mut self.rng);
         let persisted = self
             .store
             .as_ref()
-            .and_then(|s| s.rate_limited_until(&self.cfg.name).ok().flatten());
-        let now = self.clock.now();
+            .and_then(|s| s.rate_limited_until(&self.setup.cfg.name).ok().flatten());
+        let now = self.setup.clock.now();
         for until in [retry_at, persisted] {
             if let Some(wait) = scheduler::rate_limit_wait(now, until) {
                 delay = delay.max(wait + Duration::from_millis(100));

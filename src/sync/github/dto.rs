@@ -152,12 +152,7 @@ pub struct RemoteIssue {
 impl IssueDto {
     /// Label names, sanitized, empty ones dropped.
     pub fn label_names(&self) -> Vec<String> {
-        self.labels
-            .iter()
-            .filter_map(LabelDto::name)
-            .map(sanitize::line)
-            .filter(|l| !l.is_empty())
-            .collect()
+        crate::sync::tracker::clean_labels(self.labels.iter().filter_map(LabelDto::name))
     }
 
     /// Assignee logins (falling back to the deprecated `assignee`), sanitized.

@@ -12,7 +12,8 @@ use super::plan::{comment_marker, plan, Plan, Write};
 use super::{GithubSource, Repo, KIND};
 use crate::store::{sync_meta, OutboxEntry, Store};
 use crate::sync::http::{ApiError, ApiRequest};
-use crate::sync::{PushOutcome, SyncError};
+use crate::sync::source::{Meta, Now, PullResult, PushResult, Source};
+use crate::sync::{tracker, PushOutcome, SyncError};
 
 /// First retry delay of a push that failed for a transient reason; doubles per attempt.
 const PUSH_RETRY_BASE_SECS: i64 = 15;
@@ -38,7 +39,18 @@ pub fn retry_at(now: DateTime<Utc>, attempts: u32) -> DateTime<Utc> {
     now + TimeDelta::seconds(secs)
 }
 
-impl GithubSource {
+impl Source for GithubSource {
+    const META: Meta = Meta::new(KIND, "GitHub Issues");
+
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
+        self.pull_all(store, now).await
+    }
+
+    /// A failed pull persists a rate limit's deadline so the next pull waits for it.
+    fn record_failure(&self, store: &mut Store, err: &SyncError, now: Now) {
+        tracker::note_limited_failure(store, &self.name, KIND, err, now);
+    }
+
     /// Pushes ONE outbox entry (already marked in flight by the engine).
     ///
     /// Always reads the issue first (every GitHub op needs the remote value to detect a
@@ -48,14 +60,8 @@ impl GithubSource {
     /// transport → `Retry`. A comment retried after an unknown outcome is looked up by its
     /// hidden marker instead of being posted twice.
     ///
-    /// # Errors
-    /// Only store errors; remote failures are outcomes.
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
+    /// Only store errors are errors; remote failures are outcomes.
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
         let Some(target) = store.bug_remote(entry.entity)? else {
             return Ok(PushOutcome::Failed(format!(
                 "{} is no longer in the cache; nothing to push",
@@ -94,6 +100,12 @@ impl GithubSource {
         }
     }
 
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl GithubSource {
     /// `#12` → the only repo; `owner/repo#12` → that repo.
     fn locate(&self, key: &str) -> Option<(Repo, u64)> {
         let (prefix, number) = key.rsplit_once('#')?;

@@ -9,7 +9,8 @@ use super::dto::StatusDto;
 use super::{GithubDeploymentsSource, DESCRIPTION_MAX_CHARS};
 use crate::store::{Operation, OutboxEntry, Store};
 use crate::sync::http::{ApiError, ApiRequest};
-use crate::sync::{PushOutcome, SyncError};
+use crate::sync::source::{Meta, Now, PullResult, PushResult, Source};
+use crate::sync::PushOutcome;
 
 /// Maps an HTTP failure of a write to the outbox outcome (RELIABILITY.md §8.1).
 fn push_error(e: ApiError, now: DateTime<Utc>) -> PushOutcome {
@@ -24,17 +25,16 @@ fn push_error(e: ApiError, now: DateTime<Utc>) -> PushOutcome {
     }
 }
 
-impl GithubDeploymentsSource {
-    /// Pushes one outbox entry (a rollback marker); see the module doc.
-    ///
-    /// # Errors
-    /// Store errors only; HTTP failures become the matching [`PushOutcome`].
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
+impl Source for GithubDeploymentsSource {
+    const META: Meta = Meta::new("github-deployments", "GitHub Deployments");
+
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
+        self.pull_all(store, now).await
+    }
+
+    /// Pushes one rollback marker; see the module doc. HTTP failures become the matching
+    /// [`PushOutcome`].
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
         let Operation::MarkRolledBack { reason, state } = &entry.op else {
             return Ok(PushOutcome::Failed(format!(
                 "{} cannot be written to GitHub Deployments",
@@ -104,5 +104,9 @@ impl GithubDeploymentsSource {
             Ok(_) => PushOutcome::Done,
             Err(e) => push_error(e, now),
         })
+    }
+
+    fn name(&self) -> &str {
+        &self.name
     }
 }

@@ -1,33 +1,28 @@
 //! Jira Cloud v3 payload shapes opsdeck reads (tolerant: unknown fields ignored, every field
 //! optional), time parsing, and the DTO → [`Bug`] conversion where all text is sanitized.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
 use super::adf;
-use crate::domain::{bug::customers_from_labels, Bug, BugStatus, Priority};
+use crate::domain::{bug::customers_from_labels, Bug, BugStatus};
 use crate::sanitize;
-use crate::sync::tracker::ingest::Lenient;
-use crate::sync::tracker::PriorityMap;
+use crate::sync::tracker::ingest::{Lenient, Listed};
+use crate::sync::tracker::{self, Names};
 
-/// Priority used when an issue has none, or one that no mapping knows.
-pub const DEFAULT_PRIORITY: Priority = Priority::P2;
+pub use crate::sync::tracker::DEFAULT_PRIORITY;
 
 /// One page of `GET /rest/api/3/search/jql`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct SearchPage {
     /// The issues, decoded one by one so a malformed issue does not sink the page.
     pub issues: Lenient<IssueDto>,
     /// Token of the next page; absent on the last page.
-    #[serde(rename = "nextPageToken")]
     pub next_page_token: Option<String>,
     /// Whether this is the last page.
-    #[serde(rename = "isLast")]
     pub is_last: Option<bool>,
 }
 
@@ -69,12 +64,11 @@ pub struct FieldsDto {
 
 /// `StatusDetails` (also a transition's `to`).
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct StatusDto {
     /// Status name (`In Review`).
     pub name: Option<String>,
     /// Category: `new`, `indeterminate`, `done`.
-    #[serde(rename = "statusCategory")]
     pub status_category: Option<CategoryDto>,
 }
 
@@ -96,28 +90,20 @@ pub struct NamedDto {
 
 /// `UserDetails`.
 #[derive(Debug, Default, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct UserDto {
     /// Cloud account id.
-    #[serde(rename = "accountId")]
     pub account_id: Option<String>,
     /// Display name.
-    #[serde(rename = "displayName")]
     pub display_name: Option<String>,
     /// Email, when visible.
-    #[serde(rename = "emailAddress")]
     pub email_address: Option<String>,
     /// Whether the account is active.
     pub active: Option<bool>,
 }
 
-/// `GET …/transitions`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct TransitionsDto {
-    /// Transitions available to the caller.
-    pub transitions: Vec<TransitionDto>,
-}
+/// `GET …/transitions`: the transitions available to the caller.
+pub type TransitionsDto = Listed<TransitionDto>;
 
 /// One transition.
 #[derive(Debug, Default, Deserialize)]
@@ -131,13 +117,8 @@ pub struct TransitionDto {
     pub to: Option<StatusDto>,
 }
 
-/// `GET …/comment`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct CommentsDto {
-    /// Comments of the page.
-    pub comments: Vec<CommentDto>,
-}
+/// `GET …/comment`: the comments of the page.
+pub type CommentsDto = Listed<CommentDto>;
 
 /// One comment.
 #[derive(Debug, Default, Deserialize)]
@@ -149,10 +130,9 @@ pub struct CommentDto {
 
 /// `GET /rest/api/3/myself` (only the time zone is used: JQL dates are in the user's zone).
 #[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[serde(default, rename_all = "camelCase")]
 pub struct MyselfDto {
     /// IANA zone, e.g. `Australia/Sydney`.
-    #[serde(rename = "timeZone")]
     pub time_zone: Option<String>,
 }
 
@@ -177,44 +157,27 @@ pub fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
 }
 
 /// How statuses and priorities are normalised for one source.
-#[derive(Debug, Clone)]
-pub struct Mapping {
-    /// Priority names → P0–P3.
-    pub priorities: PriorityMap,
-    /// Status name overrides (lowercased).
-    pub statuses: BTreeMap<String, BugStatus>,
-}
+pub type Mapping = Names;
 
-impl Mapping {
-    /// The normalised status: `status_map` by name, else the category (`done` → closed,
-    /// `indeterminate` → in progress, anything else → open).
-    #[must_use]
-    pub fn status(&self, s: Option<&StatusDto>) -> BugStatus {
-        let Some(s) = s else {
-            return BugStatus::Open;
-        };
-        if let Some(name) = &s.name {
-            if let Some(mapped) = self.statuses.get(&name.trim().to_lowercase()) {
-                return *mapped;
-            }
-        }
-        match s
-            .status_category
-            .as_ref()
-            .and_then(|c| c.key.as_deref())
-            .map(str::trim)
-        {
-            Some("done") => BugStatus::Closed,
-            Some("indeterminate") => BugStatus::InProgress,
-            _ => BugStatus::Open,
-        }
+/// The normalised status: `status_map` by name, else the category (`done` → closed,
+/// `indeterminate` → in progress, anything else → open).
+#[must_use]
+pub fn status(map: &Mapping, s: Option<&StatusDto>) -> BugStatus {
+    let Some(s) = s else {
+        return BugStatus::Open;
+    };
+    if let Some(mapped) = s.name.as_deref().and_then(|n| map.status_override(n)) {
+        return mapped;
     }
-
-    /// The normalised priority of a priority name (unknown or absent → P2).
-    #[must_use]
-    pub fn priority(&self, name: Option<&str>) -> Priority {
-        name.and_then(|n| self.priorities.get(n))
-            .unwrap_or(DEFAULT_PRIORITY)
+    match s
+        .status_category
+        .as_ref()
+        .and_then(|c| c.key.as_deref())
+        .map(str::trim)
+    {
+        Some("done") => BugStatus::Closed,
+        Some("indeterminate") => BugStatus::InProgress,
+        _ => BugStatus::Open,
     }
 }
 
@@ -235,23 +198,16 @@ pub fn to_bug(
         return None;
     }
     let f = &issue.fields;
-    let updated = f.updated.as_ref().and_then(parse_time);
-    let created = f.created.as_ref().and_then(parse_time);
-    let updated_at = updated.or(created).unwrap_or(now);
-    let status = map.status(f.status.as_ref());
-    let labels: Vec<String> = f
-        .labels
-        .iter()
-        .filter_map(Value::as_str)
-        .map(sanitize::line)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let closed_at = (status == BugStatus::Closed).then(|| {
-        f.resolutiondate
-            .as_ref()
-            .and_then(parse_time)
-            .unwrap_or(updated_at)
-    });
+    let status = status(map, f.status.as_ref());
+    let time = |v: &Option<Value>| v.as_ref().and_then(parse_time);
+    let (created_at, updated_at, closed_at) = tracker::bug_times(
+        time(&f.created),
+        time(&f.updated),
+        time(&f.resolutiondate),
+        status,
+        now,
+    );
+    let labels = tracker::clean_labels(f.labels.iter().filter_map(Value::as_str));
     let assignee = f
         .assignee
         .as_ref()
@@ -269,7 +225,7 @@ pub fn to_bug(
         assignee,
         customers: customers_from_labels(&labels),
         labels,
-        created_at: created.unwrap_or(updated_at),
+        created_at,
         updated_at,
         closed_at,
         pending: false,

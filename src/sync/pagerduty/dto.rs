@@ -351,48 +351,57 @@ impl LogEntry {
     /// A timeline event and its idempotency key (`log:<id>`).
     pub fn to_event(&self) -> Option<(IncidentEvent, String)> {
         let kind = event_kind(&self.kind)?;
-        let at = utc(self.created_at.as_deref())?;
-        if self.id.is_empty() {
-            return None;
-        }
-        let who = self
-            .agent
-            .as_ref()
-            .and_then(|a| a.summary.as_deref())
-            .map(sanitize::line)
-            .unwrap_or_default();
-        let event = IncidentEvent {
-            at,
-            kind,
+        let text = sanitize::line(self.summary.as_deref().unwrap_or(""));
+        let who = self.agent.as_ref();
+        timeline(
+            ("log", &self.id),
+            self.created_at.as_deref(),
             who,
-            text: sanitize::line(self.summary.as_deref().unwrap_or("")),
-            origin: "source".to_owned(),
-        };
-        Some((event, format!("log:{}", sanitize::line(&self.id))))
+            kind,
+            text,
+        )
     }
+}
+
+/// A timeline event from PagerDuty (`who` is the reference's summary) and its idempotency key
+/// `<prefix>:<id>`; `None` without an id or a time.
+fn timeline(
+    (prefix, id): (&str, &str),
+    created_at: Option<&str>,
+    who: Option<&Reference>,
+    kind: String,
+    text: String,
+) -> Option<(IncidentEvent, String)> {
+    let at = utc(created_at)?;
+    if id.is_empty() {
+        return None;
+    }
+    let who = who
+        .and_then(|r| r.summary.as_deref())
+        .map(sanitize::line)
+        .unwrap_or_default();
+    let event = IncidentEvent {
+        at,
+        kind,
+        who,
+        text,
+        origin: "source".to_owned(),
+    };
+    Some((event, format!("{prefix}:{}", sanitize::line(id))))
 }
 
 impl Note {
     /// A timeline event and its idempotency key (`note:<id>`).
     pub fn to_event(&self) -> Option<(IncidentEvent, String)> {
-        let at = utc(self.created_at.as_deref())?;
-        if self.id.is_empty() {
-            return None;
-        }
-        let who = self
-            .user
-            .as_ref()
-            .and_then(|u| u.summary.as_deref())
-            .map(sanitize::line)
-            .unwrap_or_default();
-        let event = IncidentEvent {
-            at,
-            kind: "note".to_owned(),
+        let text = sanitize::text(&self.content);
+        let who = self.user.as_ref();
+        timeline(
+            ("note", &self.id),
+            self.created_at.as_deref(),
             who,
-            text: sanitize::text(&self.content),
-            origin: "source".to_owned(),
-        };
-        Some((event, format!("note:{}", sanitize::line(&self.id))))
+            "note".into(),
+            text,
+        )
     }
 }
 

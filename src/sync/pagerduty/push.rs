@@ -24,6 +24,7 @@ use super::super::super::domain::{EntityKind, IncidentEvent, IncidentStatus, Pri
 use super::super::super::store::incidents::{self, LocalDeclaration};
 use super::super::super::store::{write, Operation, OutboxEntry, Store};
 use super::super::http::{ApiError, ApiRequest};
+use super::super::source::{Meta, Now, PullResult, PushResult, Source};
 use super::super::{PushOutcome, SyncError};
 use super::dto::{
     self, IncidentEnvelope, IncidentPage, NoteEnvelope, NoteList, RemoteState, UserList,
@@ -75,25 +76,30 @@ fn resolved_text(state: &RemoteState) -> String {
     }
 }
 
-impl PagerDutySource {
-    /// Pushes one outbox entry (already marked in flight by the engine).
+impl Source for PagerDutySource {
+    const META: Meta = Meta::new("pagerduty", "PagerDuty")
+        .edits(EntityKind::Incident)
+        .records_own_success();
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn fetch(&mut self, store: &mut Store, now: Now) -> PullResult {
+        self.pull_inner(store, now).await
+    }
+
+    /// A failed pull keeps the HTTP layer's breaker deadline when the error has none.
+    fn record_failure(&self, store: &mut Store, err: &SyncError, now: Now) {
+        let until = err.retry_at().or_else(|| self.http.blocked_until());
+        crate::sync::tracker::note_failure(store, &self.name, err, until, now);
+    }
+
+    /// Pushes one incident edit (see the module docs of [`super`]).
     ///
-    /// # Errors
-    /// [`SyncError::Config`] when a write is needed and `email` is not configured (or no
-    /// service id is configured for creating incidents); store errors.
-    pub async fn push(
-        &mut self,
-        store: &mut Store,
-        entry: &OutboxEntry,
-        now: DateTime<Utc>,
-    ) -> Result<PushOutcome, SyncError> {
-        if entry.entity.kind != EntityKind::Incident {
-            return Ok(PushOutcome::Failed(format!(
-                "PagerDuty cannot apply '{}' to a {}",
-                entry.op.describe(),
-                entry.entity.kind
-            )));
-        }
+    /// Fails with [`SyncError::Config`] when a write is needed and `email` is not configured
+    /// (or no service id is configured for creating incidents); store errors.
+    async fn send(&mut self, store: &mut Store, entry: &OutboxEntry, now: Now) -> PushResult {
         if let Operation::DeclareIncident {
             title,
             severity,
@@ -151,7 +157,9 @@ impl PagerDutySource {
             ))),
         }
     }
+}
 
+impl PagerDutySource {
     /// The `From` header value; writes are refused without it.
     fn sender_header(&self) -> Result<HeaderValue, SyncError> {
         let config = |message: String| SyncError::Config {
@@ -203,6 +211,28 @@ impl PagerDutySource {
             store.write(|tx| write::upsert_incident(tx, &domain, updated, now).map(|_| ()))?;
         }
         Ok(())
+    }
+
+    /// Sends `body` with `PUT incidents/{id}` and caches the incident PagerDuty answers with.
+    async fn put_incident(
+        &mut self,
+        store: &mut Store,
+        external_id: &str,
+        body: &serde_json::Value,
+        attempts: u32,
+        now: Now,
+    ) -> PushResult {
+        let path = format!("incidents/{}", segment(external_id));
+        let req = self.write_request(Method::PUT, &path, body)?;
+        match self.http.send(req).await {
+            Ok(resp) => {
+                if let Ok(env) = resp.json::<IncidentEnvelope>() {
+                    self.store_incident(store, &env.incident, now)?;
+                }
+                Ok(PushOutcome::Done)
+            }
+            Err(e) => Ok(outcome_of(e, attempts, now)),
+        }
     }
 
     /// The PagerDuty user id behind `email` (looked up once with `GET /users?query=`).
@@ -281,17 +311,9 @@ impl PagerDutySource {
         if let (IncidentStatus::Resolved, Some(text)) = (new, resolution) {
             incident["resolution"] = json!(text);
         }
-        let path = format!("incidents/{}", segment(external_id));
-        let req = self.write_request(Method::PUT, &path, &json!({ "incident": incident }))?;
-        match self.http.send(req).await {
-            Ok(resp) => {
-                if let Ok(env) = resp.json::<IncidentEnvelope>() {
-                    self.store_incident(store, &env.incident, now)?;
-                }
-                Ok(PushOutcome::Done)
-            }
-            Err(e) => Ok(outcome_of(e, entry.attempts, now)),
-        }
+        let body = json!({ "incident": incident });
+        self.put_incident(store, external_id, &body, entry.attempts, now)
+            .await
     }
 
     /// A PagerDuty user id for `who`: an id as is, else an exact email or name match.
@@ -382,17 +404,8 @@ impl PagerDutySource {
             "type": "incident_reference",
             "assignments": [{"assignee": {"id": user_id, "type": "user_reference"}}],
         }});
-        let path = format!("incidents/{}", segment(external_id));
-        let req = self.write_request(Method::PUT, &path, &body)?;
-        match self.http.send(req).await {
-            Ok(resp) => {
-                if let Ok(env) = resp.json::<IncidentEnvelope>() {
-                    self.store_incident(store, &env.incident, now)?;
-                }
-                Ok(PushOutcome::Done)
-            }
-            Err(e) => Ok(outcome_of(e, entry.attempts, now)),
-        }
+        self.put_incident(store, external_id, &body, entry.attempts, now)
+            .await
     }
 
     async fn push_note(

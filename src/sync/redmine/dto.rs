@@ -1,19 +1,16 @@
 //! Redmine REST payload shapes opsdeck reads (tolerant: unknown fields ignored, every field
 //! optional) and the DTO → [`Bug`] conversion where all text is sanitized.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
-use crate::domain::{Bug, BugStatus, Priority};
+use crate::domain::{Bug, BugStatus};
 use crate::sanitize;
-use crate::sync::tracker::ingest::Lenient;
-use crate::sync::tracker::PriorityMap;
+use crate::sync::tracker::ingest::{Lenient, Listed};
+use crate::sync::tracker::{self, Names};
 
-/// Priority used when an issue's priority is absent or unmapped.
-pub const DEFAULT_PRIORITY: Priority = Priority::P2;
+pub use crate::sync::tracker::DEFAULT_PRIORITY;
 
 /// One page of `GET /issues.json`.
 #[derive(Debug, Default, Deserialize)]
@@ -99,13 +96,8 @@ pub struct JournalDto {
     pub notes: Option<String>,
 }
 
-/// `GET /issue_statuses.json`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct StatusesDto {
-    /// Statuses in workflow position order.
-    pub issue_statuses: Vec<StatusDef>,
-}
+/// `GET /issue_statuses.json`: the statuses in workflow position order.
+pub type StatusesDto = Listed<StatusDef>;
 
 /// One status definition.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -119,13 +111,8 @@ pub struct StatusDef {
     pub is_closed: bool,
 }
 
-/// `GET /enumerations/issue_priorities.json`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PrioritiesDto {
-    /// Priorities, least severe first.
-    pub issue_priorities: Vec<PriorityDef>,
-}
+/// `GET /enumerations/issue_priorities.json`: the priorities, least severe first.
+pub type PrioritiesDto = Listed<PriorityDef>;
 
 /// One priority.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -139,13 +126,8 @@ pub struct PriorityDef {
     pub active: Option<bool>,
 }
 
-/// `GET /users.json?name=…`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct UsersDto {
-    /// Matching users.
-    pub users: Vec<UserDto>,
-}
+/// `GET /users.json?name=…`: the matching users.
+pub type UsersDto = Listed<UserDto>;
 
 /// One user.
 #[derive(Debug, Default, Deserialize)]
@@ -194,10 +176,8 @@ pub fn parse_time(s: Option<&str>) -> Option<DateTime<Utc>> {
 /// How statuses and priorities are normalised for one source.
 #[derive(Debug, Clone)]
 pub struct Mapping {
-    /// Priority names → P0–P3.
-    pub priorities: PriorityMap,
-    /// Status name overrides (lowercased).
-    pub statuses: BTreeMap<String, BugStatus>,
+    /// The user's and Redmine's priority and status names.
+    pub names: Names,
     /// Known status definitions (from `/issue_statuses.json`).
     pub defs: Vec<StatusDef>,
 }
@@ -212,10 +192,10 @@ impl Mapping {
         id: Option<u64>,
         is_closed: Option<bool>,
     ) -> BugStatus {
-        let name = name.map(|n| n.trim().to_lowercase());
-        if let Some(mapped) = name.as_ref().and_then(|n| self.statuses.get(n)) {
-            return *mapped;
+        if let Some(mapped) = name.and_then(|n| self.names.status_override(n)) {
+            return mapped;
         }
+        let name = name.map(|n| n.trim().to_lowercase());
         let closed = is_closed
             .or_else(|| {
                 self.defs
@@ -247,13 +227,6 @@ impl Mapping {
     pub fn knows_status(&self, id: Option<u64>) -> bool {
         id.is_none() || self.defs.iter().any(|d| Some(d.id) == id)
     }
-
-    /// The normalised priority of a priority name (unknown or absent → P2).
-    #[must_use]
-    pub fn priority(&self, name: Option<&str>) -> Priority {
-        name.and_then(|n| self.priorities.get(n))
-            .unwrap_or(DEFAULT_PRIORITY)
-    }
 }
 
 /// The display key of Redmine issue `id`: `RM-<id>` (distinct from GitHub's `#n`).
@@ -274,12 +247,14 @@ pub fn to_bug(
     now: DateTime<Utc>,
 ) -> Option<Bug> {
     let id = issue.id?;
-    let updated_at = parse_time(issue.updated_on.as_deref())
-        .or_else(|| parse_time(issue.created_on.as_deref()))
-        .unwrap_or(now);
     let status = map.status_of(issue.status.as_ref());
-    let closed_at = (status == BugStatus::Closed)
-        .then(|| parse_time(issue.closed_on.as_deref()).unwrap_or(updated_at));
+    let (created_at, updated_at, closed_at) = tracker::bug_times(
+        parse_time(issue.created_on.as_deref()),
+        parse_time(issue.updated_on.as_deref()),
+        parse_time(issue.closed_on.as_deref()),
+        status,
+        now,
+    );
     let labels: Vec<String> = issue
         .tracker
         .as_ref()
@@ -293,7 +268,9 @@ pub fn to_bug(
         key: key(id),
         title: sanitize::line(issue.subject.as_deref().unwrap_or("")),
         body: sanitize::text(issue.description.as_deref().unwrap_or("")),
-        priority: map.priority(issue.priority.as_ref().and_then(|p| p.name.as_deref())),
+        priority: map
+            .names
+            .priority(issue.priority.as_ref().and_then(|p| p.name.as_deref())),
         status,
         assignee: issue
             .assigned_to
@@ -301,7 +278,7 @@ pub fn to_bug(
             .and_then(|a| sanitize::opt_line(a.name.as_deref())),
         customers: Vec::new(),
         labels,
-        created_at: parse_time(issue.created_on.as_deref()).unwrap_or(updated_at),
+        created_at,
         updated_at,
         closed_at,
         url: site.join(&format!("issues/{id}")).ok().map(String::from),

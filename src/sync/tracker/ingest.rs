@@ -29,6 +29,22 @@ use crate::store::{write, Store};
 use crate::sync::http::{ApiError, ApiRequest, HttpClient, HttpResponse};
 use crate::sync::SyncError;
 
+/// A list answer: the items under the answer's one list key (Jira's `transitions` and
+/// `comments`, Redmine's `issue_statuses`, `issue_priorities` and `users`); absent → empty.
+#[derive(Debug, serde::Deserialize)]
+pub struct Listed<T> {
+    /// The items, in the order the tracker sent them.
+    #[serde(
+        default,
+        alias = "transitions",
+        alias = "comments",
+        alias = "issue_statuses",
+        alias = "issue_priorities",
+        alias = "users"
+    )]
+    pub items: Vec<T>,
+}
+
 /// A JSON array decoded item by item into `T`: items that do not fit are counted out, with
 /// the decoder's message, instead of failing the whole page.
 #[derive(Debug)]
@@ -142,6 +158,26 @@ enum Next {
     Done,
 }
 
+/// Where the paging of a pull begins.
+pub enum First {
+    /// The first page's request, not sent yet.
+    Request(ApiRequest),
+    /// The first page's answer, already read.
+    Answer(HttpResponse),
+}
+
+impl From<ApiRequest> for First {
+    fn from(request: ApiRequest) -> Self {
+        First::Request(request)
+    }
+}
+
+impl From<HttpResponse> for First {
+    fn from(answer: HttpResponse) -> Self {
+        First::Answer(answer)
+    }
+}
+
 /// The paging loop of one pull: yields decoded pages (`P`), starting the next page's request
 /// before handing the current one back, within `max_pages` requests.
 pub struct Pages<P> {
@@ -154,29 +190,20 @@ pub struct Pages<P> {
 }
 
 impl<P: Send + 'static> Pages<P> {
-    /// Starts with `first` in flight; `decode` turns an answer into a page on a blocking thread.
+    /// Starts with `first`: a request (sent at once) or an answer the connector already read
+    /// (a conditional request). `decode` turns an answer into a page on a blocking thread.
     pub fn start(
         client: &Arc<HttpClient>,
         source: &str,
-        first: ApiRequest,
+        first: impl Into<First>,
         max_pages: usize,
         decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
     ) -> Pages<P> {
         let mut pages = Pages::after(client, source, max_pages, decode);
-        pages.next = Next::InFlight(InFlight::start(client, first));
-        pages
-    }
-
-    /// Starts from a first answer the connector already read (a conditional request).
-    pub fn from_answer(
-        client: &Arc<HttpClient>,
-        source: &str,
-        first: HttpResponse,
-        max_pages: usize,
-        decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
-    ) -> Pages<P> {
-        let mut pages = Pages::after(client, source, max_pages, decode);
-        pages.next = Next::Ready(Box::new(first));
+        pages.next = match first.into() {
+            First::Request(request) => Next::InFlight(InFlight::start(client, request)),
+            First::Answer(answer) => Next::Ready(Box::new(answer)),
+        };
         pages
     }
 

@@ -1,12 +1,12 @@
-//! The checklist tab: sections as header rows (progress bar, done/total, GATE green only when
-//! complete), items with `[x]`/`[ ]`, code, text, @owner and note/pending/conflict markers.
-//! Folded sections show only their header. The detail pane holds the completion table and the
-//! selected item.
+//! The checklist tab: one table column of items (`[x]`/`[ ]`, code, text, @owner and
+//! note/pending/conflict markers) under section headings drawn as rows across the table
+//! (progress bar, done/total, GATE green only when complete). Folded sections show only their
+//! heading. The detail pane holds the completion table and the selected item.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Constraint, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Widget};
+use ratatui::widgets::Widget;
 
 use crate::app::derive::{checklist_sections, SectionProgress};
 use crate::app::state::State;
@@ -14,7 +14,7 @@ use crate::domain::ChecklistItem;
 use crate::ui::split_body;
 use crate::ui::text::{fit, or_dash};
 use crate::ui::theme::{Glyph, Theme};
-use crate::ui::widgets::data_table::{empty_text, list_title, marker, DataTable};
+use crate::ui::widgets::data_table::{list_title, Column, ListTable, Rows, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
 /// The task code of an item: its `code`, or a leading `P2-W1-A1`-style token of its text.
@@ -63,7 +63,8 @@ fn section_style(s: &SectionProgress, t: Theme) -> ratatui::style::Style {
     }
 }
 
-fn header_row(state: &State, s: &SectionProgress, t: Theme, bar_w: usize) -> Row<'static> {
+/// The heading line of a section: fold arrow, name, progress bar, done/total, GATE.
+fn heading(state: &State, s: &SectionProgress, t: Theme, bar_w: usize) -> Line<'static> {
     let folded = state.folded.contains(&s.section);
     let arrow = t.glyph(if folded {
         Glyph::Folded
@@ -85,34 +86,76 @@ fn header_row(state: &State, s: &SectionProgress, t: Theme, bar_w: usize) -> Row
     } else {
         String::new()
     };
-    let line = Line::from(vec![
+    Line::from(vec![
         Span::styled(format!("{arrow} {}", s.section), section_style(s, t)),
         Span::raw("  "),
         Span::styled(t.bar(frac, bar_w), section_style(s, t)),
         Span::raw(format!(" {}/{}", s.done, s.total)),
         Span::styled(gate, section_style(s, t)),
-    ]);
-    Row::new(vec![Cell::from(""), Cell::from(line)])
+    ])
 }
 
 fn indent_w(depth: u32) -> usize {
     2 * (usize::try_from(depth.min(4)).unwrap_or(0) + 1)
 }
 
+/// An item's line in a column `fill` cells wide: indent, `[x]`, code, text (cut first),
+/// `@owner` (cut to a third), note mark.
+fn item_line(it: &ChecklistItem, t: Theme, fill: usize) -> Line<'static> {
+    let (code, text) = code_and_text(it);
+    let owner_w = it
+        .owner
+        .as_ref()
+        .map_or(0, |o| unicode_width::UnicodeWidthStr::width(o.as_str()) + 2);
+    let used = indent_w(it.depth)
+        + 4
+        + if code.is_empty() {
+            0
+        } else {
+            unicode_width::UnicodeWidthStr::width(code.as_str()) + 1
+        };
+    let text = fit(
+        &text,
+        fill.saturating_sub(used + owner_w.min(fill / 3) + 2).max(8),
+    );
+    let check = if it.checked {
+        Span::styled("[x] ", t.good())
+    } else {
+        Span::raw("[ ] ")
+    };
+    let mut spans = vec![Span::raw(" ".repeat(indent_w(it.depth))), check];
+    if !code.is_empty() {
+        spans.push(Span::styled(format!("{code} "), t.label()));
+    }
+    spans.push(if it.checked {
+        Span::styled(text, t.dim())
+    } else {
+        Span::raw(text)
+    });
+    if let Some(o) = &it.owner {
+        spans.push(Span::styled(format!(" @{}", fit(o, fill / 3)), t.warn()));
+    }
+    if it.note.is_some() {
+        spans.push(Span::styled(" ✎", t.label()));
+    }
+    Line::from(spans)
+}
+
+/// One row of the checklist table: a section heading or an item.
+enum Entry<'a> {
+    Heading(&'a SectionProgress),
+    Item(&'a ChecklistItem),
+}
+
 /// Draws the checklist tab.
 pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let (list_area, detail_area) = split_body(area, state.show_detail, usize::MAX);
-    let wide = list_area.width >= 100;
+    let bar_w = if list_area.width >= 100 { 12 } else { 6 };
     let list = &state.checklist;
     let sections = checklist_sections(&list.rows);
     let selected_id = list.selected_row().map(|i| i.id);
     let filtered = !list.filter.is_empty() || state.open_only;
-    let fill = crate::ui::widgets::data_table::fill_width(
-        list_area.width,
-        &[Constraint::Length(1), Constraint::Fill(1)],
-    );
-    // One pass groups the visible items by section; then only the lines on screen become rows,
-    // so a frame costs what it shows, however long the plan is.
+    // One pass groups the visible items by section, under their headings.
     let mut by_section: std::collections::HashMap<(i64, &str), Vec<&ChecklistItem>> =
         std::collections::HashMap::new();
     for it in list.visible() {
@@ -121,97 +164,31 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             .or_default()
             .push(it);
     }
-    enum Line_<'a> {
-        Header(&'a SectionProgress),
-        Item(&'a ChecklistItem),
-    }
-    let mut lines: Vec<Line_<'_>> = Vec::new();
-    let mut selected_line = None;
+    let mut rows: Vec<Entry<'_>> = Vec::new();
+    let mut selected = None;
     for s in &sections {
         let items = by_section.get(&(s.doc_id, s.section.as_str()));
         let folded = state.folded.contains(&s.section);
         if items.is_none_or(Vec::is_empty) && !folded && filtered {
             continue;
         }
-        lines.push(Line_::Header(s));
+        rows.push(Entry::Heading(s));
         if folded {
-            // Only the section's anchor item is in the view: select the header for it.
+            // Only the section's anchor item is in the view: select the heading for it.
             if items
                 .into_iter()
                 .flatten()
                 .any(|it| Some(it.id) == selected_id)
             {
-                selected_line = Some(lines.len() - 1);
+                selected = Some(rows.len() - 1);
             }
             continue;
         }
         for it in items.into_iter().flatten() {
             if Some(it.id) == selected_id {
-                selected_line = Some(lines.len());
+                selected = Some(rows.len());
             }
-            lines.push(Line_::Item(it));
-        }
-    }
-    let height = usize::from(list_area.height.saturating_sub(3)).max(1);
-    let sel = selected_line.unwrap_or(0);
-    let offset = if sel < height { 0 } else { sel + 1 - height };
-    let selected_row = selected_line.map(|l| l - offset);
-    let mut rows: Vec<Row<'_>> = Vec::with_capacity(height);
-    for line in lines.iter().skip(offset).take(height) {
-        let it = match line {
-            Line_::Header(s) => {
-                rows.push(header_row(state, s, t, if wide { 12 } else { 6 }));
-                continue;
-            }
-            Line_::Item(it) => *it,
-        };
-        {
-            let (code, text) = code_and_text(it);
-            let owner_w = it
-                .owner
-                .as_ref()
-                .map_or(0, |o| unicode_width::UnicodeWidthStr::width(o.as_str()) + 2);
-            let used = indent_w(it.depth)
-                + 4
-                + if code.is_empty() {
-                    0
-                } else {
-                    unicode_width::UnicodeWidthStr::width(code.as_str()) + 1
-                };
-            let text = fit(
-                &text,
-                fill.saturating_sub(used + owner_w.min(fill / 3) + 2).max(8),
-            );
-            let check = if it.checked {
-                Span::styled("[x] ", t.good())
-            } else {
-                Span::raw("[ ] ")
-            };
-            let indent = " ".repeat(indent_w(it.depth));
-            let mut spans = vec![Span::raw(indent), check];
-            if !code.is_empty() {
-                spans.push(Span::styled(format!("{code} "), t.label()));
-            }
-            spans.push(if it.checked {
-                Span::styled(text, t.dim())
-            } else {
-                Span::raw(text)
-            });
-            if let Some(o) = &it.owner {
-                spans.push(Span::styled(format!(" @{}", fit(o, fill / 3)), t.warn()));
-            }
-            if it.note.is_some() {
-                spans.push(Span::styled(" ✎", t.label()));
-            }
-            rows.push(Row::new(vec![
-                Cell::from(marker(
-                    it.pending,
-                    it.conflict,
-                    list.marked.contains(&it.id),
-                    t,
-                )),
-                Cell::from(Line::from(spans)),
-            ]));
+            rows.push(Entry::Item(it));
         }
     }
     let doc = state
@@ -228,17 +205,34 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     if state.open_only {
         title.spans.push(Span::styled("open only ", t.warn()));
     }
-    DataTable {
+    let item = Column::fitted("item", Width::Fill(1), move |e: &Entry<'_>, w| match e {
+        Entry::Item(it) => item_line(it, t, w),
+        Entry::Heading(_) => Line::default(),
+    });
+    let mut table = ListTable::of_rows(
         title,
-        header: vec!["", "item"],
-        rows,
-        widths: vec![Constraint::Length(1), Constraint::Fill(1)],
-        selected: selected_row,
-        focused: true,
-        empty: empty_text(list.loaded, filtered),
-        theme: t,
-    }
-    .render(list_area, buf);
+        Rows {
+            rows: &rows,
+            order: None,
+            selected,
+            offset: 0,
+            total: None,
+        },
+        vec![item],
+        t,
+    )
+    .markers(|e: &Entry<'_>| match e {
+        Entry::Item(it) => (it.pending, it.conflict),
+        Entry::Heading(_) => (false, false),
+    })
+    .marked(|e: &Entry<'_>| matches!(e, Entry::Item(it) if list.marked.contains(&it.id)))
+    .spans(|e: &Entry<'_>| match e {
+        Entry::Heading(s) => Some(heading(state, s, t, bar_w)),
+        Entry::Item(_) => None,
+    });
+    table.loaded = list.loaded;
+    table.filtered = filtered;
+    table.render(list_area, buf);
     if let Some(area) = detail_area {
         render_detail("Completion", detail(state, &sections, t), t, area, buf);
     }

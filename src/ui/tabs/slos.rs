@@ -22,19 +22,13 @@ use crate::ui::theme::Theme;
 use crate::ui::widgets::data_table::{Column, Dir, ListTable, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
-/// Burn-rate column titles, in the order of [`BURN_WINDOWS`].
-const BURN_TITLES: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
-
-/// Burn-rate windows in column order.
-const BURN_WINDOWS: [Window; 7] = [
-    Window::Minutes5,
-    Window::Minutes30,
-    Window::Hour1,
-    Window::Hours2,
-    Window::Hours6,
-    Window::Day1,
-    Window::Days3,
-];
+/// The burn-rate columns: every window up to three days, titled with its label (the 28- and
+/// 30-day windows are the SLOs' own, not burn windows).
+fn burn_windows() -> impl Iterator<Item = Window> {
+    Window::ALL
+        .into_iter()
+        .filter(|w| w.secs() <= Window::Days3.secs())
+}
 
 fn selected_window(state: &State) -> Window {
     SLO_WINDOWS
@@ -198,13 +192,13 @@ fn columns<'a>(state: &State, views: &'a Views, t: Theme, width: u16) -> Vec<Col
         move |_, v| budget_span(v, bar_w, t),
     ));
     if wide {
-        for (w, title) in BURN_WINDOWS.into_iter().zip(BURN_TITLES) {
+        for w in burn_windows() {
             let style = if w == sel {
                 t.bold().add_modifier(ratatui::style::Modifier::UNDERLINED)
             } else {
                 ratatui::style::Style::new()
             };
-            c.push(view_col(title, Width::Fixed(4), views, move |_, v| {
+            c.push(view_col(w.label(), Width::Fixed(4), views, move |_, v| {
                 Span::styled(burn_text(v, w), style)
             }));
         }

@@ -1,129 +1,45 @@
-//! The one table every list uses: a column spec per tab, and [`ListTable`] drawing a
-//! [`ListState`] with it (title with counts and filter, header with the sort indicator, the
-//! visible window of rows, marks, pending/conflict markers, selection, empty and loading text).
+//! The one table every list uses: a column spec per tab, and [`ListTable`] drawing rows with it
+//! (title with counts and filter, header with the sort indicator, the visible window of rows,
+//! marks, pending/conflict markers, selection, empty and loading text). The six tabs, the
+//! alerts section and the outbox view all draw through it.
 //!
-//! A [`Column`] says its title, its [`Width`] rule, its alignment, how to render a cell from a
-//! row (text and style) and whether its text may be elided (cut with the theme's ellipsis glyph)
-//! or must never be cut: identifiers get [`Width::Id`], sized from
+//! A [`Column`] (in `data_table/column.rs`) says its title, its [`Width`] rule, its alignment,
+//! how to render a cell from a row (styled text) and whether its text may be elided (cut with
+//! the theme's ellipsis glyph) or must never be cut: identifiers get [`Width::Id`], sized from
 //! [`ListState::widest_id`], so `OPS-9955` is never shown as `OPS-995`. Column widths are solved
 //! once per frame (ratatui's layout, the same solver the table uses) and every cell is fitted to
 //! its column here, so no tab cuts text by hand.
 //!
-//! The selection lives in `State`; only the window of rows on screen is built
-//! ([`ListState::window`]), so a frame costs what it shows. An unfocused table (the incident
-//! list while the alert section has focus) draws its selection underlined instead of reversed;
-//! reversed and underlined survive `NO_COLOR`.
+//! Rows come as [`Rows`]: a slice, optionally read through a list's view order, and the
+//! selected position. A tab's list is drawn with [`ListTable::new`]; prepared rows (the
+//! checklist's section and item lines, the outbox entries) with [`ListTable::of_rows`]. A row
+//! for which the table's `span` function returns a line is drawn as that one line across every
+//! column (a checklist section heading, an outbox entry's error or conflict line); `footer`
+//! lines follow the last row. Only the window of rows on screen is built, so a frame costs what
+//! it shows. An unfocused table (the incident list while the alert section has focus) draws its
+//! selection underlined instead of reversed; reversed and underlined survive `NO_COLOR`.
+
+mod column;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, StatefulWidget, Table, TableState, Widget};
+use ratatui::widgets::{
+    Cell, HighlightSpacing, Paragraph, Row, StatefulWidget, Table, TableState, Widget,
+};
+
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::rows::RowView;
 use crate::app::state::ListState;
 use crate::ui::glyphs::Glyph;
-use crate::ui::text::fit_with;
 use crate::ui::theme::Theme;
 
-/// How wide a column is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Width {
-    /// Exactly this many cells.
-    Fixed(u16),
-    /// At least this many cells.
-    Min(u16),
-    /// A share of what the fixed columns leave.
-    Fill(u16),
-    /// A percentage of the table.
-    Pct(u16),
-    /// The list's widest id (never cut), at least this many cells and the title, at most a
-    /// third of the table.
-    Id(u16),
-}
-
-/// Where a cell's text sits in its column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
-    /// Left.
-    Left,
-    /// Right.
-    Right,
-}
-
-/// Which way a sort runs, as the header shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dir {
-    /// Smallest first: `▲` (`^`).
-    Asc,
-    /// Largest first: `▼` (`v`).
-    Desc,
-}
+pub use column::{fit_line, Align, CellFn, Column, Dir, Width};
 
 /// The fewest cells the filling column (the title) keeps before columns are dropped.
 pub const FILL_MIN: u16 = 8;
-
-/// Renders one cell: text and style.
-pub type CellFn<'a, R> = Box<dyn Fn(&R) -> Span<'static> + 'a>;
-
-/// One column of a list.
-pub struct Column<'a, R> {
-    /// Header text.
-    pub title: &'static str,
-    /// Width rule.
-    pub width: Width,
-    /// Alignment.
-    pub align: Align,
-    /// May the text be cut with the ellipsis and the column dropped on a narrow table
-    /// (`false`: an identifier, sized to show every id whole and never dropped).
-    pub elide: bool,
-    /// The sort orders (`ListState::sort`, 0 = the store's default) this column shows, and their
-    /// direction.
-    pub sorts: Vec<(usize, Dir)>,
-    /// The cell.
-    pub cell: CellFn<'a, R>,
-}
-
-impl<'a, R> Column<'a, R> {
-    /// A left-aligned, elidable column.
-    pub fn new(title: &'static str, width: Width, cell: impl Fn(&R) -> Span<'static> + 'a) -> Self {
-        Column {
-            title,
-            width,
-            align: Align::Left,
-            elide: true,
-            sorts: Vec::new(),
-            cell: Box::new(cell),
-        }
-    }
-
-    /// The identifier column: sized from the widest id (at least `min`), never cut.
-    pub fn id(title: &'static str, min: u16, cell: impl Fn(&R) -> String + 'a) -> Self {
-        Column {
-            elide: false,
-            ..Column::new(title, Width::Id(min), move |r| Span::raw(cell(r)))
-        }
-    }
-
-    /// Plain text, no style.
-    pub fn text(title: &'static str, width: Width, cell: impl Fn(&R) -> String + 'a) -> Self {
-        Column::new(title, width, move |r| Span::raw(cell(r)))
-    }
-
-    /// Right-aligned.
-    #[must_use]
-    pub fn right(mut self) -> Self {
-        self.align = Align::Right;
-        self
-    }
-
-    /// This column shows sort order `sort` running `dir`.
-    #[must_use]
-    pub fn sorted(mut self, sort: usize, dir: Dir) -> Self {
-        self.sorts.push((sort, dir));
-        self
-    }
-}
 
 /// The style of a whole row.
 pub type StyleFn<'a, R> = Box<dyn Fn(&R) -> Style + 'a>;
@@ -131,26 +47,103 @@ pub type StyleFn<'a, R> = Box<dyn Fn(&R) -> Style + 'a>;
 /// Pending edit / conflict of a row, for the marker column.
 pub type MarkerFn<'a, R> = Box<dyn Fn(&R) -> (bool, bool) + 'a>;
 
+/// Whether a row is marked for a bulk action.
+pub type MarkedFn<'a, R> = Box<dyn Fn(&R) -> bool + 'a>;
+
+/// A row drawn as one line across every column, or `None` for a row of cells.
+pub type SpanFn<'a, R> = Box<dyn Fn(&R) -> Option<Line<'static>> + 'a>;
+
+/// The rows a table draws: a slice in display order, or a list's rows read through its view
+/// order, and the selected position in that order.
+pub struct Rows<'a, R> {
+    /// The rows.
+    pub rows: &'a [R],
+    /// Display order as indices into `rows` (a list's filtered, sorted view); `None`: `rows`
+    /// in the order given.
+    pub order: Option<&'a [usize]>,
+    /// The selected position in display order.
+    pub selected: Option<usize>,
+    /// Display position of the first of `rows` (a windowed list's offset; 0 for full lists).
+    pub offset: usize,
+    /// Rows in the whole list when `rows` is a window of it (`None`: `rows` is all of it).
+    pub total: Option<usize>,
+}
+
+impl<'a, R> Rows<'a, R> {
+    /// Rows in display order.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.total
+            .unwrap_or_else(|| self.offset + self.order.map_or(self.rows.len(), <[usize]>::len))
+    }
+
+    /// No row to draw.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The row at display position `i`.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<&'a R> {
+        let i = i.checked_sub(self.offset)?;
+        match self.order {
+            Some(order) => order.get(i).and_then(|j| self.rows.get(*j)),
+            None => self.rows.get(i),
+        }
+    }
+
+    /// The first row a table of `height` rows shows: the selection stays visible (at the
+    /// bottom when scrolling down).
+    #[must_use]
+    pub fn window_offset(&self, height: usize) -> usize {
+        let (h, sel) = (height.max(1), self.selected.unwrap_or(0));
+        if sel < h {
+            0
+        } else {
+            sel + 1 - h
+        }
+    }
+}
+
 /// A list drawn with a column spec.
 pub struct ListTable<'a, R> {
-    /// The list name in the title (`Bugs`).
-    pub name: &'static str,
-    /// The list.
-    pub list: &'a ListState<R>,
+    /// The block title (`Bugs 12/40 /filter`).
+    pub title: Line<'static>,
+    /// The rows and the selection.
+    pub rows: Rows<'a, R>,
     /// The columns (the marker column is added in front when `markers` is set).
     pub columns: Vec<Column<'a, R>>,
     /// Pending / conflict of a row; `None`: the list has no marker column.
     pub markers: Option<MarkerFn<'a, R>>,
+    /// Whether a row is marked (the `•` in the marker column).
+    pub marked: Option<MarkedFn<'a, R>>,
+    /// Rows drawn as one line across the columns (section headings, an entry's detail lines).
+    pub span: Option<SpanFn<'a, R>>,
     /// Style of a whole row (closed rows dimmed).
     pub row_style: Option<StyleFn<'a, R>>,
+    /// The sort order the list is in (0 = the store's default) and the names of the others.
+    pub sort: (usize, &'static [&'static str]),
+    /// Display width of the longest id of the whole list (for [`Width::Id`] columns).
+    pub widest_id: usize,
+    /// Rows have arrived (else the empty text says the list is loading).
+    pub loaded: bool,
+    /// A filter hides rows (else the empty text says there is nothing yet).
+    pub filtered: bool,
     /// Whether the list has keyboard focus.
     pub focused: bool,
     /// Whether the selection is drawn at all.
     pub show_selection: bool,
+    /// Drawn before the selected row (and as blanks before the others): `"> "` in the outbox.
+    pub selection_symbol: Option<&'static str>,
+    /// Whether the column header row is drawn.
+    pub header: bool,
     /// Extra spans after the title.
     pub title_extra: Vec<Span<'static>>,
     /// Replaces the empty-state text.
     pub empty: Option<&'static str>,
+    /// Lines after the last row (and after the empty text), never scrolled away.
+    pub footer: Vec<Line<'static>>,
     /// A box too short for every row gives its last line to `+N more` (a small box such as
     /// the alerts section must never cut rows silently).
     pub more_below: bool,
@@ -159,23 +152,66 @@ pub struct ListTable<'a, R> {
 }
 
 impl<'a, R: RowView> ListTable<'a, R> {
-    /// A focused table of `list` with `columns`, no markers.
+    /// A focused table of a tab's `list` with `columns`, no markers: titled `name` with the
+    /// list's counts and filter.
     pub fn new(
         name: &'static str,
         list: &'a ListState<R>,
         columns: Vec<Column<'a, R>>,
         theme: Theme,
     ) -> Self {
-        ListTable {
+        let title = list_title(
             name,
-            list,
+            list.shown_rows(),
+            list.total_rows(),
+            &list.filter,
+            theme,
+        );
+        let rows = Rows {
+            rows: &list.rows,
+            order: Some(&list.view),
+            selected: Some(list.selected),
+            offset: list.offset,
+            total: list.windowed.then_some(list.total),
+        };
+        ListTable {
+            sort: (list.sort, R::SORTS),
+            widest_id: list.widest_id,
+            loaded: list.loaded,
+            filtered: !list.filter.is_empty(),
+            ..ListTable::of_rows(title, rows, columns, theme)
+        }
+        .marked(|r: &R| list.marked.contains(&r.entity().id))
+    }
+}
+
+impl<'a, R> ListTable<'a, R> {
+    /// A focused table of prepared `rows` (already filtered and ordered) under `title`.
+    pub fn of_rows(
+        title: Line<'static>,
+        rows: Rows<'a, R>,
+        columns: Vec<Column<'a, R>>,
+        theme: Theme,
+    ) -> Self {
+        ListTable {
+            title,
+            rows,
             columns,
             markers: None,
+            marked: None,
+            span: None,
             row_style: None,
+            sort: (0, &[]),
+            widest_id: 0,
+            loaded: true,
+            filtered: false,
             focused: true,
             show_selection: true,
+            selection_symbol: None,
+            header: true,
             title_extra: Vec::new(),
             empty: None,
+            footer: Vec::new(),
             more_below: false,
             theme,
         }
@@ -185,6 +221,20 @@ impl<'a, R: RowView> ListTable<'a, R> {
     #[must_use]
     pub fn markers(mut self, f: impl Fn(&R) -> (bool, bool) + 'a) -> Self {
         self.markers = Some(Box::new(f));
+        self
+    }
+
+    /// Rows for which `f` holds show the mark of a bulk selection.
+    #[must_use]
+    pub fn marked(mut self, f: impl Fn(&R) -> bool + 'a) -> Self {
+        self.marked = Some(Box::new(f));
+        self
+    }
+
+    /// Rows for which `f` gives a line are drawn as that line across every column.
+    #[must_use]
+    pub fn spans(mut self, f: impl Fn(&R) -> Option<Line<'static>> + 'a) -> Self {
+        self.span = Some(Box::new(f));
         self
     }
 
@@ -203,8 +253,8 @@ impl<'a, R: RowView> ListTable<'a, R> {
     }
 
     /// The header text of column `c`, with the sort indicator when the list is sorted by it.
-    fn header(&self, c: &Column<'a, R>) -> String {
-        match c.sorts.iter().find(|(s, _)| *s == self.list.sort) {
+    fn header_text(&self, c: &Column<'a, R>) -> String {
+        match c.sorts.iter().find(|(s, _)| *s == self.sort.0) {
             Some((_, dir)) => {
                 let g = match dir {
                     Dir::Asc => Glyph::SortAsc,
@@ -219,20 +269,29 @@ impl<'a, R: RowView> ListTable<'a, R> {
     /// Cells a column needs at least: its fixed width (and header), the id width, or
     /// [`FILL_MIN`] for the column that takes what is left.
     fn need(&self, c: &Column<'a, R>, area_width: u16) -> u16 {
-        let head = u16::try_from(self.header(c).chars().count()).unwrap_or(u16::MAX);
+        let head = u16::try_from(self.header_text(c).chars().count()).unwrap_or(u16::MAX);
         match c.width {
             Width::Fixed(n) | Width::Min(n) => n.max(head),
             Width::Fill(_) => FILL_MIN,
             Width::Pct(_) => head,
-            Width::Id(min) => id_width(self.list.widest_id, min.max(head), area_width),
+            Width::Id(min) => id_width(self.widest_id, min.max(head), area_width),
         }
+    }
+
+    /// Cells left for the columns of a table `area_width` wide: borders and the selection
+    /// symbol taken off.
+    fn inner_width(&self, area_width: u16) -> u16 {
+        let symbol = self.selection_symbol.map_or(0, UnicodeWidthStr::width);
+        area_width
+            .saturating_sub(2)
+            .saturating_sub(u16::try_from(symbol).unwrap_or(u16::MAX))
     }
 
     /// Drops columns from the right until the rest fit `area_width`: never an identifier
     /// (`elide == false`) nor the column that fills, so a narrow terminal loses the least
     /// important columns instead of cutting an id.
     pub fn drop_to_fit(&mut self, area_width: u16) {
-        let inner = area_width.saturating_sub(2);
+        let inner = self.inner_width(area_width);
         loop {
             let cols = self.columns.len() + usize::from(self.markers.is_some());
             let spacing = u16::try_from(cols.saturating_sub(1)).unwrap_or(u16::MAX);
@@ -261,20 +320,20 @@ impl<'a, R: RowView> ListTable<'a, R> {
     /// Column widths for a table `area_width` wide (borders and spacing taken off).
     #[must_use]
     pub fn widths(&self, area_width: u16) -> Vec<u16> {
-        let inner = area_width.saturating_sub(2);
+        let inner = self.inner_width(area_width);
         let mut constraints = Vec::with_capacity(self.columns.len() + 1);
         if self.markers.is_some() {
             constraints.push(Constraint::Length(1));
         }
         for c in &self.columns {
-            let head = u16::try_from(self.header(c).chars().count()).unwrap_or(u16::MAX);
+            let head = u16::try_from(self.header_text(c).chars().count()).unwrap_or(u16::MAX);
             constraints.push(match c.width {
                 Width::Fixed(n) => Constraint::Length(n.max(head)),
                 Width::Min(n) => Constraint::Min(n.max(head)),
                 Width::Fill(n) => Constraint::Fill(n),
                 Width::Pct(p) => Constraint::Percentage(p),
                 Width::Id(min) => {
-                    Constraint::Length(id_width(self.list.widest_id, min.max(head), area_width))
+                    Constraint::Length(id_width(self.widest_id, min.max(head), area_width))
                 }
             });
         }
@@ -285,156 +344,153 @@ impl<'a, R: RowView> ListTable<'a, R> {
             .map(|r| r.width)
             .collect()
     }
-}
 
-impl<R: RowView> Widget for ListTable<'_, R> {
-    fn render(mut self, area: Rect, buf: &mut Buffer) {
-        self.drop_to_fit(area.width);
-        let t = self.theme;
-        let list = self.list;
-        let mut title = list_title(
-            self.name,
-            list.shown_rows(),
-            list.total_rows(),
-            &list.filter,
-            t,
-        );
-        if list.sort > 0
+    /// The block title: the title, `sorted by …` when the sort column is not on screen at
+    /// this width, and the extra spans.
+    fn block_title(&self) -> Line<'static> {
+        let mut title = self.title.clone();
+        let (sort, names) = self.sort;
+        if sort > 0
             && !self
                 .columns
                 .iter()
-                .any(|c| c.sorts.iter().any(|(s, _)| *s == list.sort))
+                .any(|c| c.sorts.iter().any(|(s, _)| *s == sort))
         {
-            // The sort column is not on screen at this width: say it in the title.
-            let name = R::SORTS.get(list.sort - 1).copied().unwrap_or("?");
+            let name = names.get(sort - 1).copied().unwrap_or("?");
             title
                 .spans
-                .push(Span::styled(format!("sorted by {name} "), t.dim()));
+                .push(Span::styled(format!("sorted by {name} "), self.theme.dim()));
         }
         title.spans.extend(self.title_extra.iter().cloned());
-        let block = t.block().title(title);
-        if list.is_empty() {
+        title
+    }
+
+    /// The row of cells for `r`, each cut to its column.
+    fn cells(&self, r: &R, widths: &[u16], ellipsis: &str) -> Vec<Cell<'static>> {
+        let marker_col = usize::from(self.markers.is_some());
+        let mut cells = Vec::with_capacity(widths.len());
+        if let Some(m) = &self.markers {
+            let (pending, conflict) = m(r);
+            let marked = self.marked.as_ref().is_some_and(|f| f(r));
+            cells.push(Cell::from(marker(pending, conflict, marked, self.theme)));
+        }
+        for (i, c) in self.columns.iter().enumerate() {
+            let w = usize::from(widths.get(i + marker_col).copied().unwrap_or(0));
+            // Ids have their whole width (only a hostile one is longer, and is cut visibly);
+            // other text is cut with the ellipsis.
+            cells.push(Cell::from(fit_line((c.cell)(r, w), w, ellipsis, c.align)));
+        }
+        cells
+    }
+}
+
+impl<R> Widget for ListTable<'_, R> {
+    fn render(mut self, area: Rect, buf: &mut Buffer) {
+        self.drop_to_fit(area.width);
+        let t = self.theme;
+        let block = t.block().title(self.block_title());
+        if self.rows.is_empty() {
             let text = self
                 .empty
-                .filter(|_| list.loaded && list.filter.is_empty())
-                .unwrap_or_else(|| empty_text(list.loaded, !list.filter.is_empty()));
-            Paragraph::new(Line::styled(text, t.dim()))
-                .block(block)
-                .render(area, buf);
+                .filter(|_| self.loaded && !self.filtered)
+                .unwrap_or_else(|| empty_text(self.loaded, self.filtered));
+            let mut lines = vec![Line::styled(text, t.dim())];
+            lines.extend(self.footer.iter().cloned());
+            Paragraph::new(lines).block(block).render(area, buf);
             return;
         }
         let widths = self.widths(area.width);
         let ellipsis = t.glyph(Glyph::Ellipsis);
         let marker_col = usize::from(self.markers.is_some());
-        let mut header: Vec<Cell<'_>> = Vec::with_capacity(widths.len());
-        if marker_col == 1 {
-            header.push(Cell::from(""));
-        }
-        for c in &self.columns {
-            header.push(Cell::from(self.header(c)));
-        }
-        let box_h = usize::from(area.height.saturating_sub(3));
-        let rows_h = if self.more_below && list.len() > box_h {
+        let header_h = usize::from(self.header);
+        let box_h =
+            usize::from(area.height.saturating_sub(2)).saturating_sub(header_h + self.footer.len());
+        let rows_h = if self.more_below && self.rows.len() > box_h {
             box_h.saturating_sub(1).max(1)
         } else {
             box_h
         };
-        let offset = list.window_offset(rows_h);
-        let below = list.len().saturating_sub(offset + rows_h);
-        let mut rows: Vec<Row<'_>> = list
-            .window(rows_h)
-            .map(|r| {
-                let mut cells = Vec::with_capacity(widths.len());
-                if let Some(m) = &self.markers {
-                    let (pending, conflict) = m(r);
-                    let marked = list.marked.contains(&r.entity().id);
-                    cells.push(Cell::from(marker(pending, conflict, marked, t)));
+        let offset = self.rows.window_offset(rows_h);
+        let below = self.rows.len().saturating_sub(offset + rows_h);
+        // Lines drawn across the columns after the table: (row on screen, line, whether it
+        // is a row's own line rather than a footer line).
+        let mut spanning: Vec<(usize, Line<'static>, bool)> = Vec::new();
+        let mut rows: Vec<Row<'_>> = Vec::with_capacity(rows_h + self.footer.len() + 1);
+        for r in (offset..self.rows.len())
+            .take(rows_h.max(1))
+            .filter_map(|i| self.rows.get(i))
+        {
+            let row = match self.span.as_ref().and_then(|f| f(r)) {
+                Some(line) => {
+                    spanning.push((rows.len(), line, true));
+                    Row::new(vec![Cell::from(""); widths.len()])
                 }
-                for (i, c) in self.columns.iter().enumerate() {
-                    let w = usize::from(widths.get(i + marker_col).copied().unwrap_or(0));
-                    let span = (c.cell)(r);
-                    // Ids have their whole width (only a hostile one is longer, and is cut
-                    // visibly); other text is cut with the ellipsis.
-                    let text = fit_with(&span.content, w, ellipsis);
-                    let text = match c.align {
-                        Align::Left => text,
-                        Align::Right => format!("{text:>w$}"),
-                    };
-                    cells.push(Cell::from(Span::styled(text, span.style)));
-                }
-                let row = Row::new(cells);
-                match &self.row_style {
-                    Some(f) => row.style(f(r)),
-                    None => row,
-                }
-            })
-            .collect();
+                None => Row::new(self.cells(r, &widths, ellipsis)),
+            };
+            rows.push(match &self.row_style {
+                Some(f) => row.style(f(r)),
+                None => row,
+            });
+        }
         if self.more_below && below > 0 && box_h > 1 {
             let mut cells = vec![Cell::from(""); marker_col];
             cells.push(Cell::from(Span::styled(format!("+{below} more"), t.dim())));
             rows.push(Row::new(cells));
+        }
+        for line in &self.footer {
+            spanning.push((rows.len(), line.clone(), false));
+            rows.push(Row::new(vec![Cell::from(""); widths.len()]));
         }
         let highlight = if self.focused {
             t.selected()
         } else {
             Style::new().add_modifier(Modifier::UNDERLINED)
         };
-        let table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
-            .header(Row::new(header).style(t.header()))
+        let mut table = Table::new(rows, widths.iter().map(|w| Constraint::Length(*w)))
             .block(block)
             .column_spacing(1)
             .row_highlight_style(highlight);
+        if self.header {
+            let header: Vec<Cell<'_>> = std::iter::repeat_n(String::new(), marker_col)
+                .chain(self.columns.iter().map(|c| self.header_text(c)))
+                .map(Cell::from)
+                .collect();
+            table = table.header(Row::new(header).style(t.header()));
+        }
+        if let Some(symbol) = self.selection_symbol {
+            table = table
+                .highlight_symbol(symbol)
+                .highlight_spacing(HighlightSpacing::Always);
+        }
         let selected = self
             .show_selection
-            .then(|| list.selected.checked_sub(offset))
+            .then(|| self.rows.selected.and_then(|s| s.checked_sub(offset)))
             .flatten();
         let mut ts = TableState::default().with_selected(selected);
         StatefulWidget::render(table, area, buf, &mut ts);
-    }
-}
-
-/// A titled table of prepared rows with a selection (the checklist, whose section headers
-/// are rows of their own).
-pub struct DataTable<'a> {
-    /// Block title (tab name, counts, filter).
-    pub title: Line<'a>,
-    /// Column headers.
-    pub header: Vec<&'static str>,
-    /// Rows, already styled.
-    pub rows: Vec<Row<'a>>,
-    /// Column widths.
-    pub widths: Vec<Constraint>,
-    /// Selected row index into `rows`.
-    pub selected: Option<usize>,
-    /// Whether the table has keyboard focus.
-    pub focused: bool,
-    /// Shown when there are no rows.
-    pub empty: &'a str,
-    /// The theme.
-    pub theme: Theme,
-}
-
-impl Widget for DataTable<'_> {
-    fn render(self, area: Rect, buf: &mut Buffer) {
-        let block = self.theme.block().title(self.title);
-        if self.rows.is_empty() {
-            Paragraph::new(Line::styled(self.empty, self.theme.dim()))
-                .block(block)
-                .render(area, buf);
-            return;
+        // A row's spanning line starts after the selection symbol and the marker column
+        // (sections line up with the items); a footer line at the border.
+        let inner = area.inner(ratatui::layout::Margin::new(1, 1));
+        let symbol =
+            u16::try_from(self.selection_symbol.map_or(0, UnicodeWidthStr::width)).unwrap_or(0);
+        let after_marks = symbol
+            + widths
+                .first()
+                .filter(|_| marker_col == 1)
+                .map_or(0, |w| w + 1);
+        for (i, line, is_row) in spanning {
+            let y = inner.y + u16::try_from(header_h + i).unwrap_or(u16::MAX);
+            if y >= inner.bottom() {
+                break;
+            }
+            let skip = if is_row { after_marks } else { 0 };
+            let width = inner.width.saturating_sub(skip);
+            let line = fit_line(line, usize::from(width), ellipsis, Align::Left);
+            buf.set_line(inner.x + skip, y, &line, width);
+            if selected == Some(i) {
+                buf.set_style(Rect::new(inner.x, y, inner.width, 1), highlight);
+            }
         }
-        let highlight = if self.focused {
-            self.theme.selected()
-        } else {
-            Style::new().add_modifier(Modifier::UNDERLINED)
-        };
-        let table = Table::new(self.rows, self.widths)
-            .header(Row::new(self.header).style(self.theme.header()))
-            .block(block)
-            .column_spacing(1)
-            .row_highlight_style(highlight);
-        let mut ts = TableState::default().with_selected(self.selected);
-        StatefulWidget::render(table, area, buf, &mut ts);
     }
 }
 
@@ -460,23 +516,6 @@ pub fn list_title(
         ));
     }
     Line::from(spans)
-}
-
-/// The width a table's single `Fill` column gets: the inner width minus the fixed columns and
-/// the one-cell spacing between columns.
-#[must_use]
-pub fn fill_width(area_width: u16, widths: &[Constraint]) -> usize {
-    let fixed: u16 = widths
-        .iter()
-        .map(|c| if let Constraint::Length(n) = c { *n } else { 0 })
-        .sum();
-    let spacing = u16::try_from(widths.len().saturating_sub(1)).unwrap_or(u16::MAX);
-    usize::from(
-        area_width
-            .saturating_sub(2)
-            .saturating_sub(fixed)
-            .saturating_sub(spacing),
-    )
 }
 
 /// Width of an identifier column: the longest id of the whole list (so scrolling never moves
@@ -521,31 +560,6 @@ pub fn empty_text(loaded: bool, filtered: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Tabs import widgets, never the reverse: a widget naming `ui::tabs` would bring back
-    /// the `widgets ↔ tabs` import cycle.
-    #[test]
-    fn widgets_never_import_tabs() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ui/widgets");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            panic!("cannot read {}", dir.display());
-        };
-        let mut offenders = Vec::new();
-        for e in entries.flatten() {
-            let Ok(src) = std::fs::read_to_string(e.path()) else {
-                panic!("cannot read {}", e.path().display());
-            };
-            let code = src.split("#[cfg(test)]").next().unwrap_or("");
-            let (a, b) = (concat!("ui::", "tabs"), concat!("super::super::", "tabs"));
-            if code.contains(a) || code.contains(b) {
-                offenders.push(e.path().display().to_string());
-            }
-        }
-        assert!(
-            offenders.is_empty(),
-            "widgets importing tabs: {offenders:?}"
-        );
-    }
 
     #[test]
     fn an_id_column_fits_the_widest_id_and_caps_only_hostile_ones() {

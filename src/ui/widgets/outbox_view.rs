@@ -1,12 +1,15 @@
 //! The outbox view (every queued edit with its state, attempts, errors, retry time and, for a
-//! conflict, mine vs theirs) and the sources view (each source's sync state).
+//! conflict, mine vs theirs), drawn by the shared [`ListTable`], and the sources view (each
+//! source's sync state).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Widget};
 
 use super::boxes::{boxed, centered};
+use super::data_table::{Column, ListTable, Rows, Width};
 use crate::app::action::Action;
 use crate::app::keymap::Context;
 use crate::app::state::State;
@@ -31,7 +34,98 @@ fn state_style(s: OpState, t: Theme) -> Style {
     }
 }
 
-/// Draws the outbox overlay.
+/// A time to come as the clock shows it and how far off it is: `15:02 (in 2m)`.
+fn at_and_in(state: &State, at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{} (in {})", hm(state.tz, at), ago(at, state.now))
+}
+
+/// One row of the outbox table: an entry, or a line under it (error and next attempt, or
+/// mine vs theirs for a conflict) drawn across the columns.
+enum Entry<'a> {
+    Head(&'a OutboxEntry),
+    Under(Line<'static>),
+}
+
+/// The lines under an entry: its last error and next attempt, and for a conflict mine vs
+/// theirs with the keys that settle it.
+fn lines_under(
+    state: &State,
+    e: &OutboxEntry,
+    keys: (&str, &str),
+    t: Theme,
+    text_w: usize,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let mut info = Vec::new();
+    if let Some(err) = &e.last_error {
+        info.push(Span::styled(
+            format!("  last error: {}", fit(err, text_w.saturating_sub(30))),
+            t.bad(),
+        ));
+    }
+    if let Some(next) = e.next_attempt_at {
+        info.push(Span::styled(
+            format!("  next attempt {}", at_and_in(state, next)),
+            t.dim(),
+        ));
+    }
+    if !info.is_empty() {
+        out.push(Line::from(info));
+    }
+    if e.state == OpState::Conflict {
+        let (mine, theirs) = keys;
+        out.push(Line::from(vec![
+            Span::raw("  mine: "),
+            Span::styled(fit(&e.op.describe(), 40), t.good()),
+            Span::raw(" / theirs: "),
+            Span::styled(fit(or_dash(e.remote_value.as_deref()), 40), t.warn()),
+            Span::styled(
+                format!("   {mine} = keep mine · {theirs} = take theirs"),
+                t.bold(),
+            ),
+        ]));
+    }
+    out
+}
+
+/// The outbox's columns after the `> ` selection mark: state, the entity, and the change with
+/// its source and tries (the change is cut first).
+fn columns<'a>(t: Theme) -> Vec<Column<'a, Entry<'a>>> {
+    let head = |e: &Entry<'a>| match e {
+        Entry::Head(e) => Some(*e),
+        Entry::Under(_) => None,
+    };
+    vec![
+        Column::new("state", Width::Fixed(8), move |e: &Entry<'a>| {
+            head(e).map_or_else(Span::default, |e| {
+                Span::styled(e.state.as_str(), state_style(e.state, t))
+            })
+        }),
+        // What the edit is about is never dropped on a narrow screen (the state goes first).
+        Column {
+            elide: false,
+            ..Column::new("item", Width::Fixed(24), move |e: &Entry<'a>| {
+                head(e).map_or_else(Span::default, |e| {
+                    Span::styled(e.entity_label.clone(), t.bold())
+                })
+            })
+        },
+        Column::fitted("change", Width::Fill(1), move |e: &Entry<'a>, w| {
+            let Some(e) = head(e) else {
+                return Line::default();
+            };
+            let tail = format!("  {} · tries {}", e.source, e.attempts);
+            let room = w.saturating_sub(unicode_width::UnicodeWidthStr::width(tail.as_str()));
+            Line::from(vec![
+                Span::raw(fit(&e.op.describe(), room.max(8))),
+                Span::styled(tail, t.dim()),
+            ])
+        }),
+    ]
+}
+
+/// Draws the outbox overlay: a table of the queued edits, each with its error, next attempt
+/// and (for a conflict) mine vs theirs on lines under it, and the keys at the bottom.
 pub fn outbox(
     state: &State,
     entries: &[OutboxEntry],
@@ -52,75 +146,48 @@ pub fn outbox(
         outbox_key(state, Action::RetryEntry, "r"),
         outbox_key(state, Action::DiscardEntry, "D"),
     );
-    let mut lines: Vec<Line<'_>> = Vec::new();
-    if entries.is_empty() {
-        lines.push(Line::styled(
-            "Nothing queued: every edit has been pushed.",
-            t.dim(),
-        ));
-    }
-    // Keep the selected entry on screen: each entry takes up to three lines.
+    // Keep the selected entry on screen with its lines: each entry takes up to three rows.
     let per_screen = (usize::from(h.saturating_sub(4)) / 3).max(1);
     let start = selected.saturating_sub(per_screen.saturating_sub(1));
+    let mut rows = Vec::new();
+    let mut selected_row = None;
     for (i, e) in entries.iter().enumerate().skip(start) {
-        let sel = i == selected;
-        let marker = if sel { "> " } else { "  " };
-        let mut head = vec![
-            Span::styled(marker, t.bold()),
-            Span::styled(format!("{:<9}", e.state.as_str()), state_style(e.state, t)),
-            Span::styled(format!("{} ", fit(&e.entity_label, 24)), t.bold()),
-            Span::raw(fit(&e.op.describe(), text_w.saturating_sub(40))),
-            Span::styled(format!("  {} · tries {}", e.source, e.attempts), t.dim()),
-        ];
-        if sel {
-            head = head
-                .into_iter()
-                .map(|s| s.patch_style(t.selected()))
-                .collect();
+        if i == selected {
+            selected_row = Some(rows.len());
         }
-        lines.push(Line::from(head));
-        let mut info = Vec::new();
-        if let Some(err) = &e.last_error {
-            info.push(Span::styled(
-                format!("    last error: {}", fit(err, text_w.saturating_sub(30))),
-                t.bad(),
-            ));
-        }
-        if let Some(next) = e.next_attempt_at {
-            info.push(Span::styled(
-                format!(
-                    "    next attempt {} (in {})",
-                    hm(state.tz, next),
-                    ago(next, state.now)
-                ),
-                t.dim(),
-            ));
-        }
-        if !info.is_empty() {
-            lines.push(Line::from(info));
-        }
-        if e.state == OpState::Conflict {
-            lines.push(Line::from(vec![
-                Span::raw("    mine: "),
-                Span::styled(fit(&e.op.describe(), 40), t.good()),
-                Span::raw(" / theirs: "),
-                Span::styled(fit(or_dash(e.remote_value.as_deref()), 40), t.warn()),
-                Span::styled(
-                    format!("   {mine} = keep mine · {theirs} = take theirs"),
-                    t.bold(),
-                ),
-            ]));
-        }
+        rows.push(Entry::Head(e));
+        let under = lines_under(state, e, (&mine, &theirs), t, text_w);
+        rows.extend(under.into_iter().map(Entry::Under));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled(
-        format!(
-            "{retry} retry · {discard} discard · {mine}/{theirs} resolve a conflict · esc close"
-        ),
-        t.dim(),
+    let title = Line::from(Span::styled(
+        format!(" Outbox — {} entries ", entries.len()),
+        t.bold(),
     ));
-    let title = format!("Outbox — {} entries", entries.len());
-    boxed(&title, lines, t, rect, buf);
+    let rows = Rows {
+        rows: &rows,
+        order: None,
+        selected: selected_row,
+        offset: 0,
+        total: None,
+    };
+    let mut table = ListTable::of_rows(title, rows, columns(t), t).spans(|e: &Entry<'_>| match e {
+        Entry::Under(line) => Some(line.clone()),
+        Entry::Head(_) => None,
+    });
+    table.header = false;
+    table.selection_symbol = Some("> ");
+    table.empty = Some("Nothing queued: every edit has been pushed.");
+    table.footer = vec![
+        Line::raw(""),
+        Line::styled(
+            format!(
+                "{retry} retry · {discard} discard · {mine}/{theirs} resolve a conflict · esc close"
+            ),
+            t.dim(),
+        ),
+    ];
+    Clear.render(rect, buf);
+    table.render(rect, buf);
 }
 
 /// Draws the sources overlay.
@@ -164,11 +231,7 @@ pub fn sources(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
         )));
         if let Some(until) = s.rate_limited_until.filter(|u| *u > state.now) {
             lines.push(Line::styled(
-                format!(
-                    "    rate-limited until {} (in {})",
-                    hm(state.tz, until),
-                    ago(until, state.now)
-                ),
+                format!("    rate-limited until {}", at_and_in(state, until)),
                 t.warn(),
             ));
         }
