@@ -96,12 +96,24 @@ def prepare(args) -> dict:
             "ptytime": os.path.join(floor, "ptytime.py")}
 
 
+# The RSS visit waits this long after each tab key for the screen to go quiet: a windowed tab's
+# rows, counts and derived figures arrive from the store thread after the key's first frame,
+# and a 30 ms quiet would move on (and read a lower peak) before the tab had loaded.
+VISIT_QUIET_MS = 500.0
+# Tab switches and filter keystrokes are timed to the LAST byte of their answer: the tab's window
+# or the filtered rows come from the store thread after the first frame (the prompt's echo), so
+# a 30 ms quiet would stop the clock at the echo. With 300 ms the result frame is included
+# (frame_ms is key -> last byte, so the longer wait does not inflate it).
+LOAD_QUIET_MS = 300.0
+
+
 def ptytime(ctx, args, label: str, cmd: list[str], keys: str, marker: str, env: dict,
-            evict: list[str] | None = None) -> list[dict]:
-    """Runs ptytime.py; returns the per-run records."""
+            evict: list[str] | None = None, quiet_ms: float | None = None) -> list[dict]:
+    """Runs ptytime.py; returns the per-run records. `quiet_ms` overrides --quiet-ms (the
+    silence that ends a key's frame) for runs that must let background loads finish."""
     jsonl = tempfile.NamedTemporaryFile(prefix="ptytime-", suffix=".jsonl", delete=False).name
     argv = [sys.executable, ctx["ptytime"], "--runs", str(args.runs), "--size", args.size,
-            "--marker", marker, "--quiet-ms", str(args.quiet_ms), "--quit-key", "q",
+            "--marker", marker, "--quiet-ms", str(quiet_ms or args.quiet_ms), "--quit-key", "q",
             "--label", label, "--jsonl", jsonl, "--timeout", "20"]
     if keys:
         argv += ["--keys", keys]
@@ -262,14 +274,17 @@ def main() -> int:
             put(p, "scroll_p50", pct(key_frames(recs), 50))
             put(p, "scroll_p99", pct(key_frames(recs), 99))
             put(p, "scroll_bytes", med(key_bytes(recs, {"ctrl-d", "ctrl-u"})))
-            recs = ptytime(ctx, args, p + "-tabs", cmd, ",".join(["2,3"] * 10), OPSDECK_MARKER, env)
+            recs = ptytime(ctx, args, p + "-tabs", cmd, ",".join(["2,3"] * 10), OPSDECK_MARKER, env,
+                           quiet_ms=LOAD_QUIET_MS)
             put(p, "tab_p50", pct(key_frames(recs), 50))
             put(p, "tab_p99", pct(key_frames(recs), 99))
             typed = "l,a,t,e,n,c,y,space,c,h,e,c,k,o,u,t"
-            recs = ptytime(ctx, args, p + "-filter", cmd, "2,/," + typed, OPSDECK_MARKER, env)
+            recs = ptytime(ctx, args, p + "-filter", cmd, "2,/," + typed, OPSDECK_MARKER, env,
+                           quiet_ms=LOAD_QUIET_MS)
             put(p, "filter_p50", pct(key_frames(recs, skip=2), 50))
             put(p, "filter_p99", pct(key_frames(recs, skip=2), 99))
-            recs = ptytime(ctx, args, p + "-visit", cmd, "1,2,3,4,5,6", OPSDECK_MARKER, env)
+            recs = ptytime(ctx, args, p + "-visit", cmd, "1,2,3,4,5,6", OPSDECK_MARKER, env,
+                           quiet_ms=VISIT_QUIET_MS)
             put(p, "rss_kib", med([r.get("peak_rss_kb") or r.get("rss_hwm_kb") for r in recs]))
         if batch == 0:
             # Idle output is a property, not a timing: measured once per program.
