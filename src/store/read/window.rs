@@ -138,7 +138,7 @@ pub fn is_paged(tab: Tab) -> bool {
 }
 
 /// `LIKE` pattern for a word: a substring, with `%`, `_` and `\` taken literally.
-fn like_pattern(word: &str) -> String {
+pub(super) fn like_pattern(word: &str) -> String {
     let mut p = String::with_capacity(word.len() + 2);
     p.push('%');
     for c in word.chars() {
