@@ -17,6 +17,8 @@ use crate::ui::theme::{Glyph, Theme};
 use crate::ui::widgets::data_table::{list_title, Column, ListTable, Rows, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
+use super::checklist_layout::{layout, Entry, SectionRow};
+
 /// The task code of an item: its `code`, or a leading `P2-W1-A1`-style token of its text.
 #[must_use]
 pub fn code_and_text(it: &ChecklistItem) -> (String, String) {
@@ -141,12 +143,6 @@ fn item_line(it: &ChecklistItem, t: Theme, fill: usize) -> Line<'static> {
     Line::from(spans)
 }
 
-/// One row of the checklist table: a section heading or an item.
-enum Entry<'a> {
-    Heading(&'a SectionProgress),
-    Item(&'a ChecklistItem),
-}
-
 /// Draws the checklist tab.
 pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let (list_area, detail_area) = split_body(area, state.show_detail, usize::MAX);
@@ -164,33 +160,22 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             .or_default()
             .push(it);
     }
-    let mut rows: Vec<Entry<'_>> = Vec::new();
-    let mut selected = None;
-    for s in &sections {
-        let items = by_section.get(&(s.doc_id, s.section.as_str()));
-        let folded = state.folded.contains(&s.section);
-        if items.is_none_or(Vec::is_empty) && !folded && filtered {
-            continue;
-        }
-        rows.push(Entry::Heading(s));
-        if folded {
-            // Only the section's anchor item is in the view: select the heading for it.
-            if items
-                .into_iter()
-                .flatten()
-                .any(|it| Some(it.id) == selected_id)
-            {
-                selected = Some(rows.len() - 1);
+    let mut items: Vec<&ChecklistItem> = Vec::with_capacity(list.view.len());
+    let rows_of: Vec<SectionRow> = sections
+        .iter()
+        .map(|s| {
+            let shown = by_section
+                .get(&(s.doc_id, s.section.as_str()))
+                .map_or(&[][..], Vec::as_slice);
+            items.extend_from_slice(shown);
+            SectionRow {
+                progress: s.clone(),
+                shown: shown.len(),
+                folded: state.folded.contains(&s.section),
             }
-            continue;
-        }
-        for it in items.into_iter().flatten() {
-            if Some(it.id) == selected_id {
-                selected = Some(rows.len());
-            }
-            rows.push(Entry::Item(it));
-        }
-    }
+        })
+        .collect();
+    let laid = layout(&rows_of, filtered, 0, &items, selected_id);
     let doc = state
         .checklist_docs
         .first()
@@ -212,11 +197,11 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let mut table = ListTable::of_rows(
         title,
         Rows {
-            rows: &rows,
+            rows: &laid.entries,
             order: None,
-            selected,
-            offset: 0,
-            total: None,
+            selected: laid.selected,
+            offset: laid.first,
+            total: Some(laid.total),
         },
         vec![item],
         t,
@@ -227,7 +212,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     })
     .marked(|e: &Entry<'_>| matches!(e, Entry::Item(it) if list.marked.contains(&it.id)))
     .spans(|e: &Entry<'_>| match e {
-        Entry::Heading(s) => Some(heading(state, s, t, bar_w)),
+        Entry::Heading(s) => Some(heading(state, &s.progress, t, bar_w)),
         Entry::Item(_) => None,
     });
     table.loaded = list.loaded;
