@@ -16,8 +16,8 @@ fn now() -> DateTime<Utc> {
 }
 
 /// Three plans of ten phases of 100 items (every third done, owners rotating); the first plan
-/// has a `Notes` section twice (its items are shown together, where it first appears) and item
-/// 2,987 alone says "zebra".
+/// has a `Notes` section twice (its items are shown together, where it first appears), the last
+/// ends with a two-item `Wrap-up`, and item 2,987 alone says "zebra".
 fn store_with_plans(dir: &std::path::Path) -> Store {
     let mut store = Store::open(&dir.join("cache.sqlite3")).unwrap();
     store
@@ -43,6 +43,9 @@ fn store_with_plans(dir: &std::path::Path) -> Store {
                 }
                 if doc == 0 {
                     md.push_str("## Notes\n\n- [x] write the summary @bo\n");
+                }
+                if doc == 2 {
+                    md.push_str("## Wrap-up\n\n- [ ] archive the plan\n- [ ] close the ticket\n");
                 }
                 opsdeck::checklist::store::import_document(
                     tx,
@@ -114,14 +117,14 @@ fn windows_counts_and_positions_match_the_list_the_tab_draws() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with_plans(dir.path());
     let items = store.load_checklist().unwrap();
-    assert_eq!(items.len(), 3_002);
+    assert_eq!(items.len(), 3_004);
     // Not vacuous: the repeated `Notes` section is drawn together, first; folds and filters
     // shorten the list by what they hide.
     let plain = drawn_order(&full_state(&store, &ChecklistQuery::default()));
     let text = |id: i64| items.iter().find(|it| it.id == id).unwrap().text.clone();
     assert!(text(plain[0]).contains("runbook") && text(plain[1]).contains("summary"));
     let folded = &queries()[2];
-    assert_eq!(store.checklist_count(folded).unwrap(), 3_002 - 3 * 99 - 1);
+    assert_eq!(store.checklist_count(folded).unwrap(), 3_004 - 3 * 99 - 1);
     for q in queries() {
         let state = full_state(&store, &q);
         let want = drawn_order(&state);
@@ -214,4 +217,333 @@ fn section_figures_come_from_sql_and_match_every_item() {
     assert!(all
         .iter()
         .any(|s| s.gate && s.section == "Phase 9" && s.done < s.total));
+}
+
+// -- The tab over windows, driven through `State::update` and the store thread's code --
+
+use opsdeck::app::action::Action;
+use opsdeck::app::msg::{Effect, InputKey, WindowReply};
+use opsdeck::app::runtime::{Inline, RuntimeConfig};
+use opsdeck::domain::{ChecklistItem, Tab};
+use opsdeck::store::read::window::WINDOW_ROWS;
+use std::collections::VecDeque;
+
+struct App {
+    state: State,
+    exec: Inline,
+    rx: tokio::sync::mpsc::UnboundedReceiver<Msg>,
+    /// Window requests held back instead of run (to deliver out of order).
+    held: Vec<Effect>,
+    hold: bool,
+}
+
+impl App {
+    fn new(dir: &std::path::Path) -> App {
+        let store = store_with_plans(dir);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let exec = Inline::new(
+            store,
+            RuntimeConfig {
+                actor: "me".into(),
+                remote_sources: Vec::new(),
+                reports_dir: dir.join("reports"),
+                policy: Policy::default(),
+                tz: chrono_tz::UTC,
+                redact: false,
+                checklist_gates: vec!["Phase 9".into()],
+            },
+            std::sync::Arc::new(opsdeck::clock::FixedClock(now())),
+            tx,
+        );
+        let mut state = State::new(now(), chrono_tz::UTC, Policy::default());
+        state.size = (120, 40);
+        state.tab = Tab::Checklist;
+        let mut app = App {
+            state,
+            exec,
+            rx,
+            held: Vec::new(),
+            hold: false,
+        };
+        let first = app.state.reload_effect(Tab::Checklist);
+        app.run(vec![first]);
+        app
+    }
+
+    /// Runs effects like the app's dispatch, then feeds back every message until quiet.
+    fn run(&mut self, effects: Vec<Effect>) {
+        let mut queue: VecDeque<Effect> = effects.into();
+        let mut steps = 0;
+        while let Some(e) = queue.pop_front() {
+            steps += 1;
+            assert!(steps < 1_000, "effects never settle");
+            let e = match e {
+                Effect::Reload(tab) => self.state.reload_effect(tab),
+                e => e,
+            };
+            match e {
+                Effect::SyncNow(_)
+                | Effect::PushNow
+                | Effect::OpenUrl(_)
+                | Effect::Copy(_)
+                | Effect::Quit => {}
+                Effect::LoadWindow(_) if self.hold => self.held.push(e),
+                e => self.exec.run(e),
+            }
+            while let Ok(m) = self.rx.try_recv() {
+                queue.extend(self.state.update(m));
+            }
+        }
+    }
+
+    fn act(&mut self, a: Action) {
+        let fx = self.state.update(Msg::Action(a));
+        self.run(fx);
+    }
+
+    fn input(&mut self, k: InputKey) {
+        let fx = self.state.update(Msg::Input(k));
+        self.run(fx);
+    }
+
+    fn typed(&mut self, text: &str) {
+        for c in text.chars() {
+            self.input(InputKey::Char(c));
+        }
+    }
+
+    fn store(&self) -> &Store {
+        self.exec.store()
+    }
+
+    fn selected(&self) -> &ChecklistItem {
+        self.state
+            .checklist
+            .selected_row()
+            .expect("a selected item")
+    }
+}
+
+/// The screen's text, row by row.
+fn screen_of(state: &State) -> Vec<String> {
+    let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| opsdeck::ui::draw(f, state)).unwrap();
+    let buf = terminal.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
+        .collect()
+}
+
+/// The screen the tab drew when it held every item, with `id` selected.
+fn full_screen(store: &Store, id: i64) -> Vec<String> {
+    let mut state = full_state(store, &ChecklistQuery::default());
+    state.size = (120, 40);
+    state.tab = Tab::Checklist;
+    let list = &mut state.checklist;
+    list.selected = list
+        .view
+        .iter()
+        .position(|i| list.rows[*i].id == id)
+        .expect("the item is in the full list");
+    screen_of(&state)
+}
+
+#[test]
+fn the_tab_holds_a_window_and_g_reaches_the_last_item_under_its_heading() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(dir.path());
+    let drawn = drawn_order(&full_state(app.store(), &ChecklistQuery::default()));
+    let list = &app.state.checklist;
+    assert!(list.windowed);
+    assert_eq!(list.len(), 3_004, "the count comes from SQL");
+    assert!(
+        list.rows.len() <= WINDOW_ROWS,
+        "{} items in memory",
+        list.rows.len()
+    );
+    assert_eq!(app.selected().id, drawn[0]);
+    assert_eq!(screen_of(&app.state), full_screen(app.store(), drawn[0]));
+    app.act(Action::SelectLast);
+    assert_eq!(app.state.checklist.selected, 3_003);
+    assert_eq!(app.selected().id, drawn[3_003]);
+    assert!(app.state.checklist.rows.len() <= WINDOW_ROWS);
+    let screen = screen_of(&app.state);
+    assert!(
+        screen.iter().any(|l| l.contains("Wrap-up"))
+            && screen.iter().any(|l| l.contains("close the ticket")),
+        "{screen:#?}"
+    );
+    assert_eq!(
+        screen,
+        full_screen(app.store(), drawn[3_003]),
+        "byte for byte the old screen"
+    );
+    app.act(Action::SelectFirst);
+    assert_eq!(app.selected().id, drawn[0]);
+}
+
+#[test]
+fn j_and_k_across_window_edges_draw_the_old_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(dir.path());
+    let drawn = drawn_order(&full_state(app.store(), &ChecklistQuery::default()));
+    let mut offsets = std::collections::BTreeSet::new();
+    for (step, want) in drawn.iter().enumerate().take(601).skip(1) {
+        app.act(Action::SelectNext);
+        assert_eq!(app.state.checklist.selected, step);
+        assert_eq!(app.selected().id, *want, "j to {step}");
+        if step % 25 == 0 {
+            assert_eq!(
+                screen_of(&app.state),
+                full_screen(app.store(), *want),
+                "at {step}"
+            );
+        }
+        offsets.insert(app.state.checklist.offset);
+    }
+    assert!(offsets.len() > 2, "the window moved: {offsets:?}");
+    for step in (200..600).rev() {
+        app.act(Action::SelectPrev);
+        assert_eq!(app.selected().id, drawn[step], "k to {step}");
+        if step % 25 == 0 {
+            assert_eq!(
+                screen_of(&app.state),
+                full_screen(app.store(), drawn[step]),
+                "at {step}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_filter_finds_an_item_never_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(dir.path());
+    assert!(!app
+        .state
+        .checklist
+        .rows
+        .iter()
+        .any(|it| it.text.contains("zebra")));
+    app.act(Action::Filter);
+    app.typed("zebra");
+    assert_eq!(app.state.checklist.len(), 1);
+    assert!(
+        app.selected().text.contains("zebra 2987"),
+        "{:?}",
+        app.selected().text
+    );
+    let screen = screen_of(&app.state);
+    assert!(
+        screen.iter().any(|l| l.contains("Phase 9")),
+        "its heading is drawn"
+    );
+}
+
+#[test]
+fn toggling_two_marked_items_far_apart_writes_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(dir.path());
+    let drawn = drawn_order(&full_state(app.store(), &ChecklistQuery::default()));
+    let (a, b) = (drawn[10], drawn[2_900]);
+    for _ in 0..10 {
+        app.act(Action::SelectNext);
+    }
+    app.act(Action::ToggleMark);
+    let mut guard = 0;
+    while app.state.checklist.selected < 2_900 {
+        guard += 1;
+        assert!(guard < 2_000);
+        if 2_900 - app.state.checklist.selected > 20 {
+            app.act(Action::HalfPageDown);
+        } else {
+            app.act(Action::SelectNext);
+        }
+    }
+    assert_eq!(app.selected().id, b);
+    app.act(Action::ToggleMark);
+    assert!(
+        !app.state.checklist.rows.iter().any(|it| it.id == a),
+        "item 10 is out of the window"
+    );
+    let before: Vec<bool> = [a, b]
+        .iter()
+        .map(|id| {
+            app.store()
+                .conn()
+                .query_row(
+                    "SELECT checked FROM checklist_items WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        })
+        .collect();
+    app.act(Action::ToggleItem);
+    if let Some(opsdeck::app::state::Overlay::Confirm { .. }) = app.state.overlay {
+        app.input(InputKey::Char('y'));
+    }
+    for (id, was) in [a, b].iter().zip(before) {
+        let now_checked: bool = app
+            .store()
+            .conn()
+            .query_row(
+                "SELECT checked FROM checklist_items WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(now_checked, !was, "item {id} toggled in the cache");
+    }
+    let queued: i64 = app
+        .store()
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM outbox WHERE entity_kind = 'checklist_item' AND entity_id IN (?1, ?2)",
+            [a, b],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(queued, 2, "both in the outbox");
+}
+
+#[test]
+fn a_stale_window_reply_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(dir.path());
+    app.act(Action::Filter);
+    app.hold = true;
+    app.typed("dev2 task");
+    app.hold = false;
+    let held = std::mem::take(&mut app.held);
+    assert!(held.len() >= 2, "{held:?}");
+    let newest = held.last().cloned().unwrap();
+    let oldest = held.first().cloned().unwrap();
+    app.run(vec![newest]);
+    let len = app.state.checklist.len();
+    let ids: Vec<i64> = app.state.checklist.rows.iter().map(|it| it.id).collect();
+    app.run(vec![oldest]);
+    assert_eq!(
+        app.state.checklist.len(),
+        len,
+        "the reply for \"d\" did not replace the newest"
+    );
+    let after: Vec<i64> = app.state.checklist.rows.iter().map(|it| it.id).collect();
+    assert_eq!(after, ids);
+    assert_eq!(
+        len, 599,
+        "every fifth phase item is dev2's, and one of them says zebra"
+    );
+    let old = app.state.checklist.generation - 1;
+    let fx = app.state.update(Msg::Window(WindowReply {
+        generation: old,
+        offset: 0,
+        total: 1,
+        rows: Rows::Checklist(Vec::new(), Vec::new()),
+        shape: None,
+        select: Some(0),
+        reload: true,
+    }));
+    assert!(fx.is_empty());
+    assert_eq!(app.state.checklist.len(), len);
 }

@@ -48,7 +48,7 @@ impl State {
             Tab::Incidents => self.incidents.len(),
             Tab::Deployments => self.deployments.len(),
             Tab::Slos => self.slos.view.len(),
-            Tab::Checklist => self.checklist.view.len(),
+            Tab::Checklist => self.checklist.len(),
         }
     }
 
@@ -116,6 +116,7 @@ impl State {
             Tab::Bugs => step(&mut self.bugs, delta, len, screen),
             Tab::Incidents if !self.alerts_focus => step(&mut self.incidents, delta, len, screen),
             Tab::Deployments => step(&mut self.deployments, delta, len, screen),
+            Tab::Checklist => step(&mut self.checklist, delta, len, screen),
             _ => None,
         }?;
         if !moved {

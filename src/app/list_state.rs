@@ -57,6 +57,11 @@ pub struct ListState<R> {
     /// Copies of marked rows with their position when marked, so a bulk action reaches a
     /// marked row that has scrolled out of the window (windowed lists).
     pub marked_rows: std::collections::BTreeMap<i64, (usize, R)>,
+    /// What hides rows besides the filter (the checklist's `open only` and folds; empty for
+    /// the other lists).
+    pub hide: crate::store::read::checklist_window::ChecklistHide,
+    /// The `hide` the window's rows were read for.
+    pub hide_for: Option<crate::store::read::checklist_window::ChecklistHide>,
 }
 
 /// A window a list needs from the store.
@@ -97,6 +102,8 @@ impl<R> Default for ListState<R> {
             want: None,
             requested: None,
             marked_rows: std::collections::BTreeMap::new(),
+            hide: crate::store::read::checklist_window::ChecklistHide::default(),
+            hide_for: None,
         }
     }
 }

@@ -240,6 +240,11 @@ impl Worker {
             }
             Effect::LoadDetail(e) => self.detail(e),
             Effect::LoadWindow(req) => {
+                if req.tab == Tab::Checklist && req.reload {
+                    if let Err(e) = self.refresh_checklist_files() {
+                        self.send(Msg::EffectFailed(format!("checklist file: {e}")));
+                    }
+                }
                 let now = self.now();
                 let guess = self.config.policy.dora.guess_links;
                 super::window_reads::window(&self.store, &req, now, guess, &self.msgs)
@@ -284,17 +289,23 @@ impl Worker {
         }
     }
 
+    /// The files are the checklist's source: pick up edits made elsewhere (another editor,
+    /// git pull) and write anything still queued.
+    fn refresh_checklist_files(&mut self) -> Result<(), StoreError> {
+        let now = self.now();
+        crate::checklist::store::refresh_from_disk(
+            &mut self.store,
+            &self.config.checklist_gates,
+            now,
+        )?;
+        self.push_files();
+        Ok(())
+    }
+
     fn reload(&mut self, tab: Tab) -> Result<(), StoreError> {
         let now = self.now();
         if tab == Tab::Checklist {
-            // The files are the source: pick up edits made elsewhere (another editor, git pull)
-            // and write anything still queued.
-            crate::checklist::store::refresh_from_disk(
-                &mut self.store,
-                &self.config.checklist_gates,
-                now,
-            )?;
-            self.push_files();
+            self.refresh_checklist_files()?;
         }
         let first = |w: &Self, complete: bool| -> Result<Rows, StoreError> {
             let limit = (!complete).then_some(FIRST_PAGE_ROWS);

@@ -30,6 +30,27 @@ pub struct ChecklistQuery {
     pub folded: Vec<String>,
 }
 
+/// What hides checklist items besides the filter: `open only` and folded section names.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChecklistHide {
+    /// Hide done items (of unfolded sections).
+    pub open_only: bool,
+    /// Folded section names.
+    pub folded: Vec<String>,
+}
+
+impl ChecklistQuery {
+    /// The list for a filter text and what else hides items.
+    #[must_use]
+    pub fn of(filter: &str, hide: &ChecklistHide) -> ChecklistQuery {
+        ChecklistQuery {
+            filter: filter.to_string(),
+            open_only: hide.open_only,
+            folded: hide.folded.clone(),
+        }
+    }
+}
+
 /// One section of one document: progress over all its items, and how many of its items the
 /// list `q` shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
