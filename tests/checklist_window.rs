@@ -336,7 +336,12 @@ fn screen_of(state: &State) -> Vec<String> {
 
 /// The screen the tab drew when it held every item, with `id` selected.
 fn full_screen(store: &Store, id: i64) -> Vec<String> {
-    let mut state = full_state(store, &ChecklistQuery::default());
+    full_screen_for(store, &ChecklistQuery::default(), id)
+}
+
+/// The same for the list `q`.
+fn full_screen_for(store: &Store, q: &ChecklistQuery, id: i64) -> Vec<String> {
+    let mut state = full_state(store, q);
     state.size = (120, 40);
     state.tab = Tab::Checklist;
     let list = &mut state.checklist;
@@ -546,4 +551,54 @@ fn a_stale_window_reply_is_ignored() {
     }));
     assert!(fx.is_empty());
     assert_eq!(app.state.checklist.len(), len);
+}
+
+#[test]
+fn folds_and_open_only_draw_the_old_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(dir.path());
+    let check = |app: &App, q: &ChecklistQuery, what: &str| {
+        let state = full_state(app.store(), q);
+        assert_eq!(
+            app.state.checklist.len(),
+            state.checklist.view.len(),
+            "{what}"
+        );
+        let id = app.selected().id;
+        assert_eq!(
+            screen_of(&app.state),
+            full_screen_for(app.store(), q, id),
+            "{what}"
+        );
+    };
+    // Into Phase 1 of the first plan, fold it.
+    for _ in 0..150 {
+        app.act(Action::SelectNext);
+    }
+    let section = app.selected().section.clone();
+    assert_eq!(section, "Phase 1");
+    app.act(Action::Fold);
+    let folded = |names: &[&str], open_only: bool| ChecklistQuery {
+        filter: String::new(),
+        open_only,
+        folded: names.iter().map(|s| (*s).to_string()).collect(),
+    };
+    check(&app, &folded(&["Phase 1"], false), "Phase 1 folded");
+    app.act(Action::OpenOnly);
+    check(&app, &folded(&["Phase 1"], true), "and open only");
+    app.act(Action::SelectLast);
+    check(&app, &folded(&["Phase 1"], true), "at the end");
+    app.act(Action::OpenOnly);
+    app.act(Action::FoldAll);
+    assert!(app.state.folded.is_empty(), "Z with a fold unfolds everything");
+    check(&app, &ChecklistQuery::default(), "unfolded");
+    app.act(Action::FoldAll);
+    assert!(
+        app.state.folded.len() >= 12,
+        "every section: {:?}",
+        app.state.folded
+    );
+    let all: Vec<String> = app.state.folded.iter().cloned().collect();
+    let names: Vec<&str> = all.iter().map(String::as_str).collect();
+    check(&app, &folded(&names, false), "all folded");
 }

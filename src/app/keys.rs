@@ -283,12 +283,17 @@ impl State {
                 Vec::new()
             }
             Action::FoldAll => {
-                let sections: std::collections::BTreeSet<String> = self
-                    .checklist
-                    .rows
-                    .iter()
-                    .map(|i| i.section.clone())
-                    .collect();
+                // A window holds some sections' items; the SQL figures name every section.
+                let sections: std::collections::BTreeSet<String> =
+                    match (&self.checklist_sections, self.checklist.windowed) {
+                        (Some(all), true) => all.iter().map(|s| s.section.clone()).collect(),
+                        _ => self
+                            .checklist
+                            .rows
+                            .iter()
+                            .map(|i| i.section.clone())
+                            .collect(),
+                    };
                 if self.folded.is_empty() {
                     self.folded = sections
                 } else {
