@@ -590,7 +590,10 @@ fn folds_and_open_only_draw_the_old_screen() {
     check(&app, &folded(&["Phase 1"], true), "at the end");
     app.act(Action::OpenOnly);
     app.act(Action::FoldAll);
-    assert!(app.state.folded.is_empty(), "Z with a fold unfolds everything");
+    assert!(
+        app.state.folded.is_empty(),
+        "Z with a fold unfolds everything"
+    );
     check(&app, &ChecklistQuery::default(), "unfolded");
     app.act(Action::FoldAll);
     assert!(

@@ -1,5 +1,5 @@
 //! `ListState`: one list's rows, selection, filter, sort and marks — a full list (the small
-//! tabs) or a window of an SQL-ordered list (bugs, incidents, deployments; see
+//! tabs) or a window of an SQL-ordered list (bugs, incidents, deployments, checklist; see
 //! [`super::list_window`]). Read by the UI through `&State`.
 
 use std::collections::BTreeSet;
@@ -34,9 +34,9 @@ pub struct ListState<R> {
     pub widest_id: usize,
     /// Row count and widest id of the whole table, known before all rows are (paged tabs).
     pub shape: Option<crate::store::read::ListShape>,
-    /// The list is a window of an SQL-ordered list (bugs, incidents, deployments): `rows` are
-    /// `offset..offset + rows.len()` of `total` rows that pass the filter, already filtered
-    /// and sorted by the store, and `selected` is absolute. A full list (the small tabs, and
+    /// The list is a window of an SQL-ordered list (bugs, incidents, deployments, checklist):
+    /// `rows` are `offset..offset + rows.len()` of `total` rows that pass the filter, already
+    /// filtered and sorted by the store, and `selected` is absolute. A full list (the small tabs, and
     /// every list a test builds by hand) is a window at offset 0 holding every row.
     pub windowed: bool,
     /// Absolute position of `rows[0]` in the filtered, sorted list (windowed lists).

@@ -1,6 +1,7 @@
-//! Windowed lists, the UI side (issue #12): the bugs, incidents and deployments lists hold a
-//! window of a few screens around the cursor; the store thread reads windows, counts and
-//! positions in SQL ([`crate::store::read::window`]).
+//! Windowed lists, the UI side (issue #12): the bugs, incidents, deployments and checklist
+//! lists hold a window of a few screens around the cursor; the store thread reads windows,
+//! counts and positions in SQL ([`crate::store::read::window`],
+//! [`crate::store::read::checklist_window`], whose section figures draw the headings).
 //!
 //! - Moving inside the window is instant; within a screen and a half of an edge that is not the
 //!   list's end, the list asks for a window centred on the cursor (prefetch, so `j`/`k` never

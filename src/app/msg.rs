@@ -142,6 +142,8 @@ pub struct Pools {
     pub services: Vec<String>,
     /// Incident keys, newest first.
     pub incident_keys: Vec<String>,
+    /// Checklist item owners.
+    pub checklist_owners: Vec<String>,
 }
 
 /// Extra data for the detail pane of the selected row.

@@ -1,7 +1,7 @@
 //! The runtime: executes [`Effect`]s against the store on a dedicated thread and reports back
 //! with [`Msg`]s. The UI task never touches SQLite, so a slow query can never freeze a frame.
 //!
-//! The bugs, incidents and deployments lists are read in windows ([`Effect::LoadWindow`], see
+//! The bugs, incidents, deployments and checklist lists are read in windows ([`Effect::LoadWindow`], see
 //! [`super::list_window`]): a few screens at a position of the filtered, sorted list, with its
 //! count; the app's dispatch turns their `Effect::Reload` into a window request. The small
 //! tabs load whole. (An `Effect::Reload` of a big tab that reaches this thread directly still

@@ -210,6 +210,7 @@ pub fn pools(store: &Store, msgs: &UnboundedSender<Msg>) -> Result<(), StoreErro
         incident_people: s.distinct_values("incident_assignees", MAX_VALUES)?,
         services: s.distinct_values("services", MAX_VALUES)?,
         incident_keys: s.distinct_values("incident_keys", MAX_VALUES)?,
+        checklist_owners: s.distinct_values("checklist_owners", MAX_VALUES)?,
     };
     let _ = msgs.send(Msg::Pools(Box::new(pools)));
     Ok(())
