@@ -48,7 +48,7 @@ impl State {
             Tab::Incidents => self.incidents.len(),
             Tab::Deployments => self.deployments.len(),
             Tab::Slos => self.slos.view.len(),
-            Tab::Checklist => self.checklist.view.len(),
+            Tab::Checklist => self.checklist.len(),
         }
     }
 
@@ -116,6 +116,7 @@ impl State {
             Tab::Bugs => step(&mut self.bugs, delta, len, screen),
             Tab::Incidents if !self.alerts_focus => step(&mut self.incidents, delta, len, screen),
             Tab::Deployments => step(&mut self.deployments, delta, len, screen),
+            Tab::Checklist => step(&mut self.checklist, delta, len, screen),
             _ => None,
         }?;
         if !moved {
@@ -282,12 +283,17 @@ impl State {
                 Vec::new()
             }
             Action::FoldAll => {
-                let sections: std::collections::BTreeSet<String> = self
-                    .checklist
-                    .rows
-                    .iter()
-                    .map(|i| i.section.clone())
-                    .collect();
+                // A window holds some sections' items; the SQL figures name every section.
+                let sections: std::collections::BTreeSet<String> =
+                    match (&self.checklist_sections, self.checklist.windowed) {
+                        (Some(all), true) => all.iter().map(|s| s.section.clone()).collect(),
+                        _ => self
+                            .checklist
+                            .rows
+                            .iter()
+                            .map(|i| i.section.clone())
+                            .collect(),
+                    };
                 if self.folded.is_empty() {
                     self.folded = sections
                 } else {

@@ -1,5 +1,5 @@
 //! `ListState`: one list's rows, selection, filter, sort and marks — a full list (the small
-//! tabs) or a window of an SQL-ordered list (bugs, incidents, deployments; see
+//! tabs) or a window of an SQL-ordered list (bugs, incidents, deployments, checklist; see
 //! [`super::list_window`]). Read by the UI through `&State`.
 
 use std::collections::BTreeSet;
@@ -34,9 +34,9 @@ pub struct ListState<R> {
     pub widest_id: usize,
     /// Row count and widest id of the whole table, known before all rows are (paged tabs).
     pub shape: Option<crate::store::read::ListShape>,
-    /// The list is a window of an SQL-ordered list (bugs, incidents, deployments): `rows` are
-    /// `offset..offset + rows.len()` of `total` rows that pass the filter, already filtered
-    /// and sorted by the store, and `selected` is absolute. A full list (the small tabs, and
+    /// The list is a window of an SQL-ordered list (bugs, incidents, deployments, checklist):
+    /// `rows` are `offset..offset + rows.len()` of `total` rows that pass the filter, already
+    /// filtered and sorted by the store, and `selected` is absolute. A full list (the small tabs, and
     /// every list a test builds by hand) is a window at offset 0 holding every row.
     pub windowed: bool,
     /// Absolute position of `rows[0]` in the filtered, sorted list (windowed lists).
@@ -57,6 +57,11 @@ pub struct ListState<R> {
     /// Copies of marked rows with their position when marked, so a bulk action reaches a
     /// marked row that has scrolled out of the window (windowed lists).
     pub marked_rows: std::collections::BTreeMap<i64, (usize, R)>,
+    /// What hides rows besides the filter (the checklist's `open only` and folds; empty for
+    /// the other lists).
+    pub hide: crate::store::read::checklist_window::ChecklistHide,
+    /// The `hide` the window's rows were read for.
+    pub hide_for: Option<crate::store::read::checklist_window::ChecklistHide>,
 }
 
 /// A window a list needs from the store.
@@ -97,6 +102,8 @@ impl<R> Default for ListState<R> {
             want: None,
             requested: None,
             marked_rows: std::collections::BTreeMap::new(),
+            hide: crate::store::read::checklist_window::ChecklistHide::default(),
+            hide_for: None,
         }
     }
 }

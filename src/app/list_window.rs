@@ -1,6 +1,7 @@
-//! Windowed lists, the UI side (issue #12): the bugs, incidents and deployments lists hold a
-//! window of a few screens around the cursor; the store thread reads windows, counts and
-//! positions in SQL ([`crate::store::read::window`]).
+//! Windowed lists, the UI side (issue #12): the bugs, incidents, deployments and checklist
+//! lists hold a window of a few screens around the cursor; the store thread reads windows,
+//! counts and positions in SQL ([`crate::store::read::window`],
+//! [`crate::store::read::checklist_window`], whose section figures draw the headings).
 //!
 //! - Moving inside the window is instant; within a screen and a half of an edge that is not the
 //!   list's end, the list asks for a window centred on the cursor (prefetch, so `j`/`k` never
@@ -77,7 +78,9 @@ impl<R: RowView + Clone> ListState<R> {
     /// After the filter or sort changed: a new generation and a window for it, keeping the
     /// selected row if it still passes (else the position).
     pub(super) fn requery(&mut self) {
-        if self.query_for.as_ref() == Some(&self.query()) {
+        if self.query_for.as_ref() == Some(&self.query())
+            && self.hide_for.as_ref() == Some(&self.hide)
+        {
             return;
         }
         self.generation += 1;
@@ -109,6 +112,7 @@ impl<R: RowView + Clone> ListState<R> {
     fn request(&mut self, tab: Tab, want: WindowWant, screen: usize) -> WindowRequest {
         let query = self.query();
         self.query_for = Some(query.clone());
+        self.hide_for = Some(self.hide.clone());
         if !want.reload {
             self.requested = Some(want.around);
         }
@@ -127,6 +131,7 @@ impl<R: RowView + Clone> ListState<R> {
             follow: want.follow,
             reload: want.reload,
             shape: want.shape,
+            hide: self.hide.clone(),
         }
     }
 
@@ -185,7 +190,9 @@ impl<R: RowView + Clone> ListState<R> {
             self.requested = None;
         }
         // The query may have changed while this was read.
-        if self.query_for.as_ref() != Some(&self.query()) {
+        if self.query_for.as_ref() != Some(&self.query())
+            || self.hide_for.as_ref() != Some(&self.hide)
+        {
             self.requery();
         }
         true
@@ -216,6 +223,10 @@ impl State {
                 let want = self.deployments.reload_want();
                 Effect::LoadWindow(self.deployments.request(tab, want, screen))
             }
+            Tab::Checklist => {
+                let want = self.checklist.reload_want();
+                Effect::LoadWindow(self.checklist.request(tab, want, screen))
+            }
             other => Effect::Reload(other),
         }
     }
@@ -236,6 +247,13 @@ impl State {
         if let Some(w) = self.deployments.want.take() {
             fx.push(Effect::LoadWindow(self.deployments.request(
                 Tab::Deployments,
+                w,
+                screen,
+            )));
+        }
+        if let Some(w) = self.checklist.want.take() {
+            fx.push(Effect::LoadWindow(self.checklist.request(
+                Tab::Checklist,
                 w,
                 screen,
             )));
@@ -295,6 +313,15 @@ impl State {
                 }
                 ok
             }
+            Rows::Checklist(docs, r) => {
+                let ok = self
+                    .checklist
+                    .apply_window(generation, offset, total, r, select, screen);
+                if ok {
+                    self.checklist_docs = docs;
+                }
+                ok
+            }
             _ => false,
         };
         if applied && tab == self.tab && self.selected_entity() != before {
@@ -312,6 +339,7 @@ impl State {
                 self.incidents.selected_row().map(RowView::entity)
             }
             Tab::Deployments => self.deployments.selected_row().map(RowView::entity),
+            Tab::Checklist => self.checklist.selected_row().map(RowView::entity),
             _ => None,
         }
     }

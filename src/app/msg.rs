@@ -105,6 +105,8 @@ pub struct WindowRequest {
     /// Also read the table's shape (row count, widest id): the rows may have changed, not
     /// just the filter or sort.
     pub shape: bool,
+    /// What else hides rows (the checklist's `open only` and folds).
+    pub hide: crate::store::read::checklist_window::ChecklistHide,
 }
 
 /// The rows of a [`WindowRequest`].
@@ -140,6 +142,8 @@ pub struct Pools {
     pub services: Vec<String>,
     /// Incident keys, newest first.
     pub incident_keys: Vec<String>,
+    /// Checklist item owners.
+    pub checklist_owners: Vec<String>,
 }
 
 /// Extra data for the detail pane of the selected row.
@@ -219,6 +223,8 @@ pub enum Msg {
     Pools(Box<Pools>),
     /// The DORA panel's figures for every window, from the store thread.
     Dora(Vec<DoraFigures>),
+    /// The checklist's sections with their figures, for the list of the window that follows.
+    ChecklistSections(Vec<crate::store::read::checklist_window::ChecklistSection>),
 }
 
 /// One edit to commit.

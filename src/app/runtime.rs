@@ -1,7 +1,7 @@
 //! The runtime: executes [`Effect`]s against the store on a dedicated thread and reports back
 //! with [`Msg`]s. The UI task never touches SQLite, so a slow query can never freeze a frame.
 //!
-//! The bugs, incidents and deployments lists are read in windows ([`Effect::LoadWindow`], see
+//! The bugs, incidents, deployments and checklist lists are read in windows ([`Effect::LoadWindow`], see
 //! [`super::list_window`]): a few screens at a position of the filtered, sorted list, with its
 //! count; the app's dispatch turns their `Effect::Reload` into a window request. The small
 //! tabs load whole. (An `Effect::Reload` of a big tab that reaches this thread directly still
@@ -240,6 +240,11 @@ impl Worker {
             }
             Effect::LoadDetail(e) => self.detail(e),
             Effect::LoadWindow(req) => {
+                if req.tab == Tab::Checklist && req.reload {
+                    if let Err(e) = self.refresh_checklist_files() {
+                        self.send(Msg::EffectFailed(format!("checklist file: {e}")));
+                    }
+                }
                 let now = self.now();
                 let guess = self.config.policy.dora.guess_links;
                 super::window_reads::window(&self.store, &req, now, guess, &self.msgs)
@@ -284,17 +289,23 @@ impl Worker {
         }
     }
 
+    /// The files are the checklist's source: pick up edits made elsewhere (another editor,
+    /// git pull) and write anything still queued.
+    fn refresh_checklist_files(&mut self) -> Result<(), StoreError> {
+        let now = self.now();
+        crate::checklist::store::refresh_from_disk(
+            &mut self.store,
+            &self.config.checklist_gates,
+            now,
+        )?;
+        self.push_files();
+        Ok(())
+    }
+
     fn reload(&mut self, tab: Tab) -> Result<(), StoreError> {
         let now = self.now();
         if tab == Tab::Checklist {
-            // The files are the source: pick up edits made elsewhere (another editor, git pull)
-            // and write anything still queued.
-            crate::checklist::store::refresh_from_disk(
-                &mut self.store,
-                &self.config.checklist_gates,
-                now,
-            )?;
-            self.push_files();
+            self.refresh_checklist_files()?;
         }
         let first = |w: &Self, complete: bool| -> Result<Rows, StoreError> {
             let limit = (!complete).then_some(FIRST_PAGE_ROWS);

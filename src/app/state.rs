@@ -262,6 +262,8 @@ pub struct State {
     pub checklist: ListState<ChecklistItem>,
     /// Checklist documents.
     pub checklist_docs: Vec<ChecklistDoc>,
+    /// Section figures from SQL, for a windowed checklist.
+    pub checklist_sections: Option<Vec<crate::store::read::checklist_window::ChecklistSection>>,
     /// Folded checklist sections.
     pub folded: BTreeSet<String>,
     /// Show only open checklist items.
@@ -365,6 +367,7 @@ impl State {
             slos: ListState::default(),
             checklist: ListState::default(),
             checklist_docs: Vec::new(),
+            checklist_sections: None,
             folded: BTreeSet::new(),
             open_only: false,
             alerts_focus: false,

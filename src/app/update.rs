@@ -154,6 +154,10 @@ impl State {
                 Vec::new()
             }
             Msg::Window(reply) => self.on_window(reply),
+            Msg::ChecklistSections(s) => {
+                self.checklist_sections = Some(s);
+                Vec::new()
+            }
             Msg::IncidentFigures(f) => {
                 self.incident_figures = Some(f);
                 Vec::new()
@@ -316,6 +320,10 @@ impl State {
         }
         let folded = self.folded.clone();
         let open_only = self.open_only;
+        self.checklist.hide = crate::store::read::checklist_window::ChecklistHide {
+            open_only,
+            folded: folded.iter().cloned().collect(),
+        };
         refresh_view(&mut self.checklist, |i| {
             if folded.contains(&i.section) {
                 anchors.contains(&i.id)

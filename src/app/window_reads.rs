@@ -71,6 +71,9 @@ pub fn window(
 ) -> Result<(), StoreError> {
     use super::rows::RowView;
     let tab = req.tab;
+    if tab == Tab::Checklist {
+        return checklist_window(store, req, msgs);
+    }
     let q = &req.query;
     let shape = if req.shape {
         store.list_shape(tab)?
@@ -131,6 +134,38 @@ pub fn window(
     Ok(())
 }
 
+/// A window of the checklist, its count, on a reload where the followed item now is (the
+/// cursor stays at its position when the item left the list); a reload sends the section
+/// figures first, so headings and the completion table never show a stale list's counts.
+fn checklist_window(
+    store: &Store,
+    req: &WindowRequest,
+    msgs: &UnboundedSender<Msg>,
+) -> Result<(), StoreError> {
+    let q = crate::store::read::checklist_window::ChecklistQuery::of(&req.query.filter, &req.hide);
+    let (total, followed) = match req.follow {
+        Some((id, _)) => store.checklist_count_and_position(&q, id)?,
+        None => (store.checklist_count(&q)?, None),
+    };
+    let n = req.rows.max(1);
+    let target = followed.unwrap_or_else(|| req.around.min(total.saturating_sub(1)));
+    let offset = target.saturating_sub(n / 2).min(total.saturating_sub(n));
+    let rows = store.load_checklist_window(&q, offset, n)?;
+    if req.reload {
+        let _ = msgs.send(Msg::ChecklistSections(store.checklist_sections(&q)?));
+    }
+    let _ = msgs.send(Msg::Window(WindowReply {
+        generation: req.generation,
+        offset,
+        total,
+        rows: Rows::Checklist(store.checklist_docs()?, rows),
+        shape: None,
+        select: req.reload.then_some(target),
+        reload: req.reload,
+    }));
+    Ok(())
+}
+
 /// The incidents tab's team figures over the incidents they need (last 7 days, open).
 ///
 /// # Errors
@@ -175,6 +210,7 @@ pub fn pools(store: &Store, msgs: &UnboundedSender<Msg>) -> Result<(), StoreErro
         incident_people: s.distinct_values("incident_assignees", MAX_VALUES)?,
         services: s.distinct_values("services", MAX_VALUES)?,
         incident_keys: s.distinct_values("incident_keys", MAX_VALUES)?,
+        checklist_owners: s.distinct_values("checklist_owners", MAX_VALUES)?,
     };
     let _ = msgs.send(Msg::Pools(Box::new(pools)));
     Ok(())
@@ -195,6 +231,7 @@ mod tests {
             follow: reload.then_some((7, true)),
             reload,
             shape: reload,
+            hide: Default::default(),
         })
     }
 

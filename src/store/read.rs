@@ -9,6 +9,7 @@ use rusqlite::{params, Row};
 
 use super::{from_opt_ts, from_ts, json_list, ts, Result, Store};
 
+pub mod checklist_window;
 mod deployments;
 pub mod window;
 use crate::domain::slo::SloDaily;
@@ -101,6 +102,35 @@ fn flags(kind: &str) -> String {
         PENDING.replace("?K", &format!("'{kind}'")),
         CONFLICT.replace("?K", &format!("'{kind}'"))
     )
+}
+
+/// The columns [`checklist_item_from`] reads, over `checklist_items t`.
+fn checklist_columns() -> String {
+    format!(
+        "t.id, t.doc_id, t.ordinal, t.section, t.grp, t.text, t.checked, t.owner, t.code, t.depth, \
+         t.occurrence, t.note, t.gate, {}",
+        flags("checklist_item")
+    )
+}
+
+fn checklist_item_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChecklistItem> {
+    Ok(ChecklistItem {
+        id: r.get(0)?,
+        doc_id: r.get(1)?,
+        ordinal: r.get(2)?,
+        section: r.get(3)?,
+        group: r.get(4)?,
+        text: r.get(5)?,
+        checked: r.get(6)?,
+        owner: r.get(7)?,
+        code: r.get(8)?,
+        depth: r.get(9)?,
+        occurrence: r.get(10)?,
+        note: r.get(11)?,
+        gate: r.get(12)?,
+        pending: r.get(13)?,
+        conflict: r.get(14)?,
+    })
 }
 
 fn limit_clause(limit: Option<u32>) -> String {
@@ -474,30 +504,11 @@ impl Store {
     /// SQLite errors.
     pub fn load_checklist(&self) -> Result<Vec<ChecklistItem>> {
         let sql = format!(
-            "SELECT t.id, t.doc_id, t.ordinal, t.section, t.grp, t.text, t.checked, t.owner, t.code, t.depth, \
-             t.occurrence, t.note, t.gate, {} FROM checklist_items t ORDER BY t.doc_id, t.ordinal",
-            flags("checklist_item")
+            "SELECT {} FROM checklist_items t ORDER BY t.doc_id, t.ordinal",
+            checklist_columns()
         );
         let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ChecklistItem {
-                id: r.get(0)?,
-                doc_id: r.get(1)?,
-                ordinal: r.get(2)?,
-                section: r.get(3)?,
-                group: r.get(4)?,
-                text: r.get(5)?,
-                checked: r.get(6)?,
-                owner: r.get(7)?,
-                code: r.get(8)?,
-                depth: r.get(9)?,
-                occurrence: r.get(10)?,
-                note: r.get(11)?,
-                gate: r.get(12)?,
-                pending: r.get(13)?,
-                conflict: r.get(14)?,
-            })
-        })?;
+        let rows = stmt.query_map([], checklist_item_from)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[Migration] = &[
     v4_silences,
     v5_list_order_indexes,
     v6_sort_indexes,
+    v7_checklist_sections,
 ];
 
 /// The schema version this binary writes.
@@ -384,6 +385,17 @@ fn v6_sort_indexes(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         CREATE INDEX deployments_sort_duration ON deployments(
             (-max(coalesce(finished_at - created_at, 0), 0)), created_at DESC
         );
+        ",
+    )
+}
+
+/// The checklist tab's window reads (issue #12) order items by section, the section by where
+/// it first appears in its document, and place a folded section's first item: all three are
+/// `(doc_id, section, ordinal)` seeks with this index instead of a scan per item.
+fn v7_checklist_sections(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        r"
+        CREATE INDEX checklist_items_by_section ON checklist_items(doc_id, section, ordinal);
         ",
     )
 }

@@ -3,7 +3,7 @@
 //! owners, verticals and stages. Read from `&State` when a prompt opens; the filtering and
 //! cycling is [`crate::app::completion::Completion`].
 //!
-//! The bugs, incidents and deployments lists hold only a window of rows, so their values also
+//! The bugs, incidents, deployments and checklist lists hold only a window of rows, so their values also
 //! come from the whole cache ([`crate::app::msg::Pools`], read by the store thread when such a
 //! prompt first opens; the open prompt's candidates are refreshed when they arrive).
 
@@ -21,7 +21,7 @@ pub fn people(state: &State, tab: Tab) -> BTreeSet<String> {
     if let Some(p) = &state.pools {
         match tab {
             Tab::Incidents => out.extend(p.incident_people.iter().cloned()),
-            Tab::Checklist => {}
+            Tab::Checklist => out.extend(p.checklist_owners.iter().cloned()),
             _ => out.extend(p.bug_people.iter().cloned()),
         }
     }
@@ -87,6 +87,7 @@ pub fn wants_pools(then: &PromptThen) -> bool {
             | PromptThen::AddLabel
             | PromptThen::RecordDeployment
             | PromptThen::LinkIncident
+            | PromptThen::ItemOwner
     )
 }
 

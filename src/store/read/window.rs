@@ -138,7 +138,7 @@ pub fn is_paged(tab: Tab) -> bool {
 }
 
 /// `LIKE` pattern for a word: a substring, with `%`, `_` and `\` taken literally.
-fn like_pattern(word: &str) -> String {
+pub(super) fn like_pattern(word: &str) -> String {
     let mut p = String::with_capacity(word.len() + 2);
     p.push('%');
     for c in word.chars() {
@@ -443,7 +443,8 @@ impl Store {
     }
 
     /// Distinct non-empty values a completion offers, from the whole table: `what` is one of
-    /// `bug_assignees`, `bug_labels`, `incident_assignees`, `services`, `incident_keys`.
+    /// `bug_assignees`, `bug_labels`, `incident_assignees`, `services`, `incident_keys`,
+    /// `checklist_owners`.
     /// Capped at `limit` values.
     ///
     /// # Errors
@@ -455,6 +456,7 @@ impl Store {
             "incident_assignees" => "SELECT DISTINCT assignee FROM incidents WHERE assignee IS NOT NULL AND assignee != ''",
             "services" => "SELECT service FROM incidents WHERE service != '' UNION SELECT service FROM deployments WHERE service != ''",
             "incident_keys" => "SELECT external_id FROM incidents ORDER BY created_at DESC",
+            "checklist_owners" => "SELECT DISTINCT owner FROM checklist_items WHERE owner IS NOT NULL AND owner != ''",
             _ => return Ok(Vec::new()),
         };
         let sql = format!("{sql} LIMIT {limit}");

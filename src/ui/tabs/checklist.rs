@@ -17,6 +17,8 @@ use crate::ui::theme::{Glyph, Theme};
 use crate::ui::widgets::data_table::{list_title, Column, ListTable, Rows, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
+use super::checklist_layout::{layout, Entry, SectionRow};
+
 /// The task code of an item: its `code`, or a leading `P2-W1-A1`-style token of its text.
 #[must_use]
 pub fn code_and_text(it: &ChecklistItem) -> (String, String) {
@@ -141,20 +143,29 @@ fn item_line(it: &ChecklistItem, t: Theme, fill: usize) -> Line<'static> {
     Line::from(spans)
 }
 
-/// One row of the checklist table: a section heading or an item.
-enum Entry<'a> {
-    Heading(&'a SectionProgress),
-    Item(&'a ChecklistItem),
-}
-
-/// Draws the checklist tab.
-pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
-    let (list_area, detail_area) = split_body(area, state.show_detail, usize::MAX);
-    let bar_w = if list_area.width >= 100 { 12 } else { 6 };
+/// The sections in display order with what the list shows of each, and the items in memory
+/// in display order: from the SQL figures for a window of the list, else from every item
+/// (grouped under their sections as they are drawn).
+fn sections_and_items(state: &State) -> (Vec<SectionRow>, Vec<&ChecklistItem>) {
     let list = &state.checklist;
-    let sections = checklist_sections(&list.rows);
-    let selected_id = list.selected_row().map(|i| i.id);
-    let filtered = !list.filter.is_empty() || state.open_only;
+    let folded = |s: &str| state.folded.contains(s);
+    if let (true, Some(sql)) = (list.windowed, &state.checklist_sections) {
+        let rows = sql
+            .iter()
+            .map(|s| SectionRow {
+                progress: SectionProgress {
+                    doc_id: s.doc_id,
+                    section: s.section.clone(),
+                    done: s.done,
+                    total: s.total,
+                    gate: s.gate,
+                },
+                shown: s.shown,
+                folded: folded(&s.section),
+            })
+            .collect();
+        return (rows, list.visible().collect());
+    }
     // One pass groups the visible items by section, under their headings.
     let mut by_section: std::collections::HashMap<(i64, &str), Vec<&ChecklistItem>> =
         std::collections::HashMap::new();
@@ -164,44 +175,44 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
             .or_default()
             .push(it);
     }
-    let mut rows: Vec<Entry<'_>> = Vec::new();
-    let mut selected = None;
-    for s in &sections {
-        let items = by_section.get(&(s.doc_id, s.section.as_str()));
-        let folded = state.folded.contains(&s.section);
-        if items.is_none_or(Vec::is_empty) && !folded && filtered {
-            continue;
-        }
-        rows.push(Entry::Heading(s));
-        if folded {
-            // Only the section's anchor item is in the view: select the heading for it.
-            if items
-                .into_iter()
-                .flatten()
-                .any(|it| Some(it.id) == selected_id)
-            {
-                selected = Some(rows.len() - 1);
+    let mut items: Vec<&ChecklistItem> = Vec::with_capacity(list.view.len());
+    let rows = checklist_sections(&list.rows)
+        .into_iter()
+        .map(|s| {
+            let shown = by_section
+                .get(&(s.doc_id, s.section.as_str()))
+                .map_or(&[][..], Vec::as_slice);
+            items.extend_from_slice(shown);
+            SectionRow {
+                shown: shown.len(),
+                folded: folded(&s.section),
+                progress: s,
             }
-            continue;
-        }
-        for it in items.into_iter().flatten() {
-            if Some(it.id) == selected_id {
-                selected = Some(rows.len());
-            }
-            rows.push(Entry::Item(it));
-        }
-    }
+        })
+        .collect();
+    (rows, items)
+}
+
+/// Draws the checklist tab.
+pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
+    let (list_area, detail_area) = split_body(area, state.show_detail, usize::MAX);
+    let bar_w = if list_area.width >= 100 { 12 } else { 6 };
+    let list = &state.checklist;
+    let selected_id = list.selected_row().map(|i| i.id);
+    let filtered = !list.filter.is_empty() || state.open_only;
+    let (rows_of, items) = sections_and_items(state);
+    let laid = layout(&rows_of, filtered, list.offset, &items, selected_id);
+    let sections: Vec<SectionProgress> = rows_of.iter().map(|s| s.progress.clone()).collect();
+    let (shown, all) = if list.windowed {
+        (list.total, sections.iter().map(|s| s.total).sum())
+    } else {
+        (list.view.len(), list.rows.len())
+    };
     let doc = state
         .checklist_docs
         .first()
         .map_or("Checklist", |d| d.title.as_str());
-    let mut title = list_title(
-        &fit(doc, 40),
-        list.view.len(),
-        list.rows.len(),
-        &list.filter,
-        t,
-    );
+    let mut title = list_title(&fit(doc, 40), shown, all, &list.filter, t);
     if state.open_only {
         title.spans.push(Span::styled("open only ", t.warn()));
     }
@@ -212,11 +223,11 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     let mut table = ListTable::of_rows(
         title,
         Rows {
-            rows: &rows,
+            rows: &laid.entries,
             order: None,
-            selected,
-            offset: 0,
-            total: None,
+            selected: laid.selected,
+            offset: laid.first,
+            total: Some(laid.total),
         },
         vec![item],
         t,
@@ -227,7 +238,7 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
     })
     .marked(|e: &Entry<'_>| matches!(e, Entry::Item(it) if list.marked.contains(&it.id)))
     .spans(|e: &Entry<'_>| match e {
-        Entry::Heading(s) => Some(heading(state, s, t, bar_w)),
+        Entry::Heading(s) => Some(heading(state, &s.progress, t, bar_w)),
         Entry::Item(_) => None,
     });
     table.loaded = list.loaded;
@@ -240,7 +251,11 @@ pub fn render(state: &State, t: Theme, area: Rect, buf: &mut Buffer) {
 
 /// The full-screen view: the item (with its whole note) and the completion table.
 pub(super) fn full_detail(state: &State, t: Theme) -> DetailLines {
-    let sections = checklist_sections(&state.checklist.rows);
+    let sections: Vec<SectionProgress> = sections_and_items(state)
+        .0
+        .into_iter()
+        .map(|s| s.progress)
+        .collect();
     let mut l = detail(state, &sections, t);
     if let Some(n) = state
         .checklist

@@ -5,6 +5,7 @@
 
 pub mod bugs;
 pub mod checklist;
+pub mod checklist_layout;
 pub mod customers;
 pub mod deployments;
 pub mod incidents;
