@@ -63,7 +63,11 @@ fn from_help_to_a_silenced_alert_at_80x24() {
     keep("04-help-closed", &s);
 
     tmux.keys("w", "3");
-    tmux.wait_for("w", "the incidents tab", |s| s.contains("Incidents"));
+    // The tab bar always says "Incidents": wait for the tab's rows and its alerts section,
+    // which arrive from the store thread with the tab's first window.
+    tmux.wait_for("w", "the incidents tab with its alerts", |s| {
+        s.contains("(A to focus)")
+    });
     tmux.keys("w", "A");
     let s = tmux.wait_for("w", "alerts focused", |s| {
         s.contains("Alerts") && !s.contains("(A to focus)")
