@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 pub use super::rows::{band_rows, change, duration, lists, rows, title, value, Row, Unit};
 
 use super::model::ReviewSnapshot;
+use super::rows::{dora_bands, dora_windows};
 use super::{ReviewError, PAGES};
 use crate::domain::Format;
 
@@ -207,16 +208,8 @@ fn csv(snap: &ReviewSnapshot) -> String {
             csv_row(&mut o, w, &row);
         }
         if *name == "deployments" {
-            for (d, span) in [
-                (&snap.deployments.week, "week"),
-                (&snap.deployments.rolling_28d, "28d"),
-            ] {
-                for (key, l) in [
-                    ("frequency_band", &d.frequency_band),
-                    ("lead_time_band", &d.lead_time_band),
-                    ("change_failure_band", &d.change_failure_band),
-                    ("recovery_band", &d.recovery_band),
-                ] {
+            for (d, span, _) in dora_windows(snap) {
+                for (key, _, l) in dora_bands(d) {
                     let row = CsvRow {
                         page: name,
                         metric: key,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Figure, Label, ReviewSnapshot};
+use super::model::{DoraFigures, Figure, Label, ReviewSnapshot};
 use super::PAGES;
 
 /// How a figure is shown.
@@ -124,8 +124,7 @@ fn row(key: &'static str, item: &str, label: &str, unit: Unit, figure: Figure) -
     }
 }
 
-fn band_row(key: &'static str, label: &str, l: &Label) -> (String, String, String) {
-    let _ = key;
+fn band_row(label: &str, l: &Label) -> (String, String, String) {
     (
         label.to_string(),
         l.this.clone().unwrap_or_else(|| "–".into()),
@@ -141,6 +140,11 @@ fn push_rows(out: &mut Vec<Row>, item: &str, label: impl Fn(&str) -> String, spe
     for &(key, text, unit, figure) in specs {
         out.push(row(key, item, &label(text), unit, figure));
     }
+}
+
+/// Pushes a page-total row (no item, label as written) per spec.
+fn push_totals(out: &mut Vec<Row>, specs: &[Spec]) {
+    push_rows(out, "", plain, specs);
 }
 
 /// Pushes a row per entry of a breakdown by priority or severity, labelled by `label`.
@@ -176,10 +180,8 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
             let i = &snap.incidents;
             out.push(row("incidents", "", "Incidents", Count, i.total));
             push_breakdown(&mut out, "incidents", Count, &i.by_severity, dotted);
-            push_rows(
+            push_totals(
                 &mut out,
-                "",
-                plain,
                 &[
                     ("acknowledged", "Acknowledged", Count, i.acknowledged),
                     ("mtta_mean_secs", "MTTA mean", Secs, i.mtta_mean_secs),
@@ -192,10 +194,8 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
             );
             let by = &i.sla_compliance_by_severity;
             push_breakdown(&mut out, "sla_compliance", Pct, by, dotted);
-            push_rows(
+            push_totals(
                 &mut out,
-                "",
-                plain,
                 &[
                     ("sla_met", "SLA met", Count, i.sla_met),
                     ("sla_breached", "SLA breached", Count, i.sla_breached),
@@ -221,10 +221,8 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
             push_breakdown(&mut out, "opened", Count, &b.opened_by_priority, dotted);
             out.push(row("closed", "", "Closed", Count, b.closed));
             push_breakdown(&mut out, "closed", Count, &b.closed_by_priority, dotted);
-            push_rows(
+            push_totals(
                 &mut out,
-                "",
-                plain,
                 &[
                     ("open_at_end", "Open at week end", Count, b.open_at_end),
                     ("overdue", "Overdue (fix-by)", Count, b.overdue),
@@ -233,11 +231,7 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
             push_breakdown(&mut out, "overdue", Count, &b.overdue_by_priority, dotted);
         }
         "deployments" => {
-            for (d, name) in [
-                (&snap.deployments.week, "week"),
-                (&snap.deployments.rolling_28d, "28d"),
-            ] {
-                let span = if name == "week" { "wk" } else { name };
+            for (d, name, span) in dora_windows(snap) {
                 push_rows(
                     &mut out,
                     name,
@@ -270,10 +264,8 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                 );
             }
             let d = &snap.deployments;
-            push_rows(
+            push_totals(
                 &mut out,
-                "",
-                plain,
                 &[
                     (
                         "failed_attempts",
@@ -325,10 +317,8 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
         }
         "customers" => {
             let c = &snap.customers;
-            push_rows(
+            push_totals(
                 &mut out,
-                "",
-                plain,
                 &[
                     ("nps_week", "NPS of the week", Signed, c.nps_week),
                     ("responses_week", "NPS responses", Count, c.responses_week),
@@ -363,35 +353,34 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
     out
 }
 
+/// The deployments page's two DORA windows: (figures, item `week`/`28d`, short span `wk`/`28d`).
+pub(super) fn dora_windows(
+    snap: &ReviewSnapshot,
+) -> [(&DoraFigures, &'static str, &'static str); 2] {
+    [
+        (&snap.deployments.week, "week", "wk"),
+        (&snap.deployments.rolling_28d, "28d", "28d"),
+    ]
+}
+
+/// The bands of one DORA window in display order: (CSV key, short label, band).
+pub(super) fn dora_bands(d: &DoraFigures) -> [(&'static str, &'static str, &Label); 4] {
+    [
+        ("frequency_band", "Freq. band", &d.frequency_band),
+        ("lead_time_band", "Lead band", &d.lead_time_band),
+        ("change_failure_band", "CFR band", &d.change_failure_band),
+        ("recovery_band", "Recov. band", &d.recovery_band),
+    ]
+}
+
 /// Band rows of the deployments page: (label, this week, last week).
 #[must_use]
 pub fn band_rows(snap: &ReviewSnapshot) -> Vec<(String, String, String)> {
     let mut out = Vec::new();
-    for (d, name) in [
-        (&snap.deployments.week, "week"),
-        (&snap.deployments.rolling_28d, "28d"),
-    ] {
-        let name = if name == "week" { "wk" } else { name };
-        out.push(band_row(
-            "frequency",
-            &format!("Freq. band ({name})"),
-            &d.frequency_band,
-        ));
-        out.push(band_row(
-            "lead_time",
-            &format!("Lead band ({name})"),
-            &d.lead_time_band,
-        ));
-        out.push(band_row(
-            "cfr",
-            &format!("CFR band ({name})"),
-            &d.change_failure_band,
-        ));
-        out.push(band_row(
-            "recovery",
-            &format!("Recov. band ({name})"),
-            &d.recovery_band,
-        ));
+    for (d, _, span) in dora_windows(snap) {
+        for (_, label, band) in dora_bands(d) {
+            out.push(band_row(&format!("{label} ({span})"), band));
+        }
     }
     out
 }

@@ -57,7 +57,7 @@ pub(super) fn draw_chart(
     let this_style = pal.fg(Color::Cyan);
     let last_style = pal.fg(Color::DarkGray);
     let titled = |t: &str| Block::default().borders(Borders::TOP).title(t.to_string());
-    match PAGES[page] {
+    let chart = match PAGES[page] {
         "incidents" => {
             let pairs = snap
                 .incidents
@@ -65,7 +65,7 @@ pub(super) fn draw_chart(
                 .iter()
                 .map(|(p, f)| (p.clone(), f.this, f.last));
             let styles = (this_style, last_style);
-            paired(pairs, styles, titled("by severity: this | last")).render(area, buf);
+            paired(pairs, styles, titled("by severity: this | last"))
         }
         "bugs" => {
             let b = &snap.bugs;
@@ -74,7 +74,7 @@ pub(super) fn draw_chart(
                 (p.clone(), f.this, closed)
             });
             let styles = (pal.fg(Color::Red), pal.fg(Color::Green));
-            paired(pairs, styles, titled("opened | closed this week")).render(area, buf);
+            paired(pairs, styles, titled("opened | closed this week"))
         }
         "deployments" => {
             let days = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"];
@@ -85,13 +85,13 @@ pub(super) fn draw_chart(
                 .zip(days)
                 .map(|(n, d)| Bar::with_label(d, *n).style(this_style))
                 .collect();
-            let chart = BarChart::vertical(bars)
+            BarChart::vertical(bars)
                 .block(titled("prod deploys per day"))
                 .bar_width(2)
-                .bar_gap(1);
-            chart.render(area, buf);
+                .bar_gap(1)
         }
         "slos" => {
+            // The one page drawn as a sparkline rather than bars.
             let pick = snap
                 .slos
                 .burned_most
@@ -110,6 +110,7 @@ pub(super) fn draw_chart(
                     .style(pal.fg(Color::Red));
                 spark.render(area, buf);
             }
+            return;
         }
         "customers" => {
             let bars: Vec<Bar<'_>> = snap
@@ -121,12 +122,11 @@ pub(super) fn draw_chart(
                     bar(&label, c.health.this, pal.band(c.band.this.as_deref()))
                 })
                 .collect();
-            let chart = BarChart::vertical(bars)
+            BarChart::vertical(bars)
                 .block(titled("health score"))
                 .max(100)
                 .bar_width(6)
-                .bar_gap(1);
-            chart.render(area, buf);
+                .bar_gap(1)
         }
         "plan" => {
             let bars: Vec<Bar<'_>> = snap
@@ -149,13 +149,13 @@ pub(super) fn draw_chart(
                         })
                 })
                 .collect();
-            let chart = BarChart::horizontal(bars)
+            BarChart::horizontal(bars)
                 .block(titled("sections done %"))
                 .max(100)
                 .bar_width(1)
-                .bar_gap(0);
-            chart.render(area, buf);
+                .bar_gap(0)
         }
-        _ => {}
-    }
+        _ => return,
+    };
+    chart.render(area, buf);
 }
