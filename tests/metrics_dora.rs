@@ -22,9 +22,11 @@ fn deployment(
 ) -> Deployment {
     Deployment {
         id: id.to_string(),
+        service: "api".to_string(),
         is_production: true,
         succeeded: true,
         finished_at,
+        is_rollback: false,
         commit_times: lead_hours
             .iter()
             .map(|h| finished_at - TimeDelta::hours(*h))

@@ -4,21 +4,22 @@
 //! linked to its previous deployment is still open.
 
 use chrono::{DateTime, TimeZone, Utc};
-use opsdeck::metrics::dora::{DoraIncident, DoraWindow};
-use opsdeck::metrics::rework::{rework_rate, ReworkDeployment};
+use opsdeck::metrics::dora::{Deployment, DoraIncident, DoraWindow};
+use opsdeck::metrics::rework::rework_rate;
 
 fn utc(d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, d, h, 0, 0).unwrap()
 }
 
-fn dep(id: &str, service: &str, at: DateTime<Utc>, incidents: &[&str]) -> ReworkDeployment {
-    ReworkDeployment {
+fn dep(id: &str, service: &str, at: DateTime<Utc>, incidents: &[&str]) -> Deployment {
+    Deployment {
         id: id.into(),
         service: service.into(),
         is_production: true,
         succeeded: true,
         finished_at: at,
         is_rollback: false,
+        commit_times: Vec::new(),
         incident_ids: incidents.iter().map(|s| s.to_string()).collect(),
     }
 }
@@ -43,7 +44,7 @@ fn incidents() -> Vec<DoraIncident> {
 }
 
 /// The ten deployments of the METRICS vector, all of service `api`.
-fn vector() -> Vec<ReworkDeployment> {
+fn vector() -> Vec<Deployment> {
     vec![
         dep("D1", "api", utc(3, 15), &[]),
         dep("D2", "api", utc(4, 15), &[]),

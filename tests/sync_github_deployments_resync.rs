@@ -386,9 +386,11 @@ fn dora_input(store: &Store) -> Vec<dora::Deployment> {
         .filter_map(|d| {
             Some(dora::Deployment {
                 id: d.external_id.clone(),
+                service: d.service.clone(),
                 is_production: d.is_production(),
                 succeeded: d.status == DeployStatus::Success,
                 finished_at: d.finished_at?,
+                is_rollback: d.rollback_of.is_some(),
                 commit_times: d.commit_times.clone(),
                 incident_ids: Vec::new(),
             })

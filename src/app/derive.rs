@@ -313,9 +313,11 @@ pub fn dora_for(
             );
             Some(dora::Deployment {
                 id: d.external_id.clone(),
+                service: d.service.clone(),
                 is_production: d.is_production(),
                 succeeded: matches!(d.status, DeployStatus::Success | DeployStatus::Inactive),
                 finished_at: d.finished_at?,
+                is_rollback: d.rollback_of.is_some(),
                 commit_times: d.commit_times.clone(),
                 incident_ids,
             })

@@ -30,9 +30,9 @@ pub fn rework_over(
     now: DateTime<Utc>,
     days: u32,
 ) -> ReworkRate {
-    use crate::metrics::dora::{DoraIncident, DoraWindow};
-    use crate::metrics::rework::{rework_rate, ReworkDeployment};
-    let deps: Vec<ReworkDeployment> = deployments.iter().map(Into::into).collect();
+    use crate::metrics::dora::{self, DoraIncident, DoraWindow};
+    use crate::metrics::rework::rework_rate;
+    let deps: Vec<dora::Deployment> = deployments.iter().map(Into::into).collect();
     let incidents: Vec<DoraIncident> = incidents.iter().map(Into::into).collect();
     let start = now - chrono::Duration::days(i64::from(days));
     DoraWindow::new(start, now).map_or(

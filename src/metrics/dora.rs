@@ -57,21 +57,46 @@ impl fmt::Display for Band {
     }
 }
 
-/// One GitHub deployment as the metrics need it.
+/// One GitHub deployment as the metrics need it (the four DORA measures and the rework rate
+/// of [`crate::metrics::rework`] read the same type).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deployment {
     /// Deployment id (for display and linking).
     pub id: String,
+    /// Service deployed (rework matches fix-forwards within one service).
+    pub service: String,
     /// True when the environment is production.
     pub is_production: bool,
     /// True when the latest deployment status is `success`.
     pub succeeded: bool,
     /// Time of that latest status (when the change was running in production).
     pub finished_at: DateTime<Utc>,
+    /// True when it rolls back another deployment.
+    pub is_rollback: bool,
     /// Commit times of the changes this deployment shipped.
     pub commit_times: Vec<DateTime<Utc>>,
     /// Ids of production incidents explicitly linked to this deployment.
     pub incident_ids: Vec<String>,
+}
+
+impl From<&crate::domain::Deployment> for Deployment {
+    /// A cached deployment as the metrics see it: succeeded when its latest status is
+    /// `success`, finished at that status (or at its creation while it has none), linked to
+    /// the incidents recorded on it (sorted, so what names them reads the same every time).
+    fn from(d: &crate::domain::Deployment) -> Self {
+        let mut incident_ids = d.incident_keys.clone();
+        incident_ids.sort();
+        Deployment {
+            id: d.external_id.clone(),
+            service: d.service.clone(),
+            is_production: d.is_production(),
+            succeeded: d.status == crate::domain::DeployStatus::Success,
+            finished_at: d.finished_at.unwrap_or(d.created_at),
+            is_rollback: d.rollback_of.is_some(),
+            commit_times: d.commit_times.clone(),
+            incident_ids,
+        }
+    }
 }
 
 /// A production incident as the recovery metric needs it.

@@ -17,42 +17,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::dora::{DoraIncident, DoraWindow};
-
-/// One deployment as the rework rate needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReworkDeployment {
-    /// Deployment id.
-    pub id: String,
-    /// Service deployed (fix-forwards are matched within one service).
-    pub service: String,
-    /// True when the environment is production.
-    pub is_production: bool,
-    /// True when the latest deployment status is `success`.
-    pub succeeded: bool,
-    /// When it was running in production.
-    pub finished_at: DateTime<Utc>,
-    /// True when it rolls back another deployment.
-    pub is_rollback: bool,
-    /// Incidents explicitly linked to it (it caused them).
-    pub incident_ids: Vec<String>,
-}
-
-impl From<&crate::domain::Deployment> for ReworkDeployment {
-    /// A cached deployment as the rework metric sees it: finished at its last status (or its
-    /// creation while it has none).
-    fn from(d: &crate::domain::Deployment) -> Self {
-        ReworkDeployment {
-            id: d.external_id.clone(),
-            service: d.service.clone(),
-            is_production: d.is_production(),
-            succeeded: d.status == crate::domain::DeployStatus::Success,
-            finished_at: d.finished_at.unwrap_or(d.created_at),
-            is_rollback: d.rollback_of.is_some(),
-            incident_ids: d.incident_keys.clone(),
-        }
-    }
-}
+use super::dora::{Deployment, DoraIncident, DoraWindow};
 
 /// Rework rate over one window.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +32,7 @@ pub struct ReworkRate {
     pub rework_ids: Vec<String>,
 }
 
-fn counted(d: &ReworkDeployment) -> bool {
+fn counted(d: &Deployment) -> bool {
     d.is_production && d.succeeded
 }
 
@@ -75,11 +40,11 @@ fn counted(d: &ReworkDeployment) -> bool {
 #[must_use]
 #[allow(clippy::cast_precision_loss, reason = "counts are small")]
 pub fn rework_rate(
-    deployments: &[ReworkDeployment],
+    deployments: &[Deployment],
     incidents: &[DoraIncident],
     window: &DoraWindow,
 ) -> ReworkRate {
-    let mut all: Vec<&ReworkDeployment> = deployments.iter().filter(|d| counted(d)).collect();
+    let mut all: Vec<&Deployment> = deployments.iter().filter(|d| counted(d)).collect();
     all.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.id.cmp(&b.id)));
     let open_at = |id: &str, at: DateTime<Utc>| {
         incidents

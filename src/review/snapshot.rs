@@ -21,7 +21,7 @@ use crate::config::Policy;
 use crate::domain::{Bug, DeployStatus, Deployment, Incident, Priority};
 use crate::metrics::dora::{self, DoraIncident, DoraReport, DoraWindow};
 use crate::metrics::incident::{self as im, IncidentTimes, SlaPolicy};
-use crate::metrics::rework::{self, ReworkDeployment, ReworkRate};
+use crate::metrics::rework::{self, ReworkRate};
 use crate::store::Store;
 
 /// How many incidents / bugs the lists name.

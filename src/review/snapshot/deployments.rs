@@ -3,31 +3,17 @@
 
 use super::*;
 
-/// A cached deployment as `metrics::dora` sees it.
-fn dora_deployment(d: &Deployment) -> dora::Deployment {
-    let mut incident_ids = d.incident_keys.clone();
-    incident_ids.sort();
-    dora::Deployment {
-        id: d.external_id.clone(),
-        is_production: d.is_production(),
-        succeeded: d.status == DeployStatus::Success,
-        finished_at: d.finished_at.unwrap_or(d.created_at),
-        commit_times: d.commit_times.clone(),
-        incident_ids,
-    }
-}
-
 /// DORA figures and rework rate over one window (both `None` for an empty window).
 fn over(
-    deps: (&[dora::Deployment], &[ReworkDeployment]),
+    deps: &[dora::Deployment],
     incidents: &[DoraIncident],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> (Option<DoraReport>, Option<ReworkRate>) {
     match DoraWindow::new(start, end) {
         Ok(w) => (
-            Some(dora::dora_report(deps.0, incidents, &w)),
-            Some(rework::rework_rate(deps.1, incidents, &w)),
+            Some(dora::dora_report(deps, incidents, &w)),
+            Some(rework::rework_rate(deps, incidents, &w)),
         ),
         Err(_) => (None, None),
     }
@@ -85,7 +71,7 @@ pub fn deployments_page(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> DeploymentsPage {
-    let deps: Vec<dora::Deployment> = deployments.iter().map(dora_deployment).collect();
+    let deps: Vec<dora::Deployment> = deployments.iter().map(Into::into).collect();
     let resolved_by_key: BTreeMap<&str, Option<DateTime<Utc>>> = incidents
         .iter()
         .map(|i| (i.external_id.as_str(), i.resolved_at.filter(|t| *t <= now)))
@@ -99,12 +85,10 @@ pub fn deployments_page(
         .collect();
     let rolling = chrono::Duration::days(28);
     let (at_a, at_b) = (week.as_of(now), last.as_of(now));
-    let rw: Vec<ReworkDeployment> = deployments.iter().map(Into::into).collect();
-    let both = (deps.as_slice(), rw.as_slice());
-    let (week_a, rw_week_a) = over(both, &dora_incidents, week.start, at_a);
-    let (week_b, rw_week_b) = over(both, &dora_incidents, last.start, at_b);
-    let (roll_a, rw_roll_a) = over(both, &dora_incidents, at_a - rolling, at_a);
-    let (roll_b, rw_roll_b) = over(both, &dora_incidents, at_b - rolling, at_b);
+    let (week_a, rw_week_a) = over(&deps, &dora_incidents, week.start, at_a);
+    let (week_b, rw_week_b) = over(&deps, &dora_incidents, last.start, at_b);
+    let (roll_a, rw_roll_a) = over(&deps, &dora_incidents, at_a - rolling, at_a);
+    let (roll_b, rw_roll_b) = over(&deps, &dora_incidents, at_b - rolling, at_b);
     let per_day = |w: &Week| -> Vec<u64> {
         let mut counts = vec![0u64; 7];
         for d in deps
