@@ -132,57 +132,54 @@ impl fmt::Display for Measure {
     }
 }
 
-/// Measure scores on 0–100; `None` means the measure is missing and is left out.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct HealthMeasures {
-    /// Usage score.
-    pub usage: Option<f64>,
-    /// Support score.
-    pub support: Option<f64>,
-    /// NPS score on 0–100 (see [`nps_to_score`]).
-    pub nps: Option<f64>,
-    /// Reliability score on 0–100 (see [`reliability_score`]).
-    pub reliability: Option<f64>,
-    /// Engagement score.
-    pub engagement: Option<f64>,
+/// One value per [`Measure`], named like the measure: the scores of a customer
+/// ([`HealthMeasures`]) and the weights they are combined with ([`HealthWeights`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PerMeasure<T> {
+    /// Usage.
+    pub usage: T,
+    /// Support (fewer tickets scores higher).
+    pub support: T,
+    /// NPS.
+    pub nps: T,
+    /// Reliability.
+    pub reliability: T,
+    /// Engagement.
+    pub engagement: T,
 }
 
-/// `get(measure)` for a struct with one field per [`Measure`], named like the measure.
-macro_rules! field_per_measure {
-    ($ty:ty, $value:ty, $doc:literal) => {
-        impl $ty {
-            #[doc = $doc]
-            pub fn get(&self, measure: Measure) -> $value {
-                match measure {
-                    Measure::Usage => self.usage,
-                    Measure::Support => self.support,
-                    Measure::Nps => self.nps,
-                    Measure::Reliability => self.reliability,
-                    Measure::Engagement => self.engagement,
-                }
-            }
+impl<T: Copy> PerMeasure<T> {
+    /// The value of one measure.
+    pub fn get(&self, measure: Measure) -> T {
+        match measure {
+            Measure::Usage => self.usage,
+            Measure::Support => self.support,
+            Measure::Nps => self.nps,
+            Measure::Reliability => self.reliability,
+            Measure::Engagement => self.engagement,
         }
-    };
+    }
 }
 
-field_per_measure!(HealthMeasures, Option<f64>, "The score of one measure.");
+/// Measure scores on 0–100; `None` means the measure is missing and is left out. NPS is
+/// scored by [`nps_to_score`], reliability by [`reliability_score`].
+pub type HealthMeasures = PerMeasure<Option<f64>>;
+
+impl Default for HealthMeasures {
+    /// Every measure missing.
+    fn default() -> Self {
+        Self {
+            usage: None,
+            support: None,
+            nps: None,
+            reliability: None,
+            engagement: None,
+        }
+    }
+}
 
 /// Relative weights of the measures; they need not sum to 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct HealthWeights {
-    /// Usage weight (default 30).
-    pub usage: u32,
-    /// Support weight (default 20).
-    pub support: u32,
-    /// NPS weight (default 20).
-    pub nps: u32,
-    /// Reliability weight (default 15).
-    pub reliability: u32,
-    /// Engagement weight (default 15).
-    pub engagement: u32,
-}
-
-field_per_measure!(HealthWeights, u32, "The weight of one measure.");
+pub type HealthWeights = PerMeasure<u32>;
 
 impl Default for HealthWeights {
     /// opsdeck's starting weights: usage 30, support 20, NPS 20, reliability 15, engagement 15.
