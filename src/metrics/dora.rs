@@ -79,6 +79,15 @@ pub struct Deployment {
     pub incident_ids: Vec<String>,
 }
 
+impl Deployment {
+    /// Went to production and its latest status is success: the deployments every DORA
+    /// measure and the rework rate count (each then keeps those that finished in its window).
+    #[must_use]
+    pub fn reached_production(&self) -> bool {
+        self.is_production && self.succeeded
+    }
+}
+
 impl From<&crate::domain::Deployment> for Deployment {
     /// A cached deployment as the metrics see it: succeeded when its latest status is
     /// `success`, finished at that status (or at its creation while it has none), linked to
@@ -162,7 +171,7 @@ pub fn counted_deployments<'a>(
 ) -> Vec<&'a Deployment> {
     deployments
         .iter()
-        .filter(|d| d.is_production && d.succeeded && window.contains(d.finished_at))
+        .filter(|d| d.reached_production() && window.contains(d.finished_at))
         .collect()
 }
 

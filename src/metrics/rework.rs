@@ -32,10 +32,6 @@ pub struct ReworkRate {
     pub rework_ids: Vec<String>,
 }
 
-fn counted(d: &Deployment) -> bool {
-    d.is_production && d.succeeded
-}
-
 /// The rework rate of the deployments that finished in `window`.
 #[must_use]
 #[allow(clippy::cast_precision_loss, reason = "counts are small")]
@@ -44,7 +40,10 @@ pub fn rework_rate(
     incidents: &[DoraIncident],
     window: &DoraWindow,
 ) -> ReworkRate {
-    let mut all: Vec<&Deployment> = deployments.iter().filter(|d| counted(d)).collect();
+    let mut all: Vec<&Deployment> = deployments
+        .iter()
+        .filter(|d| d.reached_production())
+        .collect();
     all.sort_by(|a, b| a.finished_at.cmp(&b.finished_at).then(a.id.cmp(&b.id)));
     let open_at = |id: &str, at: DateTime<Utc>| {
         incidents

@@ -93,7 +93,7 @@ pub fn deployments_page(
         let mut counts = vec![0u64; 7];
         for d in deps
             .iter()
-            .filter(|d| d.is_production && d.succeeded && w.contains(d.finished_at))
+            .filter(|d| d.reached_production() && w.contains(d.finished_at))
         {
             let day = d.finished_at.with_timezone(&tz).date_naive();
             if let Some(i) = w.days().iter().position(|x| *x == day) {
