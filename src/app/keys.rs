@@ -3,9 +3,9 @@
 //! the action first ([`super::overlay_keys`]); edits start in [`super::edits`].
 
 use super::action::Action;
+use super::list_state::FocusedList;
 use super::msg::Effect;
 use super::rows::RowView;
-use super::list_state::FocusedList;
 use super::state::{ListState, Overlay, State, DORA_WINDOWS, SLO_WINDOWS};
 use crate::domain::Tab;
 
@@ -198,11 +198,7 @@ impl State {
             }
             Action::Help => {
                 self.help_over = None;
-                self.overlay = Some(Overlay::Help {
-                    scroll: 0,
-                    query: String::new(),
-                    searching: false,
-                });
+                self.overlay = Some(Overlay::help());
                 Vec::new()
             }
             Action::Palette => {
