@@ -18,12 +18,10 @@ mod github_fake;
 
 use opsdeck::sync::Build as _;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use battery_common::{long, record, sized};
+use battery_common::{acks, kill_and_read, long, record, sized, spawn_role, wait_exit};
 use github_fake::{config_toml, GithubFake};
 use opsdeck::config::Config;
 use opsdeck::domain::{BugStatus, EntityKind, EntityRef};
@@ -139,19 +137,13 @@ fn battery_kill9_child_role() {
 }
 
 fn child(db: &Path, uri: &str, edits: &str) -> std::process::Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "battery_kill9_child_role",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, format!("{}|{uri}|{edits}", db.display()))
-        .env(TOKEN_ENV, "ghp_battery")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    spawn_role(
+        "battery_kill9_child_role",
+        &[
+            (CHILD_ENV, format!("{}|{uri}|{edits}", db.display())),
+            (TOKEN_ENV, "ghp_battery".into()),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,33 +206,20 @@ async fn battery_a1_kill9_loop_github_close_reopen_comment_label() {
             edits.push(format!("{n}:{}", kind_code(kind)));
         }
         let writes_before = fake.log().iter().filter(|l| l.is_write()).count();
-        let mut c = child(&db, &fake.uri(), &edits.join(","));
+        let c = child(&db, &fake.uri(), &edits.join(","));
         // The fault: SIGKILL at a uniformly random moment of the child's life.
         // Short windows catch start-up and commits, long ones the push.
         let window = [window_ms / 20, window_ms / 5, window_ms][kill_no % 3].max(1);
         let delay = Duration::from_millis(rng.random_range(0..window));
         tokio::time::sleep(delay).await;
-        let _ = c.kill();
-        let _ = c.wait();
-        let mut stdout = String::new();
-        if let Some(mut s) = c.stdout.take() {
-            let _ = s.read_to_string(&mut stdout);
-        }
-        // libtest prints "test name ... " without a newline first, so an ACK can share a line.
-        let acks: Vec<&str> = stdout
-            .lines()
-            .filter_map(|l| l.find("ACK ").map(|at| &l[at..]))
-            .collect();
-        for a in &acks {
-            let mut it = a.split(' ').skip(1);
-            if let (Some(n), Some(id)) = (it.next(), it.next()) {
-                acked.insert(n.parse().unwrap(), id.to_owned());
-            }
-        }
+        let stdout = kill_and_read(c);
+        let got: BTreeMap<u64, String> = acks(&stdout);
+        let acks = got.len();
+        acked.extend(got);
         let writes = fake.log().iter().filter(|l| l.is_write()).count() - writes_before;
         let phase = if stdout.contains("summary:") {
             "after the round ended"
-        } else if acks.len() < per_child {
+        } else if acks < per_child {
             "before or during commit"
         } else if writes == 0 {
             "between commit and push"
@@ -255,14 +234,7 @@ async fn battery_a1_kill9_loop_github_close_reopen_comment_label() {
     }
     // Drain: one child runs to the end.
     let mut drain = child(&db, &fake.uri(), "");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while drain.try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the drain did not finish in 120 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_exit(&mut drain, Duration::from_secs(120)).await;
 
     let store = Store::open(&db).unwrap();
     store.check_integrity().unwrap();

@@ -22,12 +22,10 @@ mod battery_common;
 mod kill9_fakes;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use battery_common::{record, sized};
+use battery_common::{acks, kill_and_read, record, sized, spawn_role, wait_exit};
 use kill9_fakes::{DepFake, PdFake, EMAIL};
 use opsdeck::config::Config;
 use opsdeck::domain::{EntityKind, EntityRef, IncidentStatus};
@@ -172,28 +170,17 @@ fn battery_kinds_child_role() {
 }
 
 fn child(db: &Path, uri: &str, edits: &str) -> std::process::Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "battery_kinds_child_role",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, format!("{}|{uri}|{edits}", db.display()))
-        .env(TOKEN_ENV, "pd_battery_token")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    spawn_role(
+        "battery_kinds_child_role",
+        &[
+            (CHILD_ENV, format!("{}|{uri}|{edits}", db.display())),
+            (TOKEN_ENV, "pd_battery_token".into()),
+        ],
+    )
 }
 
 async fn run_to_end(db: &Path, uri: &str) {
-    let mut c = child(db, uri, "");
-    let deadline = Instant::now() + Duration::from_secs(150);
-    while c.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "a full child run took > 150 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_exit(&mut child(db, uri, ""), Duration::from_secs(150)).await;
 }
 
 fn plan_text(items: usize) -> String {
@@ -346,30 +333,18 @@ async fn battery_a1_kill9_loop_pagerduty_ack_resolve_note_rollback_and_checklist
                 + d.posts.values().sum::<usize>()
         };
         let writes_before = remote_writes();
-        let mut c = child(&db, &uri, &edits.join(","));
+        let c = child(&db, &uri, &edits.join(","));
         let window = [100u64, 400, 2000][kill_no % 3];
         let delay = Duration::from_millis(rng.random_range(0..window));
         tokio::time::sleep(delay).await;
-        let _ = c.kill();
-        let _ = c.wait();
-        let mut stdout = String::new();
-        if let Some(mut s) = c.stdout.take() {
-            let _ = s.read_to_string(&mut stdout);
-        }
-        let acks: Vec<&str> = stdout
-            .lines()
-            .filter_map(|l| l.find("ACK ").map(|at| &l[at..]))
-            .collect();
-        for a in &acks {
-            let mut it = a.split(' ').skip(1);
-            if let (Some(edit), Some(id)) = (it.next(), it.next()) {
-                acked.insert(edit.to_owned(), id.to_owned());
-            }
-        }
+        let stdout = kill_and_read(c);
+        let got: BTreeMap<String, String> = acks(&stdout);
+        let acks = got.len();
+        acked.extend(got);
         let writes = remote_writes() - writes_before;
         let phase = if stdout.contains("summary:") {
             "after the round ended"
-        } else if acks.len() < per_child {
+        } else if acks < per_child {
             "before or during commit"
         } else if writes == 0 && !stdout.contains("FILE-PUSHED") {
             "between commit and push (file or HTTP)"

@@ -25,12 +25,11 @@ mod battery_common;
 mod kill9_fakes;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use battery_common::{record, sized};
+use battery_common::{acks, kill_and_read, record, sized, spawn_role, wait_exit};
 use kill9_fakes::alertmanager::AmFake;
 use opsdeck::app::action::Action;
 use opsdeck::app::keymap::Keymap;
@@ -156,50 +155,14 @@ fn battery_silence_child_role() {
 }
 
 fn child(db: &Path, uri: &str, edits: &str) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "battery_silence_child_role",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, format!("{}|{uri}|{edits}", db.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    spawn_role(
+        "battery_silence_child_role",
+        &[(CHILD_ENV, format!("{}|{uri}|{edits}", db.display()))],
+    )
 }
 
 async fn run_to_end(db: &Path, uri: &str) {
-    let mut c = child(db, uri, "");
-    let deadline = Instant::now() + Duration::from_secs(150);
-    while c.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "a full child run took > 150 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Kills `c` and returns what it printed.
-fn kill_and_read(mut c: Child) -> String {
-    let _ = c.kill();
-    let _ = c.wait();
-    let mut stdout = String::new();
-    if let Some(mut s) = c.stdout.take() {
-        let _ = s.read_to_string(&mut stdout);
-    }
-    stdout
-}
-
-/// `ACK <n> <op id>` lines → n → op id.
-fn acks(stdout: &str) -> BTreeMap<usize, String> {
-    stdout
-        .lines()
-        .filter_map(|l| l.find("ACK ").map(|at| &l[at..]))
-        .filter_map(|a| {
-            let mut it = a.split(' ').skip(1);
-            Some((it.next()?.parse().ok()?, it.next()?.to_owned()))
-        })
-        .collect()
+    wait_exit(&mut child(db, uri, ""), Duration::from_secs(150)).await;
 }
 
 /// A fake with `alerts` firing alerts, served on loopback, and a cache that pulled them once.

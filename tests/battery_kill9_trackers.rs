@@ -23,12 +23,11 @@ mod battery_common;
 mod kill9_fakes;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use battery_common::{record, sized};
+use battery_common::{acks, kill_and_read, record, sized, spawn_role, wait_exit};
 use kill9_fakes::jira::{JiraFake, JiraIssue};
 use kill9_fakes::redmine::{RmFake, RmIssue};
 use opsdeck::config::Config;
@@ -168,53 +167,20 @@ impl Fakes {
 }
 
 fn child(f: &Fakes, edits: &str) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "battery_trackers_child_role",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, format!("{}|{edits}", f.spec))
-        .env(TOKEN_ENV, "battery-token")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    spawn_role(
+        "battery_trackers_child_role",
+        &[
+            (CHILD_ENV, format!("{}|{edits}", f.spec)),
+            (TOKEN_ENV, "battery-token".into()),
+        ],
+    )
 }
 
 /// Runs a child with no new edits to its end; returns what it printed (its sync summary).
 async fn run_to_end(f: &Fakes) -> String {
     let mut c = child(f, "");
-    let deadline = Instant::now() + Duration::from_secs(150);
-    while c.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "a full child run took > 150 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_exit(&mut c, Duration::from_secs(150)).await;
     kill_and_read(c)
-}
-
-/// Kills `c` and returns what it printed.
-fn kill_and_read(mut c: Child) -> String {
-    let _ = c.kill();
-    let _ = c.wait();
-    let mut stdout = String::new();
-    if let Some(mut s) = c.stdout.take() {
-        let _ = s.read_to_string(&mut stdout);
-    }
-    stdout
-}
-
-/// `ACK <n> <op id>` lines → n → op id.
-fn acks(stdout: &str) -> BTreeMap<u64, String> {
-    stdout
-        .lines()
-        .filter_map(|l| l.find("ACK ").map(|at| &l[at..]))
-        .filter_map(|a| {
-            let mut it = a.split(' ').skip(1);
-            Some((it.next()?.parse().ok()?, it.next()?.to_owned()))
-        })
-        .collect()
 }
 
 /// Both fakes with issues 1..=`issues` each, on loopback, and a cache that pulled them once.

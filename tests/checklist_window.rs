@@ -3,17 +3,15 @@
 //! what the tab shows today from every item (`State`'s view, regrouped under its headings as
 //! the renderer does), under filters, `open only` and folds.
 
-use chrono::{DateTime, TimeZone, Utc};
+mod window_support;
+
 use opsdeck::app::derive::checklist_sections;
 use opsdeck::app::msg::{Msg, Rows};
 use opsdeck::app::state::State;
 use opsdeck::config::Policy;
 use opsdeck::store::read::checklist_window::ChecklistQuery;
 use opsdeck::store::Store;
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).unwrap()
-}
+use window_support::{now, App};
 
 /// Three plans of ten phases of 100 items (every third done, owners rotating); the first plan
 /// has a `Notes` section twice (its items are shown together, where it first appears), the last
@@ -222,98 +220,19 @@ fn section_figures_come_from_sql_and_match_every_item() {
 // -- The tab over windows, driven through `State::update` and the store thread's code --
 
 use opsdeck::app::action::Action;
-use opsdeck::app::msg::{Effect, InputKey, WindowReply};
-use opsdeck::app::runtime::{Inline, RuntimeConfig};
+use opsdeck::app::msg::{InputKey, WindowReply};
 use opsdeck::domain::{ChecklistItem, Tab};
 use opsdeck::store::read::window::WINDOW_ROWS;
-use std::collections::VecDeque;
-
-struct App {
-    state: State,
-    exec: Inline,
-    rx: tokio::sync::mpsc::UnboundedReceiver<Msg>,
-    /// Window requests held back instead of run (to deliver out of order).
-    held: Vec<Effect>,
-    hold: bool,
-}
 
 impl App {
     fn new(dir: &std::path::Path) -> App {
-        let store = store_with_plans(dir);
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let exec = Inline::new(
-            store,
-            RuntimeConfig {
-                actor: "me".into(),
-                remote_sources: Vec::new(),
-                reports_dir: dir.join("reports"),
-                policy: Policy::default(),
-                tz: chrono_tz::UTC,
-                redact: false,
-                checklist_gates: vec!["Phase 9".into()],
-            },
-            std::sync::Arc::new(opsdeck::clock::FixedClock(now())),
-            tx,
-        );
-        let mut state = State::new(now(), chrono_tz::UTC, Policy::default());
-        state.size = (120, 40);
-        state.tab = Tab::Checklist;
-        let mut app = App {
-            state,
-            exec,
-            rx,
-            held: Vec::new(),
-            hold: false,
-        };
-        let first = app.state.reload_effect(Tab::Checklist);
-        app.run(vec![first]);
-        app
-    }
-
-    /// Runs effects like the app's dispatch, then feeds back every message until quiet.
-    fn run(&mut self, effects: Vec<Effect>) {
-        let mut queue: VecDeque<Effect> = effects.into();
-        let mut steps = 0;
-        while let Some(e) = queue.pop_front() {
-            steps += 1;
-            assert!(steps < 1_000, "effects never settle");
-            let e = match e {
-                Effect::Reload(tab) => self.state.reload_effect(tab),
-                e => e,
-            };
-            match e {
-                Effect::SyncNow(_)
-                | Effect::PushNow
-                | Effect::OpenUrl(_)
-                | Effect::Copy(_)
-                | Effect::Quit => {}
-                Effect::LoadWindow(_) if self.hold => self.held.push(e),
-                e => self.exec.run(e),
-            }
-            while let Ok(m) = self.rx.try_recv() {
-                queue.extend(self.state.update(m));
-            }
-        }
-    }
-
-    fn act(&mut self, a: Action) {
-        let fx = self.state.update(Msg::Action(a));
-        self.run(fx);
-    }
-
-    fn input(&mut self, k: InputKey) {
-        let fx = self.state.update(Msg::Input(k));
-        self.run(fx);
-    }
-
-    fn typed(&mut self, text: &str) {
-        for c in text.chars() {
-            self.input(InputKey::Char(c));
-        }
-    }
-
-    fn store(&self) -> &Store {
-        self.exec.store()
+        App::open(
+            store_with_plans(dir),
+            dir,
+            Vec::new(),
+            vec!["Phase 9".into()],
+            Tab::Checklist,
+        )
     }
 
     fn selected(&self) -> &ChecklistItem {

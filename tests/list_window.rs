@@ -4,24 +4,19 @@
 //! thread's own code run inline (`runtime::Inline`), so each key is followed by exactly the
 //! queries the app would make — no timing.
 
-use std::collections::VecDeque;
+mod window_support;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use opsdeck::app::action::Action;
 use opsdeck::app::msg::{Effect, InputKey, Msg, Rows, WindowReply};
 use opsdeck::app::rows::{RowView, SortKey};
-use opsdeck::app::runtime::{Inline, RuntimeConfig};
 use opsdeck::app::state::State;
-use opsdeck::config::Policy;
 use opsdeck::domain::{Bug, BugStatus, Priority, Tab};
 use opsdeck::store::read::window::{ListQuery, WINDOW_ROWS};
 use opsdeck::store::{write, Store};
+use window_support::{now, App};
 
 const BUGS: usize = 5_000;
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).unwrap()
-}
 
 /// 5,000 bugs through the store's own upsert; bug 4,321's title alone has "zebra" in it, and
 /// every 500th has "walrus".
@@ -66,92 +61,15 @@ fn store_with_bugs(dir: &std::path::Path) -> Store {
     store
 }
 
-struct App {
-    state: State,
-    exec: Inline,
-    rx: tokio::sync::mpsc::UnboundedReceiver<Msg>,
-    /// Window requests held back instead of run (to deliver out of order).
-    held: Vec<Effect>,
-    hold: bool,
-}
-
 impl App {
     fn new(dir: &std::path::Path) -> App {
-        let store = store_with_bugs(dir);
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let exec = Inline::new(
-            store,
-            RuntimeConfig {
-                actor: "me".into(),
-                remote_sources: vec!["github".into()],
-                reports_dir: dir.join("reports"),
-                policy: Policy::default(),
-                tz: chrono_tz::UTC,
-                redact: false,
-                checklist_gates: Vec::new(),
-            },
-            std::sync::Arc::new(opsdeck::clock::FixedClock(now())),
-            tx,
-        );
-        let mut state = State::new(now(), chrono_tz::UTC, Policy::default());
-        state.size = (120, 40);
-        state.tab = Tab::Bugs;
-        let mut app = App {
-            state,
-            exec,
-            rx,
-            held: Vec::new(),
-            hold: false,
-        };
-        let first = app.state.reload_effect(Tab::Bugs);
-        app.run(vec![first]);
-        app
-    }
-
-    /// Runs effects like the app's dispatch, then feeds back every message until quiet.
-    fn run(&mut self, effects: Vec<Effect>) {
-        let mut queue: VecDeque<Effect> = effects.into();
-        let mut steps = 0;
-        while let Some(e) = queue.pop_front() {
-            steps += 1;
-            assert!(steps < 1_000, "effects never settle");
-            let e = match e {
-                Effect::Reload(tab) => self.state.reload_effect(tab),
-                e => e,
-            };
-            match e {
-                Effect::SyncNow(_)
-                | Effect::PushNow
-                | Effect::OpenUrl(_)
-                | Effect::Copy(_)
-                | Effect::Quit => {}
-                Effect::LoadWindow(_) if self.hold => self.held.push(e),
-                e => self.exec.run(e),
-            }
-            while let Ok(m) = self.rx.try_recv() {
-                queue.extend(self.state.update(m));
-            }
-        }
-    }
-
-    fn act(&mut self, a: Action) {
-        let fx = self.state.update(Msg::Action(a));
-        self.run(fx);
-    }
-
-    fn input(&mut self, k: InputKey) {
-        let fx = self.state.update(Msg::Input(k));
-        self.run(fx);
-    }
-
-    fn typed(&mut self, text: &str) {
-        for c in text.chars() {
-            self.input(InputKey::Char(c));
-        }
-    }
-
-    fn store(&self) -> &Store {
-        self.exec.store()
+        App::open(
+            store_with_bugs(dir),
+            dir,
+            vec!["github".into()],
+            Vec::new(),
+            Tab::Bugs,
+        )
     }
 
     fn selected(&self) -> &Bug {

@@ -3,23 +3,19 @@
 //! tab's DORA panel are computed by the store thread from the rows they need, and equal what
 //! the full lists gave. Real store, `State::update` and the store thread's code run inline.
 
-use std::collections::VecDeque;
+mod window_support;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use opsdeck::app::action::Action;
 use opsdeck::app::msg::{Effect, Msg};
-use opsdeck::app::runtime::{Inline, RuntimeConfig};
+use opsdeck::app::runtime::Inline;
 use opsdeck::app::state::{IncidentFigures, State, DORA_WINDOWS};
-use opsdeck::config::Policy;
 use opsdeck::domain::{DeployStatus, Deployment, Incident, IncidentStatus, Priority, Tab};
 use opsdeck::store::read::window::WINDOW_ROWS;
 use opsdeck::store::{write, Store};
+use window_support::{now, App};
 
 const ROWS: usize = 1_500;
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 14, 0, 0).unwrap()
-}
 
 /// 1,500 incidents over ~100 days (some open, some acknowledged only) and 1,500 deployments
 /// over ~120 days, some linked to incidents, some failed, some rollbacks.
@@ -93,44 +89,14 @@ fn store(dir: &std::path::Path) -> Store {
 }
 
 fn drive(dir: &std::path::Path, tab: Tab) -> (State, Inline) {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut exec = Inline::new(
-        store(dir),
-        RuntimeConfig {
-            actor: "me".into(),
-            remote_sources: Vec::new(),
-            reports_dir: dir.join("reports"),
-            policy: Policy::default(),
-            tz: chrono_tz::UTC,
-            redact: false,
-            checklist_gates: Vec::new(),
-        },
-        std::sync::Arc::new(opsdeck::clock::FixedClock(now())),
-        tx,
-    );
-    let mut state = State::new(now(), chrono_tz::UTC, Policy::default());
-    state.size = (120, 40);
-    let mut queue: VecDeque<Effect> = state
-        .update(Msg::Action(match tab {
-            Tab::Deployments => Action::TabDeployments,
-            _ => Action::TabIncidents,
-        }))
-        .into();
-    queue.push_back(Effect::Reload(tab));
-    let mut steps = 0;
-    while let Some(e) = queue.pop_front() {
-        steps += 1;
-        assert!(steps < 200, "effects never settle");
-        let e = match e {
-            Effect::Reload(t) => state.reload_effect(t),
-            e => e,
-        };
-        exec.run(e);
-        while let Ok(m) = rx.try_recv() {
-            queue.extend(state.update(m));
-        }
-    }
-    (state, exec)
+    let mut app = App::idle(store(dir), dir, Vec::new(), Vec::new());
+    let mut fx = app.state.update(Msg::Action(match tab {
+        Tab::Deployments => Action::TabDeployments,
+        _ => Action::TabIncidents,
+    }));
+    fx.push(Effect::Reload(tab));
+    app.run(fx);
+    (app.state, app.exec)
 }
 
 #[test]

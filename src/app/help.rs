@@ -8,8 +8,7 @@
 use super::action::Action;
 use super::msg::{Effect, InputKey};
 use super::state::{Overlay, State};
-use crate::app::keymap::{Context, KeySeq};
-use crate::domain::Tab;
+use crate::app::keymap::{Context, KeySeq, Keymap};
 
 /// One line of the help overlay.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +137,18 @@ fn scroll_to(action: Action, scroll: usize, rows: usize, max: usize) -> Option<u
     Some(to.min(max))
 }
 
+impl Overlay {
+    /// Help as it opens: at the top, with no search.
+    #[must_use]
+    pub fn help() -> Overlay {
+        Overlay::Help {
+            scroll: 0,
+            query: String::new(),
+            searching: false,
+        }
+    }
+}
+
 impl State {
     /// An action while help is open (None: not open). Scroll keys scroll, `/` starts a search,
     /// `Esc` clears the search and a second `Esc` (or `?`, or `q`) closes; nothing reaches the
@@ -161,13 +172,7 @@ impl State {
                     *searching = true;
                 }
             }
-            Action::Back if !query.is_empty() => {
-                self.overlay = Some(Overlay::Help {
-                    scroll: 0,
-                    query: String::new(),
-                    searching: false,
-                });
-            }
+            Action::Back if !query.is_empty() => self.overlay = Some(Overlay::help()),
             Action::Back | Action::Help | Action::Quit => {
                 self.overlay = self.help_over.take().map(|o| *o);
             }
@@ -180,11 +185,7 @@ impl State {
     /// to them (and over the outbox or review, it lists their keys).
     pub(super) fn open_help_over_overlay(&mut self) {
         self.help_over = self.overlay.take().map(Box::new);
-        self.overlay = Some(Overlay::Help {
-            scroll: 0,
-            query: String::new(),
-            searching: false,
-        });
+        self.overlay = Some(Overlay::help());
     }
 
     /// A key typed into help's search: it filters as you type, `Enter` keeps the result to
@@ -252,83 +253,72 @@ impl State {
     }
 }
 
+/// The keys the hint footer offers, per keymap scope (the names of `[keys.*]` in config), most
+/// useful first, with a short label: one row a hint, as the default key table
+/// ([`crate::app::keymap::DEFAULTS`]) is one row a binding.
+const HINTS: &[(&str, Action, &str)] = &[
+    ("customers", Action::Help, "help"),
+    ("customers", Action::Edit, "edit"),
+    ("customers", Action::RecordNps, "NPS"),
+    ("customers", Action::Note, "note"),
+    ("customers", Action::OpenDetail, "open"),
+    ("customers", Action::Filter, "filter"),
+    ("bugs", Action::Help, "help"),
+    ("bugs", Action::SetPriority, "priority"),
+    ("bugs", Action::Assign, "assign"),
+    ("bugs", Action::CloseBug, "close"),
+    ("bugs", Action::Comment, "comment"),
+    ("bugs", Action::OpenDetail, "open"),
+    ("alerts", Action::Help, "help"),
+    ("alerts", Action::Silence, "silence"),
+    ("alerts", Action::ExpireSilence, "expire silence"),
+    ("alerts", Action::ToggleAlerts, "incidents"),
+    ("alerts", Action::OpenDetail, "open"),
+    ("alerts", Action::Filter, "filter"),
+    ("incidents", Action::Help, "help"),
+    ("incidents", Action::Acknowledge, "ack"),
+    ("incidents", Action::Resolve, "resolve"),
+    ("incidents", Action::Note, "note"),
+    ("incidents", Action::ToggleAlerts, "alerts"),
+    ("incidents", Action::OpenDetail, "open"),
+    ("deployments", Action::Help, "help"),
+    ("deployments", Action::MarkRolledBack, "rolled back"),
+    ("deployments", Action::LinkIncident, "link"),
+    ("deployments", Action::RecordDeployment, "record"),
+    ("deployments", Action::CycleDoraWindow, "window"),
+    ("deployments", Action::OpenDetail, "open"),
+    ("slos", Action::Help, "help"),
+    ("slos", Action::CycleWindow, "window"),
+    ("slos", Action::CycleSort, "sort"),
+    ("slos", Action::Filter, "filter"),
+    ("slos", Action::OpenDetail, "open"),
+    ("slos", Action::Refresh, "refresh"),
+    ("checklist", Action::Help, "help"),
+    ("checklist", Action::ToggleItem, "check"),
+    ("checklist", Action::AddBelow, "add"),
+    ("checklist", Action::Edit, "edit"),
+    ("checklist", Action::Fold, "fold"),
+    ("checklist", Action::OpenDetail, "open"),
+    ("outbox", Action::Help, "help"),
+    ("outbox", Action::RetryEntry, "retry"),
+    ("outbox", Action::KeepMine, "keep mine"),
+    ("outbox", Action::TakeTheirs, "take theirs"),
+    ("outbox", Action::DiscardEntry, "discard"),
+    ("outbox", Action::Back, "close"),
+    ("review", Action::Help, "help"),
+    ("review", Action::ReviewNext, "next"),
+    ("review", Action::ReviewPrev, "prev"),
+    ("review", Action::Note, "note"),
+    ("review", Action::Back, "leave"),
+];
+
 /// The keys the hint footer offers in a context, most useful first, with a short label.
-#[must_use]
-pub fn hint_actions(ctx: Context) -> &'static [(Action, &'static str)] {
-    use Action as A;
-    match ctx {
-        Context::Tab(Tab::Customers, _) => &[
-            (A::Help, "help"),
-            (A::Edit, "edit"),
-            (A::RecordNps, "NPS"),
-            (A::Note, "note"),
-            (A::OpenDetail, "open"),
-            (A::Filter, "filter"),
-        ],
-        Context::Tab(Tab::Bugs, _) => &[
-            (A::Help, "help"),
-            (A::SetPriority, "priority"),
-            (A::Assign, "assign"),
-            (A::CloseBug, "close"),
-            (A::Comment, "comment"),
-            (A::OpenDetail, "open"),
-        ],
-        Context::Tab(Tab::Incidents, true) => &[
-            (A::Help, "help"),
-            (A::Silence, "silence"),
-            (A::ExpireSilence, "expire silence"),
-            (A::ToggleAlerts, "incidents"),
-            (A::OpenDetail, "open"),
-            (A::Filter, "filter"),
-        ],
-        Context::Tab(Tab::Incidents, false) => &[
-            (A::Help, "help"),
-            (A::Acknowledge, "ack"),
-            (A::Resolve, "resolve"),
-            (A::Note, "note"),
-            (A::ToggleAlerts, "alerts"),
-            (A::OpenDetail, "open"),
-        ],
-        Context::Tab(Tab::Deployments, _) => &[
-            (A::Help, "help"),
-            (A::MarkRolledBack, "rolled back"),
-            (A::LinkIncident, "link"),
-            (A::RecordDeployment, "record"),
-            (A::CycleDoraWindow, "window"),
-            (A::OpenDetail, "open"),
-        ],
-        Context::Tab(Tab::Slos, _) => &[
-            (A::Help, "help"),
-            (A::CycleWindow, "window"),
-            (A::CycleSort, "sort"),
-            (A::Filter, "filter"),
-            (A::OpenDetail, "open"),
-            (A::Refresh, "refresh"),
-        ],
-        Context::Tab(Tab::Checklist, _) => &[
-            (A::Help, "help"),
-            (A::ToggleItem, "check"),
-            (A::AddBelow, "add"),
-            (A::Edit, "edit"),
-            (A::Fold, "fold"),
-            (A::OpenDetail, "open"),
-        ],
-        Context::Outbox => &[
-            (A::Help, "help"),
-            (A::RetryEntry, "retry"),
-            (A::KeepMine, "keep mine"),
-            (A::TakeTheirs, "take theirs"),
-            (A::DiscardEntry, "discard"),
-            (A::Back, "close"),
-        ],
-        Context::Review => &[
-            (A::Help, "help"),
-            (A::ReviewNext, "next"),
-            (A::ReviewPrev, "prev"),
-            (A::Note, "note"),
-            (A::Back, "leave"),
-        ],
-    }
+pub fn hint_actions(ctx: Context) -> impl Iterator<Item = (Action, &'static str)> {
+    let scope = Keymap::own_scope(ctx);
+    HINTS
+        .iter()
+        .filter(move |(s, _, _)| *s == scope)
+        .map(|(_, a, label)| (*a, *label))
 }
 
 /// The key an action is best known by in `bindings`: the first binding made only of plain
@@ -349,8 +339,7 @@ pub fn key_hints(state: &State) -> Vec<(String, &'static str)> {
     let ctx = state.key_context();
     let bindings = state.bindings_for(ctx);
     hint_actions(ctx)
-        .iter()
-        .filter_map(|(a, label)| primary_key(bindings, *a).map(|k| (k.to_string(), *label)))
+        .filter_map(|(a, label)| primary_key(bindings, a).map(|k| (k.to_string(), label)))
         .collect()
 }
 
@@ -359,4 +348,33 @@ pub fn key_hints(state: &State) -> Vec<(String, &'static str)> {
 pub fn dedup_actions(actions: &mut Vec<Action>) {
     let mut seen = std::collections::BTreeSet::new();
     actions.retain(|a| seen.insert(*a));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Tab;
+
+    #[test]
+    fn every_view_offers_help_first_and_every_hint_row_is_shown_by_some_view() {
+        let mut contexts: Vec<Context> = Tab::ALL.iter().map(|t| Context::Tab(*t, false)).collect();
+        contexts.extend([
+            Context::Tab(Tab::Incidents, true),
+            Context::Outbox,
+            Context::Review,
+        ]);
+        for ctx in &contexts {
+            let hints: Vec<_> = hint_actions(*ctx).collect();
+            assert!((5..=6).contains(&hints.len()), "{ctx:?}: {hints:?}");
+            assert_eq!(hints.first(), Some(&(Action::Help, "help")), "{ctx:?}");
+        }
+        let scopes: Vec<&str> = contexts.iter().map(|c| Keymap::own_scope(*c)).collect();
+        let unshown: Vec<_> = HINTS
+            .iter()
+            .filter(|(s, _, _)| !scopes.contains(s))
+            .collect();
+        assert!(unshown.is_empty(), "hint rows no view shows: {unshown:?}");
+        let alerts: Vec<_> = hint_actions(Context::Tab(Tab::Incidents, true)).collect();
+        assert!(alerts.contains(&(Action::Silence, "silence")));
+    }
 }

@@ -337,6 +337,13 @@ impl Keymap {
         Self::with_overrides(&BTreeMap::new()).unwrap_or_default()
     }
 
+    /// The scope of a context's own bindings (`alerts` when the alert section has focus), the
+    /// first one [`Keymap::resolve`] consults.
+    #[must_use]
+    pub fn own_scope(ctx: Context) -> &'static str {
+        Self::scope_chain(ctx).first().copied().unwrap_or("global")
+    }
+
     fn scope_chain(ctx: Context) -> Vec<&'static str> {
         match ctx {
             Context::Tab(tab, alerts) => {

@@ -3,6 +3,7 @@
 //! the action first ([`super::overlay_keys`]); edits start in [`super::edits`].
 
 use super::action::Action;
+use super::list_state::FocusedList;
 use super::msg::Effect;
 use super::rows::RowView;
 use super::state::{ListState, Overlay, State, DORA_WINDOWS, SLO_WINDOWS};
@@ -38,42 +39,44 @@ impl State {
         fx
     }
 
+    /// The focused list (the alert section when it has focus).
+    pub(super) fn focused(&self) -> &dyn FocusedList {
+        match self.tab {
+            Tab::Customers => &self.customers,
+            Tab::Bugs => &self.bugs,
+            Tab::Incidents if self.alerts_focus => &self.alerts,
+            Tab::Incidents => &self.incidents,
+            Tab::Deployments => &self.deployments,
+            Tab::Slos => &self.slos,
+            Tab::Checklist => &self.checklist,
+        }
+    }
+
+    /// The focused list, to change.
+    fn focused_mut(&mut self) -> &mut dyn FocusedList {
+        match self.tab {
+            Tab::Customers => &mut self.customers,
+            Tab::Bugs => &mut self.bugs,
+            Tab::Incidents if self.alerts_focus => &mut self.alerts,
+            Tab::Incidents => &mut self.incidents,
+            Tab::Deployments => &mut self.deployments,
+            Tab::Slos => &mut self.slos,
+            Tab::Checklist => &mut self.checklist,
+        }
+    }
+
     /// Number of rows in the focused list's view.
     #[must_use]
     pub fn current_len(&self) -> usize {
-        match self.tab {
-            Tab::Customers => self.customers.view.len(),
-            Tab::Bugs => self.bugs.len(),
-            Tab::Incidents if self.alerts_focus => self.alerts.view.len(),
-            Tab::Incidents => self.incidents.len(),
-            Tab::Deployments => self.deployments.len(),
-            Tab::Slos => self.slos.view.len(),
-            Tab::Checklist => self.checklist.len(),
-        }
+        self.focused().view_len()
     }
 
     fn selected_mut(&mut self) -> &mut usize {
-        match self.tab {
-            Tab::Customers => &mut self.customers.selected,
-            Tab::Bugs => &mut self.bugs.selected,
-            Tab::Incidents if self.alerts_focus => &mut self.alerts.selected,
-            Tab::Incidents => &mut self.incidents.selected,
-            Tab::Deployments => &mut self.deployments.selected,
-            Tab::Slos => &mut self.slos.selected,
-            Tab::Checklist => &mut self.checklist.selected,
-        }
+        self.focused_mut().selected_mut()
     }
 
     pub(super) fn filter_mut(&mut self) -> &mut String {
-        match self.tab {
-            Tab::Customers => &mut self.customers.filter,
-            Tab::Bugs => &mut self.bugs.filter,
-            Tab::Incidents if self.alerts_focus => &mut self.alerts.filter,
-            Tab::Incidents => &mut self.incidents.filter,
-            Tab::Deployments => &mut self.deployments.filter,
-            Tab::Slos => &mut self.slos.filter,
-            Tab::Checklist => &mut self.checklist.filter,
-        }
+        self.focused_mut().filter_mut()
     }
 
     fn move_selection(&mut self, delta: isize) -> Vec<Effect> {
@@ -195,11 +198,7 @@ impl State {
             }
             Action::Help => {
                 self.help_over = None;
-                self.overlay = Some(Overlay::Help {
-                    scroll: 0,
-                    query: String::new(),
-                    searching: false,
-                });
+                self.overlay = Some(Overlay::help());
                 Vec::new()
             }
             Action::Palette => {
@@ -339,30 +338,11 @@ impl State {
     /// The filter text of the focused list (the alert section's when it has focus).
     #[must_use]
     pub fn current_filter(&self) -> &str {
-        match self.tab {
-            Tab::Customers => &self.customers.filter,
-            Tab::Bugs => &self.bugs.filter,
-            Tab::Incidents if self.alerts_focus => &self.alerts.filter,
-            Tab::Incidents => &self.incidents.filter,
-            Tab::Deployments => &self.deployments.filter,
-            Tab::Slos => &self.slos.filter,
-            Tab::Checklist => &self.checklist.filter,
-        }
+        self.focused().filter()
     }
 
     fn cycle_sort(&mut self) {
-        fn next<R: RowView>(l: &mut ListState<R>) {
-            l.sort = (l.sort + 1) % (R::SORTS.len() + 1);
-        }
-        match self.tab {
-            Tab::Customers => next(&mut self.customers),
-            Tab::Bugs => next(&mut self.bugs),
-            Tab::Incidents if self.alerts_focus => next(&mut self.alerts),
-            Tab::Incidents => next(&mut self.incidents),
-            Tab::Deployments => next(&mut self.deployments),
-            Tab::Slos => next(&mut self.slos),
-            Tab::Checklist => next(&mut self.checklist),
-        }
+        self.focused_mut().cycle_sort();
         self.refresh_views();
     }
 
@@ -418,15 +398,7 @@ impl State {
     }
 
     fn selected_copy_id(&self) -> Option<String> {
-        match self.tab {
-            Tab::Customers => self.customers.selected_row().map(RowView::copy_id),
-            Tab::Bugs => self.bugs.selected_row().map(RowView::copy_id),
-            Tab::Incidents if self.alerts_focus => self.alerts.selected_row().map(RowView::copy_id),
-            Tab::Incidents => self.incidents.selected_row().map(RowView::copy_id),
-            Tab::Deployments => self.deployments.selected_row().map(RowView::copy_id),
-            Tab::Slos => self.slos.selected_row().map(RowView::copy_id),
-            Tab::Checklist => self.checklist.selected_row().map(RowView::copy_id),
-        }
+        self.focused().selected_copy_id()
     }
 
     /// The latest production deployment to the incident's service that started before it.

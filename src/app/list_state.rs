@@ -154,16 +154,22 @@ impl<R: RowView> ListState<R> {
     /// Drops the rows (a hidden tab); counts stay in the tab titles and the rows reload when
     /// the tab is shown again, so memory holds one large list at a time.
     pub fn release(&mut self) {
-        self.rows = Vec::new();
-        self.view = Vec::new();
-        self.loaded = false;
-        self.complete = false;
-        self.filtered_for = None;
+        self.put_rows(Vec::new(), false, false);
         self.shape = None;
-        self.offset = 0;
         self.pending = None;
         self.requested = None;
         self.want = None;
+    }
+
+    /// Puts `rows` in place of the list's rows, from the top, with the view left to compute
+    /// again (a reload, or a hidden tab letting its rows go).
+    pub(super) fn put_rows(&mut self, rows: Vec<R>, complete: bool, loaded: bool) {
+        self.rows = rows;
+        self.view = Vec::new();
+        self.offset = 0;
+        self.filtered_for = None;
+        self.complete = complete;
+        self.loaded = loaded;
     }
 
     /// Rows in the whole list: every loaded row once all are in, else the table's count.
@@ -215,5 +221,43 @@ impl<R: RowView> ListState<R> {
             .skip(skip)
             .take(height.max(1).saturating_sub(missing))
             .filter_map(|i| self.rows.get(*i))
+    }
+}
+
+/// What the keys that act on "the focused list" need from it, whatever its row type, so one
+/// match on the tab (`State::focused`) serves them all.
+pub trait FocusedList {
+    /// Rows in the list's view (every row that passes the filter, for a window).
+    fn view_len(&self) -> usize;
+    /// The selected position.
+    fn selected_mut(&mut self) -> &mut usize;
+    /// The filter text.
+    fn filter(&self) -> &str;
+    /// The filter text, to edit.
+    fn filter_mut(&mut self) -> &mut String;
+    /// Moves to the next sort column, back to the default order after the last.
+    fn cycle_sort(&mut self);
+    /// The id `y` copies for the selected row.
+    fn selected_copy_id(&self) -> Option<String>;
+}
+
+impl<R: RowView> FocusedList for ListState<R> {
+    fn view_len(&self) -> usize {
+        self.len()
+    }
+    fn selected_mut(&mut self) -> &mut usize {
+        &mut self.selected
+    }
+    fn filter(&self) -> &str {
+        &self.filter
+    }
+    fn filter_mut(&mut self) -> &mut String {
+        &mut self.filter
+    }
+    fn cycle_sort(&mut self) {
+        self.sort = (self.sort + 1) % (R::SORTS.len() + 1);
+    }
+    fn selected_copy_id(&self) -> Option<String> {
+        self.selected_row().map(RowView::copy_id)
     }
 }

@@ -109,6 +109,12 @@ impl<R: RowView + Clone> ListState<R> {
         }
     }
 
+    /// The effect that reloads this list, the window of `tab` on a `screen` rows high.
+    fn reload_request(&mut self, tab: Tab, screen: usize) -> Effect {
+        let want = self.reload_want();
+        Effect::LoadWindow(self.request(tab, want, screen))
+    }
+
     fn request(&mut self, tab: Tab, want: WindowWant, screen: usize) -> WindowRequest {
         let query = self.query();
         self.query_for = Some(query.clone());
@@ -211,22 +217,10 @@ impl State {
     pub fn reload_effect(&mut self, tab: Tab) -> Effect {
         let screen = self.screen_rows();
         match tab {
-            Tab::Bugs => {
-                let want = self.bugs.reload_want();
-                Effect::LoadWindow(self.bugs.request(tab, want, screen))
-            }
-            Tab::Incidents => {
-                let want = self.incidents.reload_want();
-                Effect::LoadWindow(self.incidents.request(tab, want, screen))
-            }
-            Tab::Deployments => {
-                let want = self.deployments.reload_want();
-                Effect::LoadWindow(self.deployments.request(tab, want, screen))
-            }
-            Tab::Checklist => {
-                let want = self.checklist.reload_want();
-                Effect::LoadWindow(self.checklist.request(tab, want, screen))
-            }
+            Tab::Bugs => self.bugs.reload_request(tab, screen),
+            Tab::Incidents => self.incidents.reload_request(tab, screen),
+            Tab::Deployments => self.deployments.reload_request(tab, screen),
+            Tab::Checklist => self.checklist.reload_request(tab, screen),
             other => Effect::Reload(other),
         }
     }

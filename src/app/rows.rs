@@ -26,8 +26,19 @@ pub enum SortKey {
 pub trait RowView {
     /// Names of the sort columns after the default order (index 1..).
     const SORTS: &'static [&'static str];
+    /// What kind of entity a row is.
+    const KIND: EntityKind;
+    /// The row's id in the cache.
+    fn row_id(&self) -> i64;
+    /// The id the list shows and `y` copies (a bug's key, a deployment's sha).
+    fn shown_id(&self) -> &str;
     /// The row's entity.
-    fn entity(&self) -> EntityRef;
+    fn entity(&self) -> EntityRef {
+        EntityRef {
+            kind: Self::KIND,
+            id: self.row_id(),
+        }
+    }
     /// Writes the text the filter matches against (the visible columns) into `out`, which the
     /// caller clears and reuses, so filtering 50k rows allocates once, not 50k times.
     fn haystack_into(&self, out: &mut String);
@@ -38,7 +49,9 @@ pub trait RowView {
         None
     }
     /// Id for `y`.
-    fn copy_id(&self) -> String;
+    fn copy_id(&self) -> String {
+        self.shown_id().to_owned()
+    }
     /// Whether the row is in the list's working part (an open bug, an unresolved incident, a
     /// customer not churned). A row that stops being active sinks to the closed part of the
     /// list; the cursor then stays where it was instead of following it.
@@ -47,7 +60,7 @@ pub trait RowView {
     }
     /// Display width of the id the list shows (its id column never cuts it).
     fn id_width(&self) -> usize {
-        unicode_width::UnicodeWidthStr::width(self.copy_id().as_str())
+        unicode_width::UnicodeWidthStr::width(self.shown_id())
     }
 }
 
@@ -62,14 +75,15 @@ fn n(v: i64) -> SortKey {
 
 impl RowView for Bug {
     const SORTS: &'static [&'static str] = &["priority", "age", "assignee", "key"];
+    const KIND: EntityKind = EntityKind::Bug;
     fn is_active(&self) -> bool {
         self.is_open()
     }
-    fn entity(&self) -> EntityRef {
-        EntityRef {
-            kind: EntityKind::Bug,
-            id: self.id,
-        }
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+    fn shown_id(&self) -> &str {
+        &self.key
     }
     fn haystack_into(&self, out: &mut String) {
         let _ = write!(
@@ -94,24 +108,19 @@ impl RowView for Bug {
     fn url(&self) -> Option<&str> {
         self.url.as_deref()
     }
-    fn copy_id(&self) -> String {
-        self.key.clone()
-    }
-    fn id_width(&self) -> usize {
-        unicode_width::UnicodeWidthStr::width(self.key.as_str())
-    }
 }
 
 impl RowView for Incident {
     const SORTS: &'static [&'static str] = &["severity", "created", "service"];
+    const KIND: EntityKind = EntityKind::Incident;
     fn is_active(&self) -> bool {
         self.status != crate::domain::IncidentStatus::Resolved
     }
-    fn entity(&self) -> EntityRef {
-        EntityRef {
-            kind: EntityKind::Incident,
-            id: self.id,
-        }
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+    fn shown_id(&self) -> &str {
+        &self.external_id
     }
     fn haystack_into(&self, out: &mut String) {
         let _ = write!(
@@ -135,21 +144,16 @@ impl RowView for Incident {
     fn url(&self) -> Option<&str> {
         self.url.as_deref()
     }
-    fn copy_id(&self) -> String {
-        self.external_id.clone()
-    }
-    fn id_width(&self) -> usize {
-        unicode_width::UnicodeWidthStr::width(self.external_id.as_str())
-    }
 }
 
 impl RowView for Alert {
     const SORTS: &'static [&'static str] = &["name", "service", "started"];
-    fn entity(&self) -> EntityRef {
-        EntityRef {
-            kind: EntityKind::Alert,
-            id: self.id,
-        }
+    const KIND: EntityKind = EntityKind::Alert;
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+    fn shown_id(&self) -> &str {
+        &self.fingerprint
     }
     fn haystack_into(&self, out: &mut String) {
         let _ = write!(
@@ -165,18 +169,16 @@ impl RowView for Alert {
             _ => n(-self.starts_at.timestamp()),
         }
     }
-    fn copy_id(&self) -> String {
-        self.fingerprint.clone()
-    }
 }
 
 impl RowView for Deployment {
     const SORTS: &'static [&'static str] = &["service", "status", "duration"];
-    fn entity(&self) -> EntityRef {
-        EntityRef {
-            kind: EntityKind::Deployment,
-            id: self.id,
-        }
+    const KIND: EntityKind = EntityKind::Deployment;
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+    fn shown_id(&self) -> &str {
+        &self.sha
     }
     fn haystack_into(&self, out: &mut String) {
         let _ = write!(
@@ -200,21 +202,19 @@ impl RowView for Deployment {
     fn url(&self) -> Option<&str> {
         self.url.as_deref()
     }
-    fn copy_id(&self) -> String {
-        self.sha.clone()
-    }
 }
 
 impl RowView for Customer {
     const SORTS: &'static [&'static str] = &["stage", "acv", "churn risk"];
+    const KIND: EntityKind = EntityKind::Customer;
     fn is_active(&self) -> bool {
         self.stage != crate::domain::Stage::Churned
     }
-    fn entity(&self) -> EntityRef {
-        EntityRef {
-            kind: EntityKind::Customer,
-            id: self.id,
-        }
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+    fn shown_id(&self) -> &str {
+        &self.slug
     }
     fn haystack_into(&self, out: &mut String) {
         let _ = write!(
@@ -236,18 +236,16 @@ impl RowView for Customer {
                 .map_or(0, |p| i64::try_from(p).unwrap_or(0)))),
         }
     }
-    fn copy_id(&self) -> String {
-        self.slug.clone()
-    }
 }
 
 impl RowView for Slo {
     const SORTS: &'static [&'static str] = &["service", "objective"];
-    fn entity(&self) -> EntityRef {
-        EntityRef {
-            kind: EntityKind::Slo,
-            id: self.id,
-        }
+    const KIND: EntityKind = EntityKind::Slo;
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+    fn shown_id(&self) -> &str {
+        &self.name
     }
     fn haystack_into(&self, out: &mut String) {
         let _ = write!(out, "{} {} {}", self.name, self.service, self.objective);
@@ -258,18 +256,16 @@ impl RowView for Slo {
             _ => t(&self.objective),
         }
     }
-    fn copy_id(&self) -> String {
-        self.name.clone()
-    }
 }
 
 impl RowView for ChecklistItem {
     const SORTS: &'static [&'static str] = &[];
-    fn entity(&self) -> EntityRef {
-        EntityRef {
-            kind: EntityKind::ChecklistItem,
-            id: self.id,
-        }
+    const KIND: EntityKind = EntityKind::ChecklistItem;
+    fn row_id(&self) -> i64 {
+        self.id
+    }
+    fn shown_id(&self) -> &str {
+        self.code.as_deref().unwrap_or(&self.text)
     }
     fn haystack_into(&self, out: &mut String) {
         let _ = write!(
@@ -283,9 +279,6 @@ impl RowView for ChecklistItem {
     }
     fn sort_key(&self, _col: usize) -> SortKey {
         n(self.ordinal)
-    }
-    fn copy_id(&self) -> String {
-        self.code.clone().unwrap_or_else(|| self.text.clone())
     }
 }
 

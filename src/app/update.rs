@@ -376,7 +376,6 @@ fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
     } else {
         old.map(|(id, _)| id).or(list.reselect)
     };
-    list.view.clear();
     list.widest_id = rows.iter().map(RowView::id_width).max().unwrap_or(0);
     if complete {
         list.shape = None;
@@ -384,12 +383,8 @@ fn set_rows<R: RowView>(list: &mut ListState<R>, rows: Vec<R>, complete: bool) {
         // the first page: the id column is as wide as the whole table needs already
         list.widest_id = list.widest_id.max(shape.widest_id);
     }
-    list.rows = rows;
+    list.put_rows(rows, complete, true);
     list.windowed = false;
-    list.offset = 0;
-    list.filtered_for = None;
-    list.complete = complete;
-    list.loaded = true;
     list.marked
         .retain(|id| list.rows.iter().any(|r| r.entity().id == *id));
 }

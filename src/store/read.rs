@@ -4,19 +4,17 @@
 //! runtime then loads the rest in the background. Every default order is served by an index
 //! (see [`super::schema`]). Pending/conflict flags come from the outbox in the same query.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Row};
 
 use super::{from_opt_ts, from_ts, json_list, ts, Result, Store};
 
 pub mod checklist_window;
+mod customers;
 mod deployments;
+mod slos;
 pub mod window;
-use crate::domain::slo::SloDaily;
-use crate::domain::{
-    Alert, Bug, ChecklistDoc, ChecklistItem, Customer, CustomerNote, Incident, IncidentEvent,
-    NpsResponse, Slo, SloWindowCounts, Tab,
-};
+use crate::domain::{Alert, Bug, ChecklistDoc, ChecklistItem, Incident, IncidentEvent, Tab};
 
 /// Counts shown in the tab titles.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -141,6 +139,17 @@ fn parse<T: std::str::FromStr>(s: &str, fallback: T) -> T {
     s.parse().unwrap_or(fallback)
 }
 
+/// Every row `stmt` returns for `params`, each mapped by `map` (the one loop every list
+/// query ends in; the caller chooses `prepare` or `prepare_cached`).
+fn all_rows<T, P: rusqlite::Params>(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: P,
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let rows = stmt.query_map(params, map)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// The columns [`bug_from`] reads, for a bugs table aliased `t` (the body cut to
 /// [`Store::BODY_PREVIEW_CHARS`]).
 fn bug_columns() -> String {
@@ -210,10 +219,6 @@ fn incident_from(r: &Row<'_>) -> rusqlite::Result<Incident> {
     })
 }
 
-fn date(s: Option<String>) -> Option<NaiveDate> {
-    s.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-}
-
 impl Store {
     /// Most body text a list row carries: the detail pane shows a screenful, and 10,000 bugs
     /// with long bodies must not all sit in memory.
@@ -258,9 +263,7 @@ impl Store {
             bug_columns(),
             limit_clause(limit)
         );
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([], bug_from)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        all_rows(&mut self.conn().prepare(&sql)?, [], bug_from)
     }
 
     /// Incidents: open first (triggered, acknowledged), newest first.
@@ -273,9 +276,7 @@ impl Store {
             incident_columns(),
             limit_clause(limit)
         );
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([], incident_from)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        all_rows(&mut self.conn().prepare(&sql)?, [], incident_from)
     }
 
     /// Alerts: firing first, newest first.
@@ -288,8 +289,7 @@ impl Store {
              t.starts_at, t.silenced_by, {} FROM alerts t ORDER BY t.state != 'active', t.starts_at DESC",
             flags("alert")
         );
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([], |r| {
+        let mut alerts = all_rows(&mut self.conn().prepare(&sql)?, [], |r| {
             let labels: String = r.get(7)?;
             let annotations: String = r.get(8)?;
             let silenced: String = r.get(10)?;
@@ -309,7 +309,6 @@ impl Store {
                 silences: Vec::new(),
             })
         })?;
-        let mut alerts: Vec<Alert> = rows.collect::<rusqlite::Result<_>>()?;
         let known = super::incidents::load_silences(self.conn())?;
         for a in &mut alerts {
             a.silences = a
@@ -321,163 +320,6 @@ impl Store {
         Ok(alerts)
     }
 
-    /// Customers by name, with NPS history and derived support figures as of `now`'s day.
-    ///
-    /// The ticket window starts at midnight (UTC) 28 days before `now`'s day: counted from the
-    /// second, a bug crossed the window edge while the screen was open and the health score
-    /// changed band with no edit. A score is a function of the data and the day only.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn load_customers(&self, now: DateTime<Utc>) -> Result<Vec<Customer>> {
-        let day_start = ts(now) - ts(now).rem_euclid(86_400);
-        let four_weeks_ago = day_start - 28 * 86_400;
-        let sql = format!(
-            "SELECT t.id, t.slug, t.name, t.stage, t.vertical, t.acv_usd, t.owner, t.poc_start, t.signed_on, t.go_live, \
-             t.usage_days_per_week, t.feature_adoption_pct, t.engagement, t.churn_risk, \
-             (SELECT count(*) FROM bugs b, json_each(b.customers) j WHERE j.value = t.slug AND b.created_at >= ?1), \
-             (SELECT count(*) FROM bugs b, json_each(b.customers) j WHERE j.value = t.slug AND b.status != 'closed' AND b.priority IN ('P0', 'P1')), \
-             (SELECT count(*) FROM incidents i, json_each(i.customers) j WHERE j.value = t.slug AND i.status != 'resolved'), \
-             {} FROM customers t ORDER BY t.stage = 'churned', t.name",
-            flags("customer")
-        );
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([four_weeks_ago], |r| {
-            let tickets: i64 = r.get(14)?;
-            #[allow(clippy::cast_precision_loss, reason = "ticket counts are small")]
-            let per_week = tickets as f64 / 4.0;
-            Ok(Customer {
-                id: r.get(0)?,
-                slug: r.get(1)?,
-                name: r.get(2)?,
-                stage: parse(&r.get::<_, String>(3)?, crate::domain::Stage::Prospect),
-                vertical: r.get(4)?,
-                acv_usd: r.get(5)?,
-                owner: r.get(6)?,
-                poc_start: date(r.get(7)?),
-                signed_on: date(r.get(8)?),
-                go_live: date(r.get(9)?),
-                usage_days_per_week: r.get(10)?,
-                feature_adoption_pct: r.get(11)?,
-                engagement: r.get(12)?,
-                churn_risk: parse(&r.get::<_, String>(13)?, crate::domain::ChurnRisk::Low),
-                nps: Vec::new(),
-                tickets_per_week: per_week,
-                open_p0_p1_bugs: r.get(15)?,
-                open_incidents: r.get(16)?,
-                pending: r.get(17)?,
-            })
-        })?;
-        let mut customers: Vec<Customer> = rows.collect::<rusqlite::Result<_>>()?;
-        let mut nps = self
-            .conn()
-            .prepare("SELECT customer_id, score, at, comment FROM nps_responses ORDER BY at, id")?;
-        let all = nps.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                NpsResponse {
-                    score: r.get(1)?,
-                    at: from_ts(r.get(2)?),
-                    comment: r.get(3)?,
-                },
-            ))
-        })?;
-        for row in all {
-            let (cid, resp) = row?;
-            if let Some(c) = customers.iter_mut().find(|c| c.id == cid) {
-                c.nps.push(resp);
-            }
-        }
-        Ok(customers)
-    }
-
-    /// Feedback notes and feature requests of one customer, newest first.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn customer_notes(&self, customer_id: i64) -> Result<Vec<CustomerNote>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT kind, at, author, text FROM customer_notes WHERE customer_id = ?1 ORDER BY at DESC, id DESC",
-        )?;
-        let rows = stmt.query_map([customer_id], |r| {
-            Ok(CustomerNote {
-                kind: parse(&r.get::<_, String>(0)?, crate::domain::NoteKind::Feedback),
-                at: from_ts(r.get(1)?),
-                author: r.get(2)?,
-                text: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// SLOs with their window counts and daily history.
-    ///
-    /// # Errors
-    /// SQLite errors.
-    pub fn load_slos(&self) -> Result<Vec<Slo>> {
-        let mut stmt = self.conn().prepare(
-            "SELECT id, name, service, objective, window_days, kind, good_query, total_query, threshold_le, \
-             last_error, last_error_at, updated_at FROM slos ORDER BY name",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Slo {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                service: r.get(2)?,
-                objective: r.get(3)?,
-                window_days: r.get(4)?,
-                kind: parse(&r.get::<_, String>(5)?, crate::domain::SloKind::Ratio),
-                good_query: r.get(6)?,
-                total_query: r.get(7)?,
-                threshold_le: r.get(8)?,
-                windows: Vec::new(),
-                daily: Vec::new(),
-                last_error: r.get(9)?,
-                last_error_at: from_opt_ts(r.get(10)?),
-                updated_at: from_opt_ts(r.get(11)?),
-            })
-        })?;
-        let mut slos: Vec<Slo> = rows.collect::<rusqlite::Result<_>>()?;
-        let mut w = self
-            .conn()
-            .prepare("SELECT slo_id, window, bad, total FROM slo_windows")?;
-        for row in w.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                SloWindowCounts {
-                    window: r.get(1)?,
-                    bad: r.get(2)?,
-                    total: r.get(3)?,
-                },
-            ))
-        })? {
-            let (id, counts) = row?;
-            if let Some(s) = slos.iter_mut().find(|s| s.id == id) {
-                s.windows.push(counts);
-            }
-        }
-        let mut d = self
-            .conn()
-            .prepare("SELECT slo_id, day, bad, total FROM slo_samples ORDER BY day")?;
-        for row in d.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, f64>(2)?,
-                r.get::<_, f64>(3)?,
-            ))
-        })? {
-            let (id, day, bad, total) = row?;
-            if let (Some(s), Ok(day)) = (
-                slos.iter_mut().find(|s| s.id == id),
-                NaiveDate::parse_from_str(&day, "%Y-%m-%d"),
-            ) {
-                s.daily.push(SloDaily { day, bad, total });
-            }
-        }
-        Ok(slos)
-    }
-
     /// Registered checklist documents.
     ///
     /// # Errors
@@ -486,7 +328,7 @@ impl Store {
         let mut stmt = self.conn().prepare(
             "SELECT id, path, title, synced_at, last_error FROM checklist_docs ORDER BY id",
         )?;
-        let rows = stmt.query_map([], |r| {
+        all_rows(&mut stmt, [], |r| {
             Ok(ChecklistDoc {
                 id: r.get(0)?,
                 path: r.get(1)?,
@@ -494,8 +336,7 @@ impl Store {
                 synced_at: from_opt_ts(r.get(3)?),
                 last_error: r.get(4)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Items of every document, in document order.
@@ -507,9 +348,7 @@ impl Store {
             "SELECT {} FROM checklist_items t ORDER BY t.doc_id, t.ordinal",
             checklist_columns()
         );
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([], checklist_item_from)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        all_rows(&mut self.conn().prepare(&sql)?, [], checklist_item_from)
     }
 
     /// Counts for the tab titles (all index-served).
@@ -553,7 +392,7 @@ impl Store {
              WHERE a.entity_kind = 'incident' AND a.entity_id = ?1 \
              ORDER BY 1, 5",
         )?;
-        let rows = stmt.query_map([incident_id], |r| {
+        all_rows(&mut stmt, [incident_id], |r| {
             Ok(IncidentEvent {
                 at: from_ts(r.get(0)?),
                 kind: r.get(1)?,
@@ -561,8 +400,7 @@ impl Store {
                 text: r.get(3)?,
                 origin: r.get(4)?,
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Every source's sync state.
@@ -574,7 +412,7 @@ impl Store {
             "SELECT source, kind, cursor, rate_limited_until, last_attempt_at, last_success_at, last_error, last_error_at \
              FROM sync_state ORDER BY source",
         )?;
-        let rows = stmt.query_map([], |r| {
+        all_rows(&mut stmt, [], |r| {
             Ok(SyncState {
                 source: r.get(0)?,
                 kind: r.get(1)?,
@@ -585,8 +423,7 @@ impl Store {
                 last_error: r.get(6)?,
                 last_error_at: from_opt_ts(r.get(7)?),
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// The review note saved for a week and area.
@@ -597,7 +434,6 @@ impl Store {
         let mut stmt = self
             .conn()
             .prepare("SELECT area, text FROM review_notes WHERE week = ?1 ORDER BY area")?;
-        let rows = stmt.query_map(params![week], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        all_rows(&mut stmt, params![week], |r| Ok((r.get(0)?, r.get(1)?)))
     }
 }

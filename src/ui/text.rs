@@ -55,8 +55,8 @@ pub fn first_line(s: &str) -> &str {
 pub fn coarse(secs: i64) -> String {
     let s = secs.unsigned_abs();
     match s {
-        0..=59 => format!("{s}s"),
-        60..=3_599 => format!("{}m", s / 60),
+        // Under an hour the coarse age and the compact duration read the same.
+        0..=3_599 => crate::app::derive::short_duration(secs),
         3_600..=86_399 => format!("{}h", s / 3_600),
         86_400..=1_209_599 => format!("{}d", s / 86_400),
         _ => format!("{}w", s / 604_800),
@@ -80,6 +80,16 @@ pub fn or_dash(s: Option<&str>) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_coarse_age_keeps_one_unit_by_magnitude() {
+        assert_eq!(coarse(45), "45s");
+        assert_eq!(coarse(-45), "45s");
+        assert_eq!(coarse(12 * 60 + 59), "12m");
+        assert_eq!(coarse(5 * 3_600 + 59 * 60), "5h");
+        assert_eq!(coarse(3 * 86_400 + 23 * 3_600), "3d");
+        assert_eq!(coarse(6 * 604_800), "6w");
+    }
 
     #[test]
     fn fit_cuts_by_display_width_and_marks_the_cut() {

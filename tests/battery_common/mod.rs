@@ -1,12 +1,15 @@
 //! Shared by the `battery_*` test targets (RELIABILITY.md §7, driven by `scripts/battery`):
 //! the tier (quick by default, `OPSDECK_BATTERY_TIER=long` for the long one), result rows for
-//! the table, raw loopback fault servers and a helper running the real binary.
+//! the table, raw loopback fault servers, a helper running the real binary, and the kill -9
+//! batteries' child harness (start the child role, kill it, read its `ACK` lines).
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 /// Whether the long tier was asked for.
@@ -221,4 +224,55 @@ pub fn corpus(n: usize) -> Vec<String> {
 /// A character that must never reach a cell, a field or a report.
 pub fn bad_char(c: char) -> bool {
     (c.is_control() && c != '\n') || opsdeck::sanitize::is_format_control(c)
+}
+
+/// Starts this test binary again running only the test `role` (the child half of a kill -9
+/// battery), with `env` set and its stdout piped back.
+pub fn spawn_role(role: &str, env: &[(&str, String)]) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([role, "--exact", "--nocapture", "--test-threads=1"]);
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Kills `c` (SIGKILL) and returns what it printed until then.
+pub fn kill_and_read(mut c: Child) -> String {
+    let _ = c.kill();
+    let _ = c.wait();
+    let mut stdout = String::new();
+    if let Some(mut s) = c.stdout.take() {
+        let _ = s.read_to_string(&mut stdout);
+    }
+    stdout
+}
+
+/// The `ACK <n> <op id>` lines a child printed: n → op id. libtest prints "test name ... "
+/// without a newline first, so an ACK can share a line.
+pub fn acks<N: FromStr + Ord>(stdout: &str) -> BTreeMap<N, String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.find("ACK ").map(|at| &l[at..]))
+        .filter_map(|a| {
+            let mut it = a.split(' ').skip(1);
+            Some((it.next()?.parse().ok()?, it.next()?.to_owned()))
+        })
+        .collect()
+}
+
+/// Waits until `c` exits by itself; fails the test if that takes longer than `limit`.
+pub async fn wait_exit(c: &mut Child, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while c.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "a full child run took > {} s",
+            limit.as_secs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

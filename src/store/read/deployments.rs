@@ -3,7 +3,7 @@
 
 use rusqlite::Row;
 
-use super::{flags, limit_clause, parse};
+use super::{all_rows, flags, limit_clause, parse};
 use crate::domain::Deployment;
 use crate::store::{from_opt_ts, from_ts, json_list, Result, Store};
 
@@ -56,9 +56,7 @@ impl Store {
             deployment_columns(),
             limit_clause(limit)
         );
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map([], deployment_from)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        all_rows(&mut self.conn().prepare(&sql)?, [], deployment_from)
     }
 
     /// The rollback candidate of incident `incident_id`: the latest production deployment of

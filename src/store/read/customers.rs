@@ -1,0 +1,99 @@
+//! Customer rows: the customers tab's list (with NPS history and the support figures derived
+//! from bugs and incidents) and one customer's notes for the detail pane.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{all_rows, flags, parse};
+use crate::domain::{Customer, CustomerNote, NpsResponse};
+use crate::store::{from_ts, ts, Result, Store};
+
+fn date(s: Option<String>) -> Option<NaiveDate> {
+    s.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+}
+
+impl Store {
+    /// Customers by name, with NPS history and derived support figures as of `now`'s day.
+    ///
+    /// The ticket window starts at midnight (UTC) 28 days before `now`'s day: counted from the
+    /// second, a bug crossed the window edge while the screen was open and the health score
+    /// changed band with no edit. A score is a function of the data and the day only.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn load_customers(&self, now: DateTime<Utc>) -> Result<Vec<Customer>> {
+        let day_start = ts(now) - ts(now).rem_euclid(86_400);
+        let four_weeks_ago = day_start - 28 * 86_400;
+        let sql = format!(
+            "SELECT t.id, t.slug, t.name, t.stage, t.vertical, t.acv_usd, t.owner, t.poc_start, t.signed_on, t.go_live, \
+             t.usage_days_per_week, t.feature_adoption_pct, t.engagement, t.churn_risk, \
+             (SELECT count(*) FROM bugs b, json_each(b.customers) j WHERE j.value = t.slug AND b.created_at >= ?1), \
+             (SELECT count(*) FROM bugs b, json_each(b.customers) j WHERE j.value = t.slug AND b.status != 'closed' AND b.priority IN ('P0', 'P1')), \
+             (SELECT count(*) FROM incidents i, json_each(i.customers) j WHERE j.value = t.slug AND i.status != 'resolved'), \
+             {} FROM customers t ORDER BY t.stage = 'churned', t.name",
+            flags("customer")
+        );
+        let mut customers = all_rows(&mut self.conn().prepare(&sql)?, [four_weeks_ago], |r| {
+            let tickets: i64 = r.get(14)?;
+            #[allow(clippy::cast_precision_loss, reason = "ticket counts are small")]
+            let per_week = tickets as f64 / 4.0;
+            Ok(Customer {
+                id: r.get(0)?,
+                slug: r.get(1)?,
+                name: r.get(2)?,
+                stage: parse(&r.get::<_, String>(3)?, crate::domain::Stage::Prospect),
+                vertical: r.get(4)?,
+                acv_usd: r.get(5)?,
+                owner: r.get(6)?,
+                poc_start: date(r.get(7)?),
+                signed_on: date(r.get(8)?),
+                go_live: date(r.get(9)?),
+                usage_days_per_week: r.get(10)?,
+                feature_adoption_pct: r.get(11)?,
+                engagement: r.get(12)?,
+                churn_risk: parse(&r.get::<_, String>(13)?, crate::domain::ChurnRisk::Low),
+                nps: Vec::new(),
+                tickets_per_week: per_week,
+                open_p0_p1_bugs: r.get(15)?,
+                open_incidents: r.get(16)?,
+                pending: r.get(17)?,
+            })
+        })?;
+        let mut nps = self
+            .conn()
+            .prepare("SELECT customer_id, score, at, comment FROM nps_responses ORDER BY at, id")?;
+        let all = all_rows(&mut nps, [], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                NpsResponse {
+                    score: r.get(1)?,
+                    at: from_ts(r.get(2)?),
+                    comment: r.get(3)?,
+                },
+            ))
+        })?;
+        for (cid, resp) in all {
+            if let Some(c) = customers.iter_mut().find(|c| c.id == cid) {
+                c.nps.push(resp);
+            }
+        }
+        Ok(customers)
+    }
+
+    /// Feedback notes and feature requests of one customer, newest first.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn customer_notes(&self, customer_id: i64) -> Result<Vec<CustomerNote>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT kind, at, author, text FROM customer_notes WHERE customer_id = ?1 ORDER BY at DESC, id DESC",
+        )?;
+        all_rows(&mut stmt, [customer_id], |r| {
+            Ok(CustomerNote {
+                kind: parse(&r.get::<_, String>(0)?, crate::domain::NoteKind::Feedback),
+                at: from_ts(r.get(1)?),
+                author: r.get(2)?,
+                text: r.get(3)?,
+            })
+        })
+    }
+}
