@@ -382,6 +382,68 @@ fn a_reload_follows_a_row_that_moved_far() {
     assert_eq!(all[app.state.bugs.selected].id, id);
 }
 
+/// REGRESSION: a reload reply (a sync round's, an edit's) put the cursor back on the row it
+/// followed when the reload was asked for, so `j j` pressed while it was in flight were lost
+/// (seen in the tasklist tmux test: the second `j` "did nothing").
+#[test]
+fn keys_pressed_while_a_reload_is_in_flight_still_move_the_cursor() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(dir.path());
+    go_to(&mut app, 100);
+    let all = all_bugs(app.store());
+    app.hold = true;
+    app.run(vec![Effect::Reload(Tab::Bugs)]);
+    assert_eq!(app.held.len(), 1, "one reload asked for: {:?}", app.held);
+    app.hold = false;
+    app.act(Action::SelectNext);
+    app.act(Action::SelectNext);
+    assert_eq!(app.selected().id, all[102].id);
+    let reload = app.held.remove(0);
+    app.run(vec![reload]);
+    assert_eq!(app.state.bugs.selected, 102, "both j presses count");
+    assert_eq!(app.selected().id, all[102].id);
+
+    // The followed row moved meanwhile: the cursor stays on the row the user moved to.
+    let mover = all[101].id;
+    app.act(Action::SelectPrev);
+    assert_eq!(app.selected().id, mover);
+    app.hold = true;
+    app.run(vec![Effect::Reload(Tab::Bugs)]);
+    app.hold = false;
+    app.act(Action::SelectNext);
+    let on = app.selected().id;
+    assert_eq!(on, all[102].id);
+    app.store()
+        .conn()
+        .execute(
+            "UPDATE bugs SET priority = 'P0', updated_at = ?2, status = 'open' WHERE id = ?1",
+            [mover, now().timestamp()],
+        )
+        .unwrap();
+    let reload = app.held.remove(0);
+    app.run(vec![reload]);
+    assert_eq!(
+        app.selected().id,
+        on,
+        "the cursor stays on the row it was moved to"
+    );
+    assert_eq!(all_bugs(app.store())[app.state.bugs.selected].id, on);
+
+    // Far past the window while the reload is out: the cursor lands where the keys took it.
+    app.hold = true;
+    app.run(vec![Effect::Reload(Tab::Bugs)]);
+    app.hold = false;
+    let from = app.state.bugs.selected;
+    for _ in 0..40 {
+        app.act(Action::HalfPageDown);
+    }
+    let reload = app.held.remove(0);
+    app.run(vec![reload]);
+    let at = app.state.bugs.selected;
+    assert!(at > from + 400, "the half pages count: {from} -> {at}");
+    assert_eq!(app.selected().id, all_bugs(app.store())[at].id);
+}
+
 #[test]
 fn a_stale_window_reply_is_ignored() {
     let dir = tempfile::tempdir().unwrap();

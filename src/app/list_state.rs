@@ -54,6 +54,9 @@ pub struct ListState<R> {
     pub want: Option<WindowWant>,
     /// The position a scroll window was asked around and not yet received.
     pub requested: Option<usize>,
+    /// Where the cursor was when the newest reload was asked for: keys pressed before its
+    /// reply lands still count (the reply places the followed row, the cursor keeps moving).
+    pub reload_from: Option<usize>,
     /// Copies of marked rows with their position when marked, so a bulk action reaches a
     /// marked row that has scrolled out of the window (windowed lists).
     pub marked_rows: std::collections::BTreeMap<i64, (usize, R)>,
@@ -101,6 +104,7 @@ impl<R> Default for ListState<R> {
             pending: None,
             want: None,
             requested: None,
+            reload_from: None,
             marked_rows: std::collections::BTreeMap::new(),
             hide: crate::store::read::checklist_window::ChecklistHide::default(),
             hide_for: None,

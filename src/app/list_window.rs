@@ -119,7 +119,9 @@ impl<R: RowView + Clone> ListState<R> {
         let query = self.query();
         self.query_for = Some(query.clone());
         self.hide_for = Some(self.hide.clone());
-        if !want.reload {
+        if want.reload {
+            self.reload_from = Some(want.around);
+        } else {
             self.requested = Some(want.around);
         }
         WindowRequest {
@@ -141,6 +143,33 @@ impl<R: RowView + Clone> ListState<R> {
         }
     }
 
+    /// Where the cursor belongs when a reload reply places the followed row at `placed` but
+    /// the user moved the cursor after asking (`j j` while a sync's reload was in flight):
+    /// on the row now under the cursor if the reply holds it, else as far from `placed` as
+    /// the cursor moved. `None` when the cursor did not move.
+    fn moved_since_reload(
+        &mut self,
+        offset: usize,
+        total: usize,
+        rows: &[R],
+        placed: usize,
+    ) -> Option<usize> {
+        let asked_at = self.reload_from.take()?;
+        let now = self.pending.unwrap_or(self.selected);
+        if now == asked_at || !self.loaded || total == 0 {
+            return None;
+        }
+        if self.pending.is_none() {
+            if let Some(id) = self.selected_row().map(|r| r.entity().id) {
+                if let Some(i) = rows.iter().position(|r| r.entity().id == id) {
+                    return Some(offset + i);
+                }
+            }
+        }
+        let moved = placed.saturating_add(now).saturating_sub(asked_at);
+        Some(moved.min(total - 1))
+    }
+
     /// Takes a window of rows; `false` if it was stale (another generation, or a scroll reply
     /// that cannot show where the cursor is going — a newer request is then made).
     pub(super) fn apply_window(
@@ -155,8 +184,23 @@ impl<R: RowView + Clone> ListState<R> {
         if reply_generation != self.generation {
             return false;
         }
+        let mut went_on = None;
         let target = match select {
-            Some(t) => t,
+            Some(t) => match self.moved_since_reload(offset, total, &rows, t) {
+                Some(moved) if shows(offset, rows.len(), moved, screen) => moved,
+                Some(moved) => {
+                    // The cursor went on past this window: place it once that window lands.
+                    self.want = Some(WindowWant {
+                        around: moved,
+                        follow: None,
+                        reload: false,
+                        shape: false,
+                    });
+                    went_on = Some(moved);
+                    t
+                }
+                None => t,
+            },
             None => {
                 self.requested = None;
                 let t = self.pending.unwrap_or(self.selected);
@@ -191,7 +235,7 @@ impl<R: RowView + Clone> ListState<R> {
         self.loaded = true;
         self.filtered_for = None;
         self.selected = target.min(total.saturating_sub(1));
-        self.pending = None;
+        self.pending = went_on;
         if select.is_some() {
             self.requested = None;
         }
