@@ -465,6 +465,30 @@ impl Store {
         self.incidents_for_figures(since)
     }
 
+    /// Of [`Store::incidents_since`], those whose key is in `keys`: what the DORA panel reads
+    /// when links are not guessed, since it then looks incidents up only by the keys its
+    /// deployments link to (all 16k incidents of 91 days were held for none, issue #12).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn incidents_since_with_keys(&self, since: i64, keys: &[&str]) -> Result<Vec<Incident>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = serde_json::to_string(keys).map_err(|e| {
+            crate::store::StoreError::Corrupt(format!("incident keys as JSON: {e}"))
+        })?;
+        let linked = "t.external_id IN (SELECT value FROM json_each(?2))";
+        let sql = format!(
+            "SELECT {LEAN_INCIDENT} FROM incidents t WHERE t.created_at >= ?1 AND {linked} \
+             UNION ALL SELECT {LEAN_INCIDENT} FROM incidents t \
+             WHERE t.status IN ('triggered', 'acknowledged') AND t.created_at < ?1 AND {linked}"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params![since, keys], incident_from)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Distinct non-empty values a completion offers, from the whole table: `what` is one of
     /// `bug_assignees`, `bug_labels`, `incident_assignees`, `services`, `incident_keys`,
     /// `checklist_owners`.
