@@ -238,16 +238,23 @@ struct PendingEdit {
 /// SQLite errors (file problems leave the edits pending and are recorded on them).
 pub fn push_pending(store: &mut Store, now: DateTime<Utc>) -> Result<PushReport> {
     let mut report = PushReport::default();
-    let docs: Vec<(i64, String, String)> = {
-        let mut stmt = store.conn().prepare("SELECT id, path, base_content FROM checklist_docs WHERE path NOT LIKE 'demo:%' AND source IS NULL ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    // The stored text is read only for a document with edits to push: reading every one's
+    // held a 100k-item plan (~4 MiB) on every checklist reload (issue #12, peak RSS).
+    let docs: Vec<(i64, String)> = {
+        let mut stmt = store.conn().prepare("SELECT id, path FROM checklist_docs WHERE path NOT LIKE 'demo:%' AND source IS NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    for (doc_id, path, base) in docs {
+    for (doc_id, path) in docs {
         let pending = pending_for(store, doc_id, &path, now)?;
         if pending.is_empty() {
             continue;
         }
+        let base: String = store.conn().query_row(
+            "SELECT base_content FROM checklist_docs WHERE id = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )?;
         push_doc(
             store,
             doc_id,
