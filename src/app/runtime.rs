@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::thread;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
@@ -33,8 +34,12 @@ pub const CHECK_CACHE_KIB: u32 = 128;
 /// How long the store thread must have had nothing to do before a requested page check starts:
 /// started right away it read the whole cache (358 MB at 1M rows) on another thread while the
 /// first frame was still being drawn, competing for the cores and, cold, for the disk (issue
-/// #12). A damaged cache is still found within about a second of start.
+/// #12). A damaged cache is still found within about a second of start: a check still
+/// waiting [`CHECK_AT_LATEST`] after it was asked for starts even if the thread is busy.
 pub const CHECK_AFTER_IDLE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The longest a requested page check waits for the store thread to be idle.
+pub const CHECK_AT_LATEST: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How often an idle store thread checks that the cache file was not deleted or replaced.
 pub const CACHE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
@@ -87,24 +92,30 @@ impl Runtime {
                     msgs,
                     gone_reported: false,
                 };
-                // A page check asked for and not started yet (it waits for a quiet moment).
-                let mut check_pages = false;
+                // When a page check not started yet was asked for (it waits for a quiet
+                // moment, at most CHECK_AT_LATEST).
+                let mut check_asked: Option<Instant> = None;
                 loop {
+                    if check_asked.is_some_and(|at| at.elapsed() >= CHECK_AT_LATEST) {
+                        check_asked = None;
+                        worker.check_pages();
+                    }
                     // Idle: check the cache file is still ours (deleted or replaced files are
                     // reported once; writes check it themselves too).
-                    let idle = if check_pages {
-                        CHECK_AFTER_IDLE
-                    } else {
-                        CACHE_CHECK_EVERY
+                    let idle = match check_asked {
+                        Some(at) => {
+                            CHECK_AFTER_IDLE.min(CHECK_AT_LATEST.saturating_sub(at.elapsed()))
+                        }
+                        None => CACHE_CHECK_EVERY,
                     };
                     let effect = match rx.recv_timeout(idle) {
                         Ok(Effect::CheckCachePages) => {
-                            check_pages = true;
+                            check_asked.get_or_insert_with(Instant::now);
                             continue;
                         }
                         Ok(effect) => effect,
-                        Err(std_mpsc::RecvTimeoutError::Timeout) if check_pages => {
-                            check_pages = false;
+                        Err(std_mpsc::RecvTimeoutError::Timeout) if check_asked.is_some() => {
+                            check_asked = None;
                             worker.check_pages();
                             continue;
                         }
@@ -125,7 +136,7 @@ impl Runtime {
                     let mut seen = Vec::new();
                     for effect in batch {
                         if effect == Effect::CheckCachePages {
-                            check_pages = true;
+                            check_asked.get_or_insert_with(Instant::now);
                             continue;
                         }
                         if matches!(effect, Effect::Reload(_) | Effect::ReloadStatus) {
