@@ -9,6 +9,9 @@ use std::path::Path;
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
+/// Log lines that may wait for the writer thread.
+pub const LOG_QUEUE_LINES: usize = 1_024;
+
 /// Starts file logging; returns the guard that flushes on drop, or `None` if logging is off.
 #[must_use]
 pub fn init(log_file: &Path, filter: &str) -> Option<WorkerGuard> {
@@ -22,7 +25,12 @@ pub fn init(log_file: &Path, filter: &str) -> Option<WorkerGuard> {
         .append(true)
         .open(log_file)
         .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    // The default queue holds 128,000 lines and is allocated up front: 4 MiB of resident memory
+    // for a log that writes a few lines a minute (issue #12, peak RSS). A burst beyond
+    // LOG_QUEUE_LINES while the writer thread is behind drops lines, as the default does.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(file);
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let ok = tracing_subscriber::fmt()
         .with_writer(writer)

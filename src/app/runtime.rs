@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
 use std::thread;
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
@@ -21,6 +22,24 @@ use crate::store::{OpState, Store, StoreError};
 
 /// Rows sent before the rest of a tab (a screenful with margin).
 pub const FIRST_PAGE_ROWS: u32 = 60;
+
+/// The UI store connection's page cache. Its reads are windows of a few screens and the
+/// index pages above them (the OS page cache holds the rest), so SQLite's default 2,000 KiB
+/// was mostly resident memory with no use (issue #12, peak RSS); sync workers keep the default.
+pub const UI_CACHE_KIB: u32 = 1_024;
+
+/// The page check's cache: `quick_check` reads every page once, so a cache only costs memory.
+pub const CHECK_CACHE_KIB: u32 = 128;
+
+/// How long the store thread must have had nothing to do before a requested page check starts:
+/// started right away it read the whole cache (358 MB at 1M rows) on another thread while the
+/// first frame was still being drawn, competing for the cores and, cold, for the disk (issue
+/// #12). A damaged cache is still found within about a second of start: a check still
+/// waiting [`CHECK_AT_LATEST`] after it was asked for starts even if the thread is busy.
+pub const CHECK_AFTER_IDLE: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The longest a requested page check waits for the store thread to be idle.
+pub const CHECK_AT_LATEST: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How often an idle store thread checks that the cache file was not deleted or replaced.
 pub const CACHE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
@@ -60,6 +79,9 @@ impl Runtime {
         msgs: UnboundedSender<Msg>,
     ) -> Runtime {
         let (tx, rx) = std_mpsc::channel::<Effect>();
+        if let Err(e) = store.set_cache_kib(UI_CACHE_KIB) {
+            tracing::warn!(error = %e, "could not size the page cache");
+        }
         let spawned = thread::Builder::new()
             .name("opsdeck-store".into())
             .spawn(move || {
@@ -70,11 +92,33 @@ impl Runtime {
                     msgs,
                     gone_reported: false,
                 };
+                // When a page check not started yet was asked for (it waits for a quiet
+                // moment, at most CHECK_AT_LATEST).
+                let mut check_asked: Option<Instant> = None;
                 loop {
+                    if check_asked.is_some_and(|at| at.elapsed() >= CHECK_AT_LATEST) {
+                        check_asked = None;
+                        worker.check_pages();
+                    }
                     // Idle: check the cache file is still ours (deleted or replaced files are
                     // reported once; writes check it themselves too).
-                    let effect = match rx.recv_timeout(CACHE_CHECK_EVERY) {
+                    let idle = match check_asked {
+                        Some(at) => {
+                            CHECK_AFTER_IDLE.min(CHECK_AT_LATEST.saturating_sub(at.elapsed()))
+                        }
+                        None => CACHE_CHECK_EVERY,
+                    };
+                    let effect = match rx.recv_timeout(idle) {
+                        Ok(Effect::CheckCachePages) => {
+                            check_asked.get_or_insert_with(Instant::now);
+                            continue;
+                        }
                         Ok(effect) => effect,
+                        Err(std_mpsc::RecvTimeoutError::Timeout) if check_asked.is_some() => {
+                            check_asked = None;
+                            worker.check_pages();
+                            continue;
+                        }
                         Err(std_mpsc::RecvTimeoutError::Timeout) => {
                             worker.check_cache();
                             continue;
@@ -91,6 +135,10 @@ impl Runtime {
                     let batch = super::window_reads::latest_windows(batch);
                     let mut seen = Vec::new();
                     for effect in batch {
+                        if effect == Effect::CheckCachePages {
+                            check_asked.get_or_insert_with(Instant::now);
+                            continue;
+                        }
                         if matches!(effect, Effect::Reload(_) | Effect::ReloadStatus) {
                             if seen.contains(&effect) {
                                 continue;
@@ -189,6 +237,10 @@ impl Worker {
                         return;
                     }
                 };
+                let cache = -i64::from(CHECK_CACHE_KIB);
+                if let Err(e) = conn.pragma_update(None, "cache_size", cache) {
+                    tracing::warn!(error = %e, "could not size the page check's cache");
+                }
                 let Err(damage) = crate::store::health::check_pages(&conn, false) else {
                     return;
                 };

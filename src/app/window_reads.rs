@@ -191,7 +191,19 @@ fn dora_figures(
 ) -> Result<(), StoreError> {
     let since = (now - chrono::Duration::days(super::dora_panel::span_days())).timestamp();
     let deployments = store.deployments_since(since)?;
-    let incidents = store.incidents_since(since)?;
+    // Without guessing, an incident is only ever looked up by a deployment's link: only the
+    // linked ones are read (the figures are the same; issue #12, peak RSS).
+    let incidents = if guess_links {
+        store.incidents_since(since)?
+    } else {
+        let mut keys: Vec<&str> = deployments
+            .iter()
+            .flat_map(|d| d.incident_keys.iter().map(String::as_str))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        store.incidents_since_with_keys(since, &keys)?
+    };
     let figures = super::dora_panel::compute_all(&deployments, &incidents, now, guess_links);
     let _ = msgs.send(Msg::Dora(figures));
     Ok(())

@@ -238,16 +238,23 @@ struct PendingEdit {
 /// SQLite errors (file problems leave the edits pending and are recorded on them).
 pub fn push_pending(store: &mut Store, now: DateTime<Utc>) -> Result<PushReport> {
     let mut report = PushReport::default();
-    let docs: Vec<(i64, String, String)> = {
-        let mut stmt = store.conn().prepare("SELECT id, path, base_content FROM checklist_docs WHERE path NOT LIKE 'demo:%' AND source IS NULL ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    // The stored text is read only for a document with edits to push: reading every one's
+    // held a 100k-item plan (~4 MiB) on every checklist reload (issue #12, peak RSS).
+    let docs: Vec<(i64, String)> = {
+        let mut stmt = store.conn().prepare("SELECT id, path FROM checklist_docs WHERE path NOT LIKE 'demo:%' AND source IS NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
-    for (doc_id, path, base) in docs {
+    for (doc_id, path) in docs {
         let pending = pending_for(store, doc_id, &path, now)?;
         if pending.is_empty() {
             continue;
         }
+        let base: String = store.conn().query_row(
+            "SELECT base_content FROM checklist_docs WHERE id = ?1",
+            [doc_id],
+            |r| r.get(0),
+        )?;
         push_doc(
             store,
             doc_id,
@@ -503,25 +510,42 @@ pub fn import_remote_document(
 /// # Errors
 /// SQLite errors.
 pub fn refresh_from_disk(store: &mut Store, gates: &[String], now: DateTime<Utc>) -> Result<bool> {
-    let docs: Vec<(i64, String, String)> = {
+    // Only the stored text's size is read here (`octet_length` does not load the text): the
+    // text itself is compared in SQL, and only with a file of the same size. Loading every
+    // document's text into a String held 2 copies of a 100k-item plan (~8 MiB) on every
+    // checklist reload, even when its file was missing (issue #12, peak RSS).
+    let docs: Vec<(i64, String, i64)> = {
         let mut stmt = store.conn().prepare(
-            "SELECT id, path, base_content FROM checklist_docs WHERE path NOT LIKE 'demo:%' AND source IS NULL",
+            "SELECT id, path, octet_length(base_content) FROM checklist_docs WHERE path NOT LIKE 'demo:%' AND source IS NULL",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     let mut changed = false;
-    for (doc_id, path, base) in docs {
+    for (doc_id, path, base_bytes) in docs {
+        let differs = |content: &str| -> Result<bool> {
+            if i64::try_from(content.len()).ok() != Some(base_bytes) {
+                return Ok(true);
+            }
+            let same: bool = store.conn().query_row(
+                "SELECT base_content = ?2 FROM checklist_docs WHERE id = ?1",
+                params![doc_id, content],
+                |r| r.get(0),
+            )?;
+            Ok(!same)
+        };
         match file::read_plan(Path::new(&path)) {
-            Ok(content) if content != base => {
+            Ok(content) if differs(&content)? => {
                 store.write(|tx| import_document(tx, &path, &content, gates, now))?;
                 changed = true;
             }
             Ok(_) => {}
             Err(e) => {
+                // Only a new error is written: rewriting the row rewrites its stored text too
+                // (~12 MiB of SQLite memory for a 100k-item plan on every checklist reload).
                 store.write(|tx| {
                     tx.execute(
-                        "UPDATE checklist_docs SET last_error = ?1 WHERE id = ?2",
+                        "UPDATE checklist_docs SET last_error = ?1 WHERE id = ?2 AND last_error IS NOT ?1",
                         params![sanitize::line(&e.to_string()), doc_id],
                     )?;
                     Ok(())

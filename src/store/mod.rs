@@ -198,6 +198,17 @@ impl Store {
         Ok(())
     }
 
+    /// Caps this connection's page cache at `kib` KiB (SQLite's default is 2,000 KiB, filled
+    /// as pages are read and kept until the connection closes).
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn set_cache_kib(&self, kib: u32) -> Result<()> {
+        self.conn
+            .pragma_update(None, "cache_size", -i64::from(kib))?;
+        Ok(())
+    }
+
     /// The schema version of the open database.
     ///
     /// # Errors

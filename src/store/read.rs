@@ -224,6 +224,21 @@ impl Store {
     /// with long bodies must not all sit in memory.
     pub const BODY_PREVIEW_CHARS: i64 = 2048;
 
+    /// `(every row, open rows)` of `table` as the schema-v8 triggers keep them in
+    /// `row_counts` (`open` as the tab bar counts it: bugs not closed, incidents not resolved,
+    /// checklist items not checked); exact, and read in O(1).
+    ///
+    /// # Errors
+    /// SQLite errors; [`crate::store::StoreError::Corrupt`] when the table has no counts row.
+    pub fn row_counts(&self, table: &str) -> Result<(i64, i64)> {
+        use rusqlite::OptionalExtension;
+        self.conn()
+            .prepare_cached("SELECT total_rows, open_rows FROM row_counts WHERE tbl = ?1")?
+            .query_row([table], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| crate::store::StoreError::Corrupt(format!("no row counts for {table}")))
+    }
+
     /// Row count and widest id of a paged tab (bugs, incidents, deployments); `None` for the
     /// small tabs, which load whole at once.
     ///
@@ -236,11 +251,10 @@ impl Store {
             Tab::Deployments => ("deployments", "sha"),
             _ => return Ok(None),
         };
-        // Two statements: SQLite answers a lone `max(length(..))` from the last entry of the
-        // schema-v5 `*_id_width` index, and `count(*)` from the smallest index.
-        let rows: i64 =
-            self.conn()
-                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?;
+        // The count is kept by the schema-v8 triggers (a `count(*)` read the whole smallest
+        // index: O(rows) before the first row, issue #12); SQLite answers a lone
+        // `max(length(..))` from the last entry of the schema-v5 `*_id_width` index.
+        let (rows, _) = self.row_counts(table)?;
         let widest: Option<i64> =
             self.conn()
                 .query_row(&format!("SELECT max(length({id})) FROM {table}"), [], |r| {
@@ -351,17 +365,21 @@ impl Store {
         all_rows(&mut self.conn().prepare(&sql)?, [], checklist_item_from)
     }
 
-    /// Counts for the tab titles (all index-served).
+    /// Counts for the tab titles (O(1) from `row_counts` for the big tables, index-served for
+    /// the rest).
     ///
     /// # Errors
     /// SQLite errors.
     pub fn tab_counts(&self, now: DateTime<Utc>) -> Result<TabCounts> {
         let c = self.conn();
         let one = |sql: &str| -> Result<u32> { Ok(c.query_row(sql, [], |r| r.get(0))?) };
+        let open = |table: &str| -> Result<u32> {
+            Ok(u32::try_from(self.row_counts(table)?.1).unwrap_or(0))
+        };
         Ok(TabCounts {
             customers: one("SELECT count(*) FROM customers WHERE stage != 'churned'")?,
-            bugs: one("SELECT count(*) FROM bugs WHERE status != 'closed'")?,
-            incidents: one("SELECT count(*) FROM incidents WHERE status != 'resolved'")?,
+            bugs: open("bugs")?,
+            incidents: open("incidents")?,
             alerts: one("SELECT count(*) FROM alerts WHERE state = 'active'")?,
             deployments: c.query_row(
                 "SELECT count(*) FROM deployments WHERE created_at >= ?1",
@@ -369,7 +387,7 @@ impl Store {
                 |r| r.get(0),
             )?,
             slos: one("SELECT count(*) FROM slos")?,
-            checklist_open: one("SELECT count(*) FROM checklist_items WHERE checked = 0")?,
+            checklist_open: open("checklist_items")?,
         })
     }
 

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[Migration] = &[
     v5_list_order_indexes,
     v6_sort_indexes,
     v7_checklist_sections,
+    v8_row_counts,
 ];
 
 /// The schema version this binary writes.
@@ -398,4 +399,67 @@ fn v7_checklist_sections(tx: &Transaction<'_>) -> rusqlite::Result<()> {
         CREATE INDEX checklist_items_by_section ON checklist_items(doc_id, section, ordinal);
         ",
     )
+}
+
+/// Exact row counts kept by triggers (issue #12): the list's length and the tab bar's open
+/// counts were `count(*)` passes over whole tables before the first row was sent (7 ms warm
+/// over 200k incidents, the whole index read from disk cold, ~150 ms for the tab bar's counts
+/// at 1M cached rows). `row_counts` holds, per table, every row (`total_rows`) and the rows the
+/// tab bar counts as open (`open_rows`: bugs not closed, incidents not resolved, checklist
+/// items not checked; 0 for deployments, whose tab counts a time range). The triggers fire on
+/// every insert, delete, cascade and upsert; the expressions are exactly the tab bar's
+/// `WHERE` clauses. Read by [`super::read`]'s `list_shape` and `tab_counts`.
+fn v8_row_counts(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        r"
+        CREATE TABLE row_counts (
+            tbl TEXT PRIMARY KEY,
+            total_rows INTEGER NOT NULL,
+            open_rows INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO row_counts (tbl, total_rows, open_rows) VALUES
+            ('bugs', (SELECT count(*) FROM bugs),
+                (SELECT count(*) FROM bugs WHERE status != 'closed')),
+            ('incidents', (SELECT count(*) FROM incidents),
+                (SELECT count(*) FROM incidents WHERE status != 'resolved')),
+            ('deployments', (SELECT count(*) FROM deployments), 0),
+            ('checklist_items', (SELECT count(*) FROM checklist_items),
+                (SELECT count(*) FROM checklist_items WHERE checked = 0));
+        ",
+    )?;
+    // (table, the column the open rows depend on, the open-row expression over a row R)
+    let tables = [
+        ("bugs", Some("status"), "(R.status != 'closed')"),
+        ("incidents", Some("status"), "(R.status != 'resolved')"),
+        ("deployments", None, "0"),
+        ("checklist_items", Some("checked"), "(R.checked = 0)"),
+    ];
+    for (table, column, open) in tables {
+        let new = open.replace("R.", "NEW.");
+        let old = open.replace("R.", "OLD.");
+        tx.execute_batch(&format!(
+            r"
+            CREATE TRIGGER {table}_count_insert AFTER INSERT ON {table} BEGIN
+                UPDATE row_counts SET total_rows = total_rows + 1, open_rows = open_rows + {new}
+                WHERE tbl = '{table}';
+            END;
+            CREATE TRIGGER {table}_count_delete AFTER DELETE ON {table} BEGIN
+                UPDATE row_counts SET total_rows = total_rows - 1, open_rows = open_rows - {old}
+                WHERE tbl = '{table}';
+            END;
+            "
+        ))?;
+        if let Some(column) = column {
+            tx.execute_batch(&format!(
+                r"
+                CREATE TRIGGER {table}_count_open AFTER UPDATE OF {column} ON {table}
+                WHEN {new} != {old} BEGIN
+                    UPDATE row_counts SET open_rows = open_rows + {new} - {old}
+                    WHERE tbl = '{table}';
+                END;
+                "
+            ))?;
+        }
+    }
+    Ok(())
 }
