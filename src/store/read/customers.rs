@@ -23,13 +23,20 @@ impl Store {
     pub fn load_customers(&self, now: DateTime<Utc>) -> Result<Vec<Customer>> {
         let day_start = ts(now) - ts(now).rem_euclid(86_400);
         let four_weeks_ago = day_start - 28 * 86_400;
+        // One pass over the linked rows only (`customers != '[]'` is the schema-v10 partial
+        // indexes' condition), grouped by customer — not a scan of every bug per customer.
         let sql = format!(
-            "SELECT t.id, t.slug, t.name, t.stage, t.vertical, t.acv_usd, t.owner, t.poc_start, t.signed_on, t.go_live, \
+            "WITH bc AS (SELECT j.value AS slug, sum(b.created_at >= ?1) AS recent, \
+                 sum(b.status != 'closed' AND b.priority IN ('P0', 'P1')) AS hot \
+                 FROM bugs b, json_each(b.customers) j WHERE b.customers != '[]' GROUP BY j.value), \
+             ic AS (SELECT j.value AS slug, count(*) AS open \
+                 FROM incidents i, json_each(i.customers) j \
+                 WHERE i.customers != '[]' AND i.status != 'resolved' GROUP BY j.value) \
+             SELECT t.id, t.slug, t.name, t.stage, t.vertical, t.acv_usd, t.owner, t.poc_start, t.signed_on, t.go_live, \
              t.usage_days_per_week, t.feature_adoption_pct, t.engagement, t.churn_risk, \
-             (SELECT count(*) FROM bugs b, json_each(b.customers) j WHERE j.value = t.slug AND b.created_at >= ?1), \
-             (SELECT count(*) FROM bugs b, json_each(b.customers) j WHERE j.value = t.slug AND b.status != 'closed' AND b.priority IN ('P0', 'P1')), \
-             (SELECT count(*) FROM incidents i, json_each(i.customers) j WHERE j.value = t.slug AND i.status != 'resolved'), \
-             {} FROM customers t ORDER BY t.stage = 'churned', t.name",
+             coalesce(bc.recent, 0), coalesce(bc.hot, 0), coalesce(ic.open, 0), \
+             {} FROM customers t LEFT JOIN bc ON bc.slug = t.slug LEFT JOIN ic ON ic.slug = t.slug \
+             ORDER BY t.stage = 'churned', t.name",
             flags("customer")
         );
         let mut customers = all_rows(&mut self.conn().prepare(&sql)?, [four_weeks_ago], |r| {
