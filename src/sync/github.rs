@@ -50,7 +50,7 @@ use super::tracker::ingest::{Lenient, Pages};
 use super::{PullReport, SyncError};
 use crate::config::SourceConfig;
 use crate::domain::{Bug, Tab};
-use crate::store::{sync_meta, Store};
+use crate::store::{sync_meta, write, Store};
 
 /// `api.github.com`, used when a source sets no `base_url`.
 pub const DEFAULT_BASE_URL: &str = "https://api.github.com/";
@@ -326,10 +326,17 @@ impl GithubSource {
             page_index += 1;
             let store_etag = next.is_none() && rewind.is_none();
             let name = self.name.clone();
-            let changed = store.write(|tx| {
+            let changed = store.write_refetchable(|tx| {
+                let pending = write::PendingBugEdits::read(tx)?;
                 let mut changed = false;
                 for bug in &bugs {
-                    changed |= sync_meta::store_bug_if_changed(tx, bug, now)?;
+                    changed |= write::upsert_bug_if_changed(
+                        tx,
+                        bug,
+                        now,
+                        write::SameWhen::UpdatedAndTriage,
+                        &pending,
+                    )?;
                 }
                 sync_meta::set_cursor(tx, &name, KIND, &cursor_json)?;
                 if store_etag {

@@ -24,8 +24,9 @@ use tokio::task::JoinHandle;
 
 use super::protocol_error;
 use crate::domain::Bug;
-use crate::store::trackers::{bug_is_cached, set_cursor};
-use crate::store::{write, Store};
+use crate::store::trackers::set_cursor;
+use crate::store::write::{self, SameWhen};
+use crate::store::Store;
 use crate::sync::http::{ApiError, ApiRequest, HttpClient, HttpResponse};
 use crate::sync::SyncError;
 
@@ -262,8 +263,11 @@ impl<P: Send + 'static> Pages<P> {
 }
 
 /// Writes one page of `bugs` and the cursor in one transaction: rows already cached as is
-/// are skipped, the others upserted with pending local edits re-applied. Returns whether
-/// anything was written.
+/// ([`SameWhen::AllRemoteFields`]) are left alone, the others upserted with pending local edits
+/// re-applied. Returns whether anything was written.
+///
+/// The page is re-fetchable cache data, so it commits through [`Store::write_refetchable`]
+/// (no fsync per page; see there why that loses no edit).
 ///
 /// # Errors
 /// Store errors (nothing of the page is then written).
@@ -274,13 +278,12 @@ pub fn write_bugs(
     cursor: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, SyncError> {
-    Ok(store.write(|tx| {
+    Ok(store.write_refetchable(|tx| {
+        let pending = write::PendingBugEdits::read(tx)?;
         let mut wrote = false;
         for bug in bugs {
-            if !bug_is_cached(tx, bug)? {
-                write::upsert_bug(tx, bug, now)?;
-                wrote = true;
-            }
+            wrote |=
+                write::upsert_bug_if_changed(tx, bug, now, SameWhen::AllRemoteFields, &pending)?;
         }
         if let Some(c) = cursor {
             set_cursor(tx, source, c)?;
