@@ -7,7 +7,7 @@
 //! upserted, still-pending local edits are re-applied on top of it.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Transaction};
 
 use super::{first_value, to_json_list, ts, Result, Store};
 use crate::domain::{
@@ -22,6 +22,9 @@ fn date_str(d: Option<NaiveDate>) -> Option<String> {
 /// alone and returns no id).
 macro_rules! bug_upsert_sql {
     ($update_where:literal) => {
+        bug_upsert_sql!($update_where, " RETURNING id")
+    };
+    ($update_where:literal, $returning:literal) => {
         concat!(
             "INSERT INTO bugs (source, external_id, key, title, body, priority, status, assignee, labels, customers, \
              created_at, updated_at, closed_at, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
@@ -30,7 +33,7 @@ macro_rules! bug_upsert_sql {
              customers = excluded.customers, created_at = excluded.created_at, updated_at = excluded.updated_at, \
              closed_at = excluded.closed_at, url = excluded.url ",
             $update_where,
-            " RETURNING id"
+            $returning
         )
     };
 }
@@ -142,21 +145,28 @@ pub fn upsert_bug_if_changed(
              OR bugs.status IS NOT excluded.status OR bugs.assignee IS NOT excluded.assignee \
              OR bugs.labels IS NOT excluded.labels OR bugs.created_at IS NOT excluded.created_at \
              OR bugs.updated_at IS NOT excluded.updated_at OR bugs.closed_at IS NOT excluded.closed_at \
-             OR bugs.url IS NOT excluded.url"
+             OR bugs.url IS NOT excluded.url",
+            ""
         ),
         SameWhen::UpdatedAndTriage => bug_upsert_sql!(
             "WHERE bugs.updated_at IS NOT excluded.updated_at OR bugs.title IS NOT excluded.title \
              OR bugs.status IS NOT excluded.status OR bugs.priority IS NOT excluded.priority \
-             OR bugs.assignee IS NOT excluded.assignee OR bugs.labels IS NOT excluded.labels"
+             OR bugs.assignee IS NOT excluded.assignee OR bugs.labels IS NOT excluded.labels",
+            ""
         ),
     };
-    let written: Option<i64> = tx
-        .prepare_cached(sql)?
-        .query_row(bug_params!(b), |r| r.get(0))
-        .optional()?;
-    let Some(id) = written else {
+    // No `RETURNING id` here: RETURNING makes SQLite journal every statement (a sub-journal
+    // copy of each page the upsert touches, ~10 indexes deep), which cost more than the whole
+    // check. The id is looked up only when some bug has pending edits.
+    if tx.prepare_cached(sql)?.execute(bug_params!(b))? == 0 {
         return Ok(false);
-    };
+    }
+    if pending.0.is_empty() {
+        return Ok(true);
+    }
+    let id: i64 = tx
+        .prepare_cached("SELECT id FROM bugs WHERE source = ?1 AND external_id = ?2")?
+        .query_row(params![b.source, b.external_id], |r| r.get(0))?;
     if pending.0.contains(&id) {
         Store::reapply_pending(
             tx,

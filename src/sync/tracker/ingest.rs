@@ -3,9 +3,9 @@
 //!
 //! - [`Lenient`]: a page's item list decoded straight into DTOs, where an item that does not fit
 //!   is skipped (and reported) instead of sinking the page;
-//! - [`Pages`]: the paging loop. Each page is decoded on a blocking thread (serde off the async
-//!   runtime) and, once the connector says what comes next, the next page's request is already
-//!   in flight while the connector writes the current page;
+//! - [`Pages`]: the paging loop. Each page is fetched, then decoded on a blocking thread (serde
+//!   off the async runtime), in one task; once the connector says what comes next, the next
+//!   page's task is already running while the connector writes the current page;
 //! - [`write_bugs`]: one transaction per page: rows cached as is are skipped, the others
 //!   upserted (pending local edits re-applied on top), and the cursor moved with them.
 //!
@@ -27,7 +27,7 @@ use crate::domain::Bug;
 use crate::store::trackers::set_cursor;
 use crate::store::write::{self, SameWhen};
 use crate::store::Store;
-use crate::sync::http::{ApiError, ApiRequest, HttpClient, HttpResponse};
+use crate::sync::http::{ApiRequest, HttpClient, HttpResponse};
 use crate::sync::SyncError;
 
 /// A list answer: the items under the answer's one list key (Jira's `transitions` and
@@ -117,24 +117,38 @@ pub async fn off_runtime<T: Send + 'static>(
     }
 }
 
-/// A request running on the runtime while its caller does something else; aborted when
-/// dropped unanswered (a pull that ends early leaves nothing behind).
-struct InFlight(Option<JoinHandle<Result<HttpResponse, ApiError>>>);
+/// A page's decoder, shared by the fetches of one pull.
+type Decode<P> = Arc<dyn Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync>;
 
-impl InFlight {
-    fn start(client: &Arc<HttpClient>, req: ApiRequest) -> InFlight {
-        let client = Arc::clone(client);
+/// A page being fetched and decoded on the runtime while its caller does something else (writes
+/// the page before it); aborted when dropped unanswered (a pull that ends early leaves nothing
+/// behind; a decode already running on its blocking thread finishes and is dropped).
+struct InFlight<P>(Option<JoinHandle<Result<P, SyncError>>>);
+
+impl<P: Send + 'static> InFlight<P> {
+    /// Sends `req`, then decodes its answer on a blocking thread.
+    fn fetch(client: &Arc<HttpClient>, source: &str, req: ApiRequest, decode: &Decode<P>) -> Self {
+        let (client, source, decode) = (Arc::clone(client), source.to_owned(), Arc::clone(decode));
         InFlight(Some(tokio::spawn(async move {
-            client.send_with_retry(req).await
+            let response = client.send_with_retry(req).await?;
+            off_runtime(&source, move || decode(response)).await
         })))
     }
 
-    async fn response(mut self, source: &str) -> Result<HttpResponse, SyncError> {
+    /// Decodes an answer already read, on a blocking thread.
+    fn decode(source: &str, response: HttpResponse, decode: &Decode<P>) -> Self {
+        let (source, decode) = (source.to_owned(), Arc::clone(decode));
+        InFlight(Some(tokio::spawn(async move {
+            off_runtime(&source, move || decode(response)).await
+        })))
+    }
+
+    async fn page(mut self, source: &str) -> Result<P, SyncError> {
         let Some(handle) = self.0.take() else {
-            return Err(protocol_error(source, "a page request was awaited twice"));
+            return Err(protocol_error(source, "a page was awaited twice"));
         };
         match handle.await {
-            Ok(result) => Ok(result?),
+            Ok(result) => result,
             Err(e) => Err(protocol_error(
                 source,
                 format!("a page request stopped: {e}"),
@@ -143,20 +157,12 @@ impl InFlight {
     }
 }
 
-impl Drop for InFlight {
+impl<P> Drop for InFlight<P> {
     fn drop(&mut self) {
         if let Some(handle) = &self.0 {
             handle.abort();
         }
     }
-}
-
-/// Where the next page comes from: its request in flight, an answer already read (GitHub's
-/// conditional first page), or nothing more.
-enum Next {
-    InFlight(InFlight),
-    Ready(Box<HttpResponse>),
-    Done,
 }
 
 /// Where the paging of a pull begins.
@@ -179,13 +185,15 @@ impl From<HttpResponse> for First {
     }
 }
 
-/// The paging loop of one pull: yields decoded pages (`P`), starting the next page's request
-/// before handing the current one back, within `max_pages` requests.
+/// The paging loop of one pull: yields decoded pages (`P`). Each page is fetched and decoded
+/// in one task on the runtime (decoding on a blocking thread); the next page's task starts as
+/// soon as the current page says what comes next, before the page is handed back, so fetching
+/// and decoding page k+1 overlap writing page k. At most `max_pages` requests.
 pub struct Pages<P> {
     client: Arc<HttpClient>,
     source: String,
-    decode: Arc<dyn Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync>,
-    next: Next,
+    decode: Decode<P>,
+    next: Option<InFlight<P>>,
     pages_left: usize,
     requests: usize,
 }
@@ -200,25 +208,16 @@ impl<P: Send + 'static> Pages<P> {
         max_pages: usize,
         decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
     ) -> Pages<P> {
-        let mut pages = Pages::after(client, source, max_pages, decode);
-        pages.next = match first.into() {
-            First::Request(request) => Next::InFlight(InFlight::start(client, request)),
-            First::Answer(answer) => Next::Ready(Box::new(answer)),
+        let decode: Decode<P> = Arc::new(decode);
+        let next = match first.into() {
+            First::Request(request) => InFlight::fetch(client, source, request, &decode),
+            First::Answer(answer) => InFlight::decode(source, answer, &decode),
         };
-        pages
-    }
-
-    fn after(
-        client: &Arc<HttpClient>,
-        source: &str,
-        max_pages: usize,
-        decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
-    ) -> Pages<P> {
         Pages {
             client: Arc::clone(client),
             source: source.to_owned(),
-            decode: Arc::new(decode),
-            next: Next::Done,
+            decode,
+            next: Some(next),
             pages_left: max_pages.saturating_sub(1),
             requests: 0,
         }
@@ -231,8 +230,8 @@ impl<P: Send + 'static> Pages<P> {
     }
 
     /// The next page, or `None` after the last one. `next_request` says, from the page, what
-    /// to fetch after it (`Ok(None)`: this was the last page); that request is sent at once,
-    /// so it runs while the caller writes the page. Past `max_pages` nothing more is fetched.
+    /// to fetch after it (`Ok(None)`: this was the last page); that page is fetched and decoded
+    /// at once, while the caller writes this one. Past `max_pages` nothing more is fetched.
     ///
     /// # Errors
     /// The page's HTTP or decode error, or `next_request`'s error (e.g. a repeated token).
@@ -240,18 +239,20 @@ impl<P: Send + 'static> Pages<P> {
         &mut self,
         next_request: impl FnOnce(&P) -> Result<Option<ApiRequest>, SyncError>,
     ) -> Result<Option<P>, SyncError> {
-        let response = match std::mem::replace(&mut self.next, Next::Done) {
-            Next::Done => return Ok(None),
-            Next::Ready(response) => *response,
-            Next::InFlight(request) => request.response(&self.source).await?,
+        let Some(pending) = self.next.take() else {
+            return Ok(None);
         };
+        let page = pending.page(&self.source).await?;
         self.requests += 1;
-        let decode = Arc::clone(&self.decode);
-        let page = off_runtime(&self.source, move || decode(response)).await?;
         match next_request(&page)? {
             Some(req) if self.pages_left > 0 => {
                 self.pages_left -= 1;
-                self.next = Next::InFlight(InFlight::start(&self.client, req));
+                self.next = Some(InFlight::fetch(
+                    &self.client,
+                    &self.source,
+                    req,
+                    &self.decode,
+                ));
             }
             Some(_) => {
                 tracing::warn!(source = %self.source, "stopped after the page limit; the next pull continues");
