@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::write::{upsert_bug_if_changed, PendingBugEdits, SameWhen};
+use super::write::{upsert_bugs_if_changed, SameWhen};
 use super::{first_value, from_opt_ts, ts, Result, Store};
 use crate::domain::{Bug, EntityKind, EntityRef};
 
@@ -140,14 +140,18 @@ pub fn note_source_error(
 ///
 /// Returns whether anything was written. "Same" means the same remote `updated_at` and the
 /// same title, status, priority, assignee and labels ([`SameWhen::UpdatedAndTriage`]);
-/// pending local edits are re-applied whenever the row is written. A page of bugs uses
-/// [`super::write::upsert_bug_if_changed`] with one [`PendingBugEdits`] read for the page.
+/// pending local edits are re-applied whenever the row is written. A page of bugs goes through
+/// [`upsert_bugs_if_changed`] at once.
 ///
 /// # Errors
 /// SQLite errors.
 pub fn store_bug_if_changed(tx: &Transaction<'_>, bug: &Bug, now: DateTime<Utc>) -> Result<bool> {
-    let pending = PendingBugEdits::read(tx)?;
-    upsert_bug_if_changed(tx, bug, now, SameWhen::UpdatedAndTriage, &pending)
+    upsert_bugs_if_changed(
+        tx,
+        std::slice::from_ref(bug),
+        now,
+        SameWhen::UpdatedAndTriage,
+    )
 }
 
 /// Takes back the attempt counted by `mark_inflight` when the push failed before sending any

@@ -76,14 +76,14 @@ pub enum SameWhen {
 /// need those edits re-applied after an upsert. Within one write transaction nothing else can
 /// add to the outbox, so the set stays true for the whole page.
 #[derive(Debug, Default)]
-pub struct PendingBugEdits(std::collections::HashSet<i64>);
+struct PendingBugEdits(std::collections::HashSet<i64>);
 
 impl PendingBugEdits {
     /// Reads the set inside the page's transaction.
     ///
     /// # Errors
     /// SQLite errors.
-    pub fn read(tx: &Transaction<'_>) -> Result<PendingBugEdits> {
+    fn read(tx: &Transaction<'_>) -> Result<PendingBugEdits> {
         let mut stmt = tx.prepare_cached(
             "SELECT DISTINCT entity_id FROM outbox WHERE entity_kind = 'bug' AND state IN ('pending', 'inflight')",
         )?;
@@ -122,21 +122,21 @@ pub fn upsert_bug(tx: &Transaction<'_>, b: &Bug, now: DateTime<Utc>) -> Result<i
     Ok(id)
 }
 
-/// Upserts a pulled bug unless its cached row already holds the same remote version (`same`
-/// says which columns decide), in one statement; re-applies the bug's pending local edits
-/// (from `pending`) when the row was written. Returns whether anything was written.
+/// Upserts a page of pulled bugs, leaving alone each one whose cached row already holds the same
+/// remote version (`same` says which columns decide; the check is the upsert's own `WHERE`, one
+/// statement per bug, prepared once per page), and re-applies pending local edits on the rows
+/// written that carry them. Returns whether anything was written.
 ///
 /// A row showing a pending local edit differs from the remote copy, so it is written and the
-/// edit re-applied, exactly as before the check moved into SQL.
+/// edit re-applied, exactly as when the check was a separate read.
 ///
 /// # Errors
 /// SQLite errors.
-pub fn upsert_bug_if_changed(
+pub fn upsert_bugs_if_changed(
     tx: &Transaction<'_>,
-    b: &Bug,
+    bugs: &[Bug],
     now: DateTime<Utc>,
     same: SameWhen,
-    pending: &PendingBugEdits,
 ) -> Result<bool> {
     let sql = match same {
         SameWhen::AllRemoteFields => bug_upsert_sql!(
@@ -155,29 +155,35 @@ pub fn upsert_bug_if_changed(
             ""
         ),
     };
+    let pending = PendingBugEdits::read(tx)?;
     // No `RETURNING id` here: RETURNING makes SQLite journal every statement (a sub-journal
     // copy of each page the upsert touches, ~10 indexes deep), which cost more than the whole
     // check. The id is looked up only when some bug has pending edits.
-    if tx.prepare_cached(sql)?.execute(bug_params!(b))? == 0 {
-        return Ok(false);
+    let mut upsert = tx.prepare_cached(sql)?;
+    let mut wrote = false;
+    for b in bugs {
+        if upsert.execute(bug_params!(b))? == 0 {
+            continue;
+        }
+        wrote = true;
+        if pending.0.is_empty() {
+            continue;
+        }
+        let id: i64 = tx
+            .prepare_cached("SELECT id FROM bugs WHERE source = ?1 AND external_id = ?2")?
+            .query_row(params![b.source, b.external_id], |r| r.get(0))?;
+        if pending.0.contains(&id) {
+            Store::reapply_pending(
+                tx,
+                EntityRef {
+                    kind: EntityKind::Bug,
+                    id,
+                },
+                now,
+            )?;
+        }
     }
-    if pending.0.is_empty() {
-        return Ok(true);
-    }
-    let id: i64 = tx
-        .prepare_cached("SELECT id FROM bugs WHERE source = ?1 AND external_id = ?2")?
-        .query_row(params![b.source, b.external_id], |r| r.get(0))?;
-    if pending.0.contains(&id) {
-        Store::reapply_pending(
-            tx,
-            EntityRef {
-                kind: EntityKind::Bug,
-                id,
-            },
-            now,
-        )?;
-    }
-    Ok(true)
+    Ok(wrote)
 }
 
 impl Store {

@@ -327,17 +327,12 @@ impl GithubSource {
             let store_etag = next.is_none() && rewind.is_none();
             let name = self.name.clone();
             let changed = store.write_refetchable(|tx| {
-                let pending = write::PendingBugEdits::read(tx)?;
-                let mut changed = false;
-                for bug in &bugs {
-                    changed |= write::upsert_bug_if_changed(
-                        tx,
-                        bug,
-                        now,
-                        write::SameWhen::UpdatedAndTriage,
-                        &pending,
-                    )?;
-                }
+                let changed = write::upsert_bugs_if_changed(
+                    tx,
+                    &bugs,
+                    now,
+                    write::SameWhen::UpdatedAndTriage,
+                )?;
                 sync_meta::set_cursor(tx, &name, KIND, &cursor_json)?;
                 if store_etag {
                     let etag = first_etag.as_deref().filter(|_| single_page);

@@ -280,12 +280,7 @@ pub fn write_bugs(
     now: DateTime<Utc>,
 ) -> Result<bool, SyncError> {
     Ok(store.write_refetchable(|tx| {
-        let pending = write::PendingBugEdits::read(tx)?;
-        let mut wrote = false;
-        for bug in bugs {
-            wrote |=
-                write::upsert_bug_if_changed(tx, bug, now, SameWhen::AllRemoteFields, &pending)?;
-        }
+        let wrote = write::upsert_bugs_if_changed(tx, bugs, now, SameWhen::AllRemoteFields)?;
         if let Some(c) = cursor {
             set_cursor(tx, source, c)?;
         }
