@@ -1,10 +1,11 @@
-//! The page structure of a tracker pull (issue #12, ingest at the speed of SQLite): each page
-//! and its cursor commit in one transaction (at `synchronous=NORMAL`, re-fetchable data), the
-//! next page is fetched and decoded while the current one is written, and pending local edits
-//! are re-applied only on the rows that carry them. What a user relies on:
+//! The page structure of a tracker pull (issue #12, ingest at the speed of SQLite): pages are
+//! written [`BATCH_ITEMS`] bugs a transaction with the cursor of the newest page among them (at
+//! `synchronous=NORMAL`, re-fetchable data), the next page is fetched and decoded while the
+//! current ones are written, and pending local edits are re-applied only on the rows that carry
+//! them. What a user relies on:
 //!
-//! - a page whose write fails half-way leaves the pages before it and their cursor, and the
-//!   next pull completes the cache;
+//! - a write that fails half-way leaves the batches before it and their cursor, and the next
+//!   pull completes the cache;
 //! - the connection is back at `synchronous=FULL` after every pull, failed or not, so an edit
 //!   committed afterwards is durable across a power loss;
 //! - a local edit still pending stays on screen when a pull rewrites its row, while the other
@@ -21,6 +22,7 @@ use opsdeck::domain::{BugStatus, EntityKind, EntityRef};
 use opsdeck::store::outbox::Operation;
 use opsdeck::store::trackers::{bug_count, cursor};
 use opsdeck::store::Store;
+use opsdeck::sync::tracker::ingest::BATCH_ITEMS;
 use opsdeck::sync::SyncError;
 use serde_json::json;
 use trackers_common::jira::{issues, source, t0, Pager, SEARCH};
@@ -57,19 +59,21 @@ async fn serve(server: &MockServer, all: Vec<serde_json::Value>) {
 }
 
 #[tokio::test]
-async fn a_page_whose_write_fails_half_way_keeps_the_pages_before_it_and_the_next_pull_completes() {
+async fn a_write_that_fails_half_way_keeps_the_batches_before_it_and_the_next_pull_completes() {
+    let total = BATCH_ITEMS + 250;
     let server = MockServer::start().await;
-    serve(&server, issues(250)).await;
+    serve(&server, issues(total)).await;
     let dir = tempfile::tempdir().unwrap();
     let mut store = open_store(dir.path());
-    // The 50th row of page two is refused by the database, after 49 rows of that page were
-    // written in its transaction.
+    // Issue BATCH_ITEMS + 150 (in the second batch, after 149 of its rows were written in the
+    // same transaction) is refused by the database.
+    let refused = 10000 + BATCH_ITEMS + 150;
     store
         .conn()
-        .execute_batch(
-            "CREATE TEMP TRIGGER refuse_one BEFORE INSERT ON main.bugs WHEN NEW.external_id = '10150' \
-             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
-        )
+        .execute_batch(&format!(
+            "CREATE TEMP TRIGGER refuse_one BEFORE INSERT ON main.bugs WHEN NEW.external_id = '{refused}' \
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+        ))
         .unwrap();
 
     let err = source(&server.uri())
@@ -80,15 +84,15 @@ async fn a_page_whose_write_fails_half_way_keeps_the_pages_before_it_and_the_nex
     assert!(matches!(err, SyncError::Store(_)), "{err:?}");
     assert_eq!(
         bug_count(store.conn(), "jira").unwrap(),
-        100,
-        "page one only: nothing of the failed page, nothing after it"
+        BATCH_ITEMS as u32,
+        "the first batch only: nothing of the failed one"
     );
     assert_eq!(
         cursor(store.conn(), "jira").unwrap(),
-        Some(cursor_after(100)),
-        "the cursor of the last page written"
+        Some(cursor_after(BATCH_ITEMS as i64)),
+        "the cursor of the last batch written"
     );
-    assert_eq!(synchronous(&store), 2, "back at FULL after a failed page");
+    assert_eq!(synchronous(&store), 2, "back at FULL after a failed write");
 
     store
         .conn()
@@ -98,10 +102,10 @@ async fn a_page_whose_write_fails_half_way_keeps_the_pages_before_it_and_the_nex
         .pull(&mut store, fixed_now())
         .await
         .unwrap();
-    assert_eq!(bug_count(store.conn(), "jira").unwrap(), 250);
+    assert_eq!(bug_count(store.conn(), "jira").unwrap(), total as u32);
     assert_eq!(
         cursor(store.conn(), "jira").unwrap(),
-        Some(cursor_after(250))
+        Some(cursor_after(total as i64))
     );
     assert!(report.requests >= 3, "{report:?}");
     assert_eq!(synchronous(&store), 2, "back at FULL after a pull");
