@@ -6,8 +6,10 @@
 //! - [`Pages`]: the paging loop. Each page is fetched, then decoded on a blocking thread (serde
 //!   off the async runtime), in one task; once the connector says what comes next, the next
 //!   page's task is already running while the connector writes the current page;
-//! - [`write_bugs`]: one transaction per page: rows cached as is are skipped, the others
-//!   upserted (pending local edits re-applied on top), and the cursor moved with them.
+//! - [`Batch`] and [`write_bugs`]: pages written [`BATCH_ITEMS`] bugs a transaction, at
+//!   `synchronous=NORMAL` ([`Store::write_refetchable`]): rows cached as is are skipped, the
+//!   others upserted (pending local edits re-applied on top), and the newest page's cursor
+//!   moved with them.
 //!
 //! Each connector keeps only its vendor mapping: the URLs, what "next" means (token, offset,
 //! `Link` header) and the DTO → [`Bug`] conversion.
