@@ -4,7 +4,9 @@
 //! pages rendered before the clock starts (so the figure is opsdeck's, not the fake's): Jira's
 //! `search/jql` with `nextPageToken`, GitHub's `issues` with `Link: rel="next"`, Redmine's
 //! `issues.json` with `offset`. Each run pulls into a fresh on-disk cache; the median of the
-//! runs is printed per tracker, with the request count of the pull.
+//! runs is printed per tracker, with the request count of the pull, and the process's CPU time
+//! per item (user + system, every thread: a figure that other jobs on a shared machine disturb
+//! less than the wall clock; it includes the fake's serving, which is small next to ingest).
 //!
 //! Run: `cargo run --release --example bench_sync_trackers -- [N=10000] [runs=3] [jira,github,redmine]`
 
@@ -228,6 +230,17 @@ async fn github_fake(n: usize) -> String {
     })
 }
 
+/// User + system CPU seconds of this process so far (`/proc/self/stat`, 100 ticks a second on
+/// Linux); `None` where that file does not exist.
+fn cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // Fields 14 and 15 of the file (utime, stime) are 11 and 12 after the state field (3).
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 async fn pull_once(tracker: &str, base: &str) -> (PullReport, f64, i64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store = Store::open(&dir.path().join("cache.db")).expect("store");
@@ -278,23 +291,32 @@ async fn main() {
             other => panic!("unknown tracker {other}"),
         };
         let mut rates = Vec::new();
+        let mut cpu_per_item_us = Vec::new();
         for run in 0..runs {
+            let cpu0 = cpu_secs();
             let (report, secs, rows) = pull_once(tracker, &base).await;
+            let cpu_us = cpu0.zip(cpu_secs()).map(|(a, b)| (b - a) * 1e6 / n as f64);
             assert_eq!(rows as usize, n, "{tracker}: every issue cached");
             let rate = n as f64 / secs;
             println!(
-                "{tracker} run {}: {n} items ({} fetched) in {} requests, {:.3} s = {:.0} items/s",
+                "{tracker} run {}: {n} items ({} fetched) in {} requests, {:.3} s = {:.0} items/s, cpu {} µs/item",
                 run + 1,
                 report.fetched,
                 report.requests,
                 secs,
-                rate
+                rate,
+                cpu_us.map_or_else(|| "?".to_owned(), |c| format!("{c:.1}"))
             );
             rates.push(rate);
+            cpu_per_item_us.extend(cpu_us);
         }
         rates.sort_by(f64::total_cmp);
+        cpu_per_item_us.sort_by(f64::total_cmp);
+        let cpu = cpu_per_item_us
+            .get(cpu_per_item_us.len() / 2)
+            .map_or_else(|| "?".to_owned(), |c| format!("{c:.1}"));
         println!(
-            "{tracker} N={n}: median {:.0} items/s over {runs} runs",
+            "{tracker} N={n}: median {:.0} items/s over {runs} runs, median cpu {cpu} µs/item",
             rates[rates.len() / 2]
         );
     }

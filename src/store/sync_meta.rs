@@ -8,7 +8,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use super::{first_value, from_opt_ts, json_list, ts, Result, Store};
+use super::write::{upsert_bugs_if_changed, SameWhen};
+use super::{first_value, from_opt_ts, ts, Result, Store};
 use crate::domain::{Bug, EntityKind, EntityRef};
 
 /// The remote identity of a cached bug, for pushing an edit.
@@ -138,32 +139,19 @@ pub fn note_source_error(
 /// Upserts a pulled bug unless the cached row already holds the same remote version.
 ///
 /// Returns whether anything was written. "Same" means the same remote `updated_at` and the
-/// same title, status, priority, assignee and labels; pending local edits are re-applied by
-/// [`super::write::upsert_bug`] whenever the row is written.
+/// same title, status, priority, assignee and labels ([`SameWhen::UpdatedAndTriage`]);
+/// pending local edits are re-applied whenever the row is written. A page of bugs goes through
+/// [`upsert_bugs_if_changed`] at once.
 ///
 /// # Errors
 /// SQLite errors.
 pub fn store_bug_if_changed(tx: &Transaction<'_>, bug: &Bug, now: DateTime<Utc>) -> Result<bool> {
-    let existing: Option<(i64, String, String, String, Option<String>, String)> = tx
-        .prepare_cached(
-            "SELECT updated_at, title, status, priority, assignee, labels FROM bugs \
-             WHERE source = ?1 AND external_id = ?2",
-        )?
-        .query_row(params![bug.source, bug.external_id], |r| r.try_into())
-        .optional()?;
-    if let Some((updated, title, status, priority, assignee, labels)) = existing {
-        let same = updated == ts(bug.updated_at)
-            && title == bug.title
-            && status == bug.status.as_str()
-            && priority == bug.priority.as_str()
-            && assignee == bug.assignee
-            && json_list(&labels) == bug.labels;
-        if same {
-            return Ok(false);
-        }
-    }
-    super::write::upsert_bug(tx, bug, now)?;
-    Ok(true)
+    upsert_bugs_if_changed(
+        tx,
+        std::slice::from_ref(bug),
+        now,
+        SameWhen::UpdatedAndTriage,
+    )
 }
 
 /// Takes back the attempt counted by `mark_inflight` when the push failed before sending any

@@ -11,48 +11,15 @@ use rusqlite::{params, Transaction};
 
 use super::{first_value, to_json_list, ts, Result, Store};
 use crate::domain::{
-    Alert, Bug, ChecklistItem, Customer, Deployment, EntityKind, EntityRef, Incident, IncidentEvent,
+    Alert, ChecklistItem, Customer, Deployment, EntityKind, EntityRef, Incident, IncidentEvent,
 };
+
+mod bugs;
+
+pub use bugs::{upsert_bug, upsert_bugs_if_changed, SameWhen};
 
 fn date_str(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
-}
-
-/// Upserts one bug by `(source, external_id)`; returns its local id.
-///
-/// # Errors
-/// SQLite errors.
-pub fn upsert_bug(tx: &Transaction<'_>, b: &Bug, now: DateTime<Utc>) -> Result<i64> {
-    let customers = crate::domain::bug::customers_from_labels(&b.labels);
-    let customers = if customers.is_empty() {
-        b.customers.clone()
-    } else {
-        customers
-    };
-    let id: i64 = tx.prepare_cached(
-        "INSERT INTO bugs (source, external_id, key, title, body, priority, status, assignee, labels, customers, \
-         created_at, updated_at, closed_at, url) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-         ON CONFLICT (source, external_id) DO UPDATE SET key = excluded.key, title = excluded.title, body = excluded.body, \
-         priority = excluded.priority, status = excluded.status, assignee = excluded.assignee, labels = excluded.labels, \
-         customers = excluded.customers, created_at = excluded.created_at, updated_at = excluded.updated_at, \
-         closed_at = excluded.closed_at, url = excluded.url RETURNING id",
-    )?.query_row(
-        params![
-            b.source, b.external_id, b.key, b.title, b.body, b.priority.as_str(), b.status.as_str(), b.assignee,
-            to_json_list(&b.labels), to_json_list(&customers), ts(b.created_at), ts(b.updated_at),
-            b.closed_at.map(ts), b.url
-        ],
-        |r| r.get(0),
-    )?;
-    Store::reapply_pending(
-        tx,
-        EntityRef {
-            kind: EntityKind::Bug,
-            id,
-        },
-        now,
-    )?;
-    Ok(id)
 }
 
 /// Upserts one incident by `(source, external_id)`; returns its local id.

@@ -46,11 +46,11 @@ use super::secret::Secret;
 use super::source::{auth, get_if_changed, http_client, Build, Now, PullResult, Settings, Tune};
 use super::tracker;
 use super::tracker::config_error;
-use super::tracker::ingest::{Lenient, Pages};
+use super::tracker::ingest::{Lenient, Pages, BATCH_ITEMS};
 use super::{PullReport, SyncError};
 use crate::config::SourceConfig;
 use crate::domain::{Bug, Tab};
-use crate::store::{sync_meta, Store};
+use crate::store::{sync_meta, write, Store};
 
 /// `api.github.com`, used when a source sets no `base_url`.
 pub const DEFAULT_BASE_URL: &str = "https://api.github.com/";
@@ -292,10 +292,52 @@ impl GithubSource {
             move |answer| decode_page(&answer, &name, &mapping, &key_prefix),
         );
         let mut page_index = 0usize;
-        while let Some((bugs, next)) = pages
-            .next(|(_, next)| Ok(next.clone().map(ApiRequest::get)))
-            .await?
-        {
+        // Pages are written together, up to `BATCH_ITEMS` bugs a transaction, with the cursor
+        // of the newest page among them; the last page (and only it) also settles the ETag.
+        let mut waiting: Vec<Bug> = Vec::new();
+        let mut waiting_cursor: Option<String> = None;
+        let name = self.name.clone();
+        let write_waiting = |store: &mut Store,
+                             waiting: &mut Vec<Bug>,
+                             cursor_json: Option<String>,
+                             etag: Option<Option<&str>>|
+         -> Result<bool, SyncError> {
+            let bugs = std::mem::take(waiting);
+            let Some(cursor_json) = cursor_json else {
+                return Ok(false);
+            };
+            Ok(store.write_refetchable(|tx| {
+                let changed = write::upsert_bugs_if_changed(
+                    tx,
+                    &bugs,
+                    now,
+                    write::SameWhen::UpdatedAndTriage,
+                )?;
+                sync_meta::set_cursor(tx, &name, KIND, &cursor_json)?;
+                if let Some(etag) = etag {
+                    sync_meta::set_etag(tx, &name, &prefix, first_url.as_str(), etag)?;
+                }
+                Ok(changed)
+            })?)
+        };
+        let mut changed = false;
+        loop {
+            let next_page = pages
+                .next(|(_, next)| Ok(next.clone().map(ApiRequest::get)))
+                .await;
+            let (bugs, next) = match next_page {
+                Ok(Some(page)) => page,
+                Ok(None) => break,
+                Err(err) => {
+                    // The pages read whole before the failure are written with their cursor.
+                    if let Err(store_err) =
+                        write_waiting(store, &mut waiting, waiting_cursor.take(), None)
+                    {
+                        tracing::warn!(source = %self.name, error = %store_err, "could not write the pages read before a failure");
+                    }
+                    return Err(err);
+                }
+            };
             for bug in &bugs {
                 let id = bug.external_id.parse::<u64>().unwrap_or_default();
                 match first_seen.get(&id) {
@@ -317,7 +359,8 @@ impl GithubSource {
             if let Some(c) = cursor {
                 cursors.insert(full.clone(), format_since(c));
             }
-            let cursor_json = serde_json::to_string(&cursors).unwrap_or_else(|_| "{}".into());
+            waiting_cursor = Some(serde_json::to_string(&cursors).unwrap_or_else(|_| "{}".into()));
+            waiting.extend(bugs);
             // Only a one-page list may be answered by a 304 later: the ETag covers page 1 alone,
             // and an item updated since moves to the END of the `updated` order, so with more
             // pages it can change the last page while page 1 stays byte-identical (#11 defect 4).
@@ -325,22 +368,15 @@ impl GithubSource {
             let single_page = page_index == 0;
             page_index += 1;
             let store_etag = next.is_none() && rewind.is_none();
-            let name = self.name.clone();
-            let changed = store.write(|tx| {
-                let mut changed = false;
-                for bug in &bugs {
-                    changed |= sync_meta::store_bug_if_changed(tx, bug, now)?;
-                }
-                sync_meta::set_cursor(tx, &name, KIND, &cursor_json)?;
-                if store_etag {
-                    let etag = first_etag.as_deref().filter(|_| single_page);
-                    sync_meta::set_etag(tx, &name, &prefix, first_url.as_str(), etag)?;
-                }
-                Ok(changed)
-            })?;
-            if changed && !report.changed.contains(&Tab::Bugs) {
-                report.changed.push(Tab::Bugs);
+            if next.is_none() || waiting.len() >= BATCH_ITEMS {
+                let etag = store_etag.then(|| first_etag.as_deref().filter(|_| single_page));
+                changed |= write_waiting(store, &mut waiting, waiting_cursor.take(), etag)?;
             }
+        }
+        // A walk cut at the page limit ends without a last page: write what is waiting.
+        changed |= write_waiting(store, &mut waiting, waiting_cursor.take(), None)?;
+        if changed && !report.changed.contains(&Tab::Bugs) {
+            report.changed.push(Tab::Bugs);
         }
         // The conditional first request is counted above.
         report.requests += pages.requests().saturating_sub(1);

@@ -192,21 +192,30 @@ impl Tracker for JiraSource {
             )),
             Some(next) => Ok(Some(self.search_request(&jql, Some(next))?)),
         };
-        while let Some(page) = pages.next(|p| next_request(p, &token)).await? {
-            let mut bugs = Vec::with_capacity(page.bugs.len());
-            for (bug, dated) in page.bugs {
-                if dated {
-                    max_updated = max_updated.max(Some(bug.updated_at));
+        let mut batch = ingest::Batch::default();
+        let walked: Result<(), SyncError> = async {
+            while let Some(page) = pages.next(|p| next_request(p, &token)).await? {
+                let mut bugs = Vec::with_capacity(page.bugs.len());
+                for (bug, dated) in page.bugs {
+                    if dated {
+                        max_updated = max_updated.max(Some(bug.updated_at));
+                    }
+                    if seen.insert(bug.external_id.clone()) {
+                        report.fetched += 1;
+                    }
+                    bugs.push(bug);
                 }
-                if seen.insert(bug.external_id.clone()) {
-                    report.fetched += 1;
-                }
-                bugs.push(bug);
+                let cursor_text = max_updated.map(format_cursor);
+                changed |= batch.add(store, &self.name, bugs, cursor_text, now)?;
+                token = page.next;
             }
-            let cursor_text = max_updated.map(format_cursor);
-            changed |= ingest::write_bugs(store, &self.name, &bugs, cursor_text.as_deref(), now)?;
-            token = page.next;
+            Ok(())
         }
+        .await;
+        // Whatever ended the walk, the pages read whole are written with their cursor.
+        let flushed = batch.write(store, &self.name, now);
+        walked?;
+        changed |= flushed?;
         report.requests += pages.requests();
         if changed {
             report.changed.push(Tab::Bugs);

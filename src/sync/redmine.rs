@@ -140,56 +140,66 @@ impl Tracker for RedmineSource {
             page.issues.warn_skipped(&name, "Redmine");
             Ok(page)
         });
-        loop {
-            let next_request = |page: &IssuesPage| -> Result<Option<ApiRequest>, SyncError> {
-                let received = page.received();
-                let next = offset + received;
-                if received == 0 || next >= page.total_count.unwrap_or(0) {
-                    return Ok(None);
-                }
-                Ok(Some(ApiRequest::get(self.issues_url(since, next)?)))
-            };
-            let Some(page) = pages.next(next_request).await? else {
-                break;
-            };
-            let total = page.total_count.unwrap_or(0);
-            match first_total {
-                None => first_total = Some(total),
-                Some(first) if total < first => frozen = true,
-                Some(_) => {}
-            }
-            offset += page.received();
-            let issues = page.issues.items;
-            if issues
-                .iter()
-                .any(|i| !self.map.knows_status(i.status.as_ref().and_then(|s| s.id)))
-            {
-                self.load_statuses(&mut report).await?;
-            }
-            let mut bugs = Vec::new();
-            let mut page_max = max_updated;
-            for issue in &issues {
-                let Some(bug) = dto::to_bug(issue, &self.name, &self.site, &self.map, now) else {
-                    continue;
+        let mut batch = ingest::Batch::default();
+        let walked: Result<(), SyncError> = async {
+            loop {
+                let next_request = |page: &IssuesPage| -> Result<Option<ApiRequest>, SyncError> {
+                    let received = page.received();
+                    let next = offset + received;
+                    if received == 0 || next >= page.total_count.unwrap_or(0) {
+                        return Ok(None);
+                    }
+                    Ok(Some(ApiRequest::get(self.issues_url(since, next)?)))
                 };
-                let Some(id) = issue.id else { continue };
-                match seen.insert(id, bug.updated_at) {
-                    Some(before) if before == bug.updated_at => continue,
-                    // Seen earlier in this pull and updated since: the list shifted under us.
-                    Some(_) => frozen = true,
-                    None => report.fetched += 1,
+                let Some(page) = pages.next(next_request).await? else {
+                    break;
+                };
+                let total = page.total_count.unwrap_or(0);
+                match first_total {
+                    None => first_total = Some(total),
+                    Some(first) if total < first => frozen = true,
+                    Some(_) => {}
                 }
-                if dto::parse_time(issue.updated_on.as_deref()).is_some() {
-                    page_max = page_max.max(Some(bug.updated_at));
+                offset += page.received();
+                let issues = page.issues.items;
+                if issues
+                    .iter()
+                    .any(|i| !self.map.knows_status(i.status.as_ref().and_then(|s| s.id)))
+                {
+                    self.load_statuses(&mut report).await?;
                 }
-                bugs.push(bug);
+                let mut bugs = Vec::new();
+                let mut page_max = max_updated;
+                for issue in &issues {
+                    let Some(bug) = dto::to_bug(issue, &self.name, &self.site, &self.map, now)
+                    else {
+                        continue;
+                    };
+                    let Some(id) = issue.id else { continue };
+                    match seen.insert(id, bug.updated_at) {
+                        Some(before) if before == bug.updated_at => continue,
+                        // Seen earlier in this pull and updated since: the list shifted under us.
+                        Some(_) => frozen = true,
+                        None => report.fetched += 1,
+                    }
+                    if dto::parse_time(issue.updated_on.as_deref()).is_some() {
+                        page_max = page_max.max(Some(bug.updated_at));
+                    }
+                    bugs.push(bug);
+                }
+                if !frozen {
+                    max_updated = page_max;
+                }
+                let cursor_text = max_updated.map(format_cursor);
+                changed |= batch.add(store, &self.name, bugs, cursor_text, now)?;
             }
-            if !frozen {
-                max_updated = page_max;
-            }
-            let cursor_text = max_updated.map(format_cursor);
-            changed |= ingest::write_bugs(store, &self.name, &bugs, cursor_text.as_deref(), now)?;
+            Ok(())
         }
+        .await;
+        // Whatever ended the walk, the pages read whole are written with their cursor.
+        let flushed = batch.write(store, &self.name, now);
+        walked?;
+        changed |= flushed?;
         report.requests += pages.requests();
         if frozen {
             tracing::info!(source = %self.name, "issues moved while paging; the next pull re-reads from the last safe point");

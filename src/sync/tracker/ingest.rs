@@ -3,11 +3,13 @@
 //!
 //! - [`Lenient`]: a page's item list decoded straight into DTOs, where an item that does not fit
 //!   is skipped (and reported) instead of sinking the page;
-//! - [`Pages`]: the paging loop. Each page is decoded on a blocking thread (serde off the async
-//!   runtime) and, once the connector says what comes next, the next page's request is already
-//!   in flight while the connector writes the current page;
-//! - [`write_bugs`]: one transaction per page: rows cached as is are skipped, the others
-//!   upserted (pending local edits re-applied on top), and the cursor moved with them.
+//! - [`Pages`]: the paging loop. Each page is fetched, then decoded on a blocking thread (serde
+//!   off the async runtime), in one task; once the connector says what comes next, the next
+//!   page's task is already running while the connector writes the current page;
+//! - [`Batch`] and [`write_bugs`]: pages written [`BATCH_ITEMS`] bugs a transaction, at
+//!   `synchronous=NORMAL` ([`Store::write_refetchable`]): rows cached as is are skipped, the
+//!   others upserted (pending local edits re-applied on top), and the newest page's cursor
+//!   moved with them.
 //!
 //! Each connector keeps only its vendor mapping: the URLs, what "next" means (token, offset,
 //! `Link` header) and the DTO → [`Bug`] conversion.
@@ -24,9 +26,10 @@ use tokio::task::JoinHandle;
 
 use super::protocol_error;
 use crate::domain::Bug;
-use crate::store::trackers::{bug_is_cached, set_cursor};
-use crate::store::{write, Store};
-use crate::sync::http::{ApiError, ApiRequest, HttpClient, HttpResponse};
+use crate::store::trackers::set_cursor;
+use crate::store::write::{self, SameWhen};
+use crate::store::Store;
+use crate::sync::http::{ApiRequest, HttpClient, HttpResponse};
 use crate::sync::SyncError;
 
 /// A list answer: the items under the answer's one list key (Jira's `transitions` and
@@ -116,24 +119,38 @@ pub async fn off_runtime<T: Send + 'static>(
     }
 }
 
-/// A request running on the runtime while its caller does something else; aborted when
-/// dropped unanswered (a pull that ends early leaves nothing behind).
-struct InFlight(Option<JoinHandle<Result<HttpResponse, ApiError>>>);
+/// A page's decoder, shared by the fetches of one pull.
+type Decode<P> = Arc<dyn Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync>;
 
-impl InFlight {
-    fn start(client: &Arc<HttpClient>, req: ApiRequest) -> InFlight {
-        let client = Arc::clone(client);
+/// A page being fetched and decoded on the runtime while its caller does something else (writes
+/// the page before it); aborted when dropped unanswered (a pull that ends early leaves nothing
+/// behind; a decode already running on its blocking thread finishes and is dropped).
+struct InFlight<P>(Option<JoinHandle<Result<P, SyncError>>>);
+
+impl<P: Send + 'static> InFlight<P> {
+    /// Sends `req`, then decodes its answer on a blocking thread.
+    fn fetch(client: &Arc<HttpClient>, source: &str, req: ApiRequest, decode: &Decode<P>) -> Self {
+        let (client, source, decode) = (Arc::clone(client), source.to_owned(), Arc::clone(decode));
         InFlight(Some(tokio::spawn(async move {
-            client.send_with_retry(req).await
+            let response = client.send_with_retry(req).await?;
+            off_runtime(&source, move || decode(response)).await
         })))
     }
 
-    async fn response(mut self, source: &str) -> Result<HttpResponse, SyncError> {
+    /// Decodes an answer already read, on a blocking thread.
+    fn decode(source: &str, response: HttpResponse, decode: &Decode<P>) -> Self {
+        let (source, decode) = (source.to_owned(), Arc::clone(decode));
+        InFlight(Some(tokio::spawn(async move {
+            off_runtime(&source, move || decode(response)).await
+        })))
+    }
+
+    async fn page(mut self, source: &str) -> Result<P, SyncError> {
         let Some(handle) = self.0.take() else {
-            return Err(protocol_error(source, "a page request was awaited twice"));
+            return Err(protocol_error(source, "a page was awaited twice"));
         };
         match handle.await {
-            Ok(result) => Ok(result?),
+            Ok(result) => result,
             Err(e) => Err(protocol_error(
                 source,
                 format!("a page request stopped: {e}"),
@@ -142,20 +159,12 @@ impl InFlight {
     }
 }
 
-impl Drop for InFlight {
+impl<P> Drop for InFlight<P> {
     fn drop(&mut self) {
         if let Some(handle) = &self.0 {
             handle.abort();
         }
     }
-}
-
-/// Where the next page comes from: its request in flight, an answer already read (GitHub's
-/// conditional first page), or nothing more.
-enum Next {
-    InFlight(InFlight),
-    Ready(Box<HttpResponse>),
-    Done,
 }
 
 /// Where the paging of a pull begins.
@@ -178,13 +187,15 @@ impl From<HttpResponse> for First {
     }
 }
 
-/// The paging loop of one pull: yields decoded pages (`P`), starting the next page's request
-/// before handing the current one back, within `max_pages` requests.
+/// The paging loop of one pull: yields decoded pages (`P`). Each page is fetched and decoded
+/// in one task on the runtime (decoding on a blocking thread); the next page's task starts as
+/// soon as the current page says what comes next, before the page is handed back, so fetching
+/// and decoding page k+1 overlap writing page k. At most `max_pages` requests.
 pub struct Pages<P> {
     client: Arc<HttpClient>,
     source: String,
-    decode: Arc<dyn Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync>,
-    next: Next,
+    decode: Decode<P>,
+    next: Option<InFlight<P>>,
     pages_left: usize,
     requests: usize,
 }
@@ -199,25 +210,16 @@ impl<P: Send + 'static> Pages<P> {
         max_pages: usize,
         decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
     ) -> Pages<P> {
-        let mut pages = Pages::after(client, source, max_pages, decode);
-        pages.next = match first.into() {
-            First::Request(request) => Next::InFlight(InFlight::start(client, request)),
-            First::Answer(answer) => Next::Ready(Box::new(answer)),
+        let decode: Decode<P> = Arc::new(decode);
+        let next = match first.into() {
+            First::Request(request) => InFlight::fetch(client, source, request, &decode),
+            First::Answer(answer) => InFlight::decode(source, answer, &decode),
         };
-        pages
-    }
-
-    fn after(
-        client: &Arc<HttpClient>,
-        source: &str,
-        max_pages: usize,
-        decode: impl Fn(HttpResponse) -> Result<P, SyncError> + Send + Sync + 'static,
-    ) -> Pages<P> {
         Pages {
             client: Arc::clone(client),
             source: source.to_owned(),
-            decode: Arc::new(decode),
-            next: Next::Done,
+            decode,
+            next: Some(next),
             pages_left: max_pages.saturating_sub(1),
             requests: 0,
         }
@@ -230,8 +232,8 @@ impl<P: Send + 'static> Pages<P> {
     }
 
     /// The next page, or `None` after the last one. `next_request` says, from the page, what
-    /// to fetch after it (`Ok(None)`: this was the last page); that request is sent at once,
-    /// so it runs while the caller writes the page. Past `max_pages` nothing more is fetched.
+    /// to fetch after it (`Ok(None)`: this was the last page); that page is fetched and decoded
+    /// at once, while the caller writes this one. Past `max_pages` nothing more is fetched.
     ///
     /// # Errors
     /// The page's HTTP or decode error, or `next_request`'s error (e.g. a repeated token).
@@ -239,18 +241,20 @@ impl<P: Send + 'static> Pages<P> {
         &mut self,
         next_request: impl FnOnce(&P) -> Result<Option<ApiRequest>, SyncError>,
     ) -> Result<Option<P>, SyncError> {
-        let response = match std::mem::replace(&mut self.next, Next::Done) {
-            Next::Done => return Ok(None),
-            Next::Ready(response) => *response,
-            Next::InFlight(request) => request.response(&self.source).await?,
+        let Some(pending) = self.next.take() else {
+            return Ok(None);
         };
+        let page = pending.page(&self.source).await?;
         self.requests += 1;
-        let decode = Arc::clone(&self.decode);
-        let page = off_runtime(&self.source, move || decode(response)).await?;
         match next_request(&page)? {
             Some(req) if self.pages_left > 0 => {
                 self.pages_left -= 1;
-                self.next = Next::InFlight(InFlight::start(&self.client, req));
+                self.next = Some(InFlight::fetch(
+                    &self.client,
+                    &self.source,
+                    req,
+                    &self.decode,
+                ));
             }
             Some(_) => {
                 tracing::warn!(source = %self.source, "stopped after the page limit; the next pull continues");
@@ -262,8 +266,11 @@ impl<P: Send + 'static> Pages<P> {
 }
 
 /// Writes one page of `bugs` and the cursor in one transaction: rows already cached as is
-/// are skipped, the others upserted with pending local edits re-applied. Returns whether
-/// anything was written.
+/// ([`SameWhen::AllRemoteFields`]) are left alone, the others upserted with pending local edits
+/// re-applied. Returns whether anything was written.
+///
+/// The page is re-fetchable cache data, so it commits through [`Store::write_refetchable`]
+/// (no fsync per page; see there why that loses no edit).
 ///
 /// # Errors
 /// Store errors (nothing of the page is then written).
@@ -274,17 +281,76 @@ pub fn write_bugs(
     cursor: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, SyncError> {
-    Ok(store.write(|tx| {
-        let mut wrote = false;
-        for bug in bugs {
-            if !bug_is_cached(tx, bug)? {
-                write::upsert_bug(tx, bug, now)?;
-                wrote = true;
-            }
-        }
+    Ok(store.write_refetchable(|tx| {
+        let wrote = write::upsert_bugs_if_changed(tx, bugs, now, SameWhen::AllRemoteFields)?;
         if let Some(c) = cursor {
             set_cursor(tx, source, c)?;
         }
         Ok(wrote)
     })?)
+}
+
+/// Bugs pulled per write transaction: pages are written together until this many are waiting.
+/// Each commit rewrites every b-tree page it touched (the bugs table has about ten indexes),
+/// so one commit per 100-item page spent a third of the write in WAL frames and checkpoints;
+/// 500 keeps a write transaction near 5 ms, short enough for an edit waiting on the lock.
+pub const BATCH_ITEMS: usize = 500;
+
+/// Decoded pages waiting to be written together with the newest cursor among them.
+///
+/// A cursor is only ever committed with the rows of every page up to it; when a pull stops on
+/// an error, [`Batch::write`] still writes the pages read whole before it (what stopped it
+/// never had its rows in the batch), so a failure loses no more than one page-per-page write
+/// would have.
+#[derive(Debug, Default)]
+pub struct Batch {
+    bugs: Vec<Bug>,
+    cursor: Option<String>,
+}
+
+impl Batch {
+    /// Adds a page's bugs and the cursor that holds once they are written; writes the batch
+    /// once [`BATCH_ITEMS`] are waiting. Returns whether anything was written.
+    ///
+    /// # Errors
+    /// Store errors (nothing of the batch is then written).
+    pub fn add(
+        &mut self,
+        store: &mut Store,
+        source: &str,
+        bugs: Vec<Bug>,
+        cursor: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, SyncError> {
+        self.bugs.extend(bugs);
+        if cursor.is_some() {
+            self.cursor = cursor;
+        }
+        if self.bugs.len() >= BATCH_ITEMS {
+            self.write(store, source, now)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Writes what is waiting (see [`write_bugs`]) and empties the batch. Returns whether
+    /// anything was written.
+    ///
+    /// # Errors
+    /// Store errors (nothing of the batch is then written).
+    pub fn write(
+        &mut self,
+        store: &mut Store,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, SyncError> {
+        let bugs = std::mem::take(&mut self.bugs);
+        let Some(cursor) = self.cursor.take() else {
+            if bugs.is_empty() {
+                return Ok(false);
+            }
+            return write_bugs(store, source, &bugs, None, now);
+        };
+        write_bugs(store, source, &bugs, Some(&cursor), now)
+    }
 }
