@@ -89,7 +89,11 @@ fn store(dir: &std::path::Path) -> Store {
 }
 
 fn drive(dir: &std::path::Path, tab: Tab) -> (State, Inline) {
-    let mut app = App::idle(store(dir), dir, Vec::new(), Vec::new());
+    drive_with(dir, tab, opsdeck::config::Policy::default())
+}
+
+fn drive_with(dir: &std::path::Path, tab: Tab, policy: opsdeck::config::Policy) -> (State, Inline) {
+    let mut app = App::idle_with(store(dir), dir, Vec::new(), Vec::new(), policy);
     let mut fx = app.state.update(Msg::Action(match tab {
         Tab::Deployments => Action::TabDeployments,
         _ => Action::TabIncidents,
@@ -129,4 +133,25 @@ fn the_dora_panel_equals_the_full_lists_for_every_window() {
     }
     // The rows behind them are gone once computed: only the window stays in memory.
     assert!(state.deployments.rows.len() <= WINDOW_ROWS);
+}
+
+/// REGRESSION: with `guess_links` the store thread read only the deployments of the longest
+/// window, so an incident linked by an older deployment looked unlinked and was guessed onto
+/// one inside the window: 740 failed deployments over 90 days where the full lists give 731.
+#[test]
+fn the_dora_panel_with_guessed_links_equals_the_full_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut policy = opsdeck::config::Policy::default();
+    policy.dora.guess_links = true;
+    let (state, exec) = drive_with(dir.path(), Tab::Deployments, policy);
+    assert!(state.deployments.windowed && !state.deployments.complete);
+    let deployments = exec.store().load_deployments(None).unwrap();
+    let incidents = exec.store().load_incidents(None).unwrap();
+    let all = opsdeck::app::dora_panel::compute_all(&deployments, &incidents, now(), true);
+    let unguessed = opsdeck::app::dora_panel::compute_all(&deployments, &incidents, now(), false);
+    assert_ne!(all, unguessed, "the data makes the guess matter");
+    for days in DORA_WINDOWS {
+        let want = all.iter().find(|f| f.days == *days).unwrap();
+        assert_eq!(&state.dora_figures(*days), want, "{days} days");
+    }
 }

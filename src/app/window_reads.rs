@@ -190,11 +190,15 @@ fn dora_figures(
     msgs: &UnboundedSender<Msg>,
 ) -> Result<(), StoreError> {
     let since = (now - chrono::Duration::days(super::dora_panel::span_days())).timestamp();
-    let deployments = store.deployments_since(since)?;
+    let mut deployments = store.deployments_since(since)?;
     // Without guessing, an incident is only ever looked up by a deployment's link: only the
     // linked ones are read (the figures are the same; issue #12, peak RSS).
     let incidents = if guess_links {
-        store.incidents_since(since)?
+        let incidents = store.incidents_since(since)?;
+        // The guess skips an incident some deployment links — also one before the span.
+        let keys: Vec<&str> = incidents.iter().map(|i| i.external_id.as_str()).collect();
+        deployments.extend(store.deployments_before_linking(since, &keys)?);
+        incidents
     } else {
         let mut keys: Vec<&str> = deployments
             .iter()

@@ -39,6 +39,23 @@ impl App {
         remote_sources: Vec<String>,
         checklist_gates: Vec<String>,
     ) -> App {
+        App::idle_with(
+            store,
+            dir,
+            remote_sources,
+            checklist_gates,
+            Policy::default(),
+        )
+    }
+
+    /// [`App::idle`] under `policy` (both the screen's and the store thread's).
+    pub fn idle_with(
+        store: Store,
+        dir: &std::path::Path,
+        remote_sources: Vec<String>,
+        checklist_gates: Vec<String>,
+        policy: Policy,
+    ) -> App {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let exec = Inline::new(
             store,
@@ -46,7 +63,7 @@ impl App {
                 actor: "me".into(),
                 remote_sources,
                 reports_dir: dir.join("reports"),
-                policy: Policy::default(),
+                policy: policy.clone(),
                 tz: chrono_tz::UTC,
                 redact: false,
                 checklist_gates,
@@ -54,7 +71,7 @@ impl App {
             std::sync::Arc::new(opsdeck::clock::FixedClock(now())),
             tx,
         );
-        let mut state = State::new(now(), chrono_tz::UTC, Policy::default());
+        let mut state = State::new(now(), chrono_tz::UTC, policy);
         state.size = (120, 40);
         App {
             state,

@@ -433,6 +433,34 @@ impl Store {
         self.collect_sized(count_sql, &sql, since, super::deployments::deployment_from)
     }
 
+    /// Deployments created before `since` that link one of the incidents `keys`, with the
+    /// lean fields of [`Store::deployments_since`]. The DORA guess links an incident only when
+    /// no deployment links it: one outside the span still does, and without it the guess
+    /// would pin the incident on a deployment inside the span.
+    ///
+    /// # Errors
+    /// SQLite errors.
+    pub fn deployments_before_linking(&self, since: i64, keys: &[&str]) -> Result<Vec<Deployment>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = serde_json::to_string(keys).map_err(|e| {
+            crate::store::StoreError::Corrupt(format!("incident keys as JSON: {e}"))
+        })?;
+        let sql = format!(
+            "SELECT {LEAN_DEPLOYMENT} FROM deployments t WHERE t.created_at < ?1 AND t.id IN \
+             (SELECT d.deployment_id FROM deployment_incidents d \
+              WHERE d.incident_key IN (SELECT value FROM json_each(?2))) \
+             ORDER BY t.created_at DESC, t.id DESC"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            rusqlite::params![since, keys],
+            super::deployments::deployment_from,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The rows of `sql` in a vector sized by `count_sql` (same parameter) up front: the DORA
     /// panel's ~12k deployments and ~16k incidents collected by doubling held up to 2× their
     /// size, and both copies during the last doubling (issue #12, peak RSS). The count is an
