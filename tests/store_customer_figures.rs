@@ -1,6 +1,6 @@
 //! The customers tab's support figures (tickets a week over the last four weeks, open P0/P1
 //! bugs, open incidents) read from a real store equal the same figures counted by hand over
-//! every bug and incident — after schema v10 moved them from a scan of every bug per
+//! every bug and incident — after schema v9 moved them from a scan of every bug per
 //! customer to one grouped pass over the rows linked to a customer (2.2 s → 0.5 ms at 500k
 //! bugs). Covers rows linked to two customers, rows linked to none, closed and resolved rows,
 //! bugs older than the window, a customer with nothing linked, and a link removed by a

@@ -20,7 +20,7 @@ pub const MIGRATIONS: &[Migration] = &[
     v6_sort_indexes,
     v7_checklist_sections,
     v8_row_counts,
-    v10_customer_links,
+    v9_customer_links,
 ];
 
 /// The schema version this binary writes.
@@ -465,9 +465,9 @@ fn v8_row_counts(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// v10: partial indexes over the bugs and incidents linked to a customer, so the customers
+/// v9: partial indexes over the bugs and incidents linked to a customer, so the customers
 /// tab's support figures read the few linked rows instead of every bug (2.2 s at 500k bugs).
-fn v10_customer_links(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+fn v9_customer_links(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     tx.execute_batch(
         r"
         CREATE INDEX bugs_customer_linked ON bugs(created_at) WHERE customers != '[]';

@@ -23,7 +23,7 @@ impl Store {
     pub fn load_customers(&self, now: DateTime<Utc>) -> Result<Vec<Customer>> {
         let day_start = ts(now) - ts(now).rem_euclid(86_400);
         let four_weeks_ago = day_start - 28 * 86_400;
-        // One pass over the linked rows only (`customers != '[]'` is the schema-v10 partial
+        // One pass over the linked rows only (`customers != '[]'` is the schema-v9 partial
         // indexes' condition), grouped by customer — not a scan of every bug per customer.
         let sql = format!(
             "WITH bc AS (SELECT j.value AS slug, sum(b.created_at >= ?1) AS recent, \
