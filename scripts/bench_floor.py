@@ -98,8 +98,9 @@ def prepare(args) -> dict:
 
 # The RSS visit waits this long after each tab key for the screen to go quiet: a windowed tab's
 # rows, counts and derived figures arrive from the store thread after the key's first frame,
-# and a 30 ms quiet would move on (and read a lower peak) before the tab had loaded.
-VISIT_QUIET_MS = 500.0
+# and a 30 ms quiet would move on (and read a lower peak) before the tab had loaded. At 1M rows
+# the checklist tab takes ~0.6 s to load, so 500 ms could stop before it: 2 s is past every tab.
+VISIT_QUIET_MS = 2000.0
 # Tab switches and filter keystrokes are timed to the LAST byte of their answer: the tab's window
 # or the filtered rows come from the store thread after the first frame (the prompt's echo), so
 # a 30 ms quiet would stop the clock at the echo. With 300 ms the result frame is included
