@@ -184,6 +184,16 @@ impl Store {
 
     fn configure(&self, wal: bool) -> Result<()> {
         self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Plans that do not depend on bound values. Without this, a statement whose plan
+        // looked at a parameter (an equality that also serves the ORDER BY, a join on it) is
+        // marked "re-prepare on rebind", and rusqlite's statement cache clears the bindings
+        // of every statement it takes back — so the detail queries of every `j`/`k`
+        // (timeline, rollback candidate) were parsed and planned again on each call: 60 % of
+        // the store thread's time while scrolling the incidents list (perf, issue #12).
+        self.conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         if wal {
             let mode: String = self
                 .conn
