@@ -156,3 +156,104 @@ proptest! {
         prop_assert_eq!(got, want, "query {:?}", query);
     }
 }
+
+/// Labels are matched on their stored JSON text when the word cannot meet JSON syntax, else
+/// element by element: words with quotes, backslashes, commas or brackets, and labels holding
+/// them, must give the same rows as the Rust rule (a wrong shortcut would let `","` or `[`
+/// match every labelled bug, or `b` match the escape in `a\"b`).
+#[test]
+fn labels_with_json_syntax_in_them_match_as_the_user_sees_them() {
+    let mut bugs = vec![
+        bug(1, "one", None, "needs-triage"),
+        bug(2, "two", None, "a\"b"),
+        bug(3, "three", None, "x,y"),
+        bug(4, "four", None, "[sev]"),
+        bug(5, "five", None, "back\\slash"),
+        bug(6, "six", None, "Müller"),
+    ];
+    bugs[0].labels.push("area:checkout".into());
+    bugs[5].labels.clear();
+    let store = store_with(&bugs);
+    let loaded = store.load_bugs(None).unwrap();
+    let mut matched_some = 0;
+    for q in [
+        "\",\"",
+        "\"",
+        ",",
+        "[",
+        "]",
+        "[\"",
+        "\\",
+        "\\\"",
+        "b",
+        "a\"b",
+        "ab",
+        "x,y",
+        "y",
+        "[sev]",
+        "sev]",
+        "triage",
+        "triage,area",
+        "checkout",
+        "e-t",
+        "slash",
+        "k\\s",
+        "MÜ",
+        "mü",
+        "müller",
+    ] {
+        let want: Vec<i64> = loaded
+            .iter()
+            .filter(|b| rust_matches(b, q))
+            .map(|b| b.id)
+            .collect();
+        matched_some += usize::from(!want.is_empty());
+        let query = ListQuery {
+            filter: q.into(),
+            sort: 0,
+        };
+        let got: Vec<i64> = store
+            .load_bugs_window(&query, 0, 100)
+            .unwrap()
+            .iter()
+            .map(|b| b.id)
+            .collect();
+        assert_eq!(got, want, "query {q:?}");
+        assert_eq!(
+            store.list_count(Tab::Bugs, &query).unwrap(),
+            want.len(),
+            "count of {q:?}"
+        );
+    }
+    assert!(
+        matched_some >= 12,
+        "the queries exercise matching labels ({matched_some})"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn sql_and_rust_agree_on_random_labels_and_queries(
+        labels in proptest::collection::vec(
+            proptest::collection::vec("[abü\",\\[\\]\\\\:-]{0,5}", 0..3), 1..10),
+        query in "[abü\",\\[\\]\\\\:-]{0,3}( [abü\",\\[\\]\\\\:-]{0,3})?",
+    ) {
+        let bugs: Vec<Bug> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, ls)| {
+                let mut b = bug(i, "t", None, "");
+                b.labels = ls.clone();
+                b
+            })
+            .collect();
+        let store = store_with(&bugs);
+        let loaded = store.load_bugs(None).unwrap();
+        let want: Vec<i64> = loaded.iter().filter(|b| rust_matches(b, &query)).map(|b| b.id).collect();
+        let q = ListQuery { filter: query.clone(), sort: 0 };
+        let got: Vec<i64> = store.load_bugs_window(&q, 0, 100).unwrap().iter().map(|b| b.id).collect();
+        prop_assert_eq!(&got, &want, "query {:?}", query);
+        prop_assert_eq!(store.list_count(Tab::Bugs, &q).unwrap(), want.len());
+    }
+}

@@ -486,6 +486,71 @@ fn a_stale_window_reply_is_ignored() {
     assert_eq!(app.state.bugs.len(), len);
 }
 
+/// Typing a filter while the store thread is still counting: every key queues a read of a new
+/// generation, and each read a newer one was asked for before it ran is stopped inside
+/// SQLite — no reply, no error on screen — so only the last query's count is waited for. An
+/// edit made meanwhile is never stopped.
+#[test]
+fn reads_of_a_superseded_filter_stop_without_a_reply_or_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(dir.path());
+    app.act(Action::Filter);
+    app.hold = true;
+    app.typed("zebr");
+    app.hold = false;
+    let held = std::mem::take(&mut app.held);
+    assert!(held.len() >= 4, "one read per key: {held:?}");
+    // The UI queues every request before the store thread reaches the first.
+    let generation = |e: &Effect| match e {
+        Effect::LoadWindow(r) => r.generation,
+        other => panic!("not a window read: {other:?}"),
+    };
+    for e in &held {
+        app.exec.stale_reads().asked(Tab::Bugs, generation(e));
+    }
+    let newest = generation(held.last().unwrap());
+    let mut replies = Vec::new();
+    for e in held {
+        for m in app.run_unfed(e) {
+            match m {
+                Msg::Window(r) => replies.push(r.generation),
+                Msg::EffectFailed(why) => panic!("a stopped read is not an error: {why}"),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(
+        replies,
+        vec![newest],
+        "only the newest generation is answered"
+    );
+    app.typed("a");
+    app.input(InputKey::Enter);
+    assert_eq!(app.state.bugs.len(), 1, "\"zebra\" is in one title");
+    assert_eq!(app.selected().title, "bug 4321: the Zebra crossing fails");
+
+    // With newer generations asked for and no read begun, an edit runs to the end.
+    app.exec.stale_reads().asked(Tab::Bugs, newest + 10);
+    let id = app.selected().id;
+    app.act(Action::CloseBug);
+    app.typed("fixed");
+    app.input(InputKey::Enter);
+    if app.state.overlay.is_some() {
+        app.input(InputKey::Char('y'));
+    }
+    let (status, queued): (String, i64) = app
+        .store()
+        .conn()
+        .query_row(
+            "SELECT status, (SELECT count(*) FROM outbox WHERE entity_kind = 'bug' \
+             AND entity_id = ?1) FROM bugs WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((status.as_str(), queued), ("closed", 1));
+}
+
 /// REGRESSION: the position query compared `t.status = 'closed' < ?` (SQLite binds `<` before
 /// `=`), so a closed bug's position was in the open part and a reload "followed" it there.
 #[test]

@@ -24,6 +24,7 @@ pub mod rollback;
 pub mod rows;
 pub mod runtime;
 pub mod silences;
+pub mod stale_reads;
 pub mod state;
 pub mod targets;
 pub mod update;

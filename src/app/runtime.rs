@@ -9,6 +9,7 @@
 
 use std::path::PathBuf;
 use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
@@ -16,6 +17,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::msg::{Detail, Edit, Effect, Msg, OutboxCommand, Rows};
+use super::stale_reads::{StaleReads, CHECK_EVERY_STEPS};
 use crate::clock::SharedClock;
 use crate::domain::{EntityKind, Tab};
 use crate::store::{OpState, Store, StoreError};
@@ -67,6 +69,7 @@ pub struct RuntimeConfig {
 #[derive(Debug, Clone)]
 pub struct Runtime {
     jobs: std_mpsc::Sender<Effect>,
+    stale: Arc<StaleReads>,
 }
 
 impl Runtime {
@@ -82,16 +85,12 @@ impl Runtime {
         if let Err(e) = store.set_cache_kib(UI_CACHE_KIB) {
             tracing::warn!(error = %e, "could not size the page cache");
         }
+        let worker = Worker::new(store, config, clock, msgs);
+        let stale = Arc::clone(&worker.stale);
         let spawned = thread::Builder::new()
             .name("opsdeck-store".into())
             .spawn(move || {
-                let mut worker = Worker {
-                    store,
-                    config,
-                    clock,
-                    msgs,
-                    gone_reported: false,
-                };
+                let mut worker = worker;
                 // When a page check not started yet was asked for (it waits for a quiet
                 // moment, at most CHECK_AT_LATEST).
                 let mut check_asked: Option<Instant> = None;
@@ -152,11 +151,14 @@ impl Runtime {
         if let Err(e) = spawned {
             tracing::error!(error = %e, "could not start the store thread");
         }
-        Runtime { jobs: tx }
+        Runtime { jobs: tx, stale }
     }
 
     /// Queues an effect for the store thread.
     pub fn submit(&self, effect: Effect) {
+        if let Effect::LoadWindow(req) = &effect {
+            self.stale.asked(req.tab, req.generation);
+        }
         if self.jobs.send(effect).is_err() {
             tracing::error!("store thread is gone");
         }
@@ -179,14 +181,15 @@ impl Inline {
         msgs: UnboundedSender<Msg>,
     ) -> Inline {
         Inline {
-            worker: Worker {
-                store,
-                config,
-                clock,
-                msgs,
-                gone_reported: false,
-            },
+            worker: Worker::new(store, config, clock, msgs),
         }
+    }
+
+    /// What decides whether a window read is stale: a test says a newer generation was asked
+    /// for, as the UI does while the store thread is busy.
+    #[must_use]
+    pub fn stale_reads(&self) -> &StaleReads {
+        &self.worker.stale
     }
 
     /// Runs one effect as the store thread would.
@@ -207,9 +210,33 @@ struct Worker {
     clock: SharedClock,
     msgs: UnboundedSender<Msg>,
     gone_reported: bool,
+    /// Which window read is worthless now ([`super::stale_reads`]).
+    stale: Arc<StaleReads>,
 }
 
 impl Worker {
+    /// A worker over `store`, whose window reads stop once they are stale.
+    fn new(
+        mut store: Store,
+        config: RuntimeConfig,
+        clock: SharedClock,
+        msgs: UnboundedSender<Msg>,
+    ) -> Worker {
+        let stale = Arc::new(StaleReads::default());
+        let watch = Arc::clone(&stale);
+        if let Err(e) = store.stop_statements_when(CHECK_EVERY_STEPS, move || watch.is_stale()) {
+            tracing::warn!(error = %e, "superseded window reads will run to the end");
+        }
+        Worker {
+            store,
+            config,
+            clock,
+            msgs,
+            gone_reported: false,
+            stale,
+        }
+    }
+
     fn check_cache(&mut self) {
         if let Err(e) = self.store.check_file() {
             self.report_gone(&e);
@@ -299,7 +326,8 @@ impl Worker {
                 }
                 let now = self.now();
                 let guess = self.config.policy.dora.guess_links;
-                super::window_reads::window(&self.store, &req, now, guess, &self.msgs)
+                let stale = &self.stale;
+                super::window_reads::window(&self.store, &req, now, guess, &self.msgs, stale)
             }
             Effect::LoadIncidentFigures => {
                 super::window_reads::incident_figures(&self.store, self.now(), &self.msgs)

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::msg::{Effect, Msg, Rows, WindowReply, WindowRequest};
+use super::stale_reads::{is_interrupted, StaleReads};
 use crate::domain::Tab;
+use crate::store::read::ListShape;
 use crate::store::{Store, StoreError};
 
 /// Keeps the last [`Effect::LoadWindow`] of each tab, where the first of them was, marked as a
@@ -59,6 +61,8 @@ fn read_window(
 
 /// A window of a paged list, its count, and on a reload where the followed row now is; sent
 /// on `msgs` (with the DORA figures before it and the team figures after it on a reload).
+/// Reading the rows and count stops, and nothing is sent, once `stale` says a newer
+/// generation of the list was asked for.
 ///
 /// # Errors
 /// SQLite errors.
@@ -68,12 +72,53 @@ pub fn window(
     now: DateTime<Utc>,
     guess_links: bool,
     msgs: &UnboundedSender<Msg>,
+    stale: &StaleReads,
 ) -> Result<(), StoreError> {
-    use super::rows::RowView;
     let tab = req.tab;
     if tab == Tab::Checklist {
         return checklist_window(store, req, msgs);
     }
+    stale.begin(tab, req.generation);
+    let read = window_rows(store, req);
+    stale.end();
+    let (shape, total, offset, rows, target) = match read {
+        Ok(read) => read,
+        Err(e) if is_interrupted(&e) => {
+            tracing::debug!(?tab, generation = req.generation, "window read superseded");
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    let n = req.rows.max(1);
+    if req.reload && tab == Tab::Deployments && total > n {
+        // Before the rows: the panel never shows figures of the window alone.
+        dora_figures(store, now, guess_links, msgs)?;
+    }
+    let _ = msgs.send(Msg::Window(WindowReply {
+        generation: req.generation,
+        offset,
+        total,
+        rows,
+        shape,
+        select: req.reload.then_some(target),
+        reload: req.reload,
+    }));
+    if req.reload && tab == Tab::Incidents {
+        // After the rows, so the first row is not held for them (the last figures stay
+        // on screen meanwhile; the first time the pane says they are being read).
+        incident_figures(store, now, msgs)?;
+    }
+    Ok(())
+}
+
+/// What a window reply carries: the shape if asked, the count, the window's offset, its
+/// rows (with the alerts on an incidents reload) and the position to select.
+type WindowRows = (Option<ListShape>, usize, usize, Rows, usize);
+
+/// The part of [`window`] a newer generation makes worthless: count, place, read.
+fn window_rows(store: &Store, req: &WindowRequest) -> Result<WindowRows, StoreError> {
+    use super::rows::RowView;
+    let tab = req.tab;
     let q = &req.query;
     let shape = if req.shape {
         store.list_shape(tab)?
@@ -113,25 +158,7 @@ pub fn window(
     if let (true, Rows::Incidents(_, alerts)) = (req.reload, &mut rows) {
         *alerts = store.load_alerts()?;
     }
-    if req.reload && tab == Tab::Deployments && total > n {
-        // Before the rows: the panel never shows figures of the window alone.
-        dora_figures(store, now, guess_links, msgs)?;
-    }
-    let _ = msgs.send(Msg::Window(WindowReply {
-        generation: req.generation,
-        offset,
-        total,
-        rows,
-        shape,
-        select: req.reload.then_some(target),
-        reload: req.reload,
-    }));
-    if req.reload && tab == Tab::Incidents {
-        // After the rows, so the first row is not held for them (the last figures stay
-        // on screen meanwhile; the first time the pane says they are being read).
-        incident_figures(store, now, msgs)?;
-    }
-    Ok(())
+    Ok((shape, total, offset, rows, target))
 }
 
 /// A window of the checklist, its count, on a reload where the followed item now is (the

@@ -286,6 +286,20 @@ impl Store {
         Ok(())
     }
 
+    /// Asks `stop` every `steps` SQLite virtual-machine steps whether to stop the running
+    /// statement (it then fails with `OperationInterrupted`). The caller decides which
+    /// statements may be stopped: `stop` must say no while anything else runs.
+    ///
+    /// # Errors
+    /// SQLite refusing the handler.
+    pub fn stop_statements_when(
+        &mut self,
+        steps: i32,
+        stop: impl FnMut() -> bool + Send + 'static,
+    ) -> Result<()> {
+        Ok(self.conn.progress_handler(steps, Some(stop))?)
+    }
+
     /// The raw connection for read queries (never hold a transaction across frames).
     #[must_use]
     pub fn conn(&self) -> &Connection {

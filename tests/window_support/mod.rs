@@ -142,4 +142,14 @@ impl App {
     pub fn store(&self) -> &Store {
         self.exec.store()
     }
+
+    /// Runs one effect on the store side and returns what it sent, not fed back.
+    pub fn run_unfed(&mut self, effect: Effect) -> Vec<Msg> {
+        self.exec.run(effect);
+        let mut out = Vec::new();
+        while let Ok(m) = self.rx.try_recv() {
+            out.push(m);
+        }
+        out
+    }
 }

@@ -37,6 +37,9 @@ struct Spec {
     table: &'static str,
     /// The columns the filter matches, as text.
     hay: &'static [&'static str],
+    /// A column holding a JSON array of strings (as [`crate::store::to_json_list`] writes it)
+    /// the filter also matches, element by element. See [`list_match_sql`].
+    list: Option<&'static str>,
     /// Sort columns 1.. (same meaning as the row type's `sort_key`).
     sorts: &'static [Key],
     /// The default order, ending with a unique key.
@@ -51,8 +54,8 @@ const BUGS: Spec = Spec {
         "t.priority",
         "t.status",
         "coalesce(t.assignee, '')",
-        "(SELECT coalesce(group_concat(j.value, ' '), '') FROM json_each(t.labels) j)",
     ],
+    list: Some("t.labels"),
     sorts: &[
         ("t.priority", false),
         ("t.created_at", false),
@@ -77,6 +80,7 @@ const INCIDENTS: Spec = Spec {
         "t.service",
         "coalesce(t.assignee, '')",
     ],
+    list: None,
     sorts: &[
         ("t.severity", false),
         ("t.created_at", true),
@@ -102,6 +106,7 @@ const DEPLOYMENTS: Spec = Spec {
         "t.status",
         "t.creator",
     ],
+    list: None,
     sorts: &[
         ("lower(t.service)", false),
         ("t.status", false),
@@ -151,15 +156,35 @@ pub(super) fn like_pattern(word: &str) -> String {
     p
 }
 
+/// The text a word is matched against in a JSON list column: the stored JSON itself when the
+/// word holds none of the characters JSON puts around or inside the elements, else the
+/// elements joined by spaces (`json_each`, about 3× slower per row: 560 ms against 180 ms
+/// over 500k bugs for a word no bug has).
+///
+/// The stored text is `["a","b\"c"]`: elements of sanitized text (no control characters, so
+/// the only escapes are `\"` and `\\`; non-ASCII is kept as is) between `[`, `","` and `]`.
+/// A word without `"`, `\`, `,`, `[` or `]` cannot match across an element's edge or into
+/// an escape, so it is a substring of the JSON exactly when it is one of an element.
+fn list_match_sql(col: &str, word: &str) -> String {
+    if word.contains(['"', '\\', ',', '[', ']']) {
+        format!("(SELECT coalesce(group_concat(j.value, ' '), '') FROM json_each({col}) j)")
+    } else {
+        col.to_owned()
+    }
+}
+
 /// `WHERE …` for the filter (empty when there is none); pushes its parameters.
 fn where_sql(spec: &Spec, filter: &str, params: &mut Vec<Value>) -> String {
     let mut parts = Vec::new();
     for word in filter.split_whitespace() {
         params.push(Value::Text(like_pattern(word)));
         let n = params.len();
+        let list = spec.list.map(|col| list_match_sql(col, word));
         let any: Vec<String> = spec
             .hay
             .iter()
+            .copied()
+            .chain(list.as_deref())
             .map(|col| format!("{col} LIKE ?{n} ESCAPE '\\'"))
             .collect();
         parts.push(format!("({})", any.join(" OR ")));
