@@ -224,6 +224,91 @@ fn a_filter_finds_rows_never_in_the_window_and_counts_them() {
     assert_eq!(app.state.bugs.len(), 0);
 }
 
+/// A filter that fewer rows pass than a window holds is read whole in one pass (its count and
+/// the followed row's place taken from the rows); one that more rows pass is counted first.
+/// At the edge — one fewer, exactly as many, one more — the count, the order, the last row
+/// and the followed row must be the same either way.
+#[test]
+fn filters_at_the_edge_of_one_window_count_place_and_order_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = WINDOW_ROWS;
+    let mut store = store_with_bugs(dir.path());
+    let now = now();
+    let mut all = all_bugs(&store);
+    // Spread over the list order: every 7th row from the 5th (the list mixes open and closed).
+    let picked: Vec<i64> = all
+        .iter()
+        .skip(5)
+        .step_by(7)
+        .take(n + 1)
+        .map(|b| b.id)
+        .collect();
+    assert_eq!(picked.len(), n + 1);
+    store
+        .write(|tx| {
+            for (k, id) in picked.iter().enumerate() {
+                let mut b = all.iter().find(|b| b.id == *id).unwrap().clone();
+                b.title = match k {
+                    k if k + 1 < n => format!("{} under exact over", b.title),
+                    k if k + 1 == n => format!("{} exact over", b.title),
+                    _ => format!("{} over", b.title),
+                };
+                write::upsert_bug(tx, &b, now)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    all = all_bugs(&store);
+    let mut app = App::open(
+        store,
+        dir.path(),
+        vec!["github".into()],
+        Vec::new(),
+        Tab::Bugs,
+    );
+    for (word, count) in [("under", n - 1), ("exact", n), ("over", n + 1)] {
+        let want: Vec<&Bug> = all.iter().filter(|b| matches(b, word)).collect();
+        assert_eq!(want.len(), count, "{word}");
+        // Follow an open matching row far down the unfiltered list.
+        let target = want
+            .iter()
+            .rev()
+            .find(|b| b.status != BugStatus::Closed)
+            .unwrap();
+        let at = all.iter().position(|b| b.id == target.id).unwrap();
+        go_to(&mut app, at);
+        assert_eq!(app.selected().id, target.id);
+        app.act(Action::Filter);
+        app.hold = true;
+        app.typed(word);
+        app.hold = false;
+        let held = std::mem::take(&mut app.held);
+        let Some(Effect::LoadWindow(last)) = held.last() else {
+            panic!("a window read per key: {held:?}");
+        };
+        assert_eq!(last.rows, n, "the window holds WINDOW_ROWS rows");
+        app.run(vec![held.last().unwrap().clone()]);
+        app.input(InputKey::Enter);
+        assert_eq!(app.state.bugs.len(), count, "count for {word}");
+        assert_eq!(app.selected().id, target.id, "the followed row for {word}");
+        let pos = want.iter().position(|b| b.id == target.id).unwrap();
+        assert_eq!(app.state.bugs.selected, pos, "its place for {word}");
+        let got: Vec<i64> = app.state.bugs.rows.iter().map(|b| b.id).collect();
+        let offset = app.state.bugs.offset;
+        let ids: Vec<i64> = want.iter().map(|b| b.id).collect();
+        assert_eq!(got, ids[offset..offset + got.len()], "order for {word}");
+        app.act(Action::SelectLast);
+        assert_eq!(
+            app.selected().id,
+            want[count - 1].id,
+            "the last row for {word}"
+        );
+        app.input(InputKey::Esc);
+        app.act(Action::Back);
+        assert_eq!(app.state.bugs.len(), BUGS);
+    }
+}
+
 fn sorted_like_the_old_in_memory_sort(all: &[Bug], col: usize) -> Vec<i64> {
     let mut v: Vec<&Bug> = all.iter().collect();
     v.sort_by(|a, b| {

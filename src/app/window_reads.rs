@@ -117,21 +117,73 @@ type WindowRows = (Option<ListShape>, usize, usize, Rows, usize);
 
 /// The part of [`window`] a newer generation makes worthless: count, place, read.
 fn window_rows(store: &Store, req: &WindowRequest) -> Result<WindowRows, StoreError> {
-    use super::rows::RowView;
     let tab = req.tab;
-    let q = &req.query;
     let shape = if req.shape {
         store.list_shape(tab)?
     } else {
         None
     };
+    let n = req.rows.max(1);
+    let (total, offset, mut rows, target) = match whole_filtered_list(store, req, n)? {
+        Some(whole) => whole,
+        None => counted_window(store, req, shape.as_ref(), n)?,
+    };
+    if let (true, Rows::Incidents(_, alerts)) = (req.reload, &mut rows) {
+        *alerts = store.load_alerts()?;
+    }
+    Ok((shape, total, offset, rows, target))
+}
+
+/// Rows of a window, with the list's count, the window's offset and the position to select.
+type Counted = (usize, usize, Rows, usize);
+
+/// A filter few rows pass, read whole in one pass: one row more than a window is asked for
+/// and, if they are not all there, the count and the followed row's place come with them.
+/// Otherwise the list is counted and then read ([`counted_window`]): two passes over the
+/// table, 2 × 180 ms over 500k bugs for a word only a handful of them have. `None` when the
+/// list is not filtered or more rows pass.
+fn whole_filtered_list(
+    store: &Store,
+    req: &WindowRequest,
+    n: usize,
+) -> Result<Option<Counted>, StoreError> {
+    if req.query.filter.trim().is_empty() {
+        return Ok(None);
+    }
+    let rows = read_window(store, req.tab, &req.query, 0, n + 1)?;
+    let ids = row_ids(&rows);
+    if ids.len() > n {
+        return Ok(None);
+    }
+    let last = ids.len().saturating_sub(1);
+    let followed = req
+        .follow
+        .and_then(|(id, _)| ids.iter().position(|x| *x == id));
+    let target = match (followed, req.follow) {
+        // The followed row left the working part: the cursor stays at its position.
+        (Some(_), Some((id, true))) if left_working_part(&rows, id) => req.around.min(last),
+        (Some(p), _) => p,
+        (None, _) => req.around.min(last),
+    };
+    Ok(Some((ids.len(), 0, rows, target)))
+}
+
+/// The list counted (placing a followed row in the same pass), then the window around the
+/// followed row or the asked position.
+fn counted_window(
+    store: &Store,
+    req: &WindowRequest,
+    shape: Option<&ListShape>,
+    n: usize,
+) -> Result<Counted, StoreError> {
+    let tab = req.tab;
+    let q = &req.query;
     // A followed row is placed in the same pass that counts the list.
     let (total, followed) = match (req.follow, shape) {
         (Some((id, _)), _) => store.list_count_and_position(tab, q, id)?,
         (None, Some(s)) if q.filter.is_empty() => (s.rows, None),
         (None, _) => (store.list_count(tab, q)?, None),
     };
-    let n = req.rows.max(1);
     let start = |target: usize| target.saturating_sub(n / 2).min(total.saturating_sub(n));
     let last = total.saturating_sub(1);
     let mut target = req.around.min(last);
@@ -143,22 +195,34 @@ fn window_rows(store: &Store, req: &WindowRequest) -> Result<WindowRows, StoreEr
     if let (Some((id, true)), Some(_)) = (req.follow, followed) {
         // The followed row left the working part (closed, resolved): the cursor stays at
         // its position, on the row that took its place.
-        let inactive = |rows: &Rows| match rows {
-            Rows::Bugs(r) => r.iter().any(|b| b.id == id && !b.is_active()),
-            Rows::Incidents(r, _) => r.iter().any(|i| i.id == id && !i.is_active()),
-            Rows::Deployments(r) => r.iter().any(|d| d.id == id && !d.is_active()),
-            _ => false,
-        };
-        if inactive(&rows) {
+        if left_working_part(&rows, id) {
             target = req.around.min(last);
             offset = start(target);
             rows = read_window(store, tab, q, offset, n)?;
         }
     }
-    if let (true, Rows::Incidents(_, alerts)) = (req.reload, &mut rows) {
-        *alerts = store.load_alerts()?;
+    Ok((total, offset, rows, target))
+}
+
+/// The ids of a window's rows, in order.
+fn row_ids(rows: &Rows) -> Vec<i64> {
+    match rows {
+        Rows::Bugs(r) => r.iter().map(|b| b.id).collect(),
+        Rows::Incidents(r, _) => r.iter().map(|i| i.id).collect(),
+        Rows::Deployments(r) => r.iter().map(|d| d.id).collect(),
+        _ => Vec::new(),
     }
-    Ok((shape, total, offset, rows, target))
+}
+
+/// Whether row `id` is among `rows` and no longer in the working part (closed, resolved).
+fn left_working_part(rows: &Rows, id: i64) -> bool {
+    use super::rows::RowView;
+    match rows {
+        Rows::Bugs(r) => r.iter().any(|b| b.id == id && !b.is_active()),
+        Rows::Incidents(r, _) => r.iter().any(|i| i.id == id && !i.is_active()),
+        Rows::Deployments(r) => r.iter().any(|d| d.id == id && !d.is_active()),
+        _ => false,
+    }
 }
 
 /// A window of the checklist, its count, on a reload where the followed item now is (the
