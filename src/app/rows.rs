@@ -1,16 +1,16 @@
-//! How each row type takes part in lists: id, filter haystack, sort keys, links.
+//! How each row type takes part in lists: ids, filter haystack, sort columns, links.
 //!
-//! The `/` filter is fuzzy (nucleo-matcher, the matcher helix uses) over the columns the tab
-//! shows. Sorting is stable over the store's default order, so `s` cycles through columns and
-//! back to the default.
-
-use std::fmt::Write as _;
+//! The `/` filter matches every word of the query as a substring of the columns the tab shows
+//! (see [`super::filter::Words`]); the palette ranks fuzzily ([`fuzzy_rank`], nucleo-matcher,
+//! the matcher helix uses). Sorting is stable over the store's default order, so `s` cycles
+//! through the sort columns and back to the default.
 
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
 use crate::domain::{
-    Alert, Bug, ChecklistItem, Customer, Deployment, EntityKind, EntityRef, Incident, Slo,
+    Alert, Bug, ChecklistItem, ChurnRisk, Customer, Deployment, EntityKind, EntityRef, Incident,
+    Slo, Stage,
 };
 
 /// A sortable value.
@@ -22,16 +22,41 @@ pub enum SortKey {
     Num(f64),
 }
 
-/// What lists need from a row type.
-pub trait RowView {
-    /// Names of the sort columns after the default order (index 1..).
-    const SORTS: &'static [&'static str];
+/// A sort column: its name (the `sorted by …` title) and the row's key for it.
+pub type Sort<R> = (&'static str, fn(&R) -> SortKey);
+
+/// What lists need from a row type. Each row type states only what differs between them: its
+/// ids, the columns the filter reads, its sort columns and, where it has them, a link and a
+/// working part of the list; the rest is derived here.
+pub trait RowView: Sized + 'static {
     /// What kind of entity a row is.
     const KIND: EntityKind;
+    /// The sort columns after the default order (`s` cycles 1..=len, then back to 0).
+    const SORTS: &'static [Sort<Self>];
+    /// The row's id in the cache, and the id the list shows and `y` copies (a bug's key, a
+    /// deployment's sha).
+    fn ids(&self) -> (i64, &str);
+    /// The text of the columns the tab shows, in column order: what the `/` filter matches.
+    /// An array or a chain of borrowed fields, so that reading it allocates nothing.
+    fn haystack(&self) -> impl IntoIterator<Item = &str>;
+    /// Link for `o` / `Y`.
+    fn url(&self) -> Option<&str> {
+        None
+    }
+    /// Whether the row is in the list's working part (an open bug, an unresolved incident, a
+    /// customer not churned). A row that stops being active sinks to the closed part of the
+    /// list; the cursor then stays where it was instead of following it.
+    fn is_active(&self) -> bool {
+        true
+    }
     /// The row's id in the cache.
-    fn row_id(&self) -> i64;
-    /// The id the list shows and `y` copies (a bug's key, a deployment's sha).
-    fn shown_id(&self) -> &str;
+    fn row_id(&self) -> i64 {
+        self.ids().0
+    }
+    /// The id the list shows and `y` copies.
+    fn shown_id(&self) -> &str {
+        self.ids().1
+    }
     /// The row's entity.
     fn entity(&self) -> EntityRef {
         EntityRef {
@@ -39,24 +64,31 @@ pub trait RowView {
             id: self.row_id(),
         }
     }
-    /// Writes the text the filter matches against (the visible columns) into `out`, which the
+    /// Writes the [`RowView::haystack`] fields, separated by spaces, into `out`, which the
     /// caller clears and reuses, so filtering 50k rows allocates once, not 50k times.
-    fn haystack_into(&self, out: &mut String);
-    /// Sort key for sort column `col` (1-based; 0 is the default order).
-    fn sort_key(&self, col: usize) -> SortKey;
-    /// Link for `o` / `Y`.
-    fn url(&self) -> Option<&str> {
-        None
+    fn haystack_into(&self, out: &mut String) {
+        for (i, field) in self.haystack().into_iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(field);
+        }
+    }
+    /// Sort key for sort column `col` (1-based); every row has the same key for 0, the
+    /// default order, so a stable sort keeps it.
+    fn sort_key(&self, col: usize) -> SortKey {
+        Self::SORTS
+            .get(col.wrapping_sub(1))
+            .map_or(SortKey::Num(0.0), |(_, key)| key(self))
+    }
+    /// Name of sort column `col` (1-based); `None` for the default order.
+    #[must_use]
+    fn sort_name(col: usize) -> Option<&'static str> {
+        Self::SORTS.get(col.wrapping_sub(1)).map(|(name, _)| *name)
     }
     /// Id for `y`.
     fn copy_id(&self) -> String {
         self.shown_id().to_owned()
-    }
-    /// Whether the row is in the list's working part (an open bug, an unresolved incident, a
-    /// customer not churned). A row that stops being active sinks to the closed part of the
-    /// list; the cursor then stays where it was instead of following it.
-    fn is_active(&self) -> bool {
-        true
     }
     /// Display width of the id the list shows (its id column never cuts it).
     fn id_width(&self) -> usize {
@@ -73,131 +105,106 @@ fn n(v: i64) -> SortKey {
     SortKey::Num(v as f64)
 }
 
+/// Position of `v` in `all` (a persisted enum's display order).
+fn rank<T: PartialEq>(all: &[T], v: &T) -> i64 {
+    all.iter()
+        .position(|s| s == v)
+        .map_or(0, |p| i64::try_from(p).unwrap_or(0))
+}
+
 impl RowView for Bug {
-    const SORTS: &'static [&'static str] = &["priority", "age", "assignee", "key"];
     const KIND: EntityKind = EntityKind::Bug;
-    fn is_active(&self) -> bool {
-        self.is_open()
+    const SORTS: &'static [Sort<Self>] = &[
+        ("priority", |b| n(i64::from(b.priority.rank()))),
+        ("age", |b| n(b.created_at.timestamp())),
+        ("assignee", |b| t(b.assignee.as_deref().unwrap_or("~"))),
+        ("key", |b| t(&b.key)),
+    ];
+    fn ids(&self) -> (i64, &str) {
+        (self.id, &self.key)
     }
-    fn row_id(&self) -> i64 {
-        self.id
-    }
-    fn shown_id(&self) -> &str {
-        &self.key
-    }
-    fn haystack_into(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{} {} {} {} {} {}",
-            self.key,
-            self.title,
-            self.priority,
-            self.status,
-            self.assignee.as_deref().unwrap_or(""),
-            self.labels.join(" ")
-        );
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            1 => n(i64::from(self.priority.rank())),
-            2 => n(self.created_at.timestamp()),
-            3 => t(self.assignee.as_deref().unwrap_or("~")),
-            _ => t(&self.key),
-        }
+    fn haystack(&self) -> impl IntoIterator<Item = &str> {
+        let (priority, status) = (self.priority.as_str(), self.status.as_str());
+        let assignee = self.assignee.as_deref().unwrap_or("");
+        [&*self.key, &self.title, priority, status, assignee]
+            .into_iter()
+            .chain(self.labels.iter().map(String::as_str))
     }
     fn url(&self) -> Option<&str> {
         self.url.as_deref()
+    }
+    fn is_active(&self) -> bool {
+        self.is_open()
     }
 }
 
 impl RowView for Incident {
-    const SORTS: &'static [&'static str] = &["severity", "created", "service"];
     const KIND: EntityKind = EntityKind::Incident;
-    fn is_active(&self) -> bool {
-        self.status != crate::domain::IncidentStatus::Resolved
+    const SORTS: &'static [Sort<Self>] = &[
+        ("severity", |i| n(i64::from(i.severity.rank()))),
+        ("created", |i| n(-i.created_at.timestamp())),
+        ("service", |i| t(&i.service)),
+    ];
+    fn ids(&self) -> (i64, &str) {
+        (self.id, &self.external_id)
     }
-    fn row_id(&self) -> i64 {
-        self.id
-    }
-    fn shown_id(&self) -> &str {
-        &self.external_id
-    }
-    fn haystack_into(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{} {} {} {} {} {}",
-            self.external_id,
-            self.title,
-            self.severity,
-            self.status,
-            self.service,
-            self.assignee.as_deref().unwrap_or("")
-        );
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            1 => n(i64::from(self.severity.rank())),
-            2 => n(-self.created_at.timestamp()),
-            _ => t(&self.service),
-        }
+    fn haystack(&self) -> impl IntoIterator<Item = &str> {
+        let (severity, status) = (self.severity.as_str(), self.status.as_str());
+        let assignee = self.assignee.as_deref().unwrap_or("");
+        [
+            &*self.external_id,
+            &self.title,
+            severity,
+            status,
+            &self.service,
+            assignee,
+        ]
     }
     fn url(&self) -> Option<&str> {
         self.url.as_deref()
     }
+    fn is_active(&self) -> bool {
+        self.status != crate::domain::IncidentStatus::Resolved
+    }
 }
 
 impl RowView for Alert {
-    const SORTS: &'static [&'static str] = &["name", "service", "started"];
     const KIND: EntityKind = EntityKind::Alert;
-    fn row_id(&self) -> i64 {
-        self.id
+    const SORTS: &'static [Sort<Self>] = &[
+        ("name", |a| t(&a.name)),
+        ("service", |a| t(&a.service)),
+        ("started", |a| n(-a.starts_at.timestamp())),
+    ];
+    fn ids(&self) -> (i64, &str) {
+        (self.id, &self.fingerprint)
     }
-    fn shown_id(&self) -> &str {
-        &self.fingerprint
-    }
-    fn haystack_into(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{} {} {} {}",
-            self.name, self.severity, self.service, self.state
-        );
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            1 => t(&self.name),
-            2 => t(&self.service),
-            _ => n(-self.starts_at.timestamp()),
-        }
+    fn haystack(&self) -> impl IntoIterator<Item = &str> {
+        let state = self.state.as_str();
+        [&*self.name, &self.severity, &self.service, state]
     }
 }
 
 impl RowView for Deployment {
-    const SORTS: &'static [&'static str] = &["service", "status", "duration"];
     const KIND: EntityKind = EntityKind::Deployment;
-    fn row_id(&self) -> i64 {
-        self.id
+    const SORTS: &'static [Sort<Self>] = &[
+        ("service", |d| t(&d.service)),
+        ("status", |d| t(d.status.as_str())),
+        ("duration", |d| n(-d.duration_secs().unwrap_or(0))),
+    ];
+    fn ids(&self) -> (i64, &str) {
+        (self.id, &self.sha)
     }
-    fn shown_id(&self) -> &str {
-        &self.sha
-    }
-    fn haystack_into(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{} {} {} {} {} {}",
-            self.service,
-            self.environment,
-            self.git_ref,
-            self.sha.get(..7).unwrap_or(&self.sha),
-            self.status,
-            self.creator
-        );
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            1 => t(&self.service),
-            2 => t(self.status.as_str()),
-            _ => n(-self.duration_secs().unwrap_or(0)),
-        }
+    fn haystack(&self) -> impl IntoIterator<Item = &str> {
+        let short_sha = self.sha.get(..7).unwrap_or(&self.sha);
+        let status = self.status.as_str();
+        [
+            &*self.service,
+            &self.environment,
+            &self.git_ref,
+            short_sha,
+            status,
+            &self.creator,
+        ]
     }
     fn url(&self) -> Option<&str> {
         self.url.as_deref()
@@ -205,80 +212,48 @@ impl RowView for Deployment {
 }
 
 impl RowView for Customer {
-    const SORTS: &'static [&'static str] = &["stage", "acv", "churn risk"];
     const KIND: EntityKind = EntityKind::Customer;
+    const SORTS: &'static [Sort<Self>] = &[
+        ("stage", |c| n(rank(Stage::ALL, &c.stage))),
+        ("acv", |c| n(-c.acv_usd)),
+        ("churn risk", |c| n(-rank(ChurnRisk::ALL, &c.churn_risk))),
+    ];
+    fn ids(&self) -> (i64, &str) {
+        (self.id, &self.slug)
+    }
+    fn haystack(&self) -> impl IntoIterator<Item = &str> {
+        let (stage, risk) = (self.stage.as_str(), self.churn_risk.as_str());
+        [&*self.name, stage, &self.vertical, &self.owner, risk]
+    }
     fn is_active(&self) -> bool {
-        self.stage != crate::domain::Stage::Churned
-    }
-    fn row_id(&self) -> i64 {
-        self.id
-    }
-    fn shown_id(&self) -> &str {
-        &self.slug
-    }
-    fn haystack_into(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{} {} {} {} {}",
-            self.name, self.stage, self.vertical, self.owner, self.churn_risk
-        );
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            1 => n(crate::domain::Stage::ALL
-                .iter()
-                .position(|s| *s == self.stage)
-                .map_or(0, |p| i64::try_from(p).unwrap_or(0))),
-            2 => n(-self.acv_usd),
-            _ => n(-(crate::domain::ChurnRisk::ALL
-                .iter()
-                .position(|s| *s == self.churn_risk)
-                .map_or(0, |p| i64::try_from(p).unwrap_or(0)))),
-        }
+        self.stage != Stage::Churned
     }
 }
 
 impl RowView for Slo {
-    const SORTS: &'static [&'static str] = &["service", "objective"];
     const KIND: EntityKind = EntityKind::Slo;
-    fn row_id(&self) -> i64 {
-        self.id
+    const SORTS: &'static [Sort<Self>] = &[
+        ("service", |s| t(&s.service)),
+        ("objective", |s| t(&s.objective)),
+    ];
+    fn ids(&self) -> (i64, &str) {
+        (self.id, &self.name)
     }
-    fn shown_id(&self) -> &str {
-        &self.name
-    }
-    fn haystack_into(&self, out: &mut String) {
-        let _ = write!(out, "{} {} {}", self.name, self.service, self.objective);
-    }
-    fn sort_key(&self, col: usize) -> SortKey {
-        match col {
-            1 => t(&self.service),
-            _ => t(&self.objective),
-        }
+    fn haystack(&self) -> impl IntoIterator<Item = &str> {
+        [&*self.name, &self.service, &self.objective]
     }
 }
 
+/// Checklist items keep the plan's order: no sort columns.
 impl RowView for ChecklistItem {
-    const SORTS: &'static [&'static str] = &[];
     const KIND: EntityKind = EntityKind::ChecklistItem;
-    fn row_id(&self) -> i64 {
-        self.id
+    const SORTS: &'static [Sort<Self>] = &[];
+    fn ids(&self) -> (i64, &str) {
+        (self.id, self.code.as_deref().unwrap_or(&self.text))
     }
-    fn shown_id(&self) -> &str {
-        self.code.as_deref().unwrap_or(&self.text)
-    }
-    fn haystack_into(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{} {} {} {}",
-            self.section,
-            self.group,
-            self.text,
-            self.owner.as_deref().unwrap_or("")
-        );
-    }
-    fn sort_key(&self, _col: usize) -> SortKey {
-        n(self.ordinal)
+    fn haystack(&self) -> impl IntoIterator<Item = &str> {
+        let owner = self.owner.as_deref().unwrap_or("");
+        [&*self.section, &self.group, &self.text, owner]
     }
 }
 

@@ -142,6 +142,11 @@ fn push_rows(out: &mut Vec<Row>, item: &str, label: impl Fn(&str) -> String, spe
     }
 }
 
+/// Pushes a row per spec for a named item (an SLO, a customer), labelled `<name> <text>`.
+fn push_named(out: &mut Vec<Row>, name: &str, specs: &[Spec]) {
+    push_rows(out, name, |text| format!("{name} {text}"), specs);
+}
+
 /// Pushes a page-total row (no item, label as written) per spec.
 fn push_totals(out: &mut Vec<Row>, specs: &[Spec]) {
     push_rows(out, "", plain, specs);
@@ -283,11 +288,9 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
             let label = "SLOs meeting objective";
             out.push(row("slos_meeting_objective", "", label, Count, meeting));
             for l in &s.slos {
-                let named = |t: &str| format!("{} {t}", l.name);
-                push_rows(
+                push_named(
                     &mut out,
                     &l.name,
-                    named,
                     &[
                         ("attainment", "attainment", Attain, l.attainment),
                         ("budget_remaining", "budget left", Pct, l.budget_remaining),
@@ -328,10 +331,9 @@ pub fn rows(snap: &ReviewSnapshot, page: usize) -> Vec<Row> {
                 ],
             );
             for l in &c.customers {
-                push_rows(
+                push_named(
                     &mut out,
                     &l.name,
-                    |t| format!("{} {t}", l.name),
                     &[
                         ("health", "health", Count, l.health),
                         ("nps", "NPS", Signed, l.nps),

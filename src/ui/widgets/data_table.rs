@@ -122,8 +122,8 @@ pub struct ListTable<'a, R> {
     pub span: Option<SpanFn<'a, R>>,
     /// Style of a whole row (closed rows dimmed).
     pub row_style: Option<StyleFn<'a, R>>,
-    /// The sort order the list is in (0 = the store's default) and the names of the others.
-    pub sort: (usize, &'static [&'static str]),
+    /// The sort column the list is in (0 = the store's default order) and its name.
+    pub sort: (usize, Option<&'static str>),
     /// Display width of the longest id of the whole list (for [`Width::Id`] columns).
     pub widest_id: usize,
     /// Rows have arrived (else the empty text says the list is loading).
@@ -175,7 +175,7 @@ impl<'a, R: RowView> ListTable<'a, R> {
             total: list.windowed.then_some(list.total),
         };
         ListTable {
-            sort: (list.sort, R::SORTS),
+            sort: (list.sort, R::sort_name(list.sort)),
             widest_id: list.widest_id,
             loaded: list.loaded,
             filtered: !list.filter.is_empty(),
@@ -201,7 +201,7 @@ impl<'a, R> ListTable<'a, R> {
             marked: None,
             span: None,
             row_style: None,
-            sort: (0, &[]),
+            sort: (0, None),
             widest_id: 0,
             loaded: true,
             filtered: false,
@@ -349,14 +349,14 @@ impl<'a, R> ListTable<'a, R> {
     /// this width, and the extra spans.
     fn block_title(&self) -> Line<'static> {
         let mut title = self.title.clone();
-        let (sort, names) = self.sort;
+        let (sort, name) = self.sort;
         if sort > 0
             && !self
                 .columns
                 .iter()
                 .any(|c| c.sorts.iter().any(|(s, _)| *s == sort))
         {
-            let name = names.get(sort - 1).copied().unwrap_or("?");
+            let name = name.unwrap_or("?");
             title
                 .spans
                 .push(Span::styled(format!("sorted by {name} "), self.theme.dim()));
