@@ -12,7 +12,6 @@
 //! `OFFSET 499700` walks the index in ~20 ms without reading the skipped rows.
 
 use rusqlite::types::Value;
-
 use rusqlite::{params_from_iter, Connection};
 
 use super::deployments::{deployment_columns, deployment_from};
@@ -241,7 +240,7 @@ fn paged(tab: Tab) -> Result<&'static Spec> {
     })
 }
 
-/// A row count from a query whose one value is a count (negative reads as 0).
+/// A count SQLite returned, as a `usize` (a negative one, which no count is, reads as 0).
 pub(super) fn count(n: i64) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
