@@ -131,12 +131,47 @@ fn checklist_item_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChecklistItem>
     })
 }
 
-fn limit_clause(limit: Option<u32>) -> String {
-    limit.map_or_else(String::new, |n| format!(" LIMIT {n}"))
+/// Every row of a whole-list query (`limit` None) or its first `limit` rows: `columns` of
+/// `table` aliased `t` in `order`, each mapped by `from` — the query behind every tab's list.
+fn load_list<T>(
+    conn: &rusqlite::Connection,
+    columns: &str,
+    table: &str,
+    order: &str,
+    limit: Option<u32>,
+    from: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let limit = limit.map_or_else(String::new, |n| format!(" LIMIT {n}"));
+    let sql = format!("SELECT {columns} FROM {table} t ORDER BY {order}{limit}");
+    all_rows(&mut conn.prepare(&sql)?, [], from)
 }
 
-fn parse<T: std::str::FromStr>(s: &str, fallback: T) -> T {
-    s.parse().unwrap_or(fallback)
+/// Text column `i` of row `r`, borrowed from the row (`None` for NULL). The mappers parse or
+/// decode such columns and keep only the result, so reading them as a `String` first cost an
+/// allocation per column per row on the list paths.
+fn text_at<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    let v = r.get_ref(i)?;
+    v.as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, v.data_type(), Box::new(e)))
+}
+
+/// A text column the schema declares `NOT NULL`, borrowed; NULL is an error, as `r.get` has it.
+fn text_not_null<'r>(r: &'r Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    text_at(r, i)?.ok_or(rusqlite::Error::InvalidColumnType(
+        i,
+        String::new(),
+        rusqlite::types::Type::Null,
+    ))
+}
+
+/// Column `i` parsed as `T` (an enum stored as its name), `fallback` when it does not parse.
+fn parse_at<T: std::str::FromStr>(r: &Row<'_>, i: usize, fallback: T) -> rusqlite::Result<T> {
+    Ok(text_not_null(r, i)?.parse().unwrap_or(fallback))
+}
+
+/// A JSON-list column (see [`json_list`]), decoded straight from the row.
+fn json_list_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Vec<String>> {
+    Ok(json_list(text_not_null(r, i)?))
 }
 
 /// Every row `stmt` returns for `params`, each mapped by `map` (the one loop every list
@@ -171,8 +206,6 @@ fn incident_columns() -> String {
 }
 
 fn bug_from(r: &Row<'_>) -> rusqlite::Result<Bug> {
-    let labels: String = r.get(9)?;
-    let customers: String = r.get(10)?;
     Ok(Bug {
         id: r.get(0)?,
         source: r.get(1)?,
@@ -180,11 +213,11 @@ fn bug_from(r: &Row<'_>) -> rusqlite::Result<Bug> {
         key: r.get(3)?,
         title: r.get(4)?,
         body: r.get(5)?,
-        priority: parse(&r.get::<_, String>(6)?, crate::domain::Priority::P3),
-        status: parse(&r.get::<_, String>(7)?, crate::domain::BugStatus::Open),
+        priority: parse_at(r, 6, crate::domain::Priority::P3)?,
+        status: parse_at(r, 7, crate::domain::BugStatus::Open)?,
         assignee: r.get(8)?,
-        labels: json_list(&labels),
-        customers: json_list(&customers),
+        labels: json_list_at(r, 9)?,
+        customers: json_list_at(r, 10)?,
         created_at: from_ts(r.get(11)?),
         updated_at: from_ts(r.get(12)?),
         closed_at: from_opt_ts(r.get(13)?),
@@ -195,25 +228,21 @@ fn bug_from(r: &Row<'_>) -> rusqlite::Result<Bug> {
 }
 
 fn incident_from(r: &Row<'_>) -> rusqlite::Result<Incident> {
-    let customers: String = r.get(13)?;
     Ok(Incident {
         id: r.get(0)?,
         source: r.get(1)?,
         external_id: r.get(2)?,
         number: r.get(3)?,
         title: r.get(4)?,
-        severity: parse(&r.get::<_, String>(5)?, crate::domain::Priority::P3),
-        status: parse(
-            &r.get::<_, String>(6)?,
-            crate::domain::IncidentStatus::Triggered,
-        ),
+        severity: parse_at(r, 5, crate::domain::Priority::P3)?,
+        status: parse_at(r, 6, crate::domain::IncidentStatus::Triggered)?,
         service: r.get(7)?,
         assignee: r.get(8)?,
         created_at: from_ts(r.get(9)?),
         acknowledged_at: from_opt_ts(r.get(10)?),
         resolved_at: from_opt_ts(r.get(11)?),
         url: r.get(12)?,
-        customers: json_list(&customers),
+        customers: json_list_at(r, 13)?,
         pending: r.get(14)?,
         conflict: r.get(15)?,
     })
@@ -272,12 +301,15 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn load_bugs(&self, limit: Option<u32>) -> Result<Vec<Bug>> {
-        let sql = format!(
-            "SELECT {} FROM bugs t ORDER BY {BUGS_ORDER_BY}{}",
-            bug_columns(),
-            limit_clause(limit)
-        );
-        all_rows(&mut self.conn().prepare(&sql)?, [], bug_from)
+        let columns = bug_columns();
+        load_list(
+            self.conn(),
+            &columns,
+            "bugs",
+            BUGS_ORDER_BY,
+            limit,
+            bug_from,
+        )
     }
 
     /// Incidents: open first (triggered, acknowledged), newest first.
@@ -285,12 +317,15 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn load_incidents(&self, limit: Option<u32>) -> Result<Vec<Incident>> {
-        let sql = format!(
-            "SELECT {} FROM incidents t ORDER BY {INCIDENTS_ORDER_BY}{}",
-            incident_columns(),
-            limit_clause(limit)
-        );
-        all_rows(&mut self.conn().prepare(&sql)?, [], incident_from)
+        let (columns, order) = (incident_columns(), INCIDENTS_ORDER_BY);
+        load_list(
+            self.conn(),
+            &columns,
+            "incidents",
+            order,
+            limit,
+            incident_from,
+        )
     }
 
     /// Alerts: firing first, newest first.
@@ -304,9 +339,6 @@ impl Store {
             flags("alert")
         );
         let mut alerts = all_rows(&mut self.conn().prepare(&sql)?, [], |r| {
-            let labels: String = r.get(7)?;
-            let annotations: String = r.get(8)?;
-            let silenced: String = r.get(10)?;
             Ok(Alert {
                 id: r.get(0)?,
                 source: r.get(1)?,
@@ -314,11 +346,11 @@ impl Store {
                 name: r.get(3)?,
                 severity: r.get(4)?,
                 service: r.get(5)?,
-                state: parse(&r.get::<_, String>(6)?, crate::domain::AlertState::Active),
-                labels: serde_json::from_str(&labels).unwrap_or_default(),
-                annotations: serde_json::from_str(&annotations).unwrap_or_default(),
+                state: parse_at(r, 6, crate::domain::AlertState::Active)?,
+                labels: serde_json::from_str(text_not_null(r, 7)?).unwrap_or_default(),
+                annotations: serde_json::from_str(text_not_null(r, 8)?).unwrap_or_default(),
                 starts_at: from_ts(r.get(9)?),
-                silenced_by: json_list(&silenced),
+                silenced_by: json_list_at(r, 10)?,
                 pending: r.get(11)?,
                 silences: Vec::new(),
             })
@@ -358,11 +390,15 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn load_checklist(&self) -> Result<Vec<ChecklistItem>> {
-        let sql = format!(
-            "SELECT {} FROM checklist_items t ORDER BY t.doc_id, t.ordinal",
-            checklist_columns()
-        );
-        all_rows(&mut self.conn().prepare(&sql)?, [], checklist_item_from)
+        let (columns, order) = (checklist_columns(), "t.doc_id, t.ordinal");
+        load_list(
+            self.conn(),
+            &columns,
+            "checklist_items",
+            order,
+            None,
+            checklist_item_from,
+        )
     }
 
     /// Counts for the tab titles (O(1) from `row_counts` for the big tables, index-served for
@@ -453,5 +489,36 @@ impl Store {
             .conn()
             .prepare("SELECT area, text FROM review_notes WHERE week = ?1 ORDER BY area")?;
         all_rows(&mut stmt, params![week], |r| Ok((r.get(0)?, r.get(1)?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::BugStatus;
+
+    /// The borrowed-column readers keep what the owned reads did: an unknown enum name reads
+    /// as the fallback, junk in a JSON-list column as an empty list, a date-less NULL as
+    /// `None`, and NULL where the schema promises text is an error rather than a guess.
+    #[test]
+    fn borrowed_columns_read_as_the_owned_reads_did() -> rusqlite::Result<()> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        conn.query_row(
+            "SELECT 'reopened', '[\"a\",\"b\"]', 'not json', NULL, 'closed'",
+            [],
+            |r| {
+                assert_eq!(
+                    parse_at(r, 0, BugStatus::InProgress)?,
+                    BugStatus::InProgress
+                );
+                assert_eq!(parse_at(r, 4, BugStatus::InProgress)?, BugStatus::Closed);
+                assert_eq!(json_list_at(r, 1)?, vec!["a".to_string(), "b".to_string()]);
+                assert!(json_list_at(r, 2)?.is_empty());
+                assert_eq!(text_at(r, 3)?, None);
+                assert!(text_not_null(r, 3).is_err());
+                assert!(json_list_at(r, 3).is_err());
+                Ok(())
+            },
+        )
     }
 }

@@ -18,6 +18,20 @@ mod bugs;
 
 pub use bugs::{upsert_bug, upsert_bugs_if_changed, SameWhen};
 
+/// Re-applies the still-pending local edits of row `id` of `kind` on top of what an upsert
+/// just wrote (every upsert of a row the user can edit ends with this).
+///
+/// # Errors
+/// SQLite errors.
+fn reapply_edits(
+    tx: &Transaction<'_>,
+    kind: EntityKind,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    Store::reapply_pending(tx, EntityRef { kind, id }, now)
+}
+
 fn date_str(d: Option<NaiveDate>) -> Option<String> {
     d.map(|d| d.format("%Y-%m-%d").to_string())
 }
@@ -48,14 +62,7 @@ pub fn upsert_incident(
         ],
         |r| r.get(0),
     )?;
-    Store::reapply_pending(
-        tx,
-        EntityRef {
-            kind: EntityKind::Incident,
-            id,
-        },
-        now,
-    )?;
+    reapply_edits(tx, EntityKind::Incident, id, now)?;
     Ok(id)
 }
 
@@ -149,14 +156,7 @@ pub fn upsert_deployment(tx: &Transaction<'_>, d: &Deployment, now: DateTime<Utc
             params![id, key],
         )?;
     }
-    Store::reapply_pending(
-        tx,
-        EntityRef {
-            kind: EntityKind::Deployment,
-            id,
-        },
-        now,
-    )?;
+    reapply_edits(tx, EntityKind::Deployment, id, now)?;
     Ok(id)
 }
 
@@ -409,14 +409,7 @@ pub fn replace_checklist_items(
         }
     }
     for id in kept {
-        Store::reapply_pending(
-            tx,
-            EntityRef {
-                kind: EntityKind::ChecklistItem,
-                id,
-            },
-            now,
-        )?;
+        reapply_edits(tx, EntityKind::ChecklistItem, id, now)?;
     }
     Ok(())
 }

@@ -12,10 +12,11 @@
 //! [`Store::checklist_sections`] describes, so a heading is drawn from the item's own fields.
 //! Seeks use the `checklist_items_by_section` index (schema v7).
 
+use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
-use super::window::like_pattern;
-use super::{checklist_columns, checklist_item_from};
+use super::window::{count, count_and_before, count_rows, key_values, like_pattern};
+use super::{all_rows, checklist_columns, checklist_item_from};
 use crate::domain::ChecklistItem;
 use crate::store::{Result, Store};
 
@@ -101,10 +102,6 @@ fn shown_sql(q: &ChecklistQuery, params: &mut Vec<Value>) -> String {
     parts.join(" AND ")
 }
 
-fn count(n: i64) -> usize {
-    usize::try_from(n).unwrap_or(0)
-}
-
 impl Store {
     /// Items in the checklist list `q`.
     ///
@@ -116,11 +113,7 @@ impl Store {
             "SELECT count(*) FROM checklist_items t WHERE {}",
             shown_sql(q, &mut params)
         );
-        let n: i64 = self
-            .conn()
-            .prepare_cached(&sql)?
-            .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
-        Ok(count(n))
+        count_rows(self.conn(), &sql, params)
     }
 
     /// The list's item count and where item `id` sits in it (0-based; `None` when the list
@@ -135,26 +128,16 @@ impl Store {
     ) -> Result<(usize, Option<usize>)> {
         let mut params = Vec::new();
         let shown = shown_sql(q, &mut params);
-        params.push(Value::Integer(id));
         let sql = format!(
-            "SELECT t.doc_id, {FIRST}, t.ordinal, t.id FROM checklist_items t \
-             WHERE {shown} AND t.id = ?{}",
-            params.len()
+            "SELECT {} FROM checklist_items t WHERE {shown} AND t.id = ?{}",
+            order_keys(),
+            params.len() + 1
         );
-        let key: Option<[i64; 4]> = {
-            let mut stmt = self.conn().prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-            match rows.next()? {
-                Some(r) => Some([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]),
-                None => None,
-            }
-        };
-        params.pop();
-        let Some(key) = key else {
+        let Some(key) = key_values(self.conn(), &sql, &params, id, 4)? else {
             return Ok((self.checklist_count(q)?, None));
         };
         let first = params.len() + 1;
-        params.extend(key.iter().map(|v| Value::Integer(*v)));
+        params.extend(key);
         let sql = format!(
             "SELECT count(*), coalesce(sum(({}) < (?{first}, ?{}, ?{}, ?{})), 0) \
              FROM checklist_items t WHERE {shown}",
@@ -163,13 +146,7 @@ impl Store {
             first + 2,
             first + 3
         );
-        let (n, before): (i64, i64) = self
-            .conn()
-            .prepare_cached(&sql)?
-            .query_row(rusqlite::params_from_iter(params), |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-        Ok((count(n), Some(count(before))))
+        count_and_before(self.conn(), &sql, params)
     }
 
     /// Items `offset..offset + limit` of the checklist list `q`.
@@ -190,8 +167,7 @@ impl Store {
             order_keys()
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(params), checklist_item_from)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        all_rows(&mut stmt, params_from_iter(params), checklist_item_from)
     }
 
     /// Every section of every document in display order, with its progress over all its
@@ -209,7 +185,7 @@ impl Store {
             shown_sql(q, &mut params)
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+        all_rows(&mut stmt, params_from_iter(params), |r| {
             Ok(ChecklistSection {
                 doc_id: r.get(0)?,
                 section: r.get(1)?,
@@ -218,7 +194,6 @@ impl Store {
                 gate: r.get(4)?,
                 shown: count(r.get(5)?),
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 }

@@ -3,12 +3,16 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{all_rows, flags, parse};
+use rusqlite::Row;
+
+use super::{all_rows, flags, parse_at, text_at};
 use crate::domain::{Customer, CustomerNote, NpsResponse};
 use crate::store::{from_ts, ts, Result, Store};
 
-fn date(s: Option<String>) -> Option<NaiveDate> {
-    s.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+/// A `YYYY-MM-DD` date column; `None` for NULL or a value that is not a date.
+fn date_at(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<NaiveDate>> {
+    let text = text_at(r, i)?;
+    Ok(text.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()))
 }
 
 impl Store {
@@ -47,17 +51,17 @@ impl Store {
                 id: r.get(0)?,
                 slug: r.get(1)?,
                 name: r.get(2)?,
-                stage: parse(&r.get::<_, String>(3)?, crate::domain::Stage::Prospect),
+                stage: parse_at(r, 3, crate::domain::Stage::Prospect)?,
                 vertical: r.get(4)?,
                 acv_usd: r.get(5)?,
                 owner: r.get(6)?,
-                poc_start: date(r.get(7)?),
-                signed_on: date(r.get(8)?),
-                go_live: date(r.get(9)?),
+                poc_start: date_at(r, 7)?,
+                signed_on: date_at(r, 8)?,
+                go_live: date_at(r, 9)?,
                 usage_days_per_week: r.get(10)?,
                 feature_adoption_pct: r.get(11)?,
                 engagement: r.get(12)?,
-                churn_risk: parse(&r.get::<_, String>(13)?, crate::domain::ChurnRisk::Low),
+                churn_risk: parse_at(r, 13, crate::domain::ChurnRisk::Low)?,
                 nps: Vec::new(),
                 tickets_per_week: per_week,
                 open_p0_p1_bugs: r.get(15)?,
@@ -96,7 +100,7 @@ impl Store {
         )?;
         all_rows(&mut stmt, [customer_id], |r| {
             Ok(CustomerNote {
-                kind: parse(&r.get::<_, String>(0)?, crate::domain::NoteKind::Feedback),
+                kind: parse_at(r, 0, crate::domain::NoteKind::Feedback)?,
                 at: from_ts(r.get(1)?),
                 author: r.get(2)?,
                 text: r.get(3)?,

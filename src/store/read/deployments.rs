@@ -3,7 +3,7 @@
 
 use rusqlite::Row;
 
-use super::{all_rows, flags, limit_clause, parse};
+use super::{flags, load_list, parse_at, text_at, text_not_null};
 use crate::domain::Deployment;
 use crate::store::{from_opt_ts, from_ts, json_list, Result, Store};
 
@@ -18,9 +18,7 @@ pub(super) fn deployment_columns() -> String {
 }
 
 pub(super) fn deployment_from(r: &Row<'_>) -> rusqlite::Result<Deployment> {
-    let commits: String = r.get(14)?;
-    let links: Option<String> = r.get(15)?;
-    let commit_times: Vec<i64> = serde_json::from_str(&commits).unwrap_or_default();
+    let commit_times: Vec<i64> = serde_json::from_str(text_not_null(r, 14)?).unwrap_or_default();
     Ok(Deployment {
         id: r.get(0)?,
         source: r.get(1)?,
@@ -29,17 +27,14 @@ pub(super) fn deployment_from(r: &Row<'_>) -> rusqlite::Result<Deployment> {
         environment: r.get(4)?,
         git_ref: r.get(5)?,
         sha: r.get(6)?,
-        status: parse(
-            &r.get::<_, String>(7)?,
-            crate::domain::DeployStatus::Pending,
-        ),
+        status: parse_at(r, 7, crate::domain::DeployStatus::Pending)?,
         creator: r.get(8)?,
         created_at: from_ts(r.get(9)?),
         finished_at: from_opt_ts(r.get(10)?),
         rollback_of: r.get(11)?,
         rolled_back: r.get(12)?,
         url: r.get(13)?,
-        incident_keys: links.map(|l| json_list(&l)).unwrap_or_default(),
+        incident_keys: text_at(r, 15)?.map(json_list).unwrap_or_default(),
         commit_times: commit_times.into_iter().map(from_ts).collect(),
         pending: r.get(16)?,
     })
@@ -51,12 +46,15 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn load_deployments(&self, limit: Option<u32>) -> Result<Vec<Deployment>> {
-        let sql = format!(
-            "SELECT {} FROM deployments t ORDER BY t.created_at DESC, t.id DESC{}",
-            deployment_columns(),
-            limit_clause(limit)
-        );
-        all_rows(&mut self.conn().prepare(&sql)?, [], deployment_from)
+        let (columns, order) = (deployment_columns(), "t.created_at DESC, t.id DESC");
+        load_list(
+            self.conn(),
+            &columns,
+            "deployments",
+            order,
+            limit,
+            deployment_from,
+        )
     }
 
     /// The rollback candidate of incident `incident_id`: the latest production deployment of

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{all_rows, parse};
+use super::{all_rows, parse_at};
 use crate::domain::slo::SloDaily;
 use crate::domain::{Slo, SloWindowCounts};
 use crate::store::{from_opt_ts, Result, Store};
@@ -24,7 +24,7 @@ impl Store {
                 service: r.get(2)?,
                 objective: r.get(3)?,
                 window_days: r.get(4)?,
-                kind: parse(&r.get::<_, String>(5)?, crate::domain::SloKind::Ratio),
+                kind: parse_at(r, 5, crate::domain::SloKind::Ratio)?,
                 good_query: r.get(6)?,
                 total_query: r.get(7)?,
                 threshold_le: r.get(8)?,

@@ -12,8 +12,10 @@
 //! `OFFSET 499700` walks the index in ~20 ms without reading the skipped rows.
 
 use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection};
 
-use super::{bug_from, incident_from};
+use super::deployments::{deployment_columns, deployment_from};
+use super::{all_rows, bug_columns, bug_from, incident_columns, incident_from};
 use crate::domain::{Bug, Deployment, Incident, Tab};
 use crate::store::{Result, Store};
 
@@ -263,6 +265,52 @@ fn paged(tab: Tab) -> Result<&'static Spec> {
     })
 }
 
+/// A count SQLite returned, as a `usize` (a negative one, which no count is, reads as 0).
+pub(super) fn count(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
+}
+
+/// The rows `sql` (a `SELECT count(*) …` over the list's filter `params`) counts.
+pub(super) fn count_rows(conn: &Connection, sql: &str, params: Vec<Value>) -> Result<usize> {
+    let n: i64 = conn
+        .prepare_cached(sql)?
+        .query_row(params_from_iter(params), |r| r.get(0))?;
+    Ok(count(n))
+}
+
+/// The first step of placing row `id` in a list: the values of its `keys` order keys, as `sql`
+/// selects them with the list's filter `params` and `id` bound after them; `None` when the list
+/// does not show the row.
+pub(super) fn key_values(
+    conn: &Connection,
+    sql: &str,
+    params: &[Value],
+    id: i64,
+    keys: usize,
+) -> Result<Option<Vec<Value>>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let id = Value::Integer(id);
+    let mut rows = stmt.query(params_from_iter(params.iter().chain([&id])))?;
+    let Some(r) = rows.next()? else {
+        return Ok(None);
+    };
+    let values = (0..keys).map(|i| r.get::<_, Value>(i));
+    Ok(Some(values.collect::<rusqlite::Result<_>>()?))
+}
+
+/// The second step: `(rows in the list, rows before the placed one)` from `sql`, a
+/// `SELECT count(*), coalesce(sum(<before>), 0) …` with the filter and key values in `params`.
+pub(super) fn count_and_before(
+    conn: &Connection,
+    sql: &str,
+    params: Vec<Value>,
+) -> Result<(usize, Option<usize>)> {
+    let (n, before): (i64, i64) = conn
+        .prepare_cached(sql)?
+        .query_row(params_from_iter(params), |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok((count(n), Some(count(before))))
+}
+
 impl Store {
     /// Rows of a paged tab's list that pass the filter.
     ///
@@ -276,11 +324,7 @@ impl Store {
             spec.table,
             where_sql(spec, &q.filter, &mut params)
         );
-        let n: i64 = self
-            .conn()
-            .prepare_cached(&sql)?
-            .query_row(rusqlite::params_from_iter(params), |r| r.get(0))?;
-        Ok(usize::try_from(n).unwrap_or(0))
+        count_rows(self.conn(), &sql, params)
     }
 
     /// Where row `id` sits in the list (0-based), or `None` if it is not in it (gone, or the
@@ -308,28 +352,14 @@ impl Store {
         let mut params = Vec::new();
         let filter = where_sql(spec, &q.filter, &mut params);
         let cols: Vec<&str> = keys.iter().map(|(e, _)| *e).collect();
-        params.push(Value::Integer(id));
         let and = if filter.is_empty() { " WHERE" } else { " AND" };
         let sql = format!(
             "SELECT {} FROM {} t{filter}{and} t.id = ?{}",
             cols.join(", "),
             spec.table,
-            params.len()
+            params.len() + 1
         );
-        let values: Option<Vec<Value>> = {
-            let mut stmt = self.conn().prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
-            match rows.next()? {
-                Some(r) => Some(
-                    (0..keys.len())
-                        .map(|i| r.get::<_, Value>(i))
-                        .collect::<rusqlite::Result<_>>()?,
-                ),
-                None => None,
-            }
-        };
-        params.pop();
-        let Some(values) = values else {
+        let Some(values) = key_values(self.conn(), &sql, &params, id, keys.len())? else {
             return Ok((self.list_count(tab, q)?, None));
         };
         let first = params.len() + 1;
@@ -339,26 +369,20 @@ impl Store {
             before_sql(&keys, first),
             spec.table,
         );
-        let (n, before): (i64, i64) = self
-            .conn()
-            .prepare_cached(&sql)?
-            .query_row(rusqlite::params_from_iter(params), |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-        Ok((
-            usize::try_from(n).unwrap_or(0),
-            Some(usize::try_from(before).unwrap_or(0)),
-        ))
+        count_and_before(self.conn(), &sql, params)
     }
 
-    fn window_sql(
+    /// Rows `offset..offset + limit` of the paged list `q` of `tab`: `columns` selected over
+    /// the table aliased `t`, each row mapped by `from` (the one query all three windows run).
+    fn load_window<T>(
         &self,
         tab: Tab,
         columns: &str,
         q: &ListQuery,
         offset: usize,
         limit: usize,
-    ) -> Result<(String, Vec<Value>)> {
+        from: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
         let spec = paged(tab)?;
         let mut params = Vec::new();
         let sql = format!(
@@ -367,7 +391,11 @@ impl Store {
             where_sql(spec, &q.filter, &mut params),
             order_sql(&keys(spec, q.sort))
         );
-        Ok((sql, params))
+        all_rows(
+            &mut self.conn().prepare(&sql)?,
+            params_from_iter(params),
+            from,
+        )
     }
 
     /// Bugs `offset..offset + limit` of the list `q`.
@@ -375,10 +403,7 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn load_bugs_window(&self, q: &ListQuery, offset: usize, limit: usize) -> Result<Vec<Bug>> {
-        let (sql, params) = self.window_sql(Tab::Bugs, &super::bug_columns(), q, offset, limit)?;
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(params), bug_from)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.load_window(Tab::Bugs, &bug_columns(), q, offset, limit, bug_from)
     }
 
     /// Incidents `offset..offset + limit` of the list `q`.
@@ -391,11 +416,14 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Incident>> {
-        let (sql, params) =
-            self.window_sql(Tab::Incidents, &super::incident_columns(), q, offset, limit)?;
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(params), incident_from)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.load_window(
+            Tab::Incidents,
+            &incident_columns(),
+            q,
+            offset,
+            limit,
+            incident_from,
+        )
     }
 
     /// Deployments `offset..offset + limit` of the list `q`.
@@ -408,19 +436,14 @@ impl Store {
         offset: usize,
         limit: usize,
     ) -> Result<Vec<Deployment>> {
-        let (sql, params) = self.window_sql(
+        self.load_window(
             Tab::Deployments,
-            &super::deployments::deployment_columns(),
+            &deployment_columns(),
             q,
             offset,
             limit,
-        )?;
-        let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map(
-            rusqlite::params_from_iter(params),
-            super::deployments::deployment_from,
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            deployment_from,
+        )
     }
 
     /// Incidents the team figures and the DORA panel need, with only the fields they read
@@ -455,7 +478,7 @@ impl Store {
              ORDER BY t.created_at DESC, t.id DESC"
         );
         let count_sql = "SELECT count(*) FROM deployments WHERE created_at >= ?1";
-        self.collect_sized(count_sql, &sql, since, super::deployments::deployment_from)
+        self.collect_sized(count_sql, &sql, since, deployment_from)
     }
 
     /// Deployments created before `since` that link one of the incidents `keys`, with the
@@ -466,24 +489,32 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn deployments_before_linking(&self, since: i64, keys: &[&str]) -> Result<Vec<Deployment>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys = serde_json::to_string(keys).map_err(|e| {
-            crate::store::StoreError::Corrupt(format!("incident keys as JSON: {e}"))
-        })?;
         let sql = format!(
             "SELECT {LEAN_DEPLOYMENT} FROM deployments t WHERE t.created_at < ?1 AND t.id IN \
              (SELECT d.deployment_id FROM deployment_incidents d \
               WHERE d.incident_key IN (SELECT value FROM json_each(?2))) \
              ORDER BY t.created_at DESC, t.id DESC"
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(
-            rusqlite::params![since, keys],
-            super::deployments::deployment_from,
-        )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.rows_linking(&sql, since, keys, deployment_from)
+    }
+
+    /// The rows of `sql`, which binds `since` as `?1` and the incident `keys` as `?2` (a JSON
+    /// array it reads with `json_each`); no rows (and no query) without keys.
+    fn rows_linking<T>(
+        &self,
+        sql: &str,
+        since: i64,
+        keys: &[&str],
+        from: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = serde_json::to_string(keys).map_err(|e| {
+            crate::store::StoreError::Corrupt(format!("incident keys as JSON: {e}"))
+        })?;
+        let mut stmt = self.conn().prepare_cached(sql)?;
+        all_rows(&mut stmt, rusqlite::params![since, keys], from)
     }
 
     /// The rows of `sql` in a vector sized by `count_sql` (same parameter) up front: the DORA
@@ -525,21 +556,13 @@ impl Store {
     /// # Errors
     /// SQLite errors.
     pub fn incidents_since_with_keys(&self, since: i64, keys: &[&str]) -> Result<Vec<Incident>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys = serde_json::to_string(keys).map_err(|e| {
-            crate::store::StoreError::Corrupt(format!("incident keys as JSON: {e}"))
-        })?;
         let linked = "t.external_id IN (SELECT value FROM json_each(?2))";
         let sql = format!(
             "SELECT {LEAN_INCIDENT} FROM incidents t WHERE t.created_at >= ?1 AND {linked} \
              UNION ALL SELECT {LEAN_INCIDENT} FROM incidents t \
              WHERE t.status IN ('triggered', 'acknowledged') AND t.created_at < ?1 AND {linked}"
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(rusqlite::params![since, keys], incident_from)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.rows_linking(&sql, since, keys, incident_from)
     }
 
     /// Distinct non-empty values a completion offers, from the whole table: `what` is one of
@@ -561,8 +584,7 @@ impl Store {
         };
         let sql = format!("{sql} LIMIT {limit}");
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        all_rows(&mut stmt, [], |r| r.get::<_, String>(0))
     }
 }
 

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Transaction};
 
-use crate::domain::{Bug, EntityKind, EntityRef};
+use super::reapply_edits;
+use crate::domain::{Bug, EntityKind};
 use crate::store::{to_json_list, ts, Result, Store};
 
 /// The bug upsert, with an optional `WHERE` on its `DO UPDATE` (a row that fails it is left
@@ -102,14 +103,7 @@ pub fn upsert_bug(tx: &Transaction<'_>, b: &Bug, now: DateTime<Utc>) -> Result<i
     let id: i64 = tx
         .prepare_cached(bug_upsert_sql!(""))?
         .query_row(bug_params!(b), |r| r.get(0))?;
-    Store::reapply_pending(
-        tx,
-        EntityRef {
-            kind: EntityKind::Bug,
-            id,
-        },
-        now,
-    )?;
+    reapply_edits(tx, EntityKind::Bug, id, now)?;
     Ok(id)
 }
 
@@ -164,14 +158,7 @@ pub fn upsert_bugs_if_changed(
             .prepare_cached("SELECT id FROM bugs WHERE source = ?1 AND external_id = ?2")?
             .query_row(params![b.source, b.external_id], |r| r.get(0))?;
         if pending.0.contains(&id) {
-            Store::reapply_pending(
-                tx,
-                EntityRef {
-                    kind: EntityKind::Bug,
-                    id,
-                },
-                now,
-            )?;
+            reapply_edits(tx, EntityKind::Bug, id, now)?;
         }
     }
     Ok(wrote)
