@@ -12,6 +12,7 @@ use super::{from_opt_ts, from_ts, json_list, ts, Result, Store};
 pub mod checklist_window;
 mod customers;
 mod deployments;
+mod filter_sql;
 mod slos;
 pub mod window;
 use crate::domain::{Alert, Bug, ChecklistDoc, ChecklistItem, Incident, IncidentEvent, Tab};

@@ -15,7 +15,8 @@
 use rusqlite::params_from_iter;
 use rusqlite::types::Value;
 
-use super::window::{count, count_and_before, count_rows, key_values, like_pattern};
+use super::filter_sql::word_terms;
+use super::window::{count, count_and_before, count_rows, key_values};
 use super::{all_rows, checklist_columns, checklist_item_from};
 use crate::domain::ChecklistItem;
 use crate::store::{Result, Store};
@@ -90,15 +91,8 @@ fn shown_sql(q: &ChecklistQuery, params: &mut Vec<Value>) -> String {
         "(CASE WHEN t.section IN (SELECT value FROM json_each(?{f})) \
          THEN t.ordinal = {FIRST} ELSE (?{o} = 0 OR t.checked = 0) END)"
     )];
-    for word in q.filter.split_whitespace() {
-        params.push(Value::Text(like_pattern(word)));
-        let n = params.len();
-        let any: Vec<String> = ["t.section", "t.grp", "t.text", "coalesce(t.owner, '')"]
-            .iter()
-            .map(|col| format!("{col} LIKE ?{n} ESCAPE '\\'"))
-            .collect();
-        parts.push(format!("({})", any.join(" OR ")));
-    }
+    let hay = ["t.section", "t.grp", "t.text", "coalesce(t.owner, '')"];
+    parts.extend(word_terms(&hay, None, &q.filter, params));
     parts.join(" AND ")
 }
 
