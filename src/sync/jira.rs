@@ -35,7 +35,7 @@ use super::tracker::ingest::{self, Pages};
 use super::tracker::{self, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::SourceKind;
-use crate::domain::{BugStatus, Priority, Tab};
+use crate::domain::{BugStatus, Priority};
 use crate::store::outbox::{Operation, OutboxEntry};
 use crate::store::trackers::RemoteBug;
 use crate::store::Store;
@@ -173,7 +173,7 @@ impl Tracker for JiraSource {
                 .iter()
                 .filter_map(|issue| {
                     let dated = issue.fields.updated.as_ref().and_then(dto::parse_time);
-                    let bug = dto::to_bug(issue, &name, &site, &map, now)?;
+                    let bug = dto::draft(issue, &site, &map)?.into_bug(&name, now)?;
                     Some((bug, dated.is_some()))
                 })
                 .collect();
@@ -182,7 +182,6 @@ impl Tracker for JiraSource {
             Ok(MappedPage { bugs, next })
         });
         let mut seen: HashSet<String> = HashSet::new();
-        let mut changed = false;
         let mut token: Option<String> = None;
         let next_request = |page: &MappedPage, token: &Option<String>| match &page.next {
             None => Ok(None),
@@ -206,20 +205,13 @@ impl Tracker for JiraSource {
                     bugs.push(bug);
                 }
                 let cursor_text = max_updated.map(format_cursor);
-                changed |= batch.add(store, &self.name, bugs, cursor_text, now)?;
+                batch.add(store, &self.name, bugs, cursor_text, now)?;
                 token = page.next;
             }
             Ok(())
         }
         .await;
-        // Whatever ended the walk, the pages read whole are written with their cursor.
-        let flushed = batch.write(store, &self.name, now);
-        walked?;
-        changed |= flushed?;
-        report.requests += pages.requests();
-        if changed {
-            report.changed.push(Tab::Bugs);
-        }
+        batch.finish(store, &self.name, now, walked, &pages, &mut report)?;
         Ok(report)
     }
 

@@ -36,7 +36,7 @@ use super::tracker::ingest::{self, Pages};
 use super::tracker::{self, Names, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::SourceKind;
-use crate::domain::{BugStatus, Priority, Tab};
+use crate::domain::{BugStatus, Priority};
 use crate::store::outbox::{Operation, OutboxEntry};
 use crate::store::trackers::RemoteBug;
 use crate::store::Store;
@@ -131,7 +131,6 @@ impl Tracker for RedmineSource {
         let mut seen = Seen::new();
         let mut first_total: Option<u64> = None;
         let mut frozen = false;
-        let mut changed = false;
         let mut offset: u64 = 0;
         let first = ApiRequest::get(self.issues_url(since, 0)?);
         let name = self.name.clone();
@@ -171,8 +170,8 @@ impl Tracker for RedmineSource {
                 let mut bugs = Vec::new();
                 let mut page_max = max_updated;
                 for issue in &issues {
-                    let Some(bug) = dto::to_bug(issue, &self.name, &self.site, &self.map, now)
-                    else {
+                    let draft = dto::draft(issue, &self.site, &self.map);
+                    let Some(bug) = draft.and_then(|d| d.into_bug(&self.name, now)) else {
                         continue;
                     };
                     let Some(id) = issue.id else { continue };
@@ -191,21 +190,14 @@ impl Tracker for RedmineSource {
                     max_updated = page_max;
                 }
                 let cursor_text = max_updated.map(format_cursor);
-                changed |= batch.add(store, &self.name, bugs, cursor_text, now)?;
+                batch.add(store, &self.name, bugs, cursor_text, now)?;
             }
             Ok(())
         }
         .await;
-        // Whatever ended the walk, the pages read whole are written with their cursor.
-        let flushed = batch.write(store, &self.name, now);
-        walked?;
-        changed |= flushed?;
-        report.requests += pages.requests();
+        batch.finish(store, &self.name, now, walked, &pages, &mut report)?;
         if frozen {
             tracing::info!(source = %self.name, "issues moved while paging; the next pull re-reads from the last safe point");
-        }
-        if changed {
-            report.changed.push(Tab::Bugs);
         }
         Ok(report)
     }

@@ -2,9 +2,13 @@
 //! client from the user's source config, the priority and status name maps, turning API errors
 //! into push outcomes, the rate-limit bookkeeping of the GitHub REST sources, and the
 //! [`Tracker`] half of the connector skeleton (cursor, push guard, error → outcome). The paging
-//! loop, page decoding and the per-page write live in [`ingest`].
+//! loop, page decoding and the per-page write live in [`ingest`]; the step from a vendor's
+//! mapped fields to a sanitized bug row in [`BugDraft`].
 
+mod draft;
 pub mod ingest;
+
+pub use draft::{bug_times, clean_labels, BugDraft};
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -191,30 +195,6 @@ impl Names {
         name.and_then(|n| self.priorities.get(n))
             .unwrap_or(DEFAULT_PRIORITY)
     }
-}
-
-/// A tracker issue's `(created_at, updated_at, closed_at)`: `updated` falls back to `created`,
-/// then `now`; `created` to `updated`; a closed issue without a close time closed at `updated`.
-#[must_use]
-pub fn bug_times(
-    created: Option<DateTime<Utc>>,
-    updated: Option<DateTime<Utc>>,
-    closed: Option<DateTime<Utc>>,
-    status: BugStatus,
-    now: DateTime<Utc>,
-) -> (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>) {
-    let updated_at = updated.or(created).unwrap_or(now);
-    let closed_at = (status == BugStatus::Closed).then(|| closed.unwrap_or(updated_at));
-    (created.unwrap_or(updated_at), updated_at, closed_at)
-}
-
-/// Label names as stored: sanitized, empty ones dropped.
-pub fn clean_labels<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    names
-        .into_iter()
-        .map(crate::sanitize::line)
-        .filter(|l| !l.is_empty())
-        .collect()
 }
 
 /// The user's `status_map`: remote status name (case-insensitive) → normalised status.
