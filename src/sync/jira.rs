@@ -108,12 +108,7 @@ impl Build for JiraSource {
                 "an API token is required: set token_env or token_command",
             )
         })?;
-        let projects: Vec<String> = cfg
-            .projects
-            .iter()
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect();
+        let projects = tracker::projects(cfg);
         if projects.is_empty() {
             return Err(tracker::config_error(
                 cfg,

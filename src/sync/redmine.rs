@@ -99,12 +99,7 @@ impl Build for RedmineSource {
         let (client, site) = tracker::client(cfg, Some(auth), clock, tune)?;
         Ok(RedmineSource {
             name: cfg.name.clone(),
-            projects: cfg
-                .projects
-                .iter()
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty())
-                .collect(),
+            projects: tracker::projects(cfg),
             client: Arc::new(client),
             site,
             map,

@@ -100,6 +100,16 @@ pub fn client(
     Ok((super::source::http_client(cfg, hc, clock, tune)?, base))
 }
 
+/// The configured project keys, trimmed, blank ones dropped.
+#[must_use]
+pub fn projects(cfg: &SourceConfig) -> Vec<String> {
+    cfg.projects
+        .iter()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 /// A tracker's default priority names: per level, the vendor's names, preferred first.
 pub type Defaults = &'static [(Priority, &'static [&'static str])];
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer};
 
 use crate::domain::{Bug, BugStatus, Priority};
 use crate::sanitize;
+use crate::sync::source::nullable;
 use crate::sync::tracker::BugDraft;
 
 /// Priority of an issue that carries no priority label.
@@ -66,10 +67,6 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
-
 /// One item of `GET /repos/{o}/{r}/issues` (or `GET …/issues/{n}`, PATCH responses).
 #[derive(Debug, Clone, Deserialize)]
 pub struct IssueDto {
@@ -90,10 +87,10 @@ pub struct IssueDto {
     #[serde(default)]
     pub state_reason: Option<String>,
     /// Labels in tracker order.
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "nullable")]
     pub labels: Vec<LabelDto>,
     /// Assignees.
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "nullable")]
     pub assignees: Vec<UserDto>,
     /// Deprecated single assignee (removed in API version 2026-03-10).
     #[serde(default)]

@@ -370,6 +370,9 @@ impl Batch {
         report: &mut PullReport,
     ) -> Result<(), SyncError> {
         let flushed = self.write(store, source, now);
+        if let (Err(_), Err(store_err)) = (&walk, &flushed) {
+            tracing::warn!(source, error = %store_err, "could not write the pages read before a failure");
+        }
         walk?;
         flushed?;
         report.requests += pages.requests();
