@@ -392,6 +392,21 @@ mod tests {
         assert_eq!(mapping().status_of(open, &labels(names)), expected);
     }
 
+    /// GitHub now keeps the tracker rule Jira and Redmine keep ([`crate::sync::tracker::bug_times`]):
+    /// a closed issue without `closed_at` closed at its update. It used to stay without a
+    /// close time, which the weekly review counts as still open.
+    #[test]
+    fn a_closed_issue_without_closed_at_closes_at_its_update() {
+        let issue: IssueDto = serde_json::from_str(
+            r#"{"id":1,"number":2,"state":"closed","updated_at":"2026-01-02T00:00:00Z","closed_at":null}"#,
+        )
+        .unwrap();
+        let bug = mapping().to_bug(&issue, "gh", "").unwrap();
+        assert_eq!(bug.status, BugStatus::Closed);
+        assert_eq!(bug.closed_at, Some(bug.updated_at));
+        assert_eq!(bug.created_at, bug.updated_at);
+    }
+
     #[test]
     fn pull_requests_are_not_bugs_and_labels_may_be_strings() {
         let pr: IssueDto = serde_json::from_str(
