@@ -217,36 +217,32 @@ impl Tracker for JiraSource {
             Operation::SetBugStatus { old, new, reason } => {
                 let issue = self.get_issue(key).await?;
                 let remote = dto::status(&self.map, issue.fields.status.as_ref());
-                if remote == *new {
-                    // A retry after an unknown outcome: the transition may have been ours and
-                    // the reason comment (a second request) never sent. Post it unless the
-                    // issue already carries it.
-                    if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
-                        if entry.attempts > 1 && !self.has_comment(key, reason).await? {
-                            let payload = json!({"body": adf::from_text(reason)});
-                            self.send_json(Method::POST, &issue_path(key, "/comment"), &payload)
-                                .await?;
+                match tracker::guard(remote, *old, *new, || status_label(&issue, remote)) {
+                    Some(PushOutcome::Done) => {
+                        // A retry after an unknown outcome: the transition may have been ours
+                        // and the reason comment (a second request) never sent. Post it unless
+                        // the issue already carries it.
+                        let reason = reason.as_deref().filter(|r| !r.trim().is_empty());
+                        if let Some(reason) = reason {
+                            if entry.attempts > 1 && !self.has_comment(key, reason).await? {
+                                let payload = json!({"body": adf::from_text(reason)});
+                                let path = issue_path(key, "/comment");
+                                self.send_json(Method::POST, &path, &payload).await?;
+                            }
                         }
+                        Ok(PushOutcome::Done)
                     }
-                    return Ok(PushOutcome::Done);
+                    Some(stop) => Ok(stop),
+                    None => self.transition(key, *new, reason.as_deref()).await,
                 }
-                if remote != *old {
-                    return Ok(tracker::conflict(&status_label(&issue, remote)));
-                }
-                self.transition(key, *new, reason.as_deref()).await
             }
             Operation::SetBugPriority { old, new } => {
                 let issue = self.get_issue(key).await?;
                 let name = issue.fields.priority.as_ref().and_then(|p| p.name.clone());
                 let remote = self.map.priority(name.as_deref());
-                if remote == *new {
-                    return Ok(PushOutcome::Done);
-                }
-                if remote != *old {
-                    return Ok(tracker::conflict(&format!(
-                        "{remote} ({})",
-                        name.unwrap_or_else(|| "no priority".into())
-                    )));
+                let shown = || format!("{remote} ({})", name.as_deref().unwrap_or("no priority"));
+                if let Some(stop) = tracker::guard(remote, *old, *new, shown) {
+                    return Ok(stop);
                 }
                 let Some(target) = self.map.priorities.names_for(*new).into_iter().next() else {
                     return Ok(PushOutcome::Failed(format!(

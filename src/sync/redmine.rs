@@ -212,11 +212,10 @@ impl Tracker for RedmineSource {
                     self.reload_statuses().await?;
                 }
                 let remote = self.map.status_of(issue.status.as_ref());
-                if remote == *new {
-                    return Ok(PushOutcome::Done);
-                }
-                if remote != *old {
-                    return Ok(tracker::conflict(&status_label(&issue, remote)));
+                if let Some(stop) =
+                    tracker::guard(remote, *old, *new, || status_label(&issue, remote))
+                {
+                    return Ok(stop);
                 }
                 let target = self.map.defs.iter().find(|d| {
                     self.map
@@ -237,12 +236,9 @@ impl Tracker for RedmineSource {
                 let issue = self.get_issue(id, false).await?;
                 let name = issue.priority.as_ref().and_then(|p| p.name.clone());
                 let remote = self.map.names.priority(name.as_deref());
-                if remote == *new {
-                    return Ok(PushOutcome::Done);
-                }
-                if remote != *old {
-                    let shown = name.unwrap_or_else(|| "no priority".into());
-                    return Ok(tracker::conflict(&format!("{remote} ({shown})")));
+                let shown = || format!("{remote} ({})", name.as_deref().unwrap_or("no priority"));
+                if let Some(stop) = tracker::guard(remote, *old, *new, shown) {
+                    return Ok(stop);
                 }
                 let priorities = self.priorities().await?;
                 // Least severe first in Redmine's order: P1 → High rather than Urgent.

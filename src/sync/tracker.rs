@@ -324,6 +324,25 @@ pub fn conflict(value: &str) -> PushOutcome {
     PushOutcome::Conflict(crate::sanitize::line(value))
 }
 
+/// The read-first check of a tracker edit (RELIABILITY.md §8.1) on the value just read from the
+/// tracker: already at `new` → done, no write; moved away from `old` (what the user saw) → a
+/// conflict showing `shown()`; else `None`, the edit is to be sent.
+#[must_use]
+pub fn guard<T: PartialEq>(
+    remote: T,
+    old: T,
+    new: T,
+    shown: impl FnOnce() -> String,
+) -> Option<PushOutcome> {
+    if remote == new {
+        Some(PushOutcome::Done)
+    } else if remote != old {
+        Some(conflict(&shown()))
+    } else {
+        None
+    }
+}
+
 /// The bug an outbox entry edits, or the outcome that ends the push (a non-bug entry, or a bug
 /// gone from the cache). Shared by the tracker connectors before their per-operation calls.
 ///
