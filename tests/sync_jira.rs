@@ -336,3 +336,44 @@ async fn a_truncated_body_fails_as_a_transport_error_and_commits_nothing() {
     assert_eq!(bug_count(store.conn(), "jira").unwrap(), 0);
     assert_eq!(cursor(store.conn(), "jira").unwrap(), None);
 }
+
+/// Hostile text in every field Jira sends (title, ADF body, assignee, labels) reaches the cache
+/// sanitized: visible caret / `<U+…>` text, nothing a terminal would act on. The mapping hands
+/// raw text to the shared `tracker::BugDraft`, which sanitizes it once.
+#[tokio::test]
+async fn hostile_text_in_an_issue_is_cached_sanitized() {
+    let server = MockServer::start().await;
+    let mut evil = schema_issue(1, t0());
+    evil["fields"]["summary"] = json!("pay\u{1b}[2Jnow\u{202e}");
+    evil["fields"]["description"] = json!({"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": "a\u{1b}]52;c;Zm9v\u{7}b"}]}
+    ]});
+    evil["fields"]["assignee"] = json!({"accountId": "x:1", "displayName": "Mia\u{9b}31m"});
+    evil["fields"]["labels"] = json!(["customer:acme\u{200b}", "ring\u{7}"]);
+    Mock::given(path(SEARCH))
+        .respond_with(Pager(vec![evil]))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open_store(dir.path());
+    source(&server.uri())
+        .pull(&mut store, fixed_now())
+        .await
+        .unwrap();
+    let bugs = store.load_bugs(None).unwrap();
+    let [bug] = bugs.as_slice() else {
+        panic!("one bug expected, got {}", bugs.len());
+    };
+    let assignee = bug.assignee.clone().unwrap_or_default();
+    let mut fields = vec![&bug.key, &bug.title, &bug.body, &assignee];
+    fields.extend(bug.labels.iter());
+    fields.extend(bug.customers.iter());
+    for text in fields {
+        assert!(opsdeck::sanitize::is_terminal_safe(text), "{text:?}");
+    }
+    assert_eq!(bug.title, "pay^[[2Jnow<U+202E>");
+    assert_eq!(bug.body, "a^[]52;c;Zm9v^Gb");
+    assert_eq!(assignee, "MiaM-^[31m");
+    assert_eq!(bug.labels, ["customer:acme<U+200B>", "ring^G"]);
+    assert_eq!(bug.customers, ["acme<U+200B>"]);
+}

@@ -614,3 +614,42 @@ async fn the_api_key_is_sent_as_a_header_and_never_echoed_back_in_errors() {
     assert!(!shown.contains(KEY), "{shown}");
     assert!(!format!("{:?}", source(&server.uri())).contains(KEY));
 }
+
+/// Hostile text in every field Redmine sends (subject, description, assignee, tracker name)
+/// reaches the cache sanitized: visible caret / `<U+…>` text, nothing a terminal would act on.
+/// The mapping hands raw text to the shared `tracker::BugDraft`, which sanitizes it once.
+#[tokio::test]
+async fn hostile_text_in_an_issue_is_cached_sanitized() {
+    let server = MockServer::start().await;
+    mount_statuses(&server).await;
+    let mut evil = plain(7, t0());
+    evil["subject"] = json!("pay\u{1b}[2Jnow\u{202e}");
+    evil["description"] = json!("line\r\none\u{1b}]52;c;Zm9v\u{7}");
+    evil["assigned_to"] = json!({"id": 3, "name": "Mia\u{9b}31m"});
+    evil["tracker"] = json!({"id": 1, "name": "Bug\u{200b}"});
+    Mock::given(path("/issues.json"))
+        .respond_with(Pager(vec![evil]))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open_store(dir.path());
+    source(&server.uri())
+        .pull(&mut store, fixed_now())
+        .await
+        .unwrap();
+    let bugs = store.load_bugs(None).unwrap();
+    let [bug] = bugs.as_slice() else {
+        panic!("one bug expected, got {}", bugs.len());
+    };
+    let assignee = bug.assignee.clone().unwrap_or_default();
+    let mut fields = vec![&bug.key, &bug.title, &bug.body, &assignee];
+    fields.extend(bug.labels.iter());
+    for text in fields {
+        assert!(opsdeck::sanitize::is_terminal_safe(text), "{text:?}");
+    }
+    assert_eq!(bug.key, "RM-7");
+    assert_eq!(bug.title, "pay^[[2Jnow<U+202E>");
+    assert_eq!(bug.body, "line\none^[]52;c;Zm9v^G");
+    assert_eq!(assignee, "MiaM-^[31m");
+    assert_eq!(bug.labels.len(), 1, "the tracker name is the only label");
+}

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use reqwest::Method;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::super::domain::{Alert, AlertState, EntityKind, Silence, Tab};
@@ -30,20 +30,13 @@ use super::super::store::{incidents, write, Operation, OutboxEntry, Store, Store
 use super::http::{ApiError, ApiRequest, AuthScheme, HttpClient, SourceConfig};
 use super::pagerduty::{base_url, segment, NO_TOKEN_ENV};
 use super::source::{
-    auth, config_error, http_client, Build, Meta, Now, PullResult, PushResult, Settings, Source,
+    auth, config_error, http_client, nullable, Build, Meta, Now, PullResult, PushResult, Settings,
+    Source,
 };
 use super::{PullReport, PushOutcome, SyncError};
 
 /// `createdBy` when neither the operation nor the config names someone.
 pub const DEFAULT_CREATED_BY: &str = "opsdeck";
-
-fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
 
 /// `gettableAlert.status`.
 #[derive(Debug, Default, Deserialize)]

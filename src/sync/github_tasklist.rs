@@ -292,7 +292,7 @@ impl GithubTasklistSource {
                     .theirs
                     .clone()
                     .unwrap_or_else(|| "(item no longer in the issue)".into());
-                return Ok(PushOutcome::Conflict(crate::sanitize::line(&value)));
+                return Ok(super::tracker::conflict(&value));
             }
             Some(OpOutcome::AlreadyApplied) | None => {
                 if moved {

@@ -35,7 +35,7 @@ use super::tracker::ingest::{self, Pages};
 use super::tracker::{self, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::SourceKind;
-use crate::domain::{BugStatus, Priority, Tab};
+use crate::domain::{BugStatus, Priority};
 use crate::store::outbox::{Operation, OutboxEntry};
 use crate::store::trackers::RemoteBug;
 use crate::store::Store;
@@ -108,12 +108,7 @@ impl Build for JiraSource {
                 "an API token is required: set token_env or token_command",
             )
         })?;
-        let projects: Vec<String> = cfg
-            .projects
-            .iter()
-            .map(|p| p.trim().to_owned())
-            .filter(|p| !p.is_empty())
-            .collect();
+        let projects = tracker::projects(cfg);
         if projects.is_empty() {
             return Err(tracker::config_error(
                 cfg,
@@ -173,7 +168,7 @@ impl Tracker for JiraSource {
                 .iter()
                 .filter_map(|issue| {
                     let dated = issue.fields.updated.as_ref().and_then(dto::parse_time);
-                    let bug = dto::to_bug(issue, &name, &site, &map, now)?;
+                    let bug = dto::draft(issue, &site, &map)?.into_bug(&name, now)?;
                     Some((bug, dated.is_some()))
                 })
                 .collect();
@@ -182,7 +177,6 @@ impl Tracker for JiraSource {
             Ok(MappedPage { bugs, next })
         });
         let mut seen: HashSet<String> = HashSet::new();
-        let mut changed = false;
         let mut token: Option<String> = None;
         let next_request = |page: &MappedPage, token: &Option<String>| match &page.next {
             None => Ok(None),
@@ -206,20 +200,13 @@ impl Tracker for JiraSource {
                     bugs.push(bug);
                 }
                 let cursor_text = max_updated.map(format_cursor);
-                changed |= batch.add(store, &self.name, bugs, cursor_text, now)?;
+                batch.add(store, &self.name, bugs, cursor_text, now)?;
                 token = page.next;
             }
             Ok(())
         }
         .await;
-        // Whatever ended the walk, the pages read whole are written with their cursor.
-        let flushed = batch.write(store, &self.name, now);
-        walked?;
-        changed |= flushed?;
-        report.requests += pages.requests();
-        if changed {
-            report.changed.push(Tab::Bugs);
-        }
+        batch.finish(store, &self.name, now, walked, &pages, &mut report)?;
         Ok(report)
     }
 
@@ -230,36 +217,32 @@ impl Tracker for JiraSource {
             Operation::SetBugStatus { old, new, reason } => {
                 let issue = self.get_issue(key).await?;
                 let remote = dto::status(&self.map, issue.fields.status.as_ref());
-                if remote == *new {
-                    // A retry after an unknown outcome: the transition may have been ours and
-                    // the reason comment (a second request) never sent. Post it unless the
-                    // issue already carries it.
-                    if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
-                        if entry.attempts > 1 && !self.has_comment(key, reason).await? {
-                            let payload = json!({"body": adf::from_text(reason)});
-                            self.send_json(Method::POST, &issue_path(key, "/comment"), &payload)
-                                .await?;
+                match tracker::guard(remote, *old, *new, || status_label(&issue, remote)) {
+                    Some(PushOutcome::Done) => {
+                        // A retry after an unknown outcome: the transition may have been ours
+                        // and the reason comment (a second request) never sent. Post it unless
+                        // the issue already carries it.
+                        let reason = reason.as_deref().filter(|r| !r.trim().is_empty());
+                        if let Some(reason) = reason {
+                            if entry.attempts > 1 && !self.has_comment(key, reason).await? {
+                                let payload = json!({"body": adf::from_text(reason)});
+                                let path = issue_path(key, "/comment");
+                                self.send_json(Method::POST, &path, &payload).await?;
+                            }
                         }
+                        Ok(PushOutcome::Done)
                     }
-                    return Ok(PushOutcome::Done);
+                    Some(stop) => Ok(stop),
+                    None => self.transition(key, *new, reason.as_deref()).await,
                 }
-                if remote != *old {
-                    return Ok(tracker::conflict(&status_label(&issue, remote)));
-                }
-                self.transition(key, *new, reason.as_deref()).await
             }
             Operation::SetBugPriority { old, new } => {
                 let issue = self.get_issue(key).await?;
                 let name = issue.fields.priority.as_ref().and_then(|p| p.name.clone());
                 let remote = self.map.priority(name.as_deref());
-                if remote == *new {
-                    return Ok(PushOutcome::Done);
-                }
-                if remote != *old {
-                    return Ok(tracker::conflict(&format!(
-                        "{remote} ({})",
-                        name.unwrap_or_else(|| "no priority".into())
-                    )));
+                let shown = || format!("{remote} ({})", name.as_deref().unwrap_or("no priority"));
+                if let Some(stop) = tracker::guard(remote, *old, *new, shown) {
+                    return Ok(stop);
                 }
                 let Some(target) = self.map.priorities.names_for(*new).into_iter().next() else {
                     return Ok(PushOutcome::Failed(format!(

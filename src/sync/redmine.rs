@@ -36,7 +36,7 @@ use super::tracker::ingest::{self, Pages};
 use super::tracker::{self, Names, Tracker};
 use super::{PullReport, PushOutcome, SyncError};
 use crate::config::SourceKind;
-use crate::domain::{BugStatus, Priority, Tab};
+use crate::domain::{BugStatus, Priority};
 use crate::store::outbox::{Operation, OutboxEntry};
 use crate::store::trackers::RemoteBug;
 use crate::store::Store;
@@ -99,12 +99,7 @@ impl Build for RedmineSource {
         let (client, site) = tracker::client(cfg, Some(auth), clock, tune)?;
         Ok(RedmineSource {
             name: cfg.name.clone(),
-            projects: cfg
-                .projects
-                .iter()
-                .map(|p| p.trim().to_owned())
-                .filter(|p| !p.is_empty())
-                .collect(),
+            projects: tracker::projects(cfg),
             client: Arc::new(client),
             site,
             map,
@@ -131,7 +126,6 @@ impl Tracker for RedmineSource {
         let mut seen = Seen::new();
         let mut first_total: Option<u64> = None;
         let mut frozen = false;
-        let mut changed = false;
         let mut offset: u64 = 0;
         let first = ApiRequest::get(self.issues_url(since, 0)?);
         let name = self.name.clone();
@@ -171,8 +165,8 @@ impl Tracker for RedmineSource {
                 let mut bugs = Vec::new();
                 let mut page_max = max_updated;
                 for issue in &issues {
-                    let Some(bug) = dto::to_bug(issue, &self.name, &self.site, &self.map, now)
-                    else {
+                    let draft = dto::draft(issue, &self.site, &self.map);
+                    let Some(bug) = draft.and_then(|d| d.into_bug(&self.name, now)) else {
                         continue;
                     };
                     let Some(id) = issue.id else { continue };
@@ -191,21 +185,14 @@ impl Tracker for RedmineSource {
                     max_updated = page_max;
                 }
                 let cursor_text = max_updated.map(format_cursor);
-                changed |= batch.add(store, &self.name, bugs, cursor_text, now)?;
+                batch.add(store, &self.name, bugs, cursor_text, now)?;
             }
             Ok(())
         }
         .await;
-        // Whatever ended the walk, the pages read whole are written with their cursor.
-        let flushed = batch.write(store, &self.name, now);
-        walked?;
-        changed |= flushed?;
-        report.requests += pages.requests();
+        batch.finish(store, &self.name, now, walked, &pages, &mut report)?;
         if frozen {
             tracing::info!(source = %self.name, "issues moved while paging; the next pull re-reads from the last safe point");
-        }
-        if changed {
-            report.changed.push(Tab::Bugs);
         }
         Ok(report)
     }
@@ -225,11 +212,10 @@ impl Tracker for RedmineSource {
                     self.reload_statuses().await?;
                 }
                 let remote = self.map.status_of(issue.status.as_ref());
-                if remote == *new {
-                    return Ok(PushOutcome::Done);
-                }
-                if remote != *old {
-                    return Ok(tracker::conflict(&status_label(&issue, remote)));
+                if let Some(stop) =
+                    tracker::guard(remote, *old, *new, || status_label(&issue, remote))
+                {
+                    return Ok(stop);
                 }
                 let target = self.map.defs.iter().find(|d| {
                     self.map
@@ -250,12 +236,9 @@ impl Tracker for RedmineSource {
                 let issue = self.get_issue(id, false).await?;
                 let name = issue.priority.as_ref().and_then(|p| p.name.clone());
                 let remote = self.map.names.priority(name.as_deref());
-                if remote == *new {
-                    return Ok(PushOutcome::Done);
-                }
-                if remote != *old {
-                    let shown = name.unwrap_or_else(|| "no priority".into());
-                    return Ok(tracker::conflict(&format!("{remote} ({shown})")));
+                let shown = || format!("{remote} ({})", name.as_deref().unwrap_or("no priority"));
+                if let Some(stop) = tracker::guard(remote, *old, *new, shown) {
+                    return Ok(stop);
                 }
                 let priorities = self.priorities().await?;
                 // Least severe first in Redmine's order: P1 → High rather than Urgent.

@@ -31,6 +31,19 @@ pub type PullResult = Result<PullReport, SyncError>;
 /// What pushing one outbox entry returns: an outcome, or a local (store) error.
 pub type PushResult = Result<PushOutcome, SyncError>;
 
+/// Payload fields: decodes an explicit JSON `null` like a missing field (the type's default),
+/// for `#[serde(deserialize_with = "…")]` on the DTOs of every source.
+///
+/// # Errors
+/// The field's own decode error.
+pub fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+}
+
 /// Builds a source's configuration error.
 pub fn config_error(cfg: &SourceConfig, message: impl Into<String>) -> SyncError {
     SyncError::Config {

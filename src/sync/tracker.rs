@@ -2,9 +2,13 @@
 //! client from the user's source config, the priority and status name maps, turning API errors
 //! into push outcomes, the rate-limit bookkeeping of the GitHub REST sources, and the
 //! [`Tracker`] half of the connector skeleton (cursor, push guard, error → outcome). The paging
-//! loop, page decoding and the per-page write live in [`ingest`].
+//! loop, page decoding and the per-page write live in [`ingest`]; the step from a vendor's
+//! mapped fields to a sanitized bug row in [`BugDraft`].
 
+mod draft;
 pub mod ingest;
+
+pub use draft::{bug_times, clean_labels, BugDraft};
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -94,6 +98,16 @@ pub fn client(
     hc.https_only = base.scheme() == "https";
     hc.auth = auth;
     Ok((super::source::http_client(cfg, hc, clock, tune)?, base))
+}
+
+/// The configured project keys, trimmed, blank ones dropped.
+#[must_use]
+pub fn projects(cfg: &SourceConfig) -> Vec<String> {
+    cfg.projects
+        .iter()
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// A tracker's default priority names: per level, the vendor's names, preferred first.
@@ -191,30 +205,6 @@ impl Names {
         name.and_then(|n| self.priorities.get(n))
             .unwrap_or(DEFAULT_PRIORITY)
     }
-}
-
-/// A tracker issue's `(created_at, updated_at, closed_at)`: `updated` falls back to `created`,
-/// then `now`; `created` to `updated`; a closed issue without a close time closed at `updated`.
-#[must_use]
-pub fn bug_times(
-    created: Option<DateTime<Utc>>,
-    updated: Option<DateTime<Utc>>,
-    closed: Option<DateTime<Utc>>,
-    status: BugStatus,
-    now: DateTime<Utc>,
-) -> (DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>) {
-    let updated_at = updated.or(created).unwrap_or(now);
-    let closed_at = (status == BugStatus::Closed).then(|| closed.unwrap_or(updated_at));
-    (created.unwrap_or(updated_at), updated_at, closed_at)
-}
-
-/// Label names as stored: sanitized, empty ones dropped.
-pub fn clean_labels<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    names
-        .into_iter()
-        .map(crate::sanitize::line)
-        .filter(|l| !l.is_empty())
-        .collect()
 }
 
 /// The user's `status_map`: remote status name (case-insensitive) → normalised status.
@@ -332,6 +322,25 @@ pub fn note_limited_failure(
 #[must_use]
 pub fn conflict(value: &str) -> PushOutcome {
     PushOutcome::Conflict(crate::sanitize::line(value))
+}
+
+/// The read-first check of a tracker edit (RELIABILITY.md §8.1) on the value just read from the
+/// tracker: already at `new` → done, no write; moved away from `old` (what the user saw) → a
+/// conflict showing `shown()`; else `None`, the edit is to be sent.
+#[must_use]
+pub fn guard<T: PartialEq>(
+    remote: T,
+    old: T,
+    new: T,
+    shown: impl FnOnce() -> String,
+) -> Option<PushOutcome> {
+    if remote == new {
+        Some(PushOutcome::Done)
+    } else if remote != old {
+        Some(conflict(&shown()))
+    } else {
+        None
+    }
 }
 
 /// The bug an outbox entry edits, or the outcome that ends the push (a non-bug entry, or a bug

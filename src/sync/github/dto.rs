@@ -12,6 +12,8 @@ use serde::{Deserialize, Deserializer};
 
 use crate::domain::{Bug, BugStatus, Priority};
 use crate::sanitize;
+use crate::sync::source::nullable;
+use crate::sync::tracker::BugDraft;
 
 /// Priority of an issue that carries no priority label.
 pub const DEFAULT_PRIORITY: Priority = Priority::P3;
@@ -65,10 +67,6 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
-
 /// One item of `GET /repos/{o}/{r}/issues` (or `GET …/issues/{n}`, PATCH responses).
 #[derive(Debug, Clone, Deserialize)]
 pub struct IssueDto {
@@ -89,10 +87,10 @@ pub struct IssueDto {
     #[serde(default)]
     pub state_reason: Option<String>,
     /// Labels in tracker order.
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "nullable")]
     pub labels: Vec<LabelDto>,
     /// Assignees.
-    #[serde(default, deserialize_with = "null_as_empty")]
+    #[serde(default, deserialize_with = "nullable")]
     pub assignees: Vec<UserDto>,
     /// Deprecated single assignee (removed in API version 2026-03-10).
     #[serde(default)]
@@ -155,27 +153,38 @@ impl IssueDto {
         crate::sync::tracker::clean_labels(self.labels.iter().filter_map(LabelDto::name))
     }
 
+    /// Assignee logins as sent: the non-empty ones of `assignees`, else the deprecated
+    /// `assignee`.
+    fn raw_logins(&self) -> impl Iterator<Item = &str> {
+        let listed = || {
+            self.assignees
+                .iter()
+                .filter_map(|u| u.login.as_deref())
+                .filter(|l| !l.is_empty())
+        };
+        let single = self.assignee.as_ref().and_then(|u| u.login.as_deref());
+        let fallback = if listed().next().is_none() {
+            single
+        } else {
+            None
+        };
+        listed().chain(fallback)
+    }
+
     /// Assignee logins (falling back to the deprecated `assignee`), sanitized.
     pub fn assignee_logins(&self) -> Vec<String> {
-        let mut logins: Vec<String> = self
-            .assignees
-            .iter()
-            .filter_map(|u| u.login.as_deref())
-            .map(sanitize::line)
-            .filter(|l| !l.is_empty())
-            .collect();
-        if logins.is_empty() {
-            if let Some(login) = self.assignee.as_ref().and_then(|u| u.login.as_deref()) {
-                logins.push(sanitize::line(login));
-            }
-        }
-        logins
+        self.raw_logins().map(sanitize::line).collect()
+    }
+
+    /// Whether the issue is open (anything but `state: closed`).
+    fn remote_open(&self) -> bool {
+        self.state.as_deref().map(str::trim) != Some("closed")
     }
 
     /// What pushing compares against.
     pub fn remote(&self) -> RemoteIssue {
         RemoteIssue {
-            open: self.state.as_deref().map(str::trim) != Some("closed"),
+            open: self.remote_open(),
             state_reason: self.state_reason.as_deref().map(sanitize::line),
             labels: self.label_names(),
             assignees: self.assignee_logins(),
@@ -315,31 +324,23 @@ impl Mapping {
         }
         let updated_at = parse_time(dto.updated_at.as_deref())?;
         let labels = dto.label_names();
-        let remote = dto.state.as_deref().map(str::trim) != Some("closed");
-        let status = self.status_of(remote, &labels);
-        Some(Bug {
-            id: 0,
-            source: source.to_owned(),
+        let status = self.status_of(dto.remote_open(), &labels);
+        let draft = BugDraft {
             external_id: dto.id.to_string(),
-            key: format!("{key_prefix}#{}", dto.number),
-            title: sanitize::line(dto.title.as_deref().unwrap_or("")),
-            body: sanitize::text(dto.body.as_deref().unwrap_or("")),
+            key: format!("{key_prefix}#{}", dto.number).into(),
+            url: dto.html_url.clone(),
+            title: dto.title.as_deref(),
+            body: dto.body.as_deref().unwrap_or("").into(),
             priority: self.priority_of(&labels),
             status,
-            assignee: dto.assignee_logins().into_iter().next(),
-            customers: crate::domain::bug::customers_from_labels(&labels),
+            assignee: dto.raw_logins().next(),
             labels,
-            created_at: parse_time(dto.created_at.as_deref()).unwrap_or(updated_at),
-            updated_at,
-            closed_at: if status == BugStatus::Closed {
-                parse_time(dto.closed_at.as_deref())
-            } else {
-                None
-            },
-            url: sanitize::opt_line(dto.html_url.as_deref()),
-            pending: false,
-            conflict: false,
-        })
+            created: parse_time(dto.created_at.as_deref()),
+            updated: Some(updated_at),
+            closed: parse_time(dto.closed_at.as_deref()),
+        };
+        // `updated_at` is there (the cursor needs it), so no time falls back to a clock.
+        draft.into_bug(source, updated_at)
     }
 }
 
@@ -389,6 +390,21 @@ mod tests {
         #[case] expected: BugStatus,
     ) {
         assert_eq!(mapping().status_of(open, &labels(names)), expected);
+    }
+
+    /// GitHub now keeps the tracker rule Jira and Redmine keep ([`crate::sync::tracker::bug_times`]):
+    /// a closed issue without `closed_at` closed at its update. It used to stay without a
+    /// close time, which the weekly review counts as still open.
+    #[test]
+    fn a_closed_issue_without_closed_at_closes_at_its_update() {
+        let issue: IssueDto = serde_json::from_str(
+            r#"{"id":1,"number":2,"state":"closed","updated_at":"2026-01-02T00:00:00Z","closed_at":null}"#,
+        )
+        .unwrap();
+        let bug = mapping().to_bug(&issue, "gh", "").unwrap();
+        assert_eq!(bug.status, BugStatus::Closed);
+        assert_eq!(bug.closed_at, Some(bug.updated_at));
+        assert_eq!(bug.created_at, bug.updated_at);
     }
 
     #[test]

@@ -153,9 +153,7 @@ impl GithubSource {
             unknown,
         ) {
             Plan::Done => return Ok(PushOutcome::Done),
-            Plan::Conflict(value) => {
-                return Ok(PushOutcome::Conflict(crate::sanitize::line(&value)))
-            }
+            Plan::Conflict(value) => return Ok(crate::sync::tracker::conflict(&value)),
             Plan::Failed(msg) => return Ok(PushOutcome::Failed(msg)),
             Plan::Writes(writes) => writes,
         };

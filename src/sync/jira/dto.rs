@@ -1,5 +1,6 @@
 //! Jira Cloud v3 payload shapes opsdeck reads (tolerant: unknown fields ignored, every field
-//! optional), time parsing, and the DTO → [`Bug`] conversion where all text is sanitized.
+//! optional), time parsing, and the vendor mapping of an issue to a [`BugDraft`] (which turns it
+//! into a sanitized bug).
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -7,10 +8,9 @@ use serde_json::Value;
 use url::Url;
 
 use super::adf;
-use crate::domain::{bug::customers_from_labels, Bug, BugStatus};
-use crate::sanitize;
+use crate::domain::BugStatus;
 use crate::sync::tracker::ingest::{Lenient, Listed};
-use crate::sync::tracker::{self, Names};
+use crate::sync::tracker::{self, BugDraft, Names};
 
 pub use crate::sync::tracker::DEFAULT_PRIORITY;
 
@@ -181,54 +181,31 @@ pub fn status(map: &Mapping, s: Option<&StatusDto>) -> BugStatus {
     }
 }
 
-/// Converts one issue to a bug of `source`; `None` without an id or key.
-///
-/// `now` stands in for missing timestamps (the vendor's own example has `"updated": 1`).
+/// The vendor mapping of one issue (see [`BugDraft::into_bug`] for the rest); `None` without
+/// an id.
 #[must_use]
-pub fn to_bug(
-    issue: &IssueDto,
-    source: &str,
-    site: &Url,
-    map: &Mapping,
-    now: DateTime<Utc>,
-) -> Option<Bug> {
-    let external_id = id_text(&issue.id)?;
-    let key = sanitize::line(issue.key.trim());
-    if key.is_empty() {
-        return None;
-    }
+pub fn draft<'a>(issue: &'a IssueDto, site: &Url, map: &Mapping) -> Option<BugDraft<'a>> {
     let f = &issue.fields;
-    let status = status(map, f.status.as_ref());
+    let key = issue.key.trim();
     let time = |v: &Option<Value>| v.as_ref().and_then(parse_time);
-    let (created_at, updated_at, closed_at) = tracker::bug_times(
-        time(&f.created),
-        time(&f.updated),
-        time(&f.resolutiondate),
-        status,
-        now,
-    );
-    let labels = tracker::clean_labels(f.labels.iter().filter_map(Value::as_str));
-    let assignee = f
-        .assignee
-        .as_ref()
-        .and_then(|a| sanitize::opt_line(a.display_name.as_deref().or(a.account_id.as_deref())));
-    Some(Bug {
-        id: 0,
-        source: source.to_owned(),
-        external_id: sanitize::line(&external_id),
+    let assignee = f.assignee.as_ref();
+    Some(BugDraft {
+        external_id: id_text(&issue.id)?,
+        key: key.into(),
         url: site.join(&format!("browse/{key}")).ok().map(String::from),
-        key,
-        title: sanitize::line(f.summary.as_deref().unwrap_or("")),
-        body: sanitize::text(&f.description.as_ref().map(adf::flatten).unwrap_or_default()),
+        title: f.summary.as_deref(),
+        body: f
+            .description
+            .as_ref()
+            .map(adf::flatten)
+            .unwrap_or_default()
+            .into(),
         priority: map.priority(f.priority.as_ref().and_then(|p| p.name.as_deref())),
-        status,
-        assignee,
-        customers: customers_from_labels(&labels),
-        labels,
-        created_at,
-        updated_at,
-        closed_at,
-        pending: false,
-        conflict: false,
+        status: status(map, f.status.as_ref()),
+        assignee: assignee.and_then(|a| a.display_name.as_deref().or(a.account_id.as_deref())),
+        labels: tracker::clean_labels(f.labels.iter().filter_map(Value::as_str)),
+        created: time(&f.created),
+        updated: time(&f.updated),
+        closed: time(&f.resolutiondate),
     })
 }

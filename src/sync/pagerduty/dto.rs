@@ -7,19 +7,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 use super::super::super::domain::{Incident, IncidentEvent, IncidentStatus, Priority};
 use super::super::super::sanitize;
-
-/// Treats an explicit JSON `null` like a missing field.
-fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
-}
+use crate::sync::source::nullable;
 
 /// A `*_reference` object (`service_reference`, `user_reference`, …).
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -1,14 +1,14 @@
 //! Redmine REST payload shapes opsdeck reads (tolerant: unknown fields ignored, every field
-//! optional) and the DTO → [`Bug`] conversion where all text is sanitized.
+//! optional) and the vendor mapping of an issue to a [`BugDraft`] (which turns it into a
+//! sanitized bug).
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
-use crate::domain::{Bug, BugStatus};
-use crate::sanitize;
+use crate::domain::BugStatus;
 use crate::sync::tracker::ingest::{Lenient, Listed};
-use crate::sync::tracker::{self, Names};
+use crate::sync::tracker::{self, BugDraft, Names};
 
 pub use crate::sync::tracker::DEFAULT_PRIORITY;
 
@@ -235,54 +235,31 @@ pub fn key(id: u64) -> String {
     format!("RM-{id}")
 }
 
-/// Converts one issue to a bug of `source`; `None` without an id.
+/// The vendor mapping of one issue (see [`BugDraft::into_bug`] for the rest); `None` without
+/// an id.
 ///
 /// The tracker name (lowercased) is the bug's only label: Redmine has no labels.
 #[must_use]
-pub fn to_bug(
-    issue: &IssueDto,
-    source: &str,
-    site: &Url,
-    map: &Mapping,
-    now: DateTime<Utc>,
-) -> Option<Bug> {
+pub fn draft<'a>(issue: &'a IssueDto, site: &Url, map: &Mapping) -> Option<BugDraft<'a>> {
     let id = issue.id?;
-    let status = map.status_of(issue.status.as_ref());
-    let (created_at, updated_at, closed_at) = tracker::bug_times(
-        parse_time(issue.created_on.as_deref()),
-        parse_time(issue.updated_on.as_deref()),
-        parse_time(issue.closed_on.as_deref()),
-        status,
-        now,
-    );
-    let labels: Vec<String> = issue
-        .tracker
-        .as_ref()
-        .and_then(|t| sanitize::opt_line(t.name.as_deref()))
-        .map(|t| vec![t.to_lowercase()])
-        .unwrap_or_default();
-    Some(Bug {
-        id: 0,
-        source: source.to_owned(),
+    let tracker = issue.tracker.as_ref().and_then(|t| t.name.as_deref());
+    Some(BugDraft {
         external_id: id.to_string(),
-        key: key(id),
-        title: sanitize::line(issue.subject.as_deref().unwrap_or("")),
-        body: sanitize::text(issue.description.as_deref().unwrap_or("")),
+        key: key(id).into(),
+        url: site.join(&format!("issues/{id}")).ok().map(String::from),
+        title: issue.subject.as_deref(),
+        body: issue.description.as_deref().unwrap_or("").into(),
         priority: map
             .names
             .priority(issue.priority.as_ref().and_then(|p| p.name.as_deref())),
-        status,
-        assignee: issue
-            .assigned_to
-            .as_ref()
-            .and_then(|a| sanitize::opt_line(a.name.as_deref())),
-        customers: Vec::new(),
-        labels,
-        created_at,
-        updated_at,
-        closed_at,
-        url: site.join(&format!("issues/{id}")).ok().map(String::from),
-        pending: false,
-        conflict: false,
+        status: map.status_of(issue.status.as_ref()),
+        assignee: issue.assigned_to.as_ref().and_then(|a| a.name.as_deref()),
+        labels: tracker::clean_labels(tracker)
+            .iter()
+            .map(|t| t.to_lowercase())
+            .collect(),
+        created: parse_time(issue.created_on.as_deref()),
+        updated: parse_time(issue.updated_on.as_deref()),
+        closed: parse_time(issue.closed_on.as_deref()),
     })
 }

@@ -25,12 +25,12 @@ use serde_json::value::RawValue;
 use tokio::task::JoinHandle;
 
 use super::protocol_error;
-use crate::domain::Bug;
+use crate::domain::{Bug, Tab};
 use crate::store::trackers::set_cursor;
 use crate::store::write::{self, SameWhen};
 use crate::store::Store;
 use crate::sync::http::{ApiRequest, HttpClient, HttpResponse};
-use crate::sync::SyncError;
+use crate::sync::{PullReport, SyncError};
 
 /// A list answer: the items under the answer's one list key (Jira's `transitions` and
 /// `comments`, Redmine's `issue_statuses`, `issue_priorities` and `users`); absent → empty.
@@ -296,21 +296,24 @@ pub fn write_bugs(
 /// 500 keeps a write transaction near 5 ms, short enough for an edit waiting on the lock.
 pub const BATCH_ITEMS: usize = 500;
 
-/// Decoded pages waiting to be written together with the newest cursor among them.
+/// Decoded pages waiting to be written together with the newest cursor among them, and the
+/// end of a pull's walk ([`Batch::finish`]).
 ///
 /// A cursor is only ever committed with the rows of every page up to it; when a pull stops on
-/// an error, [`Batch::write`] still writes the pages read whole before it (what stopped it
+/// an error, [`Batch::finish`] still writes the pages read whole before it (what stopped it
 /// never had its rows in the batch), so a failure loses no more than one page-per-page write
 /// would have.
 #[derive(Debug, Default)]
 pub struct Batch {
     bugs: Vec<Bug>,
     cursor: Option<String>,
+    /// Whether any write of this batch changed a row.
+    changed: bool,
 }
 
 impl Batch {
     /// Adds a page's bugs and the cursor that holds once they are written; writes the batch
-    /// once [`BATCH_ITEMS`] are waiting. Returns whether anything was written.
+    /// once [`BATCH_ITEMS`] are waiting.
     ///
     /// # Errors
     /// Store errors (nothing of the batch is then written).
@@ -321,20 +324,18 @@ impl Batch {
         bugs: Vec<Bug>,
         cursor: Option<String>,
         now: DateTime<Utc>,
-    ) -> Result<bool, SyncError> {
+    ) -> Result<(), SyncError> {
         self.bugs.extend(bugs);
         if cursor.is_some() {
             self.cursor = cursor;
         }
         if self.bugs.len() >= BATCH_ITEMS {
-            self.write(store, source, now)
-        } else {
-            Ok(false)
+            self.write(store, source, now)?;
         }
+        Ok(())
     }
 
-    /// Writes what is waiting (see [`write_bugs`]) and empties the batch. Returns whether
-    /// anything was written.
+    /// Writes what is waiting (see [`write_bugs`]) and empties the batch.
     ///
     /// # Errors
     /// Store errors (nothing of the batch is then written).
@@ -343,14 +344,41 @@ impl Batch {
         store: &mut Store,
         source: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, SyncError> {
+    ) -> Result<(), SyncError> {
         let bugs = std::mem::take(&mut self.bugs);
-        let Some(cursor) = self.cursor.take() else {
-            if bugs.is_empty() {
-                return Ok(false);
-            }
-            return write_bugs(store, source, &bugs, None, now);
-        };
-        write_bugs(store, source, &bugs, Some(&cursor), now)
+        let cursor = self.cursor.take();
+        if cursor.is_none() && bugs.is_empty() {
+            return Ok(());
+        }
+        self.changed |= write_bugs(store, source, &bugs, cursor.as_deref(), now)?;
+        Ok(())
+    }
+
+    /// Ends a pull whatever ended its `walk`: the pages read whole are written with their
+    /// cursor, then the walk's error is returned; or, after a whole walk, `report` counts the
+    /// `pages`' requests and, when a row changed, the bugs tab.
+    ///
+    /// # Errors
+    /// The walk's error, else a store error of the last write.
+    pub fn finish<P: Send + 'static>(
+        mut self,
+        store: &mut Store,
+        source: &str,
+        now: DateTime<Utc>,
+        walk: Result<(), SyncError>,
+        pages: &Pages<P>,
+        report: &mut PullReport,
+    ) -> Result<(), SyncError> {
+        let flushed = self.write(store, source, now);
+        if let (Err(_), Err(store_err)) = (&walk, &flushed) {
+            tracing::warn!(source, error = %store_err, "could not write the pages read before a failure");
+        }
+        walk?;
+        flushed?;
+        report.requests += pages.requests();
+        if self.changed {
+            report.changed.push(Tab::Bugs);
+        }
+        Ok(())
     }
 }
