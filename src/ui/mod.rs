@@ -11,6 +11,7 @@
 
 pub mod fullscreen;
 pub mod glyphs;
+pub mod inline_md;
 pub mod tabs;
 pub mod text;
 pub mod theme;

@@ -11,10 +11,11 @@ use ratatui::widgets::Widget;
 use crate::app::derive::{checklist_sections, SectionProgress};
 use crate::app::state::State;
 use crate::domain::ChecklistItem;
+use crate::ui::inline_md;
 use crate::ui::split_body;
 use crate::ui::text::{fit, or_dash};
 use crate::ui::theme::{Glyph, Theme};
-use crate::ui::widgets::data_table::{list_title, Column, ListTable, Rows, Width};
+use crate::ui::widgets::data_table::{fit_line, list_title, Align, Column, ListTable, Rows, Width};
 use crate::ui::widgets::detail::{render_detail, DetailLines};
 
 use super::checklist_layout::{layout, Entry, SectionRow};
@@ -116,9 +117,16 @@ fn item_line(it: &ChecklistItem, t: Theme, fill: usize) -> Line<'static> {
         } else {
             unicode_width::UnicodeWidthStr::width(code.as_str()) + 1
         };
-    let text = fit(
-        &text,
+    let (base, code_style) = if it.checked {
+        (t.dim(), t.dim())
+    } else {
+        (ratatui::style::Style::default(), t.label())
+    };
+    let text = fit_line(
+        Line::from(inline_md::spans(&text, base, code_style)),
         fill.saturating_sub(used + owner_w.min(fill / 3) + 2).max(8),
+        "…",
+        Align::Left,
     );
     let check = if it.checked {
         Span::styled("[x] ", t.good())
@@ -129,11 +137,7 @@ fn item_line(it: &ChecklistItem, t: Theme, fill: usize) -> Line<'static> {
     if !code.is_empty() {
         spans.push(Span::styled(format!("{code} "), t.label()));
     }
-    spans.push(if it.checked {
-        Span::styled(text, t.dim())
-    } else {
-        Span::raw(text)
-    });
+    spans.extend(text.spans);
     if let Some(o) = &it.owner {
         spans.push(Span::styled(format!(" @{}", fit(o, fill / 3)), t.warn()));
     }
@@ -275,10 +279,9 @@ fn detail(state: &State, sections: &[SectionProgress], t: Theme) -> DetailLines 
     let mut l = DetailLines::default();
     if let Some(it) = state.checklist.selected_row() {
         let (code, text) = code_and_text(it);
-        l.lines.push(Line::from(vec![
-            Span::styled(format!("{code} "), t.label()),
-            Span::styled(text, t.bold()),
-        ]));
+        let mut line = vec![Span::styled(format!("{code} "), t.label())];
+        line.extend(inline_md::spans(&text, t.bold(), t.label()));
+        l.lines.push(Line::from(line));
         l.field(t, "state", if it.checked { "done" } else { "open" });
         l.field(t, "owner", or_dash(it.owner.as_deref()).to_string());
         l.field(
