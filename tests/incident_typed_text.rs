@@ -150,3 +150,50 @@ fn an_undone_resolution_is_not_reported() {
     let md = report(&store, incident.id);
     assert_eq!(resolution_section(&md), "", "report:\n{md}");
 }
+
+/// A note for two marked incidents asks first, quoting the typed text and naming both; yes
+/// writes the same text to both timelines — neither to the cursor row alone.
+#[test]
+fn a_note_for_marked_incidents_is_quoted_in_the_question_and_reaches_both() {
+    let (mut store, mut state) = demo_on_incidents();
+    let first = state.incidents.selected_row().unwrap().clone();
+    state.update(Msg::Action(Action::ToggleMark));
+    let second = state.incidents.selected_row().unwrap().clone();
+    assert_ne!(first.id, second.id, "the mark moves the cursor down");
+    state.update(Msg::Action(Action::ToggleMark));
+    assert!(state.update(Msg::Action(Action::Note)).is_empty());
+    for c in NOTE.chars() {
+        assert!(state.update(Msg::Input(InputKey::Char(c))).is_empty());
+    }
+    assert!(state.update(Msg::Input(InputKey::Enter)).is_empty());
+    let Some(opsdeck::app::state::Overlay::Confirm { message, .. }) = state.overlay.clone() else {
+        panic!("a note for two incidents asks first");
+    };
+    // Quoted as typed, cut to its first 60 characters.
+    let start: String = NOTE.chars().take(60).collect();
+    assert!(
+        message.contains(&format!("“{}…”", start.trim_end())),
+        "{message}"
+    );
+    assert!(
+        message.contains(&first.external_id) && message.contains(&second.external_id),
+        "{message}"
+    );
+    let fx = state.update(Msg::Input(InputKey::Char('y')));
+    let [Effect::Commit(edits)] = fx.as_slice() else {
+        panic!("yes commits: {fx:?}");
+    };
+    let mut ids: Vec<i64> = edits.iter().map(|e| e.entity.id).collect();
+    ids.sort_unstable();
+    let mut want = vec![first.id, second.id];
+    want.sort_unstable();
+    assert_eq!(ids, want);
+    commit(&mut store, edits);
+    for id in want {
+        let timeline = store.incident_timeline(id).unwrap();
+        assert!(
+            timeline.iter().any(|e| e.kind == "note" && e.text == NOTE),
+            "incident {id}: {timeline:#?}"
+        );
+    }
+}

@@ -2,7 +2,8 @@
 
 use super::candidates;
 use super::{
-    assign, bulk_question, choice, edits_for, named, open, refuse, target_bugs, text, titled,
+    assign, bulk_question, choice, edits_for, named, open, quoted, refuse, target_bugs, text,
+    titled,
 };
 use crate::app::action::Action;
 use crate::app::msg::{Edit, Effect};
@@ -142,7 +143,9 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
         }
         PromptThen::Comment if !value.is_empty() => {
             let rows = target_bugs(state);
-            let confirm = bulk_question(&rows, "bug", |what| format!("Comment on {what}?"));
+            let confirm = bulk_question(&rows, "bug", |what| {
+                format!("Comment {} on {what}?", quoted(&value))
+            });
             let edits = edits_for(rows, |_| Operation::AddBugComment {
                 body: value.clone(),
             });

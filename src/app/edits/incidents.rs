@@ -1,8 +1,8 @@
 //! Incident and alert edits: acknowledge, resolve, reassign, notes, declare, silence.
 
 use super::{
-    assign, bulk_question, choice, commit_new, commit_one, edits_for, named, open, opt, refuse,
-    target_incidents, text, titled,
+    assign, bulk_question, choice, commit_new, commit_one, edits_for, named, open, opt, quoted,
+    refuse, target_incidents, text, titled,
 };
 use crate::app::action::Action;
 use crate::app::msg::Effect;
@@ -104,7 +104,7 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
         PromptThen::Comment if !value.is_empty() => {
             let rows = target_incidents(state);
             let confirm = bulk_question(&rows, "incident", |what| {
-                format!("Add this note to {what}?")
+                format!("Add the note {} to {what}?", quoted(&value))
             });
             let edits = edits_for(rows, |_| Operation::AddIncidentNote {
                 body: value.clone(),

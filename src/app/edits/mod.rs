@@ -160,6 +160,17 @@ fn named<R: RowView>(rows: &[&R], noun: &str) -> String {
     }
 }
 
+/// Typed text as a bulk question quotes it: its first line, cut to 60 characters with `…`
+/// (the text was sanitized as it was typed), so the user sees what is about to go to every
+/// marked row before saying yes.
+fn quoted(text: &str) -> String {
+    const MAX_CHARS: usize = 60;
+    let first = text.lines().next().unwrap_or("").trim();
+    let more = first.chars().count() > MAX_CHARS || text.trim().lines().count() > 1;
+    let cut: String = first.chars().take(MAX_CHARS).collect();
+    format!("“{}{}”", cut.trim_end(), if more { "…" } else { "" })
+}
+
 /// The question a bulk edit asks first (`ask` words it from the rows' description); a
 /// single row commits without one.
 fn bulk_question<R: RowView>(
@@ -248,6 +259,15 @@ impl State {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_quote_shows_the_first_line_and_says_when_there_is_more() {
+        use super::quoted;
+        assert_eq!(quoted("rolled back ✓"), "“rolled back ✓”");
+        assert_eq!(quoted("first\nsecond"), "“first…”");
+        let long = "x".repeat(70);
+        assert_eq!(quoted(&long), format!("“{}…”", "x".repeat(60)));
+    }
+
     /// REGRESSION: issue #16. `app::edits` imported from `app::update` while `update` called
     /// into `edits` (an import cycle); the edit flows must only look down.
     #[test]
