@@ -2,7 +2,7 @@
 
 use super::candidates;
 use super::{
-    assign, bulk_question, choice, edits_for, named, open, quoted, refuse, target_bugs, text,
+    assign, bulk_question, choice, edits_for, named, open, refuse, target_bugs, text, text_edits,
     titled,
 };
 use crate::app::action::Action;
@@ -142,13 +142,13 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
             state.commit(edits, confirm)
         }
         PromptThen::Comment if !value.is_empty() => {
-            let rows = target_bugs(state);
-            let confirm = bulk_question(&rows, "bug", |what| {
-                format!("Comment {} on {what}?", quoted(&value))
-            });
-            let edits = edits_for(rows, |_| Operation::AddBugComment {
-                body: value.clone(),
-            });
+            let (edits, confirm) = text_edits(
+                &target_bugs(state),
+                "bug",
+                &value,
+                |quote, what| format!("Comment {quote} on {what}?"),
+                |body| Operation::AddBugComment { body },
+            );
             state.commit(edits, confirm)
         }
         _ => Vec::new(),

@@ -1,8 +1,8 @@
 //! Incident and alert edits: acknowledge, resolve, reassign, notes, declare, silence.
 
 use super::{
-    assign, bulk_question, choice, commit_new, commit_one, edits_for, named, open, opt, quoted,
-    refuse, target_incidents, text, titled,
+    assign, bulk_question, choice, commit_new, commit_one, edits_for, named, open, opt, refuse,
+    target_incidents, text, text_edits, titled,
 };
 use crate::app::action::Action;
 use crate::app::msg::Effect;
@@ -102,13 +102,13 @@ pub(super) fn answer(state: &mut State, then: PromptThen, value: String) -> Vec<
             assign::answer(state, target_incidents, &value)
         }
         PromptThen::Comment if !value.is_empty() => {
-            let rows = target_incidents(state);
-            let confirm = bulk_question(&rows, "incident", |what| {
-                format!("Add the note {} to {what}?", quoted(&value))
-            });
-            let edits = edits_for(rows, |_| Operation::AddIncidentNote {
-                body: value.clone(),
-            });
+            let (edits, confirm) = text_edits(
+                &target_incidents(state),
+                "incident",
+                &value,
+                |quote, what| format!("Add the note {quote} to {what}?"),
+                |body| Operation::AddIncidentNote { body },
+            );
             state.commit(edits, confirm)
         }
         PromptThen::Resolution => {

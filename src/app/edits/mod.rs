@@ -152,6 +152,22 @@ fn edits_for<'a, R: RowView + 'a>(
         .collect()
 }
 
+/// The edits that add the typed `text` (a note, a comment) to every row, and for several
+/// rows the question that quotes it first (`ask` words it from the quote and the rows).
+fn text_edits<R: RowView>(
+    rows: &[&R],
+    noun: &str,
+    text: &str,
+    ask: impl FnOnce(String, String) -> String,
+    op: impl Fn(String) -> Operation,
+) -> (Vec<Edit>, Option<String>) {
+    let confirm = bulk_question(rows, noun, |what| ask(quoted(text), what));
+    (
+        edits_for(rows.iter().copied(), |_| op(text.to_owned())),
+        confirm,
+    )
+}
+
 /// How a question names `rows`: the row's id alone, else a count and the ids.
 fn named<R: RowView>(rows: &[&R], noun: &str) -> String {
     match rows {
@@ -261,11 +277,15 @@ impl State {
 mod tests {
     #[test]
     fn a_quote_shows_the_first_line_and_says_when_there_is_more() {
-        use super::quoted;
-        assert_eq!(quoted("rolled back ✓"), "“rolled back ✓”");
-        assert_eq!(quoted("first\nsecond"), "“first…”");
         let long = "x".repeat(70);
-        assert_eq!(quoted(&long), format!("“{}…”", "x".repeat(60)));
+        let cut = format!("“{}…”", "x".repeat(60));
+        for (typed, asked) in [
+            ("rolled back ✓", "“rolled back ✓”"),
+            ("first\nsecond", "“first…”"),
+            (long.as_str(), cut.as_str()),
+        ] {
+            assert_eq!(super::quoted(typed), asked);
+        }
     }
 
     /// REGRESSION: issue #16. `app::edits` imported from `app::update` while `update` called
