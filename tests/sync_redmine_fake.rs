@@ -19,7 +19,9 @@ use opsdeck::sync::secret::Secret;
 use opsdeck::sync::PushOutcome;
 use rstest::rstest;
 use serde_json::{json, Value};
-use trackers_common::{count, fixed_now, param, real_clock, requests_to};
+use trackers_common::{
+    count, fixed_now, param, pulled, real_clock, requests_to, the_only_bug_terminal_safe,
+};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
@@ -631,22 +633,9 @@ async fn hostile_text_in_an_issue_is_cached_sanitized() {
         .respond_with(Pager(vec![evil]))
         .mount(&server)
         .await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = open_store(dir.path());
-    source(&server.uri())
-        .pull(&mut store, fixed_now())
-        .await
-        .unwrap();
-    let bugs = store.load_bugs(None).unwrap();
-    let [bug] = bugs.as_slice() else {
-        panic!("one bug expected, got {}", bugs.len());
-    };
+    let (_dir, store) = pulled(source(&server.uri())).await;
+    let bug = the_only_bug_terminal_safe(&store);
     let assignee = bug.assignee.clone().unwrap_or_default();
-    let mut fields = vec![&bug.key, &bug.title, &bug.body, &assignee];
-    fields.extend(bug.labels.iter());
-    for text in fields {
-        assert!(opsdeck::sanitize::is_terminal_safe(text), "{text:?}");
-    }
     assert_eq!(bug.key, "RM-7");
     assert_eq!(bug.title, "pay^[[2Jnow<U+202E>");
     assert_eq!(bug.body, "line\none^[]52;c;Zm9v^G");

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use opsdeck::config::{DurationSpec, SourceConfig, SourceKind, TokenConfig};
-use opsdeck::domain::{EntityKind, EntityRef};
+use opsdeck::domain::{Bug, EntityKind, EntityRef};
 use opsdeck::store::outbox::{Operation, OutboxEntry};
 use opsdeck::store::Store;
 use opsdeck::sync::http::Clock;
+use opsdeck::sync::Source;
 use serde_json::Value;
 use wiremock::{MockServer, Request};
 
@@ -64,6 +65,32 @@ pub fn source_config(name: &str, kind: SourceKind, base: &str, token_env: &str) 
 /// A real on-disk cache in `dir`.
 pub fn open_store(dir: &Path) -> Store {
     Store::open(&dir.join("cache.db")).unwrap()
+}
+
+/// A fresh on-disk cache after one pull by `source` (keep the directory while the store is
+/// used).
+pub async fn pulled(mut source: impl Source) -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = open_store(dir.path());
+    source.pull(&mut store, fixed_now()).await.unwrap();
+    (dir, store)
+}
+
+/// The one bug in `store`, once every text field it shows (key, title, body, assignee,
+/// labels, customers) is checked safe to print: hostile text must arrive sanitized.
+pub fn the_only_bug_terminal_safe(store: &Store) -> Bug {
+    let bugs = store.load_bugs(None).unwrap();
+    let [bug] = bugs.as_slice() else {
+        panic!("one bug expected, got {}", bugs.len());
+    };
+    let assignee = bug.assignee.clone().unwrap_or_default();
+    let mut fields = vec![&bug.key, &bug.title, &bug.body, &assignee];
+    fields.extend(bug.labels.iter());
+    fields.extend(bug.customers.iter());
+    for text in fields {
+        assert!(opsdeck::sanitize::is_terminal_safe(text), "{text:?}");
+    }
+    bug.clone()
 }
 
 /// Commits `op` on bug `id` through the store and hands back its outbox entry as the engine
