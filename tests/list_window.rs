@@ -697,3 +697,54 @@ fn a_far_jump_keeps_the_old_frame_until_its_window_lands() {
     assert_eq!(app.selected().id, all[BUGS - 2].id);
     assert_eq!(app.state.bugs.pending, None);
 }
+
+/// A comment on two bugs marked in a filtered view asks first, quoting what was typed, and
+/// queues the text unchanged for both of them — not for the cursor row alone.
+#[test]
+fn a_comment_on_two_marked_bugs_in_a_filtered_view_quotes_and_queues_the_typed_text() {
+    const TEXT: &str = "Seen again after «v3.6.3» — 'walrus' in the logs ✓";
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(dir.path());
+    app.act(Action::Filter);
+    app.typed("walrus");
+    app.input(InputKey::Enter);
+    assert_eq!(app.state.bugs.len(), BUGS / 500);
+    let first = app.selected().clone();
+    app.act(Action::ToggleMark);
+    let second = app.selected().clone();
+    assert_ne!(first.id, second.id, "a mark moves the cursor down");
+    app.act(Action::ToggleMark);
+    app.act(Action::Comment);
+    app.typed(TEXT);
+    app.input(InputKey::Enter);
+    let Some(opsdeck::app::state::Overlay::Confirm { message, .. }) = app.state.overlay.clone()
+    else {
+        panic!("a comment on two bugs asks first");
+    };
+    assert!(
+        message.starts_with(&format!("Comment “{TEXT}” on 2 bugs: ")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&first.key) && message.contains(&second.key),
+        "{message}"
+    );
+    app.input(InputKey::Char('y'));
+    let mut queued: Vec<(i64, opsdeck::store::Operation)> = app
+        .store()
+        .list_outbox(50)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.entity.id, e.op))
+        .collect();
+    queued.sort_by_key(|(id, _)| *id);
+    let mut want: Vec<(i64, opsdeck::store::Operation)> = [first.id, second.id]
+        .into_iter()
+        .map(|id| {
+            let body = TEXT.to_owned();
+            (id, opsdeck::store::Operation::AddBugComment { body })
+        })
+        .collect();
+    want.sort_by_key(|(id, _)| *id);
+    assert_eq!(queued, want);
+}
